@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"voicebot/backend/evaluate"
+)
+
+func evalCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Measure the conversation engine on benchmark data",
+	}
+	cmd.AddCommand(evalNLUCmd(), evalRetrievalCmd())
+	return cmd
+}
+
+func evalNLUCmd() *cobra.Command {
+	var trainPath, testPath, lang string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "nlu --train FILE --test FILE [--lang L] [--json]",
+		Short: "Train the intent model on a CSV file (text,label[,lang]) and measure it on another",
+		Long: `Train the intent model on one CSV file and report how it does on another.
+
+Both files have a header with the columns text and label, and optionally lang. The label "oos"
+marks out-of-scope rows: in training they form an out-of-scope class and calibrate the threshold;
+in testing they must be predicted as out of scope. Progress goes to stderr; with --json, stdout
+holds one JSON object: in_scope_accuracy and oos_recall (percent; oos_recall is null without oos
+test rows), macro_f1, train_seconds, p50_us, p99_us, n_test.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			train, err := evaluate.ReadIntentCSV(trainPath)
+			if err != nil {
+				return err
+			}
+			test, err := evaluate.ReadIntentCSV(testPath)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "training on %d rows from %s\n", len(train), trainPath)
+			res, err := evaluate.NLU(train, test, lang, stderrProgress)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			oos := "n/a"
+			if res.OOSRecall != nil {
+				oos = fmt.Sprintf("%.2f%%", *res.OOSRecall)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "in-scope accuracy %.2f%%  out-of-scope recall %s  macro F1 %.2f\ntrain %.2fs  classify p50 %.0fµs p99 %.0fµs  (%d test rows)\n",
+				res.InScopeAccuracy, oos, res.MacroF1, res.TrainSeconds, res.P50us, res.P99us, res.NTest)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&trainPath, "train", "", "training CSV file (required)")
+	cmd.Flags().StringVar(&testPath, "test", "", "test CSV file (required)")
+	cmd.Flags().StringVar(&lang, "lang", "", "only rows of this language (when the files have a lang column)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
+	_ = cmd.MarkFlagRequired("train")
+	_ = cmd.MarkFlagRequired("test")
+	return cmd
+}
+
+// stderrProgress shows the progress of long work on stderr, one line a stage step, so that
+// stdout stays machine-readable.
+func stderrProgress(stage string, done, total int) {
+	fmt.Fprintf(os.Stderr, "%s: %d/%d\n", stage, done, total)
+}

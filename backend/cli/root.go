@@ -1,0 +1,34 @@
+// Package cli is the command line of the voicebot binary: one cobra command per verb (serve, chat,
+// eval, keys, ...). main.go hands the arguments here; each command calls into backend/ packages and
+// holds no logic of its own beyond flags and output.
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X voicebot/backend/cli.Version=...".
+var Version = "dev"
+
+// Root builds the command tree.
+func Root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "voicebot",
+		Short:         "VoiceBot: an offline voice assistant appliance",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.AddCommand(evalCmd(), versionCmd())
+	return root
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			cmd.Println("voicebot " + Version)
+		},
+	}
+}
