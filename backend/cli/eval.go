@@ -73,3 +73,51 @@ test rows), macro_f1, train_seconds, p50_us, p99_us, n_test.`,
 func stderrProgress(stage string, done, total int) {
 	fmt.Fprintf(os.Stderr, "%s: %d/%d\n", stage, done, total)
 }
+
+func evalRetrievalCmd() *cobra.Command {
+	var corpus, queries, qrels, lang string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "retrieval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv [--json]",
+		Short: "Index a BEIR corpus with the knowledge index and measure its ranking",
+		Long: `Index a corpus in BEIR's format with the knowledge index and rank it for every judged query.
+
+With --json, stdout holds one JSON object: ndcg_at_10, recall_at_100, mrr_at_10, index_seconds,
+p50_us and p99_us (per query). Progress goes to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			docs, err := evaluate.ReadBEIRCorpus(corpus, lang)
+			if err != nil {
+				return err
+			}
+			qs, err := evaluate.ReadBEIRQueries(queries)
+			if err != nil {
+				return err
+			}
+			rels, err := evaluate.ReadQrels(qrels)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "indexing %d documents from %s\n", len(docs), corpus)
+			res, err := evaluate.Retrieval(docs, qs, rels, lang, stderrProgress)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "nDCG@10 %.4f  recall@100 %.4f  MRR@10 %.4f\nindex %.2fs  query p50 %.0fµs p99 %.0fµs  (%d queries, %d passages)\n",
+				res.NDCGAt10, res.RecallAt100, res.MRRAt10, res.IndexSeconds, res.P50us, res.P99us, res.NQueries, res.NPassages)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus.jsonl (required)")
+	cmd.Flags().StringVar(&queries, "queries", "", "queries.jsonl (required)")
+	cmd.Flags().StringVar(&qrels, "qrels", "", "qrels .tsv file (required)")
+	cmd.Flags().StringVar(&lang, "lang", "en", "language of the corpus and queries (stemming and stop words)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
+	for _, f := range []string{"corpus", "queries", "qrels"} {
+		_ = cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}

@@ -22,14 +22,35 @@ func Stem(lang, word string) string {
 
 // Terms returns the stemmed content words of s: folded, stop words removed, stemmed. It is what
 // the knowledge index stores and what queries are matched on.
-func Terms(lang, s string) []string {
+func Terms(lang, s string) []string { return (*Termer)(nil).Terms(lang, s) }
+
+// Termer is Terms with a memo of stems, for bulk work such as indexing a corpus, which repeats
+// its words (Snowball is the slow part). It is not safe for concurrent use; the nil Termer
+// memoises nothing, so that arbitrary input cannot grow a shared cache.
+type Termer struct{ memo map[string]string }
+
+// NewTermer returns a Termer with an empty memo.
+func NewTermer() *Termer { return &Termer{memo: map[string]string{}} }
+
+// Terms is the package function Terms, memoised.
+func (tm *Termer) Terms(lang, s string) []string {
 	toks := Tokens(s)
 	out := toks[:0]
 	for _, t := range toks {
 		if IsStopword(lang, t) {
 			continue
 		}
-		out = append(out, Stem(lang, t))
+		if tm == nil {
+			out = append(out, Stem(lang, t))
+			continue
+		}
+		k := lang + "\x00" + t
+		st, ok := tm.memo[k]
+		if !ok {
+			st = Stem(lang, t)
+			tm.memo[k] = st
+		}
+		out = append(out, st)
 	}
 	return out
 }
