@@ -1,0 +1,22 @@
+// Package embed holds what the binary carries: the built-in demo content pack (a fictional city
+// museum, English and Spanish) that `make run` answers from, and later the dashboard's assets and
+// the visitor UI. Import it under another name, e.g. vbembed, since the standard library has an
+// embed package too.
+package embed
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed all:demo
+var demo embed.FS
+
+// DemoContent is the demo content pack, rooted at its top folder (bot.yaml, intents/, knowledge/).
+func DemoContent() fs.FS {
+	sub, err := fs.Sub(demo, "demo")
+	if err != nil {
+		panic(err) // the folder is compiled in; this cannot fail
+	}
+	return sub
+}
