@@ -18,7 +18,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(evalCmd(), versionCmd())
+	root.AddCommand(chatCmd(), evalCmd(), versionCmd())
 	return root
 }
 

@@ -353,6 +353,18 @@ func (m *Model) Probabilities(utterance string) []float64 {
 	return p
 }
 
+// UnknownWords returns the words of an utterance that the model never learnt as words: a question
+// about something the intents do not cover often names such a thing ("prisms", "renovation").
+func (m *Model) UnknownWords(utterance string) []string {
+	var out []string
+	for _, t := range text.Tokens(utterance) {
+		if _, ok := m.vocab.index[hashAdd(hashStart(groupWord), t)]; !ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Predict classifies one utterance.
 func (m *Model) Predict(utterance string) Prediction {
 	p := m.Probabilities(utterance)

@@ -62,8 +62,9 @@ type Hit struct {
 	Passage int
 	Doc     int
 	Score   float64
-	// Matched is the share of the query's distinct terms found in the passage (0..1), a
-	// length-independent signal of whether the passage is about the question at all.
+	// Matched is the share of the query's distinct terms found in the passage, each weighted by
+	// its idf (a term no passage has weighs most), in 0..1: a length-independent signal of
+	// whether the passage is about the question at all, which rare words decide.
 	Matched float64
 }
 
@@ -129,31 +130,32 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	sp := ix.scratch.Get().(*[]float32)
 	defer ix.scratch.Put(sp)
 	scores := *sp
-	matched := make(map[int32]int, 64)
+	matched := make(map[int32]float64, 64)
 	N := float64(len(ix.Passages))
+	var idfTotal float64
 	langs := []string{lang}
 	if lang != "" {
 		langs = append(langs, "")
 	}
 	for _, t := range uniq {
+		var df float64
 		for _, l := range langs {
-			ps := ix.postings[key(l, t)]
-			if len(ps) == 0 {
-				continue
-			}
-			df := float64(len(ps))
-			idf := math.Log(1 + (N-df+0.5)/(df+0.5))
-			for _, p := range ps {
+			df += float64(len(ix.postings[key(l, t)]))
+		}
+		idf := math.Log(1 + (N-df+0.5)/(df+0.5))
+		idfTotal += idf
+		for _, l := range langs {
+			for _, p := range ix.postings[key(l, t)] {
 				tf := float64(p.tf)
 				norm := ix.k1 * (1 - ix.b + ix.b*float64(ix.Passages[p.passage].terms)/ix.avgLen)
 				scores[p.passage] += float32(idf * tf * (ix.k1 + 1) / (tf + norm))
-				matched[p.passage]++
+				matched[p.passage] += idf
 			}
 		}
 	}
 	hits := make([]Hit, 0, len(matched))
 	for p, m := range matched {
-		hits = append(hits, Hit{Passage: int(p), Doc: ix.Passages[p].Doc, Score: float64(scores[p]), Matched: float64(m) / float64(len(uniq))})
+		hits = append(hits, Hit{Passage: int(p), Doc: ix.Passages[p].Doc, Score: float64(scores[p]), Matched: m / idfTotal})
 		scores[p] = 0 // leave the scratch clean for the next query
 	}
 	sort.Slice(hits, func(i, j int) bool {

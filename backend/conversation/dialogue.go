@@ -1,0 +1,302 @@
+package conversation
+
+import (
+	"regexp"
+	"sort"
+
+	"voicebot/backend/content"
+	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/templates"
+	"voicebot/backend/conversation/text"
+)
+
+// matchTemplate returns the first intent (in file order) with a template that matches exactly.
+func (lb *langBrain) matchTemplate(toks []string) (*content.Intent, map[string]string, bool) {
+	if lb == nil || len(toks) == 0 {
+		return nil, nil, false
+	}
+	for _, in := range lb.intents {
+		for _, t := range in.Templates {
+			if slots, ok := t.Match(toks, lb.lists); ok {
+				return in, slots, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// extractSlots finds values of the intent's slots anywhere in the tokens, longest phrase first,
+// and reports how many tokens they cover.
+func extractSlots(in *content.Intent, lists templates.Lists, toks []string) (map[string]string, []bool) {
+	used := make([]bool, len(toks))
+	found := map[string]string{}
+	if in == nil {
+		return found, used
+	}
+	type cand struct {
+		slot, value string
+		at, n       int
+	}
+	var cands []cand
+	for _, name := range in.SlotOrder {
+		for _, v := range lists[in.Slots[name].List] {
+			for _, ph := range v.Phrases {
+				for i := 0; i+len(ph) <= len(toks); i++ {
+					if equalTokens(toks[i:i+len(ph)], ph) {
+						cands = append(cands, cand{name, v.Value, i, len(ph)})
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].n > cands[j].n })
+	for _, c := range cands {
+		if _, done := found[c.slot]; done {
+			continue
+		}
+		free := true
+		for k := c.at; k < c.at+c.n; k++ {
+			free = free && !used[k]
+		}
+		if !free {
+			continue
+		}
+		for k := c.at; k < c.at+c.n; k++ {
+			used[k] = true
+		}
+		found[c.slot] = c.value
+	}
+	return found, used
+}
+
+func equalTokens(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// followUp answers "and on Sunday?" after an opening-hours answer: an utterance that says little
+// but values for the last intent's slots re-asks that intent with those values.
+func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Prediction) (Reply, bool) {
+	last := lb.byName[st.LastIntent]
+	if last == nil || len(last.Slots) == 0 {
+		return Reply{}, false
+	}
+	found, used := extractSlots(last, lb.lists, toks)
+	if len(found) == 0 {
+		return Reply{}, false
+	}
+	residual := 0
+	for i, t := range toks {
+		if !used[i] && !text.IsStopword(lb.lang, t) && !fillerWords[lb.lang][t] {
+			residual++
+		}
+	}
+	if residual > 0 && !(residual <= 2 && pred.Label == last.Name) {
+		return Reply{}, false
+	}
+	slots := cloneMap(st.Slots)
+	if slots == nil {
+		slots = map[string]string{}
+	}
+	for k, v := range found {
+		slots[k] = v
+	}
+	return s.answerIntent(st, lb, last, slots, 1, "followup", false), true
+}
+
+// fillerWords are words a follow-up may carry besides slot values.
+var fillerWords = map[string]map[string]bool{
+	"en": {"and": true, "what": true, "about": true, "how": true, "also": true, "then": true, "please": true},
+	"es": {"y": true, "que": true, "tal": true, "también": true, "tambien": true, "entonces": true, "por": true, "favor": true},
+}
+
+// answerIntent answers an intent, or asks for what it still needs: a missing required slot
+// (a form), or a confirmation.
+func (s *Snapshot) answerIntent(st *State, lb *langBrain, in *content.Intent, slots map[string]string, conf float64, via string, confirmed bool) Reply {
+	st.LastIntent, st.Topic, st.Slots, st.Misses, st.Pending = in.Name, in.Name, slots, 0, nil
+	r := Reply{Kind: KindIntent, Intent: in.Name, Confidence: round3(conf), Slots: slots, Via: via}
+	for _, name := range in.SlotOrder {
+		sl := in.Slots[name]
+		if _, ok := slots[name]; sl.Required && !ok {
+			st.Pending = &Pending{Intent: in.Name, Slot: name, Slots: cloneMap(slots)}
+			r.Kind, r.Text = KindPrompt, s.render(sl.Prompt, slots)
+			return r
+		}
+	}
+	if in.Confirm != "" && !confirmed {
+		st.Pending = &Pending{Intent: in.Name, Confirm: true, Slots: cloneMap(slots)}
+		r.Kind, r.Text = KindConfirm, s.render(in.Confirm, slots)
+		return r
+	}
+	r.Text = s.render(pickResponse(st, in, slots), slots)
+	return r
+}
+
+// pickResponse prefers the responses whose conditions say the most about the slots, and rotates
+// among equals so that a repeated question does not get the same words every time.
+func pickResponse(st *State, in *content.Intent, slots map[string]string) string {
+	best := -1
+	var cands []string
+	for _, r := range in.Responses {
+		n := 0
+		ok := true
+		for k, v := range r.When {
+			if slots[k] != v {
+				ok = false
+				break
+			}
+			n++
+		}
+		if !ok {
+			continue
+		}
+		if n > best {
+			best, cands = n, nil
+		}
+		if n == best {
+			cands = append(cands, r.Text)
+		}
+	}
+	if len(cands) == 0 {
+		return in.Responses[0].Text
+	}
+	i := st.Rotation[in.Name] % len(cands)
+	st.Rotation[in.Name]++
+	return cands[i]
+}
+
+var varRe = regexp.MustCompile(`\{[^{}]*\}`)
+
+// render fills {slot} and {bot} variables.
+func (s *Snapshot) render(tmpl string, slots map[string]string) string {
+	return varRe.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := m[1 : len(m)-1]
+		if name == "bot" {
+			return s.Pack.Bot.Name
+		}
+		return slots[name]
+	})
+}
+
+// continuePending handles the answer to a question the bot asked. It returns done=false when the
+// visitor moved on to something else, which is then answered as a new turn.
+func (s *Snapshot) continuePending(st *State, lb *langBrain, utt string, toks []string) (Reply, bool) {
+	p := st.Pending
+	in := lb.byName[p.Intent]
+	if in == nil {
+		st.Pending = nil
+		return Reply{}, false
+	}
+	answer := yesNo(lb.lang, toks)
+	if p.Confirm {
+		st.Pending = nil
+		switch answer {
+		case 1:
+			return s.answerIntent(st, lb, in, p.Slots, 1, "confirm", true), true
+		case -1:
+			return s.cancelled(st, lb, in), true
+		}
+		return Reply{}, false
+	}
+	found, _ := extractSlots(in, lb.lists, toks)
+	if len(found) > 0 {
+		slots := cloneMap(p.Slots)
+		if slots == nil {
+			slots = map[string]string{}
+		}
+		for k, v := range found {
+			slots[k] = v
+		}
+		return s.answerIntent(st, lb, in, slots, 1, "form", false), true
+	}
+	if answer == -1 || isCancel(lb.lang, toks) {
+		st.Pending = nil
+		return s.cancelled(st, lb, in), true
+	}
+	if _, _, ok := lb.matchTemplate(toks); ok || p.Asked >= 1 {
+		st.Pending = nil // the visitor moved on
+		return Reply{}, false
+	}
+	p.Asked++
+	sl := in.Slots[p.Slot]
+	return Reply{Kind: KindPrompt, Intent: in.Name, Slots: p.Slots, Text: s.render(sl.Prompt, p.Slots), Via: "form"}, true
+}
+
+func (s *Snapshot) cancelled(st *State, lb *langBrain, in *content.Intent) Reply {
+	st.Pending = nil
+	msg := in.Cancelled
+	if msg == "" {
+		msg = map[string]string{"es": "De acuerdo, lo dejamos."}[lb.lang]
+		if msg == "" {
+			msg = "All right, let's leave it."
+		}
+	}
+	return Reply{Kind: KindCancelled, Intent: in.Name, Text: msg, Via: "confirm"}
+}
+
+var (
+	yesWords = map[string][]string{
+		"en": {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "please do", "correct", "right", "go ahead", "do it", "yes please", "of course", "absolutely", "sounds good"},
+		"es": {"si", "sí", "vale", "claro", "de acuerdo", "correcto", "adelante", "por favor", "si por favor", "perfecto", "venga", "por supuesto", "ok"},
+	}
+	noWords = map[string][]string{
+		"en": {"no", "nope", "nah", "no thanks", "no thank you", "dont", "do not", "not now", "cancel", "stop", "never mind", "forget it"},
+		"es": {"no", "no gracias", "mejor no", "cancela", "cancelar", "para", "dejalo", "déjalo", "olvidalo", "olvídalo", "ahora no"},
+	}
+)
+
+// yesNo reads a short answer: 1 yes, -1 no, 0 neither. The answer may be followed by a few
+// words ("yes please", "no, thanks"), never by a new question.
+func yesNo(lang string, toks []string) int {
+	if len(toks) == 0 || len(toks) > 4 {
+		return 0
+	}
+	for _, w := range noWords[lang] {
+		if hasPrefixWords(toks, text.Tokens(w)) {
+			return -1
+		}
+	}
+	for _, w := range yesWords[lang] {
+		if hasPrefixWords(toks, text.Tokens(w)) {
+			return 1
+		}
+	}
+	return 0
+}
+
+func isCancel(lang string, toks []string) bool {
+	for _, t := range toks {
+		if t == "cancel" || t == "cancela" || t == "cancelar" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixWords(toks, prefix []string) bool {
+	if len(prefix) == 0 || len(prefix) > len(toks) {
+		return false
+	}
+	return equalTokens(toks[:len(prefix)], prefix)
+}
+
+// fallback says what the bot can do, and after repeated misses hands off to a person.
+func (s *Snapshot) fallback(st *State, lang string) Reply {
+	st.Misses++
+	st.LastIntent, st.Slots = "", nil
+	bot := &s.Pack.Bot
+	if st.Misses >= bot.HandoffAfter {
+		st.Misses = 0
+		return Reply{Kind: KindHandoff, Text: bot.Localized(bot.Handoff, lang)}
+	}
+	lines := bot.Fallback[lang]
+	i := st.Rotation["\x00fallback"] % len(lines)
+	st.Rotation["\x00fallback"]++
+	return Reply{Kind: KindFallback, Text: lines[i]}
+}
+
+func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }

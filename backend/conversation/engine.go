@@ -1,0 +1,244 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/text"
+)
+
+// MaxUtteranceRunes bounds one utterance; longer input is refused, not truncated.
+const MaxUtteranceRunes = 1000
+
+// Errors a caller can map to a response (the LAN API turns them into 4xx codes).
+var (
+	ErrEmpty     = errors.New("text is empty")
+	ErrTooLong   = fmt.Errorf("text is longer than %d characters", MaxUtteranceRunes)
+	ErrNotReady  = errors.New("no content loaded yet")
+	ErrSessionID = errors.New("session_id must be 1 to 64 letters, digits, '-' or '_'")
+)
+
+// LanguageError is returned for a language the content pack does not serve.
+type LanguageError struct {
+	Lang      string
+	Supported []string
+}
+
+func (e *LanguageError) Error() string {
+	return fmt.Sprintf("language %q is not served; the content has %s", e.Lang, strings.Join(e.Supported, ", "))
+}
+
+// Request is one visitor turn.
+type Request struct {
+	SessionID string // empty starts a new session
+	Text      string
+	Lang      string // optional: one of the pack's languages; detected when empty
+}
+
+// Reply is the engine's answer to one turn.
+type Reply struct {
+	SessionID  string            `json:"session_id"`
+	Text       string            `json:"text"`
+	Lang       string            `json:"lang"`
+	Kind       string            `json:"kind"` // intent, knowledge, prompt, confirm, cancelled, fallback, handoff
+	Intent     string            `json:"intent,omitempty"`
+	Confidence float64           `json:"confidence,omitempty"`
+	Slots      map[string]string `json:"slots,omitempty"`
+	Sources    []Source          `json:"sources,omitempty"`
+	Via        string            `json:"via,omitempty"` // template, model, followup, form, confirm, knowledge, cache
+	Version    uint64            `json:"content_version"`
+}
+
+// Source cites a knowledge document.
+type Source struct {
+	Title string `json:"title"`
+	Path  string `json:"path"`
+}
+
+// Reply kinds.
+const (
+	KindIntent    = "intent"
+	KindKnowledge = "knowledge"
+	KindPrompt    = "prompt"
+	KindConfirm   = "confirm"
+	KindCancelled = "cancelled"
+	KindFallback  = "fallback"
+	KindHandoff   = "handoff"
+)
+
+// Engine answers turns from the current snapshot. Safe for concurrent use; turns of one session
+// are serialised so its memory stays consistent.
+type Engine struct {
+	snap     atomic.Pointer[Snapshot]
+	sessions SessionStore
+	locks    [64]sync.Mutex
+	now      func() time.Time
+}
+
+// New returns an engine with no content; Swap in a snapshot before the first turn.
+func New(sessions SessionStore) *Engine {
+	return &Engine{sessions: sessions, now: time.Now}
+}
+
+// Swap makes s the snapshot new turns are answered from and returns the previous one. Turns in
+// flight finish on the snapshot they started with.
+func (e *Engine) Swap(s *Snapshot) *Snapshot { return e.snap.Swap(s) }
+
+// Snapshot returns the snapshot in service, or nil before the first Swap.
+func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
+
+var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Reply answers one turn and saves the session's memory before returning.
+func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
+	utt := strings.TrimSpace(req.Text)
+	switch {
+	case !utf8.ValidString(utt):
+		return Reply{}, errors.New("text is not valid UTF-8")
+	case utt == "":
+		return Reply{}, ErrEmpty
+	case utf8.RuneCountInString(utt) > MaxUtteranceRunes:
+		return Reply{}, ErrTooLong
+	}
+	s := e.snap.Load()
+	if s == nil {
+		return Reply{}, ErrNotReady
+	}
+	id := req.SessionID
+	if id == "" {
+		id = NewSessionID()
+	} else if !sessionIDRe.MatchString(id) {
+		return Reply{}, ErrSessionID
+	}
+	lang := strings.ToLower(strings.TrimSpace(req.Lang))
+	if lang != "" && !s.Pack.Bot.HasLanguage(lang) {
+		return Reply{}, &LanguageError{Lang: req.Lang, Supported: s.Pack.Bot.Languages}
+	}
+
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	lock := &e.locks[h.Sum32()%uint32(len(e.locks))]
+	lock.Lock()
+	defer lock.Unlock()
+
+	st, ok, err := e.sessions.Get(ctx, id)
+	if err != nil {
+		return Reply{}, fmt.Errorf("load session: %w", err)
+	}
+	now := e.now()
+	if !ok {
+		st = &State{ID: id, Created: now}
+	}
+	if st.Rotation == nil {
+		st.Rotation = map[string]int{}
+	}
+	if lang == "" {
+		lang = s.detect(utt, st.Lang)
+	}
+	st.Lang = lang
+	r := s.turn(st, utt, lang)
+	st.Turns++
+	st.Updated = now
+	if err := e.sessions.Put(ctx, st); err != nil {
+		return Reply{}, fmt.Errorf("save session: %w", err)
+	}
+	r.SessionID, r.Lang, r.Version = id, lang, s.Version
+	return r, nil
+}
+
+// Greeting is the bot's greeting in a language (the default language when empty).
+func (e *Engine) Greeting(lang string) string {
+	s := e.snap.Load()
+	if s == nil {
+		return ""
+	}
+	if lang == "" {
+		lang = s.Pack.Bot.DefaultLanguage
+	}
+	return s.Pack.Bot.Localized(s.Pack.Bot.Greeting, lang)
+}
+
+// Confidence levels of the turn logic: a model at least this sure keeps its intent unless a
+// document covers the question at least strongKnowledge (idf-weighted share of its words).
+const (
+	sureIntent      = 0.95
+	strongKnowledge = 0.9
+)
+
+// contentWords drops stop words.
+func contentWords(lang string, words []string) []string {
+	out := words[:0:0]
+	for _, w := range words {
+		if !text.IsStopword(lang, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// detect picks the utterance's language. A session keeps its language unless the utterance is
+// clearly in another one, so that a short "ok" does not flip a Spanish conversation to English.
+func (s *Snapshot) detect(utt, sessionLang string) string {
+	lang, conf := s.detector.Detect(utt)
+	if lang == "" {
+		return s.Pack.Bot.DefaultLanguage
+	}
+	if sessionLang != "" && sessionLang != lang && (conf < 0.95 || len(text.Tokens(utt)) < 2) {
+		return sessionLang
+	}
+	return lang
+}
+
+// turn decides the answer: an open question first, then templates, a follow-up on the last
+// intent, the intent model, knowledge, and the fallback.
+func (s *Snapshot) turn(st *State, utt, lang string) Reply {
+	lb := s.langs[lang]
+	toks := text.Tokens(utt)
+	if st.Pending != nil {
+		if r, done := s.continuePending(st, lb, utt, toks); done {
+			return r
+		}
+	}
+	if in, slots, ok := lb.matchTemplate(toks); ok {
+		return s.answerIntent(st, lb, in, slots, 1, "template", false)
+	}
+	var pred nlu.Prediction
+	if lb.model != nil {
+		pred = lb.model.Predict(utt)
+		// Words the intents never use point to the documents: "how many prisms does the lens
+		// have" is not a ticket question, however sure the model is. A document that covers
+		// the question well wins; one that covers it in part wins over an unsure model.
+		if len(contentWords(lang, lb.model.UnknownWords(utt))) > 0 {
+			need := strongKnowledge
+			if pred.Label == nlu.OOS || pred.Confidence < sureIntent {
+				need = s.Pack.Bot.KnowledgeMatch
+			}
+			if r, ok := s.knowledge(st, lang, utt, need); ok {
+				return r
+			}
+		}
+	} else {
+		pred = nlu.Prediction{Label: nlu.OOS}
+	}
+	if r, ok := s.followUp(st, lb, toks, pred); ok {
+		return r
+	}
+	if pred.Label != nlu.OOS {
+		in := lb.byName[pred.Label]
+		slots, _ := extractSlots(in, lb.lists, toks)
+		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
+	}
+	if r, ok := s.knowledge(st, lang, utt, s.Pack.Bot.KnowledgeMatch); ok {
+		return r
+	}
+	return s.fallback(st, lang)
+}

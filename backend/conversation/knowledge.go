@@ -1,0 +1,135 @@
+package conversation
+
+import (
+	"strings"
+
+	"voicebot/backend/conversation/retrieval"
+	"voicebot/backend/conversation/text"
+)
+
+// knowledge answers from the documents: the best passage that contains enough of the question's
+// words, trimmed to the sentences that answer it, citing the document. Answers to questions that
+// stand alone are cached for the life of the snapshot.
+func (s *Snapshot) knowledge(st *State, lang, utt string, minMatch float64) (Reply, bool) {
+	key := lang + "\x00" + text.Fold(utt)
+	if r, ok := s.cache.Get(key); ok && r.Confidence >= minMatch {
+		r.Via = "cache"
+		s.noteDoc(st, r)
+		return r, true
+	}
+	bot := &s.Pack.Bot
+	hits := s.index.Search(lang, utt, 5)
+	for _, h := range hits {
+		if h.Matched >= minMatch && h.Score >= bot.KnowledgeMinScore {
+			r := s.knowledgeReply(h, utt, lang)
+			s.cache.Add(key, r)
+			s.noteDoc(st, r)
+			return r, true
+		}
+	}
+	// A question about the document in play ("when was it built?") may not name it: search
+	// again with its title, and accept only that document.
+	if doc, ok := s.docByPath(st.Topic); ok {
+		for _, h := range s.index.Search(lang, s.index.Docs[doc].Title+" "+utt, 5) {
+			if h.Doc == doc && h.Score >= bot.KnowledgeMinScore && h.Matched >= minMatch {
+				r := s.knowledgeReply(h, utt, lang)
+				r.Via = "followup"
+				s.noteDoc(st, r)
+				return r, true
+			}
+		}
+	}
+	return Reply{}, false
+}
+
+func (s *Snapshot) noteDoc(st *State, r Reply) {
+	st.Misses, st.LastIntent, st.Slots, st.Pending = 0, "", nil, nil
+	if len(r.Sources) > 0 {
+		st.Topic = r.Sources[0].Path
+	}
+}
+
+func (s *Snapshot) docByPath(p string) (int, bool) {
+	if p == "" {
+		return 0, false
+	}
+	for i, d := range s.index.Docs {
+		if d.ID == p {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func (s *Snapshot) knowledgeReply(h retrieval.Hit, utt, lang string) Reply {
+	doc := s.index.Docs[h.Doc]
+	return Reply{
+		Kind:       KindKnowledge,
+		Text:       Trim(s.index.Passages[h.Passage].Text, utt, lang, 60),
+		Confidence: round3(h.Matched),
+		Sources:    []Source{{Title: doc.Title, Path: doc.ID}},
+		Via:        "knowledge",
+	}
+}
+
+// Trim keeps the sentences of a passage that answer the question: the sentence sharing the most
+// of the question's terms, then its best neighbours while the answer stays under maxWords words.
+// Sentences keep their order, so the answer reads as in the document.
+func Trim(passage, question, lang string, maxWords int) string {
+	sents := retrieval.Sentences(strings.Join(strings.Fields(passage), " "))
+	if len(sents) <= 1 {
+		return strings.TrimSpace(passage)
+	}
+	q := map[string]bool{}
+	for _, t := range text.Terms(lang, question) {
+		q[t] = true
+	}
+	score := make([]int, len(sents))
+	best := 0
+	for i, sent := range sents {
+		seen := map[string]bool{}
+		for _, t := range text.Terms(lang, sent) {
+			if q[t] && !seen[t] {
+				seen[t] = true
+				score[i]++
+			}
+		}
+		if score[i] > score[best] {
+			best = i
+		}
+	}
+	keep := map[int]bool{best: true}
+	words := len(strings.Fields(sents[best]))
+	lo, hi := best, best
+	for {
+		next := -1
+		// prefer the neighbour that shares question terms, else the following sentence
+		switch {
+		case hi+1 < len(sents) && (lo == 0 || score[hi+1] >= score[lo-1]):
+			next = hi + 1
+		case lo > 0:
+			next = lo - 1
+		}
+		if next < 0 {
+			break
+		}
+		w := len(strings.Fields(sents[next]))
+		if words+w > maxWords || (score[next] == 0 && words >= maxWords/3) {
+			break
+		}
+		keep[next] = true
+		words += w
+		if next > hi {
+			hi = next
+		} else {
+			lo = next
+		}
+	}
+	var out []string
+	for i := lo; i <= hi; i++ {
+		if keep[i] {
+			out = append(out, sents[i])
+		}
+	}
+	return strings.Join(out, " ")
+}

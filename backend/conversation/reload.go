@@ -1,0 +1,103 @@
+package conversation
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"voicebot/backend/content"
+)
+
+// Loader loads a content pack into an engine: parse and validate, train and index, then swap.
+// A pack with errors leaves the snapshot in service untouched and is reported in Status. Reloads
+// are serialised; each runs off the request path.
+type Loader struct {
+	engine *Engine
+	fsys   fs.FS
+	source string
+	// OnReload, if set, is called after every attempt with the status (for logs, metrics, the
+	// dashboard and the tray).
+	OnReload func(Status)
+
+	mu      sync.Mutex
+	version uint64
+	status  Status
+}
+
+// Status says what content is in service and how the last load went.
+type Status struct {
+	Source      string               `json:"source"`
+	Version     uint64               `json:"version"` // version of the snapshot in service; 0 = none
+	LoadedAt    time.Time            `json:"loaded_at"`
+	BuildMillis int64                `json:"build_ms"`
+	Intents     int                  `json:"intents"`
+	Documents   int                  `json:"documents"`
+	Languages   []string             `json:"languages"`
+	LastAttempt time.Time            `json:"last_attempt"`
+	OK          bool                 `json:"ok"`               // the last attempt succeeded
+	Errors      []content.Error      `json:"errors,omitempty"` // of the last attempt
+	Files       []content.FileStatus `json:"files"`            // of the last attempt
+}
+
+// NewLoader loads content from fsys (source names it in messages and the status).
+func NewLoader(e *Engine, fsys fs.FS, source string) *Loader {
+	return &Loader{engine: e, fsys: fsys, source: source}
+}
+
+// Status returns the current status.
+func (l *Loader) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.status
+	st.Errors = append([]content.Error(nil), st.Errors...)
+	st.Files = append([]content.FileStatus(nil), st.Files...)
+	return st
+}
+
+// Reload loads the pack now. It returns the content errors (content.Errors) or a build error;
+// in both cases the previous snapshot keeps serving.
+func (l *Loader) Reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.status.Source = l.source
+	l.status.LastAttempt = time.Now()
+	pack, err := content.Load(l.fsys, l.source)
+	if pack != nil {
+		l.status.Files = pack.Files
+	}
+	if err == nil {
+		var snap *Snapshot
+		snap, err = BuildSnapshot(pack, l.version+1, nil)
+		if err == nil {
+			l.version++
+			l.engine.Swap(snap)
+			l.status.Version = l.version
+			l.status.LoadedAt = snap.BuiltAt
+			l.status.BuildMillis = snap.Build.Milliseconds()
+			l.status.Intents = pack.IntentCount()
+			l.status.Documents = len(pack.Docs)
+			l.status.Languages = pack.Bot.Languages
+		}
+	}
+	l.status.OK = err == nil
+	l.status.Errors = nil
+	if err != nil {
+		if ce, ok := err.(content.Errors); ok {
+			l.status.Errors = ce
+		} else {
+			l.status.Errors = []content.Error{{File: l.source, Msg: err.Error()}}
+		}
+		slog.Error("content not loaded; the previous version keeps serving", "source", l.source, "err", err)
+	} else {
+		slog.Info("content loaded", "source", l.source, "version", l.version, "intents", l.status.Intents, "documents", l.status.Documents, "build_ms", l.status.BuildMillis)
+	}
+	if l.OnReload != nil {
+		l.OnReload(l.status)
+	}
+	if err != nil {
+		return fmt.Errorf("load %s: %w", l.source, err)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package conversation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+)
+
+// State is what the engine remembers of one conversation between turns.
+type State struct {
+	ID         string            `json:"id"`
+	Lang       string            `json:"lang"`
+	LastIntent string            `json:"last_intent,omitempty"`
+	Slots      map[string]string `json:"slots,omitempty"` // slots of the last intent
+	Topic      string            `json:"topic,omitempty"` // intent name or document path in play
+	Pending    *Pending          `json:"pending,omitempty"`
+	Misses     int               `json:"misses"` // unanswered turns in a row
+	Turns      int               `json:"turns"`
+	Rotation   map[string]int    `json:"rotation,omitempty"` // next response per intent
+	Created    time.Time         `json:"created"`
+	Updated    time.Time         `json:"updated"`
+}
+
+// Pending is an open question the bot asked: a missing slot of a form, or a confirmation.
+type Pending struct {
+	Intent  string            `json:"intent"`
+	Slot    string            `json:"slot,omitempty"` // the slot asked for; "" when confirming
+	Confirm bool              `json:"confirm,omitempty"`
+	Slots   map[string]string `json:"slots,omitempty"` // filled so far
+	Asked   int               `json:"asked"`
+}
+
+func (s *State) clone() *State {
+	c := *s
+	c.Slots = cloneMap(s.Slots)
+	c.Rotation = make(map[string]int, len(s.Rotation))
+	for k, v := range s.Rotation {
+		c.Rotation[k] = v
+	}
+	if s.Pending != nil {
+		p := *s.Pending
+		p.Slots = cloneMap(s.Pending.Slots)
+		c.Pending = &p
+	}
+	return &c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// SessionStore keeps session state between turns. The engine owns no storage: the appliance
+// passes a store that writes through to SQLite; MemorySessions serves tests and the chat command.
+type SessionStore interface {
+	// Get returns the state of a session, or ok=false when there is none.
+	Get(ctx context.Context, id string) (st *State, ok bool, err error)
+	// Put saves the state after a turn.
+	Put(ctx context.Context, st *State) error
+}
+
+// MemorySessions is a SessionStore in memory, bounded in size and idle time (a library LRU with
+// expiry, so a kiosk that runs for months does not grow).
+type MemorySessions struct {
+	lru *expirable.LRU[string, *State]
+}
+
+// NewMemorySessions keeps at most size sessions, each for idle after its last turn.
+func NewMemorySessions(size int, idle time.Duration) *MemorySessions {
+	return &MemorySessions{lru: expirable.NewLRU[string, *State](size, nil, idle)}
+}
+
+// Get implements SessionStore.
+func (m *MemorySessions) Get(_ context.Context, id string) (*State, bool, error) {
+	st, ok := m.lru.Get(id)
+	if !ok {
+		return nil, false, nil
+	}
+	return st.clone(), true, nil
+}
+
+// Put implements SessionStore.
+func (m *MemorySessions) Put(_ context.Context, st *State) error {
+	m.lru.Add(st.ID, st.clone())
+	return nil
+}
+
+// Len is the number of live sessions.
+func (m *MemorySessions) Len() int { return m.lru.Len() }
+
+// NewSessionID returns a random, URL-safe session identifier.
+func NewSessionID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return "s_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}

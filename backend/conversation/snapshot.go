@@ -1,0 +1,142 @@
+// Package conversation is the engine: given an utterance in a session it answers from the content
+// pack, offline. Templates match first, then the trained intent model, then knowledge retrieval,
+// then the fallback; a session remembers its language, last intent, slots and topic so that
+// follow-ups, forms and confirmations work. The engine serves an immutable Snapshot built from a
+// content.Pack and swapped atomically on reload, so requests in flight finish on the old one.
+//
+// The engine consumes a SessionStore interface and never imports the store, HTTP or templ.
+package conversation
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"voicebot/backend/content"
+	"voicebot/backend/conversation/langid"
+	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/retrieval"
+	"voicebot/backend/conversation/templates"
+)
+
+// Snapshot is everything needed to answer, built from one content pack: the intents and lists per
+// language, a trained intent model per language, the knowledge index, the language detector and a
+// response cache that dies with the snapshot (so content changes drop it).
+type Snapshot struct {
+	Pack     *content.Pack
+	Version  uint64
+	BuiltAt  time.Time
+	Build    time.Duration // time to train and index
+	langs    map[string]*langBrain
+	index    *retrieval.Index
+	detector *langid.Detector
+	cache    *expirable.LRU[string, Reply]
+}
+
+type langBrain struct {
+	lang    string
+	intents []*content.Intent
+	byName  map[string]*content.Intent
+	lists   templates.Lists
+	model   *nlu.Model // nil when the language has fewer than two intents to tell apart
+	single  *content.Intent
+}
+
+// Cache bounds: repeated knowledge questions are answered from memory for a while.
+const (
+	cacheSize = 2048
+	cacheTTL  = 10 * time.Minute
+	// phrasings taken from one intent for training, so one intent with a long slot list does
+	// not drown the others
+	maxPhrasingsPerIntent = 400
+)
+
+// BuildSnapshot trains and indexes a pack. It runs off the request path; progress, if set, is
+// told about each stage.
+func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage string, done, total int)) (*Snapshot, error) {
+	start := time.Now()
+	s := &Snapshot{Pack: pack, Version: version, langs: map[string]*langBrain{}}
+	samples := map[string][]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var firstErr error
+	for _, lang := range pack.Bot.Languages {
+		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang]}
+		s.langs[lang] = lb
+		var examples []nlu.Example
+		for i, in := range lb.intents {
+			lb.byName[in.Name] = in
+			phr := Phrasings(in, lb.lists, uint64(i+1))
+			for _, p := range phr {
+				examples = append(examples, nlu.Example{Text: p, Label: in.Name})
+			}
+			samples[lang] = append(samples[lang], phr...)
+			for _, r := range in.Responses {
+				samples[lang] = append(samples[lang], r.Text)
+			}
+		}
+		switch len(lb.intents) {
+		case 0:
+		case 1:
+			lb.single = lb.intents[0]
+		default:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := nlu.Train(examples, nlu.Options{Progress: progress})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					firstErr = fmt.Errorf("train %s intent model: %w", lang, err)
+					return
+				}
+				if t := pack.Bot.IntentThreshold; t > 0 {
+					m.SetThreshold(t)
+				}
+				lb.model = m
+			}()
+		}
+	}
+	docs := make([]retrieval.Document, len(pack.Docs))
+	for i, d := range pack.Docs {
+		docs[i] = retrieval.Document{ID: d.Path, Title: d.Title, Text: d.Text, Lang: d.Lang, Tags: d.Tags}
+		samples[d.Lang] = append(samples[d.Lang], d.Title, d.Text)
+	}
+	s.index = retrieval.NewIndex(docs, retrieval.Options{PassageWords: 120}, nil)
+	s.detector = langid.New(samples)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	s.cache = expirable.NewLRU[string, Reply](cacheSize, nil, cacheTTL)
+	s.BuiltAt = time.Now()
+	s.Build = s.BuiltAt.Sub(start)
+	return s, nil
+}
+
+// Phrasings is what the intent model learns an intent from: its examples and an even sample of
+// what its templates say, with slots filled from the lists.
+func Phrasings(in *content.Intent, lists templates.Lists, seed uint64) []string {
+	out := append([]string(nil), in.Examples...)
+	if len(in.Templates) == 0 {
+		return out
+	}
+	per := max(20, (maxPhrasingsPerIntent-len(out))/len(in.Templates))
+	for i, t := range in.Templates {
+		out = append(out, t.Expand(lists, per, seed*31+uint64(i))...)
+	}
+	return out
+}
+
+// Languages lists the languages of the snapshot's pack.
+func (s *Snapshot) Languages() []string { return s.Pack.Bot.Languages }
+
+// IntentThreshold reports the threshold of a language's intent model (0 when it has none).
+func (s *Snapshot) IntentThreshold(lang string) float64 {
+	if lb := s.langs[lang]; lb != nil && lb.model != nil {
+		return lb.model.Threshold()
+	}
+	return 0
+}
