@@ -172,6 +172,7 @@ func (e *Engine) Greeting(lang string) string {
 const (
 	sureIntent      = 0.95
 	strongKnowledge = 0.9
+	unsureKnowledge = 0.7
 )
 
 // contentWords drops stop words.
@@ -216,11 +217,20 @@ func (s *Snapshot) turn(st *State, utt, lang string) Reply {
 		pred = lb.model.Predict(utt)
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
-		// the question well wins; one that covers it in part wins over an unsure model.
-		if len(contentWords(lang, lb.model.UnknownWords(utt))) > 0 {
+		// the question well wins; one that covers it in part wins over an unsure model. And
+		// when most of the words that carry meaning are unknown to every intent ("what is the
+		// capital of France"), the model's guess rests on the rest: the question is out of
+		// scope for the intents, whatever the softmax says.
+		if unknown := contentWords(lang, lb.model.UnknownWords(utt)); len(unknown) > 0 {
+			if 2*len(unknown) > len(contentWords(lang, toks)) {
+				pred.Label = nlu.OOS
+			}
 			need := strongKnowledge
-			if pred.Label == nlu.OOS || pred.Confidence < sureIntent {
+			switch {
+			case pred.Label == nlu.OOS:
 				need = s.Pack.Bot.KnowledgeMatch
+			case pred.Confidence < sureIntent:
+				need = unsureKnowledge
 			}
 			if r, ok := s.knowledge(st, lang, utt, need); ok {
 				return r

@@ -50,7 +50,7 @@ const (
 	cacheTTL  = 10 * time.Minute
 	// phrasings taken from one intent for training, so one intent with a long slot list does
 	// not drown the others
-	maxPhrasingsPerIntent = 400
+	maxPhrasingsPerIntent = 160
 )
 
 // BuildSnapshot trains and indexes a pack. It runs off the request path; progress, if set, is

@@ -84,6 +84,12 @@ type vocabulary struct {
 }
 
 func buildVocabulary(docs [][]uint64) *vocabulary {
+	// On a large training set a feature seen once cannot generalise, and dropping those halves
+	// the model; a small content pack needs every word it has.
+	minDF := int32(1)
+	if len(docs) >= 5000 {
+		minDF = 2
+	}
 	df := make(map[uint64]int32, len(docs)*8)
 	seen := make(map[uint64]struct{}, 64)
 	for _, d := range docs {
@@ -99,7 +105,7 @@ func buildVocabulary(docs [][]uint64) *vocabulary {
 	v := &vocabulary{index: make(map[uint64]int32, len(df)), idf: make([]float32, 0, len(df))}
 	keys := make([]uint64, 0, len(df))
 	for h, n := range df {
-		if n >= 2 { // a feature seen once cannot generalise; dropping it halves the model
+		if n >= minDF {
 			keys = append(keys, h)
 		}
 	}

@@ -215,6 +215,17 @@ func (m *Model) sgd(examples []Example, epochs int, from, to float64, opt Option
 	r := rand.New(rand.NewPCG(opt.Seed, uint64(from*1e6)))
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
 	const batch = 16
+	// Class weights balance intents with many phrasings (a long slot list expands into hundreds)
+	// against intents with a handful, so that the prior does not pull every doubt to the former.
+	weight := make([]float64, C)
+	for _, y := range ys {
+		weight[y]++
+	}
+	for c, n := range weight {
+		if n > 0 {
+			weight[c] = min(5, max(0.2, float64(len(ys))/float64(C)/n))
+		}
+	}
 	bx := make([]sparse, batch)
 
 	grads := make([][]float64, batch)
@@ -240,6 +251,11 @@ func (m *Model) sgd(examples []Example, epochs int, from, to float64, opt Option
 					m.scores(bx[k], sc, g)
 					softmax(g)
 					g[ys[ids[k]]] -= 1
+					if wy := weight[ys[ids[k]]]; wy != 1 {
+						for c := range g {
+							g[c] *= wy
+						}
+					}
 				}
 			})
 			scale *= math.Pow(1-lr*opt.L2, float64(len(ids)))

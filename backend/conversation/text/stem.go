@@ -55,8 +55,30 @@ func (tm *Termer) Terms(lang, s string) []string {
 	return out
 }
 
-// IsStopword reports whether a folded word is a stop word of the language (Snowball's lists).
+// extraStopwords complete Snowball's lists with what folding makes of contractions ("I'd" -> "id")
+// and with the words visitors wrap a question in ("tell me", "I'd like to know", "dime"), which
+// say nothing about what the question is about.
+var extraStopwords = map[string]map[string]bool{
+	"en": set("id im ive ill youre youve theyre dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent whats wheres whos hows thats theres heres lets " +
+		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many"),
+	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye " +
+		"algo alguna alguno porfa"),
+}
+
+func set(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range Tokens(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// IsStopword reports whether a folded word is a stop word of the language (Snowball's lists and
+// extraStopwords).
 func IsStopword(lang, word string) bool {
+	if extraStopwords[lang][word] {
+		return true
+	}
 	switch lang {
 	case "en":
 		return english.IsStopWord(word)
