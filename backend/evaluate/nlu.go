@@ -52,10 +52,10 @@ func ReadIntentCSV(path string) ([]IntentRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err) // csv.ParseError carries the line
 		}
+		line, _ := r.FieldPos(0)
 		if ti >= len(rec) || li >= len(rec) {
 			return nil, fmt.Errorf("%s:%d: expected at least %d fields, got %d", path, line, max(ti, li)+1, len(rec))
 		}

@@ -18,8 +18,8 @@ import (
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	space := true // suppress leading spaces
-	it := norm.NFD.String(s)
+	space := true             // suppress leading spaces
+	it := norm.NFKD.String(s) // compatibility forms too: ﬁ -> fi, full-width letters -> ASCII
 	for i := 0; i < len(it); {
 		r, size := utf8.DecodeRuneInString(it[i:])
 		i += size

@@ -1,0 +1,135 @@
+package nlu
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"voicebot/backend/internal/benchdata"
+)
+
+func smallSet() []Example {
+	data := map[string][]string{
+		"hours":   {"when do you open", "what are the opening hours", "are you open on sunday", "what time do you close", "opening times today", "how late are you open"},
+		"tickets": {"how much is a ticket", "ticket prices", "what does entry cost", "is there a student discount", "price for children", "how much to get in"},
+		"toilets": {"where are the toilets", "i need the bathroom", "where is the restroom", "is there a toilet", "where can i wash my hands", "loo please"},
+		"parking": {"where can i park", "is there a car park", "parking near the museum", "how much is parking", "can i leave my car", "bike racks"},
+	}
+	var ex []Example
+	for label, texts := range data {
+		for _, t := range texts {
+			ex = append(ex, Example{Text: t, Label: label})
+		}
+	}
+	return ex
+}
+
+func TestTrainAndPredict(t *testing.T) {
+	m, err := Train(smallSet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"what time do you open on saturday": "hours",
+		"how much does a ticket cost":       "tickets",
+		"where is the nearest toilet":       "toilets",
+		"can I park my car near the museum": "parking",
+		"WHERE ARE THE TOILETS???":          "toilets",
+		"how much is a tiket for an adult":  "tickets", // typo: character n-grams carry it
+	}
+	for utt, want := range cases {
+		if p := m.Predict(utt); p.Intent != want {
+			t.Errorf("%q -> %+v, want %s", utt, p, want)
+		}
+	}
+	if m.Threshold() <= 0 || m.Threshold() >= 1 {
+		t.Errorf("calibrated threshold %v", m.Threshold())
+	}
+}
+
+func TestTrainingIsDeterministic(t *testing.T) {
+	a, _ := Train(smallSet(), Options{Seed: 7})
+	b, _ := Train(smallSet(), Options{Seed: 7})
+	for _, u := range []string{"when do you open", "zebra crossing", "tickets"} {
+		if pa, pb := a.Probabilities(u), b.Probabilities(u); fmt.Sprint(pa) != fmt.Sprint(pb) {
+			t.Fatalf("two trainings with one seed differ on %q", u)
+		}
+	}
+}
+
+func TestOutOfScopeClass(t *testing.T) {
+	ex := append(smallSet(),
+		Example{"what is the weather like", OOS}, Example{"tell me a joke", OOS}, Example{"who won the game", OOS},
+		Example{"play some music", OOS}, Example{"what is two plus two", OOS}, Example{"book me a flight", OOS})
+	m, err := Train(ex, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := m.Predict("tell me a funny joke"); p.Label != OOS {
+		t.Errorf("joke -> %+v", p)
+	}
+	if p := m.Predict("what are the opening hours"); p.Label != "hours" {
+		t.Errorf("hours -> %+v", p)
+	}
+}
+
+func TestTrainRejectsEmpty(t *testing.T) {
+	if _, err := Train(nil, Options{}); err == nil {
+		t.Error("no error for no examples")
+	}
+}
+
+func TestUnknownWords(t *testing.T) {
+	m, _ := Train(smallSet(), Options{})
+	got := m.UnknownWords("where is the giraffe")
+	if len(got) != 1 || got[0] != "giraffe" {
+		t.Errorf("unknown words %v", got)
+	}
+}
+
+func readCSV(tb testing.TB, path string) []Example {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ex := make([]Example, 0, len(recs))
+	for _, r := range recs[1:] {
+		ex = append(ex, Example{Text: r[0], Label: r[1]})
+	}
+	return ex
+}
+
+// BenchmarkTrainCLINC150 trains on CLINC150's 15,100 training phrasings (budget: 5 s).
+func BenchmarkTrainCLINC150(b *testing.B) {
+	ex := readCSV(b, filepath.Join(benchdata.Dir(b, "clinc150"), "train.csv"))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Train(ex, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPredictCLINC150 classifies validation phrasings with the CLINC150 model (budget: p99
+// 1 ms per classification).
+func BenchmarkPredictCLINC150(b *testing.B) {
+	dir := benchdata.Dir(b, "clinc150")
+	m, err := Train(readCSV(b, filepath.Join(dir, "train.csv")), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	va := readCSV(b, filepath.Join(dir, "valid.csv"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Predict(va[i%len(va)].Text)
+	}
+}

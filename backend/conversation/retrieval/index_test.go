@@ -1,0 +1,67 @@
+package retrieval
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSentences(t *testing.T) {
+	got := Sentences("It is 3.7 m tall, e.g. very tall. It turned on mercury! Was it loud? ¿Y en español? Sí.")
+	want := []string{"It is 3.7 m tall, e.g. very tall.", "It turned on mercury!", "Was it loud?", "¿Y en español?", "Sí."}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestChunk(t *testing.T) {
+	para := strings.Repeat("word ", 50) + "end."
+	text := para + "\n\n" + para + "\n\n" + para
+	chunks := Chunk(text, 120)
+	if len(chunks) != 2 {
+		t.Fatalf("%d chunks", len(chunks))
+	}
+	long := strings.Repeat("One sentence here. ", 100)
+	for _, c := range Chunk(long, 50) {
+		if n := len(strings.Fields(c)); n > 50 {
+			t.Errorf("chunk of %d words", n)
+		}
+		if !strings.HasPrefix(c, "One") {
+			t.Errorf("chunk starts mid-sentence: %q", c[:20])
+		}
+	}
+}
+
+func TestSearchRanksAndFiltersLanguage(t *testing.T) {
+	docs := []Document{
+		{ID: "lens", Title: "The Lighthouse Lens", Text: "The lens was made in Paris in 1887 and weighs six tonnes.", Lang: "en"},
+		{ID: "cafe", Title: "The Café", Text: "The café serves coffee and cakes on the terrace.", Lang: "en"},
+		{ID: "lente", Title: "La Lente del Faro", Text: "La lente se fabricó en París en 1887 y pesa seis toneladas.", Lang: "es"},
+		{ID: "any", Title: "Wi-Fi", Text: "Network HCM-Visitors.", Lang: ""},
+	}
+	ix := NewIndex(docs, Options{}, nil)
+	hits := ix.Search("en", "how much does the lighthouse lens weigh", 5)
+	if len(hits) == 0 || docs[hits[0].Doc].ID != "lens" || hits[0].Matched < 0.99 {
+		t.Fatalf("english: %+v", hits)
+	}
+	for _, h := range hits {
+		if docs[h.Doc].Lang == "es" {
+			t.Errorf("a Spanish passage answered an English question")
+		}
+	}
+	if hits := ix.Search("es", "¿cuánto pesa la lente?", 5); len(hits) == 0 || docs[hits[0].Doc].ID != "lente" {
+		t.Errorf("spanish: %+v", hits)
+	}
+	if hits := ix.Search("es", "hcm visitors", 5); len(hits) == 0 || docs[hits[0].Doc].ID != "any" {
+		t.Errorf("language-neutral document: %+v", hits)
+	}
+	if hits := ix.Search("en", "the and of", 5); hits != nil {
+		t.Errorf("stop words only: %+v", hits)
+	}
+	// a query word no document has lowers the match share more than a common one
+	a := ix.Search("en", "lens zeppelin", 1)[0].Matched
+	b := ix.Search("en", "lens", 1)[0].Matched
+	if !(a < 0.6 && b > 0.99) {
+		t.Errorf("match shares: %v %v", a, b)
+	}
+}

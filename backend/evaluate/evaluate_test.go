@@ -1,0 +1,123 @@
+package evaluate
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadIntentCSVErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]string{
+		"text,intent\nhi,greet\n":        "header must name the columns text and label",
+		"text,label\n":                   "no rows",
+		"text,label\nhi,\n":              ":2: empty label",
+		"text,label\n\"unclosed,greet\n": "extraneous or missing",
+	}
+	for body, want := range cases {
+		_, err := ReadIntentCSV(writeFile(t, dir, "x.csv", body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+	if _, err := ReadIntentCSV(filepath.Join(dir, "missing.csv")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// TestNLUWithLanguageColumn runs the evaluation on a small multilingual set in the sealed sets'
+// form (text,label,lang) with out-of-scope rows.
+func TestNLUWithLanguageColumn(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("text,label,lang\n")
+	rows := map[string][]string{
+		"hours|en":   {"when do you open", "opening hours please", "what time do you close", "are you open today", "how late are you open"},
+		"tickets|en": {"how much is a ticket", "ticket price", "what does entry cost", "student discount", "price for kids"},
+		"hours|es":   {"a qué hora abrís", "cuál es el horario", "cuándo cerráis", "abrís hoy", "hasta qué hora abrís"},
+		"tickets|es": {"cuánto cuesta la entrada", "precio de la entrada", "descuento para estudiantes", "cuánto pagan los niños", "precio del billete"},
+		"oos|en":     {"tell me a joke", "what is the weather"},
+		"oos|es":     {"cuéntame un chiste", "qué tiempo hace"},
+	}
+	for key, texts := range rows {
+		label, lang, _ := strings.Cut(key, "|")
+		for _, tx := range texts {
+			b.WriteString(tx + "," + label + "," + lang + "\n")
+		}
+	}
+	dir := t.TempDir()
+	train, err := ReadIntentCSV(writeFile(t, dir, "train.csv", b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, _ := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label,lang\nwhen do you open on sunday,hours,en\nhow much for an adult ticket,tickets,en\ncuánto cuesta una entrada,tickets,es\nplay a song for me,oos,en\n"))
+	res, err := NLU(train, test, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NTest != 4 || res.OOSRecall == nil || res.InScopeAccuracy < 66 {
+		t.Errorf("result %+v", res)
+	}
+	es, err := NLU(train, test, "es", nil)
+	if err != nil || es.NTest != 1 || es.OOSRecall != nil {
+		t.Errorf("--lang es: %+v %v", es, err)
+	}
+}
+
+func TestRankingMetrics(t *testing.T) {
+	rel := map[string]int{"a": 1, "c": 1}
+	ranked := []string{"x", "a", "y", "c"}
+	want := (1/math.Log2(3) + 1/math.Log2(5)) / (1 + 1/math.Log2(3))
+	if got := ndcgAt(ranked, rel, 10); math.Abs(got-want) > 1e-9 {
+		t.Errorf("ndcg %v, want %v", got, want)
+	}
+	if got := mrrAt(ranked, rel, 10); got != 0.5 {
+		t.Errorf("mrr %v", got)
+	}
+	if got := recallAt(ranked, rel, 2); got != 0.5 {
+		t.Errorf("recall@2 %v", got)
+	}
+	if ndcgAt(nil, rel, 10) != 0 {
+		t.Error("empty ranking")
+	}
+}
+
+func TestRetrievalOnTinyBEIR(t *testing.T) {
+	dir := t.TempDir()
+	corpus := writeFile(t, dir, "corpus.jsonl", `{"_id":"d1","title":"Lens","text":"The lighthouse lens weighs six tonnes."}
+{"_id":"d2","title":"Cafe","text":"Coffee and cake on the terrace."}
+`)
+	queries := writeFile(t, dir, "queries.jsonl", `{"_id":"q1","text":"how heavy is the lighthouse lens"}
+{"_id":"q2","text":"where can I get coffee"}
+`)
+	qrels := writeFile(t, dir, "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+	docs, err := ReadBEIRCorpus(corpus, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, _ := ReadBEIRQueries(queries)
+	rels, err := ReadQrels(qrels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Retrieval(docs, qs, rels, "en", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NDCGAt10 != 1 || res.NQueries != 2 {
+		t.Errorf("%+v", res)
+	}
+	if _, err := ReadQrels(writeFile(t, dir, "bad.tsv", "q\td\tscore\nq1 d1 1\n")); err == nil || !strings.Contains(err.Error(), ":2:") {
+		t.Errorf("bad qrels: %v", err)
+	}
+}
