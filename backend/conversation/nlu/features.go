@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"voicebot/backend/conversation/text"
@@ -118,23 +119,26 @@ func buildVocabulary(docs [][]uint64) *vocabulary {
 	return v
 }
 
-// vectorize turns raw hashed features into a weighted, normalised sparse vector. Features unknown
-// to the vocabulary are counted: the share of unknown words is itself a signal of out-of-scope input.
+// vectorize turns raw hashed features into a weighted, normalised sparse vector; features the
+// vocabulary does not know are dropped.
 func (v *vocabulary) vectorize(raw []uint64) sparse {
-	counts := make(map[int32]float32, len(raw))
+	ids := make([]int32, 0, len(raw))
 	for _, h := range raw {
 		if i, ok := v.index[h]; ok {
-			counts[i]++
+			ids = append(ids, i)
 		}
 	}
-	s := sparse{idx: make([]int32, 0, len(counts)), val: make([]float32, 0, len(counts))}
-	for i := range counts {
-		s.idx = append(s.idx, i)
-	}
-	sort.Slice(s.idx, func(a, b int) bool { return s.idx[a] < s.idx[b] })
+	slices.Sort(ids)
+	s := sparse{idx: ids[:0], val: make([]float32, 0, len(ids))}
 	var norm float64
-	for _, i := range s.idx {
-		w := (1 + float32(math.Log(float64(counts[i])))) * v.idf[i]
+	for k := 0; k < len(ids); {
+		i, n := ids[k], 1
+		for k+n < len(ids) && ids[k+n] == i {
+			n++
+		}
+		k += n
+		w := (1 + float32(math.Log(float64(n)))) * v.idf[i]
+		s.idx = append(s.idx, i) // writes behind the read position: safe in place
 		s.val = append(s.val, w)
 		norm += float64(w) * float64(w)
 	}

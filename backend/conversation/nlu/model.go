@@ -118,15 +118,24 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		done := 0
 		opt.Progress = func(stage string, _, _ int) { done++; p(stage, done, opt.Epochs+1) }
 	}
-	m := newModel(examples, labels)
+	m, xs, ys := newModel(examples, labels)
 	fit, held := split(examples, opt.Holdout, opt.Seed)
 	if len(held) == 0 || len(labels) < 2 {
-		m.sgd(examples, opt.Epochs+1, 0, 1, opt)
+		m.sgd(xs, ys, opt.Epochs+1, 0, 1, opt)
 		return m, nil
 	}
-	m.sgd(fit, opt.Epochs, 0, float64(opt.Epochs)/float64(opt.Epochs+1), opt)
-	m.threshold = m.calibrate(held, opt.RejectRate)
-	m.sgd(examples, 1, float64(opt.Epochs)/float64(opt.Epochs+1), 1, opt)
+	var fx []sparse
+	var fy []int
+	for _, i := range fit {
+		fx, fy = append(fx, xs[i]), append(fy, ys[i])
+	}
+	m.sgd(fx, fy, opt.Epochs, 0, float64(opt.Epochs)/float64(opt.Epochs+1), opt)
+	heldEx := make([]Example, len(held))
+	for k, i := range held {
+		heldEx[k] = examples[i]
+	}
+	m.threshold = m.calibrate(heldEx, opt.RejectRate)
+	m.sgd(xs, ys, 1, float64(opt.Epochs)/float64(opt.Epochs+1), 1, opt)
 	return m, nil
 }
 
@@ -143,8 +152,9 @@ func labelSet(examples []Example) []string {
 	return labels
 }
 
-// split holds out a share of every label, deterministically.
-func split(examples []Example, share float64, seed uint64) (fit, held []Example) {
+// split holds out a share of every label, deterministically, and returns the indices of the
+// examples to fit and of those held out.
+func split(examples []Example, share float64, seed uint64) (fit, held []int) {
 	byLabel := map[string][]int{}
 	for i, e := range examples {
 		byLabel[e.Label] = append(byLabel[e.Label], i)
@@ -162,46 +172,45 @@ func split(examples []Example, share float64, seed uint64) (fit, held []Example)
 			isHeld[i] = true
 		}
 	}
-	for i, e := range examples {
+	for i := range examples {
 		if isHeld[i] {
-			held = append(held, e)
+			held = append(held, i)
 		} else {
-			fit = append(fit, e)
+			fit = append(fit, i)
 		}
 	}
 	return fit, held
 }
 
-// newModel builds the vocabulary from all examples and zero weights.
-func newModel(examples []Example, labels []string) *Model {
+// newModel builds the vocabulary from all examples, zero weights, and the examples' vectors and
+// class indices.
+func newModel(examples []Example, labels []string) (*Model, []sparse, []int) {
 	m := &Model{labels: labels, oos: -1}
+	labelIdx := make(map[string]int, len(labels))
 	for i, l := range labels {
+		labelIdx[l] = i
 		if l == OOS {
 			m.oos = i
 		}
 	}
-	m.vocab = buildVocabulary(featurizeAll(examples))
+	raw := featurizeAll(examples)
+	m.vocab = buildVocabulary(raw)
 	m.w = make([]float32, len(m.vocab.idf)*len(labels))
 	m.b = make([]float32, len(labels))
-	return m
-}
-
-// sgd runs epochs over the examples with a learning rate that decays linearly from
-// from*LearningRate... following one schedule that spans [0,1]: from and to say which part of
-// the schedule these epochs cover, so that training can pause for calibration and resume.
-func (m *Model) sgd(examples []Example, epochs int, from, to float64, opt Options) {
-	C := len(m.labels)
-	labelIdx := make(map[string]int, C)
-	for i, l := range m.labels {
-		labelIdx[l] = i
-	}
-	raw := featurizeAll(examples)
 	xs := make([]sparse, len(examples))
 	ys := make([]int, len(examples))
 	for i := range examples {
 		xs[i] = m.vocab.vectorize(raw[i])
 		ys[i] = labelIdx[examples[i].Label]
 	}
+	return m, xs, ys
+}
+
+// sgd runs epochs over the vectors with a learning rate that decays linearly over one schedule
+// spanning [0,1]; from and to say which part of it these epochs cover, so that training can pause
+// for calibration and resume where it stopped.
+func (m *Model) sgd(xs []sparse, ys []int, epochs int, from, to float64, opt Options) {
+	C := len(m.labels)
 	// Mini-batch SGD on the softmax loss with L2 weight decay. Decay is applied lazily through a
 	// global scale (true weights are scale*w) so that it costs O(1) per batch. Each batch is
 	// spread over the cores twice: the forward pass by example (weights only read), then the
