@@ -78,7 +78,7 @@ func TestRankingMetrics(t *testing.T) {
 	rel := map[string]int{"a": 1, "c": 1}
 	ranked := []string{"x", "a", "y", "c"}
 	want := (1/math.Log2(3) + 1/math.Log2(5)) / (1 + 1/math.Log2(3))
-	if got := ndcgAt(ranked, rel, 10); math.Abs(got-want) > 1e-9 {
+	if got := NDCGAt(ranked, rel, 10); math.Abs(got-want) > 1e-9 {
 		t.Errorf("ndcg %v, want %v", got, want)
 	}
 	if got := mrrAt(ranked, rel, 10); got != 0.5 {
@@ -87,7 +87,7 @@ func TestRankingMetrics(t *testing.T) {
 	if got := recallAt(ranked, rel, 2); got != 0.5 {
 		t.Errorf("recall@2 %v", got)
 	}
-	if ndcgAt(nil, rel, 10) != 0 {
+	if NDCGAt(nil, rel, 10) != 0 {
 		t.Error("empty ranking")
 	}
 }

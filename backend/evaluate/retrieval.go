@@ -149,7 +149,7 @@ func Retrieval(docs []retrieval.Document, queries map[string]string, qrels map[s
 		for i, h := range hits {
 			ranked[i] = docs[h.Doc].ID
 		}
-		ndcg += ndcgAt(ranked, rel, 10)
+		ndcg += NDCGAt(ranked, rel, 10)
 		rec += recallAt(ranked, rel, 100)
 		mrr += mrrAt(ranked, rel, 10)
 		if progress != nil && (n+1)%100 == 0 {
@@ -167,8 +167,8 @@ func Retrieval(docs []retrieval.Document, queries map[string]string, qrels map[s
 	return res, nil
 }
 
-// ndcgAt follows BEIR (pytrec_eval): gain is the judged relevance, discount log2(rank+1).
-func ndcgAt(ranked []string, rel map[string]int, k int) float64 {
+// NDCGAt follows BEIR (pytrec_eval): gain is the judged relevance, discount log2(rank+1).
+func NDCGAt(ranked []string, rel map[string]int, k int) float64 {
 	var dcg float64
 	for i, id := range ranked[:min(k, len(ranked))] {
 		if g := rel[id]; g > 0 {
