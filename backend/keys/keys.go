@@ -1,0 +1,385 @@
+package keys
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"voicebot/backend/store"
+)
+
+// Scopes a key can have.
+const (
+	ScopeChat    = "chat"
+	ScopeVoice   = "voice"
+	ScopeHistory = "history"
+	ScopeAdmin   = "admin"
+	ScopeMetrics = "metrics"
+)
+
+// AllScopes lists the scopes in a stable order.
+var AllScopes = []string{ScopeChat, ScopeVoice, ScopeHistory, ScopeAdmin, ScopeMetrics}
+
+// Errors of verification, each mapped by the API to a stable code.
+var (
+	ErrUnknown = errors.New("key is not known")
+	ErrRevoked = errors.New("key has been revoked")
+	ErrExpired = errors.New("key has expired")
+	ErrNoKey   = errors.New("no such key")
+)
+
+// Key is an issued key's record (never the key itself).
+type Key struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Scopes      []string   `json:"scopes"`
+	Origins     []string   `json:"origins,omitempty"`
+	Rate        string     `json:"rate,omitempty"`
+	Created     time.Time  `json:"created"`
+	Expires     *time.Time `json:"expires,omitempty"`
+	Revoked     *time.Time `json:"revoked,omitempty"`
+	LastUsed    *time.Time `json:"last_used,omitempty"`
+	Uses        int64      `json:"uses"`
+	RotatedFrom string     `json:"rotated_from,omitempty"`
+	hash        []byte
+}
+
+// Has reports whether the key carries a scope (admin carries every scope).
+func (k *Key) Has(scope string) bool {
+	return slices.Contains(k.Scopes, scope) || slices.Contains(k.Scopes, ScopeAdmin)
+}
+
+// AllowsOrigin reports whether a browser Origin may use the key ("" = not from a browser).
+func (k *Key) AllowsOrigin(origin string) bool {
+	if origin == "" || len(k.Origins) == 0 {
+		return true
+	}
+	return slices.Contains(k.Origins, origin)
+}
+
+// Spec is what a new key is made with.
+type Spec struct {
+	Name    string
+	Scopes  []string
+	Origins []string
+	Rate    string // N/PERIOD, e.g. 60/m; empty = the configured default
+	Expires time.Duration
+}
+
+var rateRe = regexp.MustCompile(`^([1-9][0-9]{0,6})/(s|m|h|sec|min|hour)$`)
+
+// ParseRate reads N/PERIOD into requests per second and a burst of N.
+func ParseRate(s string) (perSecond float64, burst int, err error) {
+	m := rateRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, 0, fmt.Errorf("rate %q: write requests/period, e.g. 60/m, 5/s or 1000/h", s)
+	}
+	n, _ := strconv.Atoi(m[1])
+	period := map[string]float64{"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}[m[2]]
+	return float64(n) / period, n, nil
+}
+
+func (sp *Spec) validate() error {
+	sp.Name = strings.TrimSpace(sp.Name)
+	if sp.Name == "" || len(sp.Name) > 100 {
+		return errors.New("name: give the key a name of 1 to 100 characters, e.g. the device that uses it")
+	}
+	if len(sp.Scopes) == 0 {
+		return fmt.Errorf("scopes: give at least one of %s", strings.Join(AllScopes, ", "))
+	}
+	for _, s := range sp.Scopes {
+		if !slices.Contains(AllScopes, s) {
+			return fmt.Errorf("scope %q is not one of %s", s, strings.Join(AllScopes, ", "))
+		}
+	}
+	for _, o := range sp.Origins {
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
+			return fmt.Errorf("origin %q: write scheme://host[:port] with no path, e.g. http://kiosk.local:8080", o)
+		}
+	}
+	if sp.Rate != "" {
+		if _, _, err := ParseRate(sp.Rate); err != nil {
+			return err
+		}
+	}
+	if sp.Expires < 0 {
+		return errors.New("expires must be in the future")
+	}
+	return nil
+}
+
+// Service issues, verifies, revokes and rotates keys in the store.
+type Service struct {
+	db *store.DB
+	// verified caches key records by id for a few seconds, so that verification is not a
+	// database read per request; revocation and rotation in this process drop entries at once.
+	verified *expirable.LRU[string, *Key]
+
+	mu    sync.Mutex
+	usage map[string]usage // counted in memory, flushed by FlushUsage
+}
+
+type usage struct {
+	n    int64
+	last int64
+}
+
+// CacheTTL bounds how long a key revoked by another process (the CLI) may still be accepted.
+const CacheTTL = 5 * time.Second
+
+// NewService returns a key service over the store.
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, verified: expirable.NewLRU[string, *Key](4096, nil, CacheTTL), usage: map[string]usage{}}
+}
+
+func hashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// Create issues a key; the returned plaintext is shown once and never stored.
+func (s *Service) Create(ctx context.Context, sp Spec, actor, remote string) (string, *Key, error) {
+	return s.create(ctx, sp, "", actor, remote)
+}
+
+func (s *Service) create(ctx context.Context, sp Spec, rotatedFrom, actor, remote string) (string, *Key, error) {
+	if err := sp.validate(); err != nil {
+		return "", nil, err
+	}
+	plain, err := Generate()
+	if err != nil {
+		return "", nil, err
+	}
+	id, _ := Parse(plain)
+	now := time.Now()
+	k := &Key{ID: id, Name: sp.Name, Scopes: sp.Scopes, Origins: sp.Origins, Rate: sp.Rate, Created: now, RotatedFrom: rotatedFrom}
+	var exp any
+	if sp.Expires > 0 {
+		t := now.Add(sp.Expires)
+		k.Expires = &t
+		exp = t.UnixMilli()
+	}
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		if rotatedFrom != "" {
+			res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, now.UnixMilli(), rotatedFrom)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return ErrNoKey
+			}
+		}
+		_, err := tx.Exec(`INSERT INTO api_keys(id, name, hash, scopes, origins, rate, created_ms, expires_ms, rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Name, hashKey(plain), strings.Join(k.Scopes, ","), strings.Join(k.Origins, ","), k.Rate, now.UnixMilli(), exp, rotatedFrom)
+		if err != nil {
+			return err
+		}
+		action, detail := "key.create", "scopes="+strings.Join(k.Scopes, ",")
+		if rotatedFrom != "" {
+			action, detail = "key.rotate", "from="+rotatedFrom
+		}
+		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: action, Target: k.ID, Remote: remote, Detail: detail})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	if rotatedFrom != "" {
+		s.verified.Remove(rotatedFrom)
+	}
+	return plain, k, nil
+}
+
+// Rotate issues a new key with the same name, scopes, origins and rate, and revokes the old one
+// in the same transaction.
+func (s *Service) Rotate(ctx context.Context, id, actor, remote string) (string, *Key, error) {
+	old, err := s.Get(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if old.Revoked != nil {
+		return "", nil, ErrRevoked
+	}
+	sp := Spec{Name: old.Name, Scopes: old.Scopes, Origins: old.Origins, Rate: old.Rate}
+	if old.Expires != nil {
+		sp.Expires = time.Until(*old.Expires)
+		if sp.Expires <= 0 {
+			return "", nil, ErrExpired
+		}
+	}
+	return s.create(ctx, sp, id, actor, remote)
+}
+
+// Revoke revokes a key at once.
+func (s *Service) Revoke(ctx context.Context, id, actor, remote string) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, time.Now().UnixMilli(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var exists int
+			tx.QueryRow(`SELECT count(*) FROM api_keys WHERE id = ?`, id).Scan(&exists)
+			if exists == 0 {
+				return ErrNoKey
+			}
+			return ErrRevoked
+		}
+		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: "key.revoke", Target: id, Remote: remote})
+	})
+	s.verified.Remove(id)
+	return err
+}
+
+const keyColumns = `id, name, hash, scopes, origins, rate, created_ms, expires_ms, revoked_ms, last_used_ms, use_count, rotated_from`
+
+func scanKey(sc interface{ Scan(...any) error }) (*Key, error) {
+	var k Key
+	var scopes, origins string
+	var created int64
+	var exp, rev, last sql.NullInt64
+	if err := sc.Scan(&k.ID, &k.Name, &k.hash, &scopes, &origins, &k.Rate, &created, &exp, &rev, &last, &k.Uses, &k.RotatedFrom); err != nil {
+		return nil, err
+	}
+	k.Scopes = splitList(scopes)
+	k.Origins = splitList(origins)
+	k.Created = time.UnixMilli(created)
+	for _, p := range []struct {
+		v   sql.NullInt64
+		dst **time.Time
+	}{{exp, &k.Expires}, {rev, &k.Revoked}, {last, &k.LastUsed}} {
+		if p.v.Valid {
+			t := time.UnixMilli(p.v.Int64)
+			*p.dst = &t
+		}
+	}
+	return &k, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// Get returns one key's record.
+func (s *Service) Get(ctx context.Context, id string) (*Key, error) {
+	k, err := scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.applyUsage(k)
+	return k, nil
+}
+
+// List returns every key, newest first.
+func (s *Service) List(ctx context.Context) ([]*Key, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_ms DESC, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		s.applyUsage(k)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// applyUsage adds the uses counted in memory and not flushed yet.
+func (s *Service) applyUsage(k *Key) {
+	s.mu.Lock()
+	u := s.usage[k.ID]
+	s.mu.Unlock()
+	k.Uses += u.n
+	if u.last > 0 {
+		t := time.UnixMilli(u.last)
+		k.LastUsed = &t
+	}
+}
+
+// Verify checks a presented key: form and checksum first (no database work), then the stored
+// hash, compared in constant time, then revocation and expiry. It counts the use.
+func (s *Service) Verify(ctx context.Context, presented string) (*Key, error) {
+	id, err := Parse(presented)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := s.verified.Get(id)
+	if !ok {
+		k, err = scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrUnknown
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.verified.Add(id, k)
+	}
+	if subtle.ConstantTimeCompare(hashKey(presented), k.hash) != 1 {
+		return nil, ErrUnknown
+	}
+	if k.Revoked != nil {
+		return nil, ErrRevoked
+	}
+	if k.Expires != nil && time.Now().After(*k.Expires) {
+		return nil, ErrExpired
+	}
+	s.mu.Lock()
+	u := s.usage[id]
+	u.n++
+	u.last = time.Now().UnixMilli()
+	s.usage[id] = u
+	s.mu.Unlock()
+	return k, nil
+}
+
+// FlushUsage writes the use counts gathered in memory to the store (the appliance calls it every
+// few seconds and at shutdown), so counting a use costs no write per request.
+func (s *Service) FlushUsage(ctx context.Context) error {
+	s.mu.Lock()
+	pending := s.usage
+	s.usage = map[string]usage{}
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		for id, u := range pending {
+			if _, err := tx.Exec(`UPDATE api_keys SET use_count = use_count + ?, last_used_ms = max(coalesce(last_used_ms, 0), ?) WHERE id = ?`, u.n, u.last, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil { // put the counts back for the next flush
+		s.mu.Lock()
+		for id, u := range pending {
+			cur := s.usage[id]
+			cur.n += u.n
+			cur.last = max(cur.last, u.last)
+			s.usage[id] = cur
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
