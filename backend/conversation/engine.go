@@ -42,6 +42,7 @@ type Request struct {
 	SessionID string // empty starts a new session
 	Text      string
 	Lang      string // optional: one of the pack's languages; detected when empty
+	KeyID     string // who asks (an API key id), recorded with the turn
 }
 
 // Reply is the engine's answer to one turn.
@@ -146,12 +147,13 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 	}
 	st.Lang = lang
 	r := s.turn(st, utt, lang)
+	r.SessionID, r.Lang, r.Version = id, lang, s.Version
 	st.Turns++
 	st.Updated = now
-	if err := e.sessions.Put(ctx, st); err != nil {
+	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now)}
+	if err := e.sessions.Put(ctx, st, turn); err != nil {
 		return Reply{}, fmt.Errorf("save session: %w", err)
 	}
-	r.SessionID, r.Lang, r.Version = id, lang, s.Version
 	return r, nil
 }
 

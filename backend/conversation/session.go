@@ -65,8 +65,18 @@ func cloneMap(m map[string]string) map[string]string {
 type SessionStore interface {
 	// Get returns the state of a session, or ok=false when there is none.
 	Get(ctx context.Context, id string) (st *State, ok bool, err error)
-	// Put saves the state after a turn.
-	Put(ctx context.Context, st *State) error
+	// Put saves the state after a turn, with the turn itself (for the conversation history).
+	// The engine acknowledges the turn only after Put returns.
+	Put(ctx context.Context, st *State, turn *Turn) error
+}
+
+// Turn is one exchange, as the history records it.
+type Turn struct {
+	Visitor string // what the visitor said
+	Reply   Reply
+	KeyID   string // the API key that asked, "" from the terminal
+	At      time.Time
+	Latency time.Duration // time to decide the reply, before saving
 }
 
 // MemorySessions is a SessionStore in memory, bounded in size and idle time (a library LRU with
@@ -89,8 +99,8 @@ func (m *MemorySessions) Get(_ context.Context, id string) (*State, bool, error)
 	return st.clone(), true, nil
 }
 
-// Put implements SessionStore.
-func (m *MemorySessions) Put(_ context.Context, st *State) error {
+// Put implements SessionStore; the memory store keeps no history.
+func (m *MemorySessions) Put(_ context.Context, st *State, _ *Turn) error {
 	m.lru.Add(st.ID, st.clone())
 	return nil
 }

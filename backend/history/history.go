@@ -1,0 +1,285 @@
+// Package history keeps conversations in the store: each session's memory (so a restart resumes
+// where the visitor was) and every message, written in the same grouped transaction before the
+// engine acknowledges the turn. It implements conversation.SessionStore, and serves the session
+// list, transcripts, export and erase for the API, the dashboard and the command line.
+package history
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"voicebot/backend/conversation"
+	"voicebot/backend/store"
+)
+
+// ErrNoSession is returned for an unknown session id.
+var ErrNoSession = errors.New("no such session")
+
+// Store is the SQLite-backed session store, with the active sessions' memory cached in front
+// (write-through: every Put reaches the database before it returns).
+type Store struct {
+	db    *store.DB
+	cache *expirable.LRU[string, *conversation.State]
+}
+
+// New returns a history store over db.
+func New(db *store.DB) *Store {
+	return &Store{db: db, cache: expirable.NewLRU[string, *conversation.State](10000, nil, 30*time.Minute)}
+}
+
+// Get implements conversation.SessionStore.
+func (s *Store) Get(ctx context.Context, id string) (*conversation.State, bool, error) {
+	if st, ok := s.cache.Get(id); ok {
+		return cloneState(st), true, nil
+	}
+	var raw string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT state FROM sessions WHERE id = ?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var st conversation.State
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return nil, false, fmt.Errorf("session %s: stored state unreadable: %w", id, err)
+	}
+	return &st, true, nil
+}
+
+func cloneState(st *conversation.State) *conversation.State {
+	b, _ := json.Marshal(st)
+	var c conversation.State
+	_ = json.Unmarshal(b, &c)
+	return &c
+}
+
+// Put implements conversation.SessionStore: the session's memory and the turn's two messages in
+// one grouped, durable transaction.
+func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation.Turn) error {
+	state, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		keyID := ""
+		if t != nil {
+			keyID = t.KeyID
+		}
+		if _, err := tx.Exec(`INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms`,
+			st.ID, st.Lang, string(state), keyID, st.Turns, st.Created.UnixMilli(), st.Updated.UnixMilli()); err != nil {
+			return err
+		}
+		if t == nil {
+			return nil
+		}
+		at := t.At.UnixMilli()
+		if _, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, key_id, created_ms) VALUES (?, ?, 'visitor', ?, ?, ?, ?)`,
+			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at); err != nil {
+			return err
+		}
+		sources := ""
+		if len(t.Reply.Sources) > 0 {
+			b, _ := json.Marshal(t.Reply.Sources)
+			sources = string(b)
+		}
+		_, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms) VALUES (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.ID, st.Turns, t.Reply.Text, t.Reply.Lang, t.Reply.Kind, t.Reply.Intent, t.Reply.Confidence, sources, t.Latency.Microseconds(), t.KeyID, at)
+		return err
+	})
+	if err != nil {
+		s.cache.Remove(st.ID)
+		return err
+	}
+	s.cache.Add(st.ID, cloneState(st))
+	return nil
+}
+
+// Session is one row of the session list.
+type Session struct {
+	ID      string    `json:"id"`
+	Lang    string    `json:"lang"`
+	KeyID   string    `json:"key_id,omitempty"`
+	Turns   int       `json:"turns"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Preview string    `json:"preview,omitempty"` // the visitor's first words
+}
+
+// Message is one line of a transcript.
+type Message struct {
+	ID         int64                 `json:"id"`
+	Turn       int                   `json:"turn"`
+	Role       string                `json:"role"`
+	Text       string                `json:"text"`
+	Lang       string                `json:"lang,omitempty"`
+	Kind       string                `json:"kind,omitempty"`
+	Intent     string                `json:"intent,omitempty"`
+	Confidence *float64              `json:"confidence,omitempty"`
+	Sources    []conversation.Source `json:"sources,omitempty"`
+	LatencyUS  *int64                `json:"latency_us,omitempty"`
+	KeyID      string                `json:"key_id,omitempty"`
+	At         time.Time             `json:"at"`
+}
+
+// ListQuery pages and filters the session list.
+type ListQuery struct {
+	Search string // words in any message of the session
+	Lang   string
+	Before int64 // updated_ms cursor: sessions updated before this (0 = newest)
+	Limit  int
+}
+
+// List returns sessions, most recently updated first.
+func (s *Store) List(ctx context.Context, q ListQuery) ([]Session, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	where := []string{"1=1"}
+	var args []any
+	if q.Before > 0 {
+		where = append(where, "s.updated_ms < ?")
+		args = append(args, q.Before)
+	}
+	if q.Lang != "" {
+		where = append(where, "s.lang = ?")
+		args = append(args, q.Lang)
+	}
+	if q.Search != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.text LIKE ? ESCAPE '\\')")
+		args = append(args, "%"+likeEscape(q.Search)+"%")
+	}
+	args = append(args, q.Limit)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT s.id, s.lang, s.key_id, s.turns, s.created_ms, s.updated_ms,
+		coalesce((SELECT substr(text, 1, 80) FROM messages m WHERE m.session_id = s.id AND m.role = 'visitor' ORDER BY m.id LIMIT 1), '')
+		FROM sessions s WHERE `+strings.Join(where, " AND ")+` ORDER BY s.updated_ms DESC, s.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		var x Session
+		var c, u int64
+		if err := rows.Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &c, &u, &x.Preview); err != nil {
+			return nil, err
+		}
+		x.Created, x.Updated = time.UnixMilli(c), time.UnixMilli(u)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Messages returns a session's transcript in order.
+func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
+	var exists int
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, id).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if exists == 0 {
+		return nil, ErrNoSession
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms FROM messages WHERE session_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		var m Message
+		var conf sql.NullFloat64
+		var lat sql.NullInt64
+		var sources string
+		var at int64
+		if err := rows.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &conf, &sources, &lat, &m.KeyID, &at); err != nil {
+			return nil, err
+		}
+		if conf.Valid {
+			m.Confidence = &conf.Float64
+		}
+		if lat.Valid {
+			m.LatencyUS = &lat.Int64
+		}
+		if sources != "" {
+			_ = json.Unmarshal([]byte(sources), &m.Sources)
+		}
+		m.At = time.UnixMilli(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Export is everything stored about one session, for a data-subject request.
+type Export struct {
+	Session  Session   `json:"session"`
+	Messages []Message `json:"messages"`
+	Exported time.Time `json:"exported"`
+}
+
+// Export returns a session with its transcript and records the export in the audit log.
+func (s *Store) Export(ctx context.Context, id, actor, remote string) (*Export, error) {
+	msgs, err := s.Messages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var x Session
+	var c, u int64
+	err = s.db.Read().QueryRowContext(ctx, `SELECT id, lang, key_id, turns, created_ms, updated_ms FROM sessions WHERE id = ?`, id).Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &c, &u)
+	if err != nil {
+		return nil, err
+	}
+	x.Created, x.Updated = time.UnixMilli(c), time.UnixMilli(u)
+	if err := s.db.Audit(ctx, store.AuditEntry{Actor: actor, Action: "session.export", Target: id, Remote: remote}); err != nil {
+		return nil, err
+	}
+	return &Export{Session: x, Messages: msgs, Exported: time.Now()}, nil
+}
+
+// Erase deletes a session and all its messages, and records the erasure (without the content).
+func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoSession
+		}
+		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: "session.erase", Target: id, Remote: remote})
+	})
+	s.cache.Remove(id)
+	return err
+}
+
+// Purge deletes the sessions not updated since before, with their messages (the retention
+// setting), and returns how many went.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM sessions WHERE updated_ms < ?`, before.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if n > 0 {
+			return store.InsertAudit(tx, store.AuditEntry{Actor: "system", Action: "retention.purge", Detail: fmt.Sprintf("%d sessions older than %s", n, before.UTC().Format(time.RFC3339))})
+		}
+		return nil
+	})
+	if n > 0 {
+		s.cache.Purge()
+	}
+	return n, err
+}
