@@ -18,7 +18,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(chatCmd(), evalCmd(), versionCmd())
+	root.AddCommand(serveCmd(), chatCmd(), keysCmd(), backupCmd(), exportCmd(), eraseCmd(), evalCmd(), versionCmd())
 	return root
 }
 

@@ -57,6 +57,7 @@ type Reply struct {
 	Sources    []Source          `json:"sources,omitempty"`
 	Via        string            `json:"via,omitempty"` // template, model, followup, form, confirm, knowledge, cache
 	Version    uint64            `json:"content_version"`
+	Turn       int               `json:"turn"` // number of this turn in the session, from 1
 }
 
 // Source cites a knowledge document.
@@ -147,8 +148,8 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 	}
 	st.Lang = lang
 	r := s.turn(st, utt, lang)
-	r.SessionID, r.Lang, r.Version = id, lang, s.Version
 	st.Turns++
+	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
 	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now)}
 	if err := e.sessions.Put(ctx, st, turn); err != nil {

@@ -1,0 +1,192 @@
+// Package appliance is the composition root of the core: it opens the store, loads the content,
+// starts the engine, the content watcher, the background jobs and the HTTP server. The headless
+// `voicebot serve` and the desktop window share it.
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"voicebot/backend/content"
+	"voicebot/backend/conversation"
+	"voicebot/backend/history"
+	"voicebot/backend/httpapi"
+	"voicebot/backend/keys"
+	"voicebot/backend/paths"
+	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
+	vbembed "voicebot/embed"
+)
+
+// Options configure one appliance.
+type Options struct {
+	DataDir    string        // default: paths.DataDir()
+	ConfigDir  string        // default: paths.ConfigDir()
+	Listen     string        // default 127.0.0.1:8750
+	ContentDir string        // default: the built-in demo
+	Retention  time.Duration // purge conversations idle longer than this; 0 keeps them
+	RateLimit  string        // default per key and route, e.g. 600/m; "" = DefaultRate
+	CORS       []string
+	Version    string
+}
+
+// DefaultListen is loopback: the LAN is opt-in.
+const DefaultListen = "127.0.0.1:8750"
+
+// DefaultRate applies to keys without a rate of their own.
+const DefaultRate = "6000/m"
+
+// Appliance is a running core.
+type Appliance struct {
+	Opts    Options
+	DB      *store.DB
+	Keys    *keys.Service
+	History *history.Store
+	Engine  *conversation.Engine
+	Loader  *conversation.Loader
+	API     *httpapi.Server
+	Metrics *telemetry.Metrics
+	ln      net.Listener
+	srv     *http.Server
+}
+
+// Resolve fills in the default folders.
+func (o *Options) Resolve() error {
+	var err error
+	if o.DataDir == "" {
+		if o.DataDir, err = paths.DataDir(); err != nil {
+			return err
+		}
+	}
+	if o.ConfigDir == "" {
+		if o.ConfigDir, err = paths.ConfigDir(); err != nil {
+			return err
+		}
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.RateLimit == "" {
+		o.RateLimit = DefaultRate
+	}
+	return nil
+}
+
+// OpenStore opens the data folder's store with its key (creating both on first use).
+func OpenStore(ctx context.Context, o Options) (*store.DB, error) {
+	storeFile := paths.StoreFile(o.DataDir)
+	key, err := store.LoadKey(paths.KeyFile(o.ConfigDir, o.DataDir), storeFile)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, storeFile, key)
+}
+
+// Start opens everything and starts serving; it returns once the server listens and the content
+// is loaded (or has failed to load: the API then answers 503 not_ready until a good version).
+func Start(ctx context.Context, o Options) (*Appliance, error) {
+	if err := o.Resolve(); err != nil {
+		return nil, err
+	}
+	if _, _, err := keys.ParseRate(o.RateLimit); err != nil {
+		return nil, fmt.Errorf("rate limit: %w", err)
+	}
+	db, err := OpenStore(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	a := &Appliance{Opts: o, DB: db, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New()}
+	a.Engine = conversation.New(a.History)
+	var fsys fs.FS
+	source := "built-in demo"
+	if o.ContentDir != "" {
+		if fi, err := os.Stat(o.ContentDir); err != nil || !fi.IsDir() {
+			db.Close()
+			return nil, fmt.Errorf("content folder %s: not a folder", o.ContentDir)
+		}
+		fsys, source = os.DirFS(o.ContentDir), o.ContentDir
+	} else {
+		fsys = vbembed.DemoContent()
+	}
+	a.Loader = conversation.NewLoader(a.Engine, fsys, source)
+	a.Loader.OnReload = func(st conversation.Status) {
+		a.Metrics.ContentVersion.Set(float64(st.Version))
+		a.Metrics.ContentErrors.Set(float64(len(st.Errors)))
+		detail := fmt.Sprintf("version %d", st.Version)
+		if !st.OK {
+			detail = fmt.Sprintf("%d errors; version %d keeps serving", len(st.Errors), st.Version)
+		}
+		_ = db.Audit(context.Background(), store.AuditEntry{Actor: "system", Action: "content.reload", Target: source, Detail: detail})
+	}
+	_ = a.Loader.Reload() // errors are in the status; the API says not_ready until content loads
+	if o.ContentDir != "" {
+		if err := content.Watch(ctx, o.ContentDir, content.DefaultDebounce, func() { _ = a.Loader.Reload() }); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("watch %s: %w", o.ContentDir, err)
+		}
+	}
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics},
+		httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: o.Version})
+	a.ln, err = net.Listen("tcp", o.Listen)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
+	}
+	a.srv = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("http server", "err", err)
+		}
+	}()
+	go a.background(ctx)
+	return a, nil
+}
+
+// Addr is the address the server listens on.
+func (a *Appliance) Addr() string { return a.ln.Addr().String() }
+
+// background flushes key usage and applies the retention setting.
+func (a *Appliance) background(ctx context.Context) {
+	flush := time.NewTicker(2 * time.Second)
+	purge := time.NewTicker(time.Hour)
+	defer flush.Stop()
+	defer purge.Stop()
+	a.purge(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			if err := a.Keys.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("flush key usage", "err", err)
+			}
+		case <-purge.C:
+			a.purge(ctx)
+		}
+	}
+}
+
+func (a *Appliance) purge(ctx context.Context) {
+	if a.Opts.Retention <= 0 {
+		return
+	}
+	if n, err := a.History.Purge(ctx, time.Now().Add(-a.Opts.Retention)); err != nil {
+		slog.Error("retention purge", "err", err)
+	} else if n > 0 {
+		slog.Info("retention purge", "sessions", n)
+	}
+}
+
+// Close stops the server (letting requests in flight finish), flushes usage and closes the store.
+func (a *Appliance) Close(ctx context.Context) error {
+	err := a.srv.Shutdown(ctx)
+	_ = a.Keys.FlushUsage(context.Background())
+	return errors.Join(err, a.DB.Close())
+}

@@ -1,0 +1,268 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"voicebot/backend/conversation"
+)
+
+// decodeJSON reads a JSON body of at most limit bytes into v, refusing wrong content types,
+// oversize bodies, invalid UTF-8, unknown fields and trailing data, each with its own code.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "send the body as Content-Type: application/json")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, fmt.Sprintf("the body is larger than %d bytes", limit))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "could not read the body")
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeError(w, http.StatusBadRequest, CodeInvalidUTF8, "the body is not valid UTF-8")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "invalid JSON: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "invalid JSON: data after the object")
+		return false
+	}
+	return true
+}
+
+// ChatRequest is the body of POST /v1/chat.
+type ChatRequest struct {
+	SessionID string `json:"session_id,omitempty"`
+	Text      string `json:"text"`
+	Lang      string `json:"lang,omitempty"`
+}
+
+// ChatReply is the answer of POST /v1/chat.
+type ChatReply struct {
+	SessionID string    `json:"session_id"`
+	TurnID    string    `json:"turn_id"`
+	Reply     ReplyBody `json:"reply"`
+}
+
+// ReplyBody is the bot's reply inside ChatReply.
+type ReplyBody struct {
+	Text       string                `json:"text"`
+	Lang       string                `json:"lang"`
+	Kind       string                `json:"kind"`
+	Intent     string                `json:"intent,omitempty"`
+	Confidence float64               `json:"confidence,omitempty"`
+	Slots      map[string]string     `json:"slots,omitempty"`
+	Sources    []conversation.Source `json:"sources,omitempty"`
+}
+
+// turn runs one conversation turn, mapping engine errors to API errors.
+func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.Request) (conversation.Reply, bool) {
+	start := time.Now()
+	rep, err := s.Engine.Reply(r.Context(), req)
+	var le *conversation.LanguageError
+	switch {
+	case err == nil:
+		s.Metrics.Turns.WithLabelValues(rep.Kind, rep.Lang).Inc()
+		s.Metrics.TurnSeconds.Observe(time.Since(start).Seconds())
+		return rep, true
+	case errors.Is(err, conversation.ErrEmpty):
+		writeError(w, http.StatusBadRequest, CodeEmptyText, "text is empty")
+	case errors.Is(err, conversation.ErrTooLong):
+		writeError(w, http.StatusBadRequest, CodeTextTooLong, err.Error())
+	case errors.Is(err, conversation.ErrSessionID):
+		writeError(w, http.StatusBadRequest, CodeInvalidSessionID, err.Error())
+	case errors.As(err, &le):
+		writeError(w, http.StatusBadRequest, CodeUnsupportedLang, err.Error())
+	case errors.Is(err, conversation.ErrNotReady):
+		writeError(w, http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet")
+	default:
+		if strings.Contains(err.Error(), "UTF-8") {
+			writeError(w, http.StatusBadRequest, CodeInvalidUTF8, err.Error())
+		} else {
+			writeError(w, http.StatusInternalServerError, CodeInternal, "the turn could not be saved")
+		}
+	}
+	return conversation.Reply{}, false
+}
+
+func wantsStream(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req ChatRequest
+	if !decodeJSON(w, r, MaxChatBody, &req) {
+		return
+	}
+	rep, ok := s.turn(w, r, conversation.Request{SessionID: req.SessionID, Text: req.Text, Lang: req.Lang, KeyID: keyFrom(r).ID})
+	if !ok {
+		return
+	}
+	out := ChatReply{SessionID: rep.SessionID, TurnID: fmt.Sprintf("%s.%d", rep.SessionID, rep.Turn), Reply: ReplyBody{
+		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
+	}}
+	if !wantsStream(r) {
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	// Server-sent events: the turn's ids first, the text in pieces as it would be spoken, then
+	// the whole reply. The turn is already saved when the first event is sent.
+	sse := newSSE(w)
+	sse.event("turn", map[string]string{"session_id": out.SessionID, "turn_id": out.TurnID})
+	for _, piece := range pieces(rep.Text) {
+		sse.event("delta", map[string]string{"text": piece})
+	}
+	sse.event("done", out)
+}
+
+// pieces cuts a reply into sentence-sized pieces for streaming.
+func pieces(text string) []string {
+	var out []string
+	start := 0
+	for i, r := range text {
+		if (r == '.' || r == '!' || r == '?' || r == ':') && i+1 < len(text) && text[i+1] == ' ' {
+			out = append(out, text[start:i+2])
+			start = i + 2
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+type sse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func newSSE(w http.ResponseWriter) *sse {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	return &sse{w: w, f: f}
+}
+
+func (s *sse) event(name string, v any) {
+	b, _ := json.Marshal(v)
+	if name != "" {
+		fmt.Fprintf(s.w, "event: %s\n", name)
+	}
+	fmt.Fprintf(s.w, "data: %s\n\n", b)
+	if s.f != nil {
+		s.f.Flush()
+	}
+}
+
+func (s *sse) raw(data string) {
+	fmt.Fprintf(s.w, "data: %s\n\n", data)
+	if s.f != nil {
+		s.f.Flush()
+	}
+}
+
+// OpenAI-compatible chat completions: the same turn, in the form OpenAI clients send and read,
+// so that existing clients can talk to the kiosk bot (model "voicebot").
+
+type oaMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type oaRequest struct {
+	Model       string      `json:"model"`
+	Messages    []oaMessage `json:"messages"`
+	Stream      bool        `json:"stream,omitempty"`
+	User        string      `json:"user,omitempty"`
+	Temperature *float64    `json:"temperature,omitempty"`
+	MaxTokens   *int        `json:"max_tokens,omitempty"`
+	TopP        *float64    `json:"top_p,omitempty"`
+}
+
+func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	var req oaRequest
+	if !decodeJSON(w, r, MaxChatBody, &req) {
+		return
+	}
+	if req.Model != "" && req.Model != "voicebot" {
+		writeError(w, http.StatusBadRequest, CodeInvalidParameter, `model must be "voicebot"`)
+		return
+	}
+	last := -1
+	for i, m := range req.Messages {
+		if m.Role == "user" {
+			last = i
+		}
+	}
+	if last < 0 {
+		writeError(w, http.StatusBadRequest, CodeEmptyText, "messages must hold at least one user message")
+		return
+	}
+	// The session is the client's "user" if it is a valid session id; otherwise the key and the
+	// conversation's first user message name it, so a client resending its history keeps one
+	// session without knowing about sessions.
+	session := req.User
+	if session == "" {
+		first := ""
+		for _, m := range req.Messages {
+			if m.Role == "user" {
+				first = m.Content
+				break
+			}
+		}
+		h := sha256.Sum256([]byte(keyFrom(r).ID + "\x00" + first))
+		session = "oa_" + hex.EncodeToString(h[:12])
+	}
+	rep, ok := s.turn(w, r, conversation.Request{SessionID: session, Text: req.Messages[last].Content, KeyID: keyFrom(r).ID})
+	if !ok {
+		return
+	}
+	id := fmt.Sprintf("chatcmpl-%s-%d", rep.SessionID, rep.Turn)
+	created := time.Now().Unix()
+	if !req.Stream {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": id, "object": "chat.completion", "created": created, "model": "voicebot",
+			"choices": []map[string]any{{"index": 0, "message": oaMessage{Role: "assistant", Content: rep.Text}, "finish_reason": "stop"}},
+			"usage":   map[string]int{"prompt_tokens": words(req.Messages[last].Content), "completion_tokens": words(rep.Text), "total_tokens": words(req.Messages[last].Content) + words(rep.Text)},
+		})
+		return
+	}
+	sse := newSSE(w)
+	chunk := func(delta map[string]string, finish any) {
+		sse.event("", map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": "voicebot",
+			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish}}})
+	}
+	chunk(map[string]string{"role": "assistant"}, nil)
+	for _, p := range pieces(rep.Text) {
+		chunk(map[string]string{"content": p}, nil)
+	}
+	chunk(map[string]string{}, "stop")
+	sse.raw("[DONE]")
+}
+
+func words(s string) int { return len(strings.Fields(s)) }

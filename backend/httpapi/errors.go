@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Stable error codes of the API. Clients match on these; the messages may change.
+const (
+	CodeUnauthorized      = "unauthorized"     // no key
+	CodeMalformedKey      = "malformed_key"    // not a VoiceBot key
+	CodeBadChecksum       = "bad_key_checksum" // mistyped or cut short
+	CodeUnknownKey        = "unknown_key"      // well formed, not issued here
+	CodeRevokedKey        = "revoked_key"      // revoked or rotated
+	CodeExpiredKey        = "expired_key"      // past its expiry
+	CodeForbiddenScope    = "forbidden_scope"  // key lacks the scope
+	CodeForbiddenOrigin   = "forbidden_origin" // browser origin not allowed for the key
+	CodeRateLimited       = "rate_limited"     // 429
+	CodeBodyTooLarge      = "body_too_large"   // 413
+	CodeUnsupportedMedia  = "unsupported_media_type"
+	CodeInvalidJSON       = "invalid_json"
+	CodeInvalidUTF8       = "invalid_utf8"
+	CodeEmptyText         = "empty_text"
+	CodeTextTooLong       = "text_too_long"
+	CodeUnsupportedLang   = "unsupported_language"
+	CodeInvalidSessionID  = "invalid_session_id"
+	CodeInvalidParameter  = "invalid_parameter"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeNotReady          = "not_ready"
+	CodeInternal          = "internal"
+	CodeUnsupportedStream = "not_acceptable"
+)
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError writes {"error": {"code", "message"}} with the status.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, message
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,344 @@
+// Package httpapi is the LAN API: JSON over HTTP with server-sent events, every route but
+// /healthz behind an API key (scopes, origin allowlist, per-key and per-route rate limits with
+// the standard RateLimit headers), every refusal a JSON error with a stable code, and an OpenAPI
+// 3.1 document at /v1/openapi.json.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"voicebot/backend/conversation"
+	"voicebot/backend/history"
+	"voicebot/backend/keys"
+	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
+)
+
+// Limits on input: bodies larger than these are refused with 413.
+const (
+	MaxChatBody  = 64 << 10
+	MaxAdminBody = 16 << 10
+)
+
+// Config is what the server needs besides its services. Fields marked live can change while the
+// server runs (SetConfig).
+type Config struct {
+	// DefaultRate applies per key and route when a key has no rate of its own (live).
+	DefaultRate string
+	// CORSOrigins are the browser origins allowed to call the API at all (live); a key's own
+	// origin list narrows it further.
+	CORSOrigins []string
+	Version     string
+}
+
+// Server serves the API.
+type Server struct {
+	Engine  *conversation.Engine
+	Loader  *conversation.Loader
+	Keys    *keys.Service
+	History *history.Store
+	DB      *store.DB
+	Metrics *telemetry.Metrics
+	Started time.Time
+
+	mu       sync.RWMutex
+	cfg      Config
+	limiters map[string]*limiter
+	mux      *http.ServeMux
+}
+
+type limiter struct {
+	lim   *rate.Limiter
+	burst int
+	spec  string
+	last  time.Time
+}
+
+// New builds the server and its routes.
+func New(s *Server, cfg Config) *Server {
+	s.cfg = cfg
+	s.limiters = map[string]*limiter{}
+	if s.Started.IsZero() {
+		s.Started = time.Now()
+	}
+	mux := http.NewServeMux()
+	route := func(pattern, name, scope string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, h)))
+	}
+	mux.Handle("GET /healthz", s.instrument("healthz", http.HandlerFunc(s.healthz)))
+	route("GET /readyz", "readyz", "", s.readyz)
+	route("GET /metrics", "metrics", keys.ScopeMetrics, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP)
+	route("GET /v1/openapi.json", "openapi", "", s.openapi)
+	route("POST /v1/chat", "chat", keys.ScopeChat, s.chat)
+	route("POST /v1/chat/completions", "chat_completions", keys.ScopeChat, s.chatCompletions)
+	route("GET /v1/sessions", "sessions", keys.ScopeHistory, s.listSessions)
+	route("GET /v1/sessions/{id}/messages", "session_messages", keys.ScopeHistory, s.sessionMessages)
+	route("GET /v1/sessions/{id}/export", "session_export", keys.ScopeHistory, s.exportSession)
+	route("DELETE /v1/sessions/{id}", "session_erase", keys.ScopeHistory, s.eraseSession)
+	route("GET /v1/keys", "keys_list", keys.ScopeAdmin, s.listKeys)
+	route("POST /v1/keys", "keys_create", keys.ScopeAdmin, s.createKey)
+	route("DELETE /v1/keys/{id}", "keys_revoke", keys.ScopeAdmin, s.revokeKey)
+	route("POST /v1/keys/{id}/rotate", "keys_rotate", keys.ScopeAdmin, s.rotateKey)
+	route("GET /v1/audit", "audit", keys.ScopeAdmin, s.auditLog)
+	mux.Handle("/", s.instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such route: see /v1/openapi.json")
+	})))
+	s.mux = mux
+	return s
+}
+
+// SetConfig applies the live settings.
+func (s *Server) SetConfig(cfg Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cfg.DefaultRate != s.cfg.DefaultRate {
+		s.limiters = map[string]*limiter{} // new limits start with full buckets
+	}
+	s.cfg = cfg
+}
+
+func (s *Server) config() Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg
+}
+
+// ServeHTTP implements http.Handler: security headers, CORS, panics turned into 500s.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+		}
+	}()
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if !slices.Contains(s.config().CORSOrigins, origin) {
+			if r.Method == http.MethodOptions {
+				writeError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin "+origin+" is not allowed")
+				return
+			}
+		} else {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) instrument(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.Metrics.Requests.WithLabelValues(name, strconv.Itoa(sw.status)).Inc()
+		s.Metrics.RequestSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	})
+}
+
+type ctxKey struct{}
+
+// keyFrom returns the verified key of the request.
+func keyFrom(r *http.Request) *keys.Key {
+	k, _ := r.Context().Value(ctxKey{}).(*keys.Key)
+	return k
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authorize checks the key, its origin, its scope and the rate limit, in that order, and
+// audits the use of the key.
+func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refuse := func(status int, code, msg string) {
+			s.Metrics.AuthFailures.WithLabelValues(code).Inc()
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="voicebot"`)
+			}
+			writeError(w, status, code, msg)
+		}
+		auth := r.Header.Get("Authorization")
+		if auth == "" {
+			refuse(http.StatusUnauthorized, CodeUnauthorized, "send an API key: Authorization: Bearer vb_...")
+			return
+		}
+		presented, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			refuse(http.StatusUnauthorized, CodeMalformedKey, "the Authorization header must be: Bearer <key>")
+			return
+		}
+		k, err := s.Keys.Verify(r.Context(), strings.TrimSpace(presented))
+		switch {
+		case errors.Is(err, keys.ErrMalformed):
+			refuse(http.StatusUnauthorized, CodeMalformedKey, err.Error())
+			return
+		case errors.Is(err, keys.ErrChecksum):
+			refuse(http.StatusUnauthorized, CodeBadChecksum, err.Error())
+			return
+		case errors.Is(err, keys.ErrUnknown):
+			refuse(http.StatusUnauthorized, CodeUnknownKey, "this key was not issued by this appliance")
+			return
+		case errors.Is(err, keys.ErrRevoked):
+			refuse(http.StatusUnauthorized, CodeRevokedKey, "this key has been revoked")
+			return
+		case errors.Is(err, keys.ErrExpired):
+			refuse(http.StatusUnauthorized, CodeExpiredKey, "this key has expired")
+			return
+		case err != nil:
+			slog.Error("verify key", "err", err)
+			writeError(w, http.StatusInternalServerError, CodeInternal, "could not check the key")
+			return
+		}
+		if !k.AllowsOrigin(r.Header.Get("Origin")) {
+			refuse(http.StatusForbidden, CodeForbiddenOrigin, "this key may not be used from origin "+r.Header.Get("Origin"))
+			return
+		}
+		if scope != "" && !k.Has(scope) {
+			refuse(http.StatusForbidden, CodeForbiddenScope, fmt.Sprintf("this key lacks the %q scope", scope))
+			return
+		}
+		if !s.allow(w, k, route) {
+			s.Metrics.RateLimited.WithLabelValues(route).Inc()
+			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit reached for this key on this route; retry after the Retry-After seconds")
+			return
+		}
+		if auditedRoutes[route] {
+			// Uses of history, admin and metrics routes are audited one by one; chat turns are
+			// recorded with their key in the conversation history instead.
+			if err := s.DB.Audit(r.Context(), store.AuditEntry{Actor: k.ID, Action: "use." + route, Target: r.URL.Path, Remote: remoteAddr(r)}); err != nil {
+				slog.Error("audit", "err", err)
+			}
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
+	})
+}
+
+var auditedRoutes = map[string]bool{
+	"metrics": true, "sessions": true, "session_messages": true, "session_export": true, "session_erase": true,
+	"keys_list": true, "keys_create": true, "keys_revoke": true, "keys_rotate": true, "audit": true,
+}
+
+// allow takes a token from the key's bucket for the route and sets the RateLimit headers
+// (IETF draft: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset in seconds), with
+// Retry-After when refused.
+func (s *Server) allow(w http.ResponseWriter, k *keys.Key, route string) bool {
+	spec := k.Rate
+	if spec == "" {
+		spec = s.config().DefaultRate
+	}
+	if spec == "" {
+		return true
+	}
+	perSec, burst, err := keys.ParseRate(spec)
+	if err != nil {
+		return true // validated when set; never reached
+	}
+	id := k.ID + "\x00" + route
+	now := time.Now()
+	s.mu.Lock()
+	l := s.limiters[id]
+	if l == nil || l.spec != spec {
+		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSec), burst), burst: burst, spec: spec}
+		s.limiters[id] = l
+		if len(s.limiters) > 100000 { // bound memory: drop idle buckets
+			for key, v := range s.limiters {
+				if now.Sub(v.last) > time.Hour {
+					delete(s.limiters, key)
+				}
+			}
+		}
+	}
+	l.last = now
+	ok := l.lim.AllowN(now, 1)
+	tokens := l.lim.TokensAt(now)
+	s.mu.Unlock()
+	h := w.Header()
+	h.Set("RateLimit-Limit", strconv.Itoa(burst))
+	h.Set("RateLimit-Remaining", strconv.Itoa(max(0, int(math.Floor(tokens)))))
+	h.Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil((float64(burst)-tokens)/perSec))))
+	h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", burst, int(math.Round(float64(burst)/perSec))))
+	if !ok {
+		h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil((1-tokens)/perSec)))))
+	}
+	return ok
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	st := s.Loader.Status()
+	body := map[string]any{
+		"ready":           s.Engine.Snapshot() != nil,
+		"version":         s.config().Version,
+		"uptime_seconds":  int(time.Since(s.Started).Seconds()),
+		"content":         st,
+		"restart_pending": false,
+	}
+	if s.Engine.Snapshot() == nil {
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
