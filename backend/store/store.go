@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: WAL: %w", path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, maxVersion); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", path, err)
 	}
@@ -224,9 +224,12 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// migrate applies the embedded sql/NNNN_*.sql files above PRAGMA user_version, each in its own
-// transaction with the version bump.
-func migrate(ctx context.Context, w *sql.DB) error {
+// maxVersion means every migration.
+const maxVersion = 1 << 30
+
+// migrate applies the embedded sql/NNNN_*.sql files above PRAGMA user_version and up to upTo,
+// each in its own transaction with the version bump.
+func migrate(ctx context.Context, w *sql.DB, upTo int) error {
 	files, err := fs.Glob(migrations, "sql/*.sql")
 	if err != nil {
 		return err
@@ -236,12 +239,15 @@ func migrate(ctx context.Context, w *sql.DB) error {
 	if err := w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return err
 	}
+	if latest := len(files); current > latest {
+		return fmt.Errorf("the store has schema version %d, newer than this program knows (%d): use the newer program, or restore a backup made by this one", current, latest)
+	}
 	for _, f := range files {
 		n, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", f)
 		}
-		if n <= current {
+		if n <= current || n > upTo {
 			continue
 		}
 		body, _ := migrations.ReadFile(f)
