@@ -60,7 +60,11 @@ type Server struct {
 	cfg      Config
 	limiters map[string]*limiter
 	mux      *http.ServeMux
+	routes   []string
 }
+
+// Routes lists the "METHOD /path" patterns the server registers (the OpenAPI test uses it).
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
 type limiter struct {
 	lim   *rate.Limiter
@@ -79,8 +83,10 @@ func New(s *Server, cfg Config) *Server {
 	mux := http.NewServeMux()
 	route := func(pattern, name, scope string, h http.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, h)))
+		s.routes = append(s.routes, pattern)
 	}
 	mux.Handle("GET /healthz", s.instrument("healthz", http.HandlerFunc(s.healthz)))
+	s.routes = append(s.routes, "GET /healthz")
 	route("GET /readyz", "readyz", "", s.readyz)
 	route("GET /metrics", "metrics", keys.ScopeMetrics, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	route("GET /v1/openapi.json", "openapi", "", s.openapi)
