@@ -269,7 +269,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	k := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
 	r := do(t, a, "GET", "/v1/openapi.json", k, "")
 	var doc struct {
-		OpenAPI string                     `json:"openapi"`
+		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
 	if err := json.Unmarshal(r.body, &doc); err != nil || doc.OpenAPI != "3.1.0" {
@@ -317,7 +317,9 @@ func TestChatStreamsAndOpenAICompatible(t *testing.T) {
 	r1 := do(t, a, "POST", "/v1/chat/completions", k, body)
 	var c1 struct {
 		Object  string
-		Choices []struct{ Message struct{ Role, Content string } }
+		Choices []struct {
+			Message struct{ Role, Content string }
+		}
 	}
 	json.Unmarshal(r1.body, &c1)
 	if r1.status != 200 || c1.Object != "chat.completion" || !strings.Contains(c1.Choices[0].Message.Content, "Tuesday") {

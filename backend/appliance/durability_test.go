@@ -90,7 +90,9 @@ func TestKill9KeepsAcknowledgedTurns(t *testing.T) {
 				if err != nil {
 					return // the server is gone
 				}
-				var body struct{ SessionID string `json:"session_id"` }
+				var body struct {
+					SessionID string `json:"session_id"`
+				}
 				json.NewDecoder(res.Body).Decode(&body)
 				res.Body.Close()
 				if res.StatusCode == 200 {
