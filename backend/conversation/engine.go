@@ -132,9 +132,14 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 	lock.Lock()
 	defer lock.Unlock()
 
-	st, ok, err := e.sessions.Get(ctx, id)
-	if err != nil {
-		return Reply{}, fmt.Errorf("load session: %w", err)
+	var st *State
+	ok := false
+	if req.SessionID != "" { // a new id has nothing stored yet
+		var err error
+		st, ok, err = e.sessions.Get(ctx, id)
+		if err != nil {
+			return Reply{}, fmt.Errorf("load session: %w", err)
+		}
 	}
 	now := e.now()
 	if !ok {

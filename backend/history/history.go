@@ -37,7 +37,7 @@ func New(db *store.DB) *Store {
 // Get implements conversation.SessionStore.
 func (s *Store) Get(ctx context.Context, id string) (*conversation.State, bool, error) {
 	if st, ok := s.cache.Get(id); ok {
-		return cloneState(st), true, nil
+		return st.Clone(), true, nil
 	}
 	var raw string
 	err := s.db.Read().QueryRowContext(ctx, `SELECT state FROM sessions WHERE id = ?`, id).Scan(&raw)
@@ -54,13 +54,6 @@ func (s *Store) Get(ctx context.Context, id string) (*conversation.State, bool, 
 	return &st, true, nil
 }
 
-func cloneState(st *conversation.State) *conversation.State {
-	b, _ := json.Marshal(st)
-	var c conversation.State
-	_ = json.Unmarshal(b, &c)
-	return &c
-}
-
 // Put implements conversation.SessionStore: the session's memory and the turn's two messages in
 // one grouped, durable transaction.
 func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation.Turn) error {
@@ -68,7 +61,7 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 	if err != nil {
 		return err
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		keyID := ""
 		if t != nil {
 			keyID = t.KeyID
@@ -82,16 +75,15 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 			return nil
 		}
 		at := t.At.UnixMilli()
-		if _, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, key_id, created_ms) VALUES (?, ?, 'visitor', ?, ?, ?, ?)`,
-			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at); err != nil {
-			return err
-		}
 		sources := ""
 		if len(t.Reply.Sources) > 0 {
 			b, _ := json.Marshal(t.Reply.Sources)
 			sources = string(b)
 		}
-		_, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms) VALUES (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		// both messages of the turn in one statement
+		_, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms)
+			VALUES (?, ?, 'visitor', ?, ?, '', '', NULL, '', NULL, ?, ?), (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at,
 			st.ID, st.Turns, t.Reply.Text, t.Reply.Lang, t.Reply.Kind, t.Reply.Intent, t.Reply.Confidence, sources, t.Latency.Microseconds(), t.KeyID, at)
 		return err
 	})
@@ -99,7 +91,7 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 		s.cache.Remove(st.ID)
 		return err
 	}
-	s.cache.Add(st.ID, cloneState(st))
+	s.cache.Add(st.ID, st.Clone())
 	return nil
 }
 
@@ -249,7 +241,7 @@ func (s *Store) Export(ctx context.Context, id, actor, remote string) (*Export, 
 
 // Erase deletes a session and all its messages, and records the erasure (without the content).
 func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -267,7 +259,7 @@ func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
 // setting), and returns how many went.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`DELETE FROM sessions WHERE updated_ms < ?`, before.UnixMilli())
 		if err != nil {
 			return err

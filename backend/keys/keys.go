@@ -170,7 +170,7 @@ func (s *Service) create(ctx context.Context, sp Spec, rotatedFrom, actor, remot
 		k.Expires = &t
 		exp = t.UnixMilli()
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		if rotatedFrom != "" {
 			res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, now.UnixMilli(), rotatedFrom)
 			if err != nil {
@@ -222,7 +222,7 @@ func (s *Service) Rotate(ctx context.Context, id, actor, remote string) (string,
 
 // Revoke revokes a key at once.
 func (s *Service) Revoke(ctx context.Context, id, actor, remote string) error {
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, time.Now().UnixMilli(), id)
 		if err != nil {
 			return err
@@ -363,7 +363,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		for id, u := range pending {
 			if _, err := tx.Exec(`UPDATE api_keys SET use_count = use_count + ?, last_used_ms = max(coalesce(last_used_ms, 0), ?) WHERE id = ?`, u.n, u.last, id); err != nil {
 				return err

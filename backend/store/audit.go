@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 )
 
 // AuditEntry is one line of the audit log: who did what, to what, from where.
@@ -17,7 +16,7 @@ type AuditEntry struct {
 }
 
 // InsertAudit appends an entry inside a write transaction.
-func InsertAudit(tx *sql.Tx, e AuditEntry) error {
+func InsertAudit(tx *Tx, e AuditEntry) error {
 	if e.AtMs == 0 {
 		e.AtMs = Now()
 	}
@@ -28,7 +27,7 @@ func InsertAudit(tx *sql.Tx, e AuditEntry) error {
 
 // Audit appends an entry in its own (grouped) write.
 func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
-	return db.Write(ctx, func(tx *sql.Tx) error { return InsertAudit(tx, e) })
+	return db.Write(ctx, func(tx *Tx) error { return InsertAudit(tx, e) })
 }
 
 // AuditLog returns entries newest first, before an id (0 = from the newest), at most limit.

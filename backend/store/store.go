@@ -33,19 +33,53 @@ var ErrWrongKey = errors.New("the store's key does not open this database (wrong
 
 // DB is an open store.
 type DB struct {
-	path   string
-	hexKey string
-	w      *sql.DB // one connection: the writer
-	r      *sql.DB // read pool
-	writes chan *writeReq
-	done   chan struct{}
-	closed chan struct{}
+	path      string
+	hexKey    string
+	w         *sql.DB // one connection: the writer
+	r         *sql.DB // read pool
+	writes    chan *writeReq
+	done      chan struct{}
+	closed    chan struct{}
+	stmts     map[string]*sql.Stmt // writer's prepared statements
+	toPrepare map[string]bool
 }
 
 type writeReq struct {
 	ctx context.Context
-	fn  func(*sql.Tx) error
+	fn  func(*Tx) error
 	err chan error
+}
+
+// Tx is a write transaction. Its Exec runs statements prepared once on the writer's connection
+// and reused, so the hot path (a turn is three inserts) does not parse SQL every time.
+type Tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// Exec runs a statement with a cached prepared statement. A query seen for the first time runs
+// unprepared and is prepared after the transaction ends (the writer has a single connection,
+// which the transaction holds).
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.db.stmts[query]; ok {
+		return tx.Tx.Stmt(st).Exec(args...)
+	}
+	tx.db.toPrepare[query] = true
+	return tx.Tx.Exec(query, args...)
+}
+
+// prepareNew prepares the queries first seen in the last transaction. Only the writer goroutine
+// calls it, between transactions.
+func (db *DB) prepareNew() {
+	for q := range db.toPrepare {
+		delete(db.toPrepare, q)
+		if len(db.stmts) >= 256 { // queries are constants in the code; the bound is a safety net
+			continue
+		}
+		if st, err := db.w.Prepare(q); err == nil {
+			db.stmts[q] = st
+		}
+	}
 }
 
 // MaxBatch bounds how many writes one transaction groups.
@@ -62,7 +96,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	hexKey := hex.EncodeToString(key)
 	init := func(c *sqlite3.Conn) error {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
-			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA synchronous=FULL;")
+			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=" + Synchronous + ";")
 	}
 	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
 	w, err := driver.Open(dsn, init)
@@ -94,7 +128,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return nil, fmt.Errorf("open store %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{path: path, hexKey: hexKey, w: w, r: r, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{})}
+	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{})}
 	go db.writer()
 	return db, nil
 }
@@ -120,7 +154,7 @@ func (db *DB) Read() *sql.DB { return db.r }
 // Write runs fn in a transaction shared with other concurrent writes, and returns once that
 // transaction is durably committed (or failed). fn runs inside a savepoint: its error rolls back
 // only its own changes.
-func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
 	select {
 	case db.writes <- req:
@@ -139,6 +173,11 @@ func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 
 func (db *DB) writer() {
 	defer close(db.closed)
+	defer func() {
+		for _, st := range db.stmts {
+			st.Close()
+		}
+	}()
 	batch := make([]*writeReq, 0, MaxBatch)
 	for {
 		var first *writeReq
@@ -169,40 +208,59 @@ func (db *DB) writer() {
 	}
 }
 
+// commit runs a batch in one transaction. If any write fails, the batch is rolled back and each
+// write is run again in a transaction of its own, so that one bad write fails alone; the common
+// path pays for no savepoints.
 func (db *DB) commit(batch []*writeReq) {
-	ctx := context.Background()
-	tx, err := db.w.BeginTx(ctx, nil)
+	defer db.prepareNew()
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	t0 := time.Now()
+	err := db.runTx(live)
+	if DebugBatch != nil {
+		DebugBatch(len(live), time.Since(t0))
+	}
+	if err == nil {
+		for _, r := range live {
+			r.err <- nil
+		}
+		return
+	}
+	if len(live) == 1 {
+		live[0].err <- err
+		return
+	}
+	for _, r := range live {
+		r.err <- db.runTx([]*writeReq{r})
+	}
+}
+
+// runTx runs writes in one transaction and commits it.
+func (db *DB) runTx(batch []*writeReq) error {
+	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		for _, r := range batch {
-			r.err <- fmt.Errorf("begin: %w", err)
-		}
-		return
+		return fmt.Errorf("begin: %w", err)
 	}
-	errs := make([]error, len(batch))
-	for i, r := range batch {
-		if r.ctx.Err() != nil {
-			errs[i] = r.ctx.Err()
-			continue
-		}
-		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-			errs[i] = err
-			continue
-		}
+	tx := &Tx{Tx: stx, db: db}
+	for _, r := range batch {
 		if err := r.fn(tx); err != nil {
-			errs[i] = err
-			_, _ = tx.Exec("ROLLBACK TO w")
+			_ = stx.Rollback()
+			return err
 		}
-		_, _ = tx.Exec("RELEASE w")
 	}
-	if err := tx.Commit(); err != nil {
-		for _, r := range batch {
-			r.err <- fmt.Errorf("commit: %w", err)
-		}
-		return
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
-	for i, r := range batch {
-		r.err <- errs[i]
-	}
+	return nil
 }
 
 // Close finishes queued writes and closes the store.
@@ -293,3 +351,7 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 
 // Now is the store's clock in Unix milliseconds.
 func Now() int64 { return time.Now().UnixMilli() }
+
+// DebugBatch, when set (by a benchmark), is told the size and duration of each group commit.
+var DebugBatch func(int, time.Duration)
+var Synchronous = "FULL"

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,7 +30,7 @@ func TestOpenMigratesAndPersists(t *testing.T) {
 	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
-	err := db.Write(ctx, func(tx *sql.Tx) error {
+	err := db.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO audit(at_ms, actor, action, detail) VALUES (1, 'cli', 'test', 'a secret visitor question about tortoises')`)
 		return err
 	})
@@ -52,7 +51,7 @@ func TestEncryptedAtRest(t *testing.T) {
 	db := openTest(t, path, testKey(2))
 	ctx := context.Background()
 	for i := 0; i < 50; i++ {
-		db.Write(ctx, func(tx *sql.Tx) error {
+		db.Write(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO audit(at_ms, actor, action, detail) VALUES (1, 'cli', 'plaintext-marker-action', 'PLAINTEXT-MARKER tortoise')`)
 			return err
 		})
@@ -121,7 +120,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs[i] = db.Write(ctx, func(tx *sql.Tx) error {
+			errs[i] = db.Write(ctx, func(tx *Tx) error {
 				if i%10 == 0 {
 					_, err := tx.Exec(`INSERT INTO nonexistent VALUES (1)`)
 					return err
@@ -149,7 +148,7 @@ func TestBackupIsConsistentAndEncrypted(t *testing.T) {
 	dir := t.TempDir()
 	db := openTest(t, filepath.Join(dir, "v.db"), testKey(6))
 	ctx := context.Background()
-	db.Write(ctx, func(tx *sql.Tx) error {
+	db.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO audit(at_ms, actor, action, detail) VALUES (1, 'cli', 'x', 'BACKUP-MARKER')`)
 		return err
 	})

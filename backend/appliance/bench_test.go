@@ -1,0 +1,151 @@
+package appliance
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"voicebot/backend/keys"
+	"voicebot/backend/store"
+)
+
+// BenchmarkChatHTTP is durable chat turns over HTTP on loopback, with key checks and rate limits
+// on: each acknowledged turn is committed to the encrypted store with synchronous=FULL. It
+// reports turns/s, the p50/p99 latency seen by the clients, and the store's mean group size.
+// The clients run in this process, on the same two cores as the server.
+func BenchmarkChatHTTP(b *testing.B) {
+	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	key, _, err := a.Keys.Create(context.Background(), keys.Spec{Name: "bench", Scopes: []string{"chat"}, Rate: "1000000/s"}, "bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: 128}
+	client := &http.Client{Transport: tr}
+	url := "http://" + a.Addr() + "/v1/chat"
+	questions := []string{"what are the opening hours", "how much is a ticket", "where are the toilets", "do students get a discount", "can I hire the museum for a wedding", "¿cuánto cuesta la entrada?"}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var bn, bsum int
+	var bdur time.Duration
+	store.DebugBatch = func(n int, d time.Duration) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() }
+	defer func() {
+		store.DebugBatch = nil
+		if bn > 0 {
+			b.ReportMetric(float64(bsum)/float64(bn), "turns/commit")
+			b.ReportMetric(float64(bdur.Microseconds())/float64(bn)/1000, "commit_ms")
+		}
+	}()
+	// concurrent clients: VOICEBOT_BENCH_CLIENTS, default 16 (RunParallel runs
+	// parallelism x GOMAXPROCS goroutines)
+	clients := 16
+	if v, err := strconv.Atoi(os.Getenv("VOICEBOT_BENCH_CLIENTS")); err == nil && v > 0 {
+		clients = v
+	}
+	b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var local []time.Duration
+		i := 0
+		for pb.Next() {
+			i++
+			body := fmt.Sprintf(`{"text":%q}`, questions[i%len(questions)])
+			req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			t0 := time.Now()
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+			local = append(local, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) > 0 {
+		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "turns/s")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	}
+}
+
+// BenchmarkColdStart is Start to ready: store opened (with migrations on a new file), demo
+// content parsed, both intent models trained, documents indexed, the port listening.
+func BenchmarkColdStart(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		o := Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"}
+		b.StartTimer()
+		a, err := Start(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := http.Get("http://" + a.Addr() + "/healthz")
+		if err != nil || res.StatusCode != 200 {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		b.StopTimer()
+		a.Close(context.Background())
+		b.StartTimer()
+	}
+}
+
+// BenchmarkIdleRSS starts the appliance in a child process (this test binary, re-executed, which
+// is the appliance plus test code), waits for it to settle and reports its resident memory.
+func BenchmarkIdleRSS(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		addrFile := filepath.Join(b.TempDir(), "addr")
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "VOICEBOT_HELPER_SERVE=1", "VOICEBOT_HELPER_DATA="+b.TempDir(), "VOICEBOT_HELPER_CONFIG="+b.TempDir(), "VOICEBOT_HELPER_ADDR="+addrFile)
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(addrFile); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				b.Fatal("child did not start")
+			}
+		}
+		time.Sleep(2 * time.Second) // idle
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		cmd.Process.Kill()
+		cmd.Wait()
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.Atoi(f[1])
+				b.ReportMetric(float64(kb)/1024, "rss_MB")
+			}
+		}
+	}
+}
