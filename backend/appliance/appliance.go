@@ -12,8 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"voicebot/backend/config"
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
@@ -35,6 +39,11 @@ type Options struct {
 	RateLimit  string        // default per key and route, e.g. 600/m; "" = DefaultRate
 	CORS       []string
 	Version    string
+	// ConfigFile, if set, is the settings file (YAML): its values apply beneath the options
+	// set here (an option given on the command line wins), and it is watched while running.
+	ConfigFile string
+	// LogLevel is where slog's level lives, so that the settings file can change it live.
+	LogLevel *slog.LevelVar
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -55,6 +64,11 @@ type Appliance struct {
 	Metrics *telemetry.Metrics
 	ln      net.Listener
 	srv     *http.Server
+
+	mu             sync.Mutex
+	flags          Options         // the options as given, before the settings file
+	file           config.Settings // the settings file as last loaded successfully
+	restartPending []string        // settings changed in the file that need a restart
 }
 
 // Resolve fills in the default folders.
@@ -92,6 +106,15 @@ func OpenStore(ctx context.Context, o Options) (*store.DB, error) {
 // Start opens everything and starts serving; it returns once the server listens and the content
 // is loaded (or has failed to load: the API then answers 503 not_ready until a good version).
 func Start(ctx context.Context, o Options) (*Appliance, error) {
+	flags := o
+	var file config.Settings
+	if o.ConfigFile != "" {
+		var err error
+		if file, err = config.Load(o.ConfigFile); err != nil {
+			return nil, err
+		}
+		o = merge(flags, file)
+	}
 	if err := o.Resolve(); err != nil {
 		return nil, err
 	}
@@ -102,7 +125,10 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{Opts: o, DB: db, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New()}
+	a := &Appliance{Opts: o, DB: db, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file}
+	if o.LogLevel != nil && file.LogLevel != "" {
+		_ = o.LogLevel.UnmarshalText([]byte(file.LogLevel))
+	}
 	a.Engine = conversation.New(a.History)
 	var fsys fs.FS
 	source := "built-in demo"
@@ -132,8 +158,14 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ContentDir, err)
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics},
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, RestartPending: a.RestartPending},
 		httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: o.Version})
+	if o.ConfigFile != "" {
+		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
+		}
+	}
 	a.ln, err = net.Listen("tcp", o.Listen)
 	if err != nil {
 		db.Close()
@@ -147,6 +179,74 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 	}()
 	go a.background(ctx)
 	return a, nil
+}
+
+// merge lays the options given (flags) over the settings file.
+func merge(flags Options, f config.Settings) Options {
+	o := flags
+	pick := func(flag, file string) string {
+		if flag != "" {
+			return flag
+		}
+		return file
+	}
+	o.Listen = pick(flags.Listen, f.Listen)
+	o.DataDir = pick(flags.DataDir, f.DataDir)
+	o.ContentDir = pick(flags.ContentDir, f.Content)
+	o.RateLimit = pick(flags.RateLimit, f.RateLimit)
+	if len(flags.CORS) == 0 {
+		o.CORS = f.CORSOrigins
+	}
+	if flags.Retention == 0 {
+		o.Retention = f.Retention
+	}
+	return o
+}
+
+// settingsChanged applies a saved settings file: live settings at once, the others noted as
+// needing a restart; an invalid file changes nothing. Every applied change is audited.
+func (a *Appliance) settingsChanged(f config.Settings, err error) {
+	ctx := context.Background()
+	if err != nil {
+		slog.Error("settings file not applied; the running settings stay", "err", err)
+		_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+		return
+	}
+	a.mu.Lock()
+	changed := config.Changed(a.file, f)
+	a.file = f
+	o := merge(a.flags, f)
+	if o.RateLimit == "" {
+		o.RateLimit = DefaultRate
+	}
+	var restart []string
+	for _, k := range changed {
+		if slices.Contains(config.RestartKeys, k) && !slices.Contains(a.restartPending, k) {
+			a.restartPending = append(a.restartPending, k)
+			restart = append(restart, k)
+		}
+	}
+	a.Opts.RateLimit, a.Opts.CORS, a.Opts.Retention = o.RateLimit, o.CORS, o.Retention
+	a.mu.Unlock()
+	if len(changed) == 0 {
+		return
+	}
+	a.API.SetConfig(httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: a.Opts.Version})
+	if a.Opts.LogLevel != nil && f.LogLevel != "" {
+		_ = a.Opts.LogLevel.UnmarshalText([]byte(f.LogLevel))
+	}
+	slog.Info("settings applied", "changed", changed)
+	if len(restart) > 0 {
+		slog.Warn("settings changed that apply only after a restart", "settings", restart)
+	}
+	_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.change", Target: a.Opts.ConfigFile, Detail: "changed: " + strings.Join(changed, ", ")})
+}
+
+// RestartPending lists the settings changed in the file that need a restart to apply.
+func (a *Appliance) RestartPending() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.restartPending...)
 }
 
 // Addr is the address the server listens on.
@@ -174,10 +274,13 @@ func (a *Appliance) background(ctx context.Context) {
 }
 
 func (a *Appliance) purge(ctx context.Context) {
-	if a.Opts.Retention <= 0 {
+	a.mu.Lock()
+	retention := a.Opts.Retention
+	a.mu.Unlock()
+	if retention <= 0 {
 		return
 	}
-	if n, err := a.History.Purge(ctx, time.Now().Add(-a.Opts.Retention)); err != nil {
+	if n, err := a.History.Purge(ctx, time.Now().Add(-retention)); err != nil {
 		slog.Error("retention purge", "err", err)
 	} else if n > 0 {
 		slog.Info("retention purge", "sessions", n)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -366,5 +367,63 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 	if r := do(t, b, "GET", "/v1/sessions/"+first.SessionID+"/messages", k, ""); r.status != 404 {
 		t.Errorf("after erase: %d", r.status)
+	}
+}
+
+// TestSettingsFileAppliesLive: a saved settings file changes the rate limit within a second, an
+// invalid one changes nothing and is reported with its line, a restart-only change shows on
+// /readyz, and each change is audited.
+func TestSettingsFileAppliesLive(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "voicebot.yaml")
+	os.WriteFile(cfg, []byte("rate_limit: 100/m\n"), 0o600)
+	a := start(t, Options{ConfigFile: cfg})
+	k := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	limit := func() string { return do(t, a, "GET", "/v1/openapi.json", k, "").header.Get("RateLimit-Limit") }
+	if l := limit(); l != "100" {
+		t.Fatalf("initial limit %q", l)
+	}
+	save := func(body string) {
+		tmp := cfg + ".tmp"
+		os.WriteFile(tmp, []byte(body), 0o600)
+		os.Rename(tmp, cfg)
+	}
+	waitFor := func(what string, cond func() bool) {
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	save("rate_limit: 250/m\n")
+	waitFor("the new limit", func() bool { return limit() == "250" })
+
+	save("rate_limit: 250/m\nretention: soon\n")
+	waitFor("the error in the audit log", func() bool {
+		log, _ := a.DB.AuditLog(context.Background(), 0, 20)
+		for _, e := range log {
+			if e.Action == "config.error" && strings.Contains(e.Detail, "voicebot.yaml:2: retention must be a duration") {
+				return true
+			}
+		}
+		return false
+	})
+	if l := limit(); l != "250" {
+		t.Errorf("an invalid file changed the limit to %q", l)
+	}
+
+	save("rate_limit: 250/m\nlisten: 0.0.0.0:9999\n")
+	adm := newKey(t, a, keys.Spec{Scopes: []string{"metrics"}})
+	waitFor("restart_pending on /readyz", func() bool {
+		return strings.Contains(string(do(t, a, "GET", "/readyz", adm, "").body), `"restart_pending":["listen"]`)
+	})
+	log, _ := a.DB.AuditLog(context.Background(), 0, 50)
+	changes := 0
+	for _, e := range log {
+		if e.Action == "config.change" {
+			changes++
+		}
+	}
+	if changes < 2 {
+		t.Errorf("config changes audited: %d", changes)
 	}
 }

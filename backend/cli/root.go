@@ -4,11 +4,22 @@
 package cli
 
 import (
+	"log/slog"
+	"os"
+
 	"github.com/spf13/cobra"
 )
 
 // Version is set at build time with -ldflags "-X voicebot/backend/cli.Version=...".
 var Version = "dev"
+
+// logLevel is the level of the process's structured log (stderr), changeable live by the
+// settings file.
+var logLevel = new(slog.LevelVar)
+
+func init() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})))
+}
 
 // Root builds the command tree.
 func Root() *cobra.Command {

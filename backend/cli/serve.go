@@ -30,7 +30,7 @@ func (f *storeFlags) options() (appliance.Options, error) {
 
 func serveCmd() *cobra.Command {
 	var sf storeFlags
-	var listen, contentDir, rateLimit string
+	var listen, contentDir, rateLimit, configFile string
 	var cors []string
 	var retention time.Duration
 	cmd := &cobra.Command{
@@ -42,11 +42,9 @@ It listens on loopback unless --listen names another address; every route but /h
 key (voicebot keys create). Stop it with Ctrl-C or SIGTERM: requests in flight finish first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := sf.options()
-			if err != nil {
-				return err
-			}
-			o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention = listen, contentDir, rateLimit, cors, retention
+			o := appliance.Options{DataDir: sf.dataDir, ConfigDir: sf.configDir, Version: Version}
+			o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = listen, contentDir, rateLimit, cors, retention, configFile
+			o.LogLevel = logLevel
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()
@@ -68,9 +66,10 @@ key (voicebot keys create). Stop it with Ctrl-C or SIGTERM: requests in flight f
 		},
 	}
 	sf.add(cmd)
-	cmd.Flags().StringVar(&listen, "listen", appliance.DefaultListen, "address to listen on; a LAN address opens the API to the LAN (keys still required)")
+	cmd.Flags().StringVar(&configFile, "config", "", "settings file (YAML, watched: live settings apply on save; see docs/OPERATIONS.md)")
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default "+appliance.DefaultListen+"); a LAN address opens the API to the LAN (keys still required)")
 	cmd.Flags().StringVar(&contentDir, "content", "", "content pack folder (default: the built-in demo)")
-	cmd.Flags().StringVar(&rateLimit, "rate", appliance.DefaultRate, "default rate limit per key and route, requests/period (s, m or h)")
+	cmd.Flags().StringVar(&rateLimit, "rate", "", "default rate limit per key and route, requests/period with s, m or h (default "+appliance.DefaultRate+")")
 	cmd.Flags().StringSliceVar(&cors, "cors", nil, "browser origins allowed to call the API, e.g. http://kiosk.local:8080")
 	cmd.Flags().DurationVar(&retention, "retention", 0, "delete conversations idle for longer than this, e.g. 720h (0 keeps them)")
 	return cmd

@@ -55,6 +55,8 @@ type Server struct {
 	DB      *store.DB
 	Metrics *telemetry.Metrics
 	Started time.Time
+	// RestartPending, if set, lists settings changed that need a restart (shown on /readyz).
+	RestartPending func() []string
 
 	mu       sync.RWMutex
 	cfg      Config
@@ -340,7 +342,12 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		"version":         s.config().Version,
 		"uptime_seconds":  int(time.Since(s.Started).Seconds()),
 		"content":         st,
-		"restart_pending": false,
+		"restart_pending": []string{},
+	}
+	if s.RestartPending != nil {
+		if p := s.RestartPending(); len(p) > 0 {
+			body["restart_pending"] = p
+		}
 	}
 	if s.Engine.Snapshot() == nil {
 		writeJSON(w, http.StatusServiceUnavailable, body)

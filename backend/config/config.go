@@ -1,0 +1,207 @@
+// Package config reads the appliance's settings file (YAML) and follows it: settings that are
+// safe to change live (rate limit, CORS origins, retention, log level) apply within a second of a
+// save; a change that needs a restart (listen address, data folder, content folder) is reported
+// as such; an invalid file keeps the running settings and reports the error with file and line.
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.yaml.in/yaml/v3"
+
+	"voicebot/backend/keys"
+)
+
+// Settings are the file's values; empty means "not set in the file".
+type Settings struct {
+	Listen      string        // restart
+	DataDir     string        // restart
+	Content     string        // restart
+	RateLimit   string        // live
+	CORSOrigins []string      // live
+	Retention   time.Duration // live
+	LogLevel    string        // live: debug, info, warn, error
+}
+
+// RestartKeys are the settings that apply only at start.
+var RestartKeys = []string{"listen", "data_dir", "content"}
+
+var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level"}
+
+// Error is a problem in the settings file, with its line.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Load reads and validates the settings file.
+func Load(path string) (Settings, error) {
+	var s Settings
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, &Error{File: path, Msg: err.Error()}
+	}
+	if len(b) > 1<<20 {
+		return s, &Error{File: path, Msg: "the settings file is larger than 1 MiB"}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+			fmt.Sscan(m[1], &line)
+			msg = m[2]
+		}
+		return s, &Error{File: path, Line: line, Msg: "YAML: " + msg}
+	}
+	if len(doc.Content) == 0 || len(bytes.TrimSpace(b)) == 0 {
+		return s, nil // an empty file sets nothing
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return s, &Error{File: path, Line: root.Line, Msg: "expected a mapping of settings, e.g. rate_limit: 600/m"}
+	}
+	fail := func(n *yaml.Node, format string, args ...any) error {
+		return &Error{File: path, Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if !slices.Contains(allowed, k.Value) {
+			return s, fail(k, "unknown setting %q (known: %s)", k.Value, strings.Join(allowed, ", "))
+		}
+		if k.Value == "cors_origins" {
+			if err := v.Decode(&s.CORSOrigins); err != nil {
+				return s, fail(v, "cors_origins must be a list of origins such as http://kiosk.local:8080")
+			}
+			for _, o := range s.CORSOrigins {
+				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
+					return s, fail(v, "origin %q: write scheme://host[:port] with no path", o)
+				}
+			}
+			continue
+		}
+		if v.Kind != yaml.ScalarNode {
+			return s, fail(v, "%s must be a single value", k.Value)
+		}
+		val := strings.TrimSpace(v.Value)
+		switch k.Value {
+		case "listen":
+			s.Listen = val
+		case "data_dir":
+			s.DataDir = val
+		case "content":
+			s.Content = val
+		case "rate_limit":
+			if _, _, err := keys.ParseRate(val); err != nil {
+				return s, fail(v, "%v", err)
+			}
+			s.RateLimit = val
+		case "retention":
+			d, err := time.ParseDuration(val)
+			if err != nil || d < 0 {
+				return s, fail(v, "retention must be a duration such as 720h (0 keeps conversations)")
+			}
+			s.Retention = d
+		case "log_level":
+			if !slices.Contains([]string{"debug", "info", "warn", "error"}, val) {
+				return s, fail(v, "log_level must be debug, info, warn or error")
+			}
+			s.LogLevel = val
+		}
+	}
+	return s, nil
+}
+
+// Changed lists the settings that differ between two versions.
+func Changed(a, b Settings) []string {
+	var out []string
+	add := func(name string, diff bool) {
+		if diff {
+			out = append(out, name)
+		}
+	}
+	add("listen", a.Listen != b.Listen)
+	add("data_dir", a.DataDir != b.DataDir)
+	add("content", a.Content != b.Content)
+	add("rate_limit", a.RateLimit != b.RateLimit)
+	add("cors_origins", !slices.Equal(a.CORSOrigins, b.CORSOrigins))
+	add("retention", a.Retention != b.Retention)
+	add("log_level", a.LogLevel != b.LogLevel)
+	return out
+}
+
+// Watch calls onChange with the newly loaded settings (or the error) after each save of the
+// file, debounced; it watches the file's folder so that editors that save by rename work.
+func Watch(ctx context.Context, path string, onChange func(Settings, error)) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if err := w.Add(dir); err != nil {
+		w.Close()
+		return err
+	}
+	go func() {
+		defer w.Close()
+		var timer *time.Timer
+		fire := make(chan struct{}, 1)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if filepath.Base(ev.Name) != name || ev.Op == fsnotify.Chmod {
+					continue
+				}
+				if timer != nil {
+					timer.Stop()
+				}
+				timer = time.AfterFunc(100*time.Millisecond, func() {
+					select {
+					case fire <- struct{}{}:
+					default:
+					}
+				})
+			case <-fire:
+				s, err := Load(path)
+				onChange(s, err)
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				if errors.Is(err, fsnotify.ErrEventOverflow) {
+					s, err := Load(path)
+					onChange(s, err)
+				}
+			}
+		}
+	}()
+	return nil
+}

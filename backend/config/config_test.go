@@ -1,0 +1,55 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "voicebot.yaml")
+	os.WriteFile(p, []byte(body), 0o600)
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	s, err := Load(write(t, "rate_limit: 120/m\ncors_origins: [http://kiosk.local:8080]\nretention: 720h\nlog_level: debug\nlisten: 0.0.0.0:8750\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RateLimit != "120/m" || s.CORSOrigins[0] != "http://kiosk.local:8080" || s.Retention != 720*time.Hour || s.LogLevel != "debug" || s.Listen != "0.0.0.0:8750" {
+		t.Errorf("%+v", s)
+	}
+	if s, err := Load(write(t, "")); err != nil || s.RateLimit != "" {
+		t.Errorf("empty file: %+v %v", s, err)
+	}
+	bad := map[string]string{
+		"rate_limit: 60/m\nrate_limt: 5/s\n":  ":2: unknown setting \"rate_limt\"",
+		"rate_limit: fast\n":                  ":1: rate \"fast\"",
+		"retention: forever\n":                ":1: retention must be a duration",
+		"log_level: loud\n":                   ":1: log_level must be",
+		"cors_origins: [kiosk.local]\n":       ":1: origin \"kiosk.local\"",
+		"rate_limit: [1, 2]\n":                ":1: rate_limit must be a single value",
+		"rate_limit: 60/m\n  bad indent: x\n": ":2: YAML",
+		"- a list\n":                          ":1: expected a mapping",
+	}
+	for body, want := range bad {
+		_, err := Load(write(t, body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none.yaml")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func TestChanged(t *testing.T) {
+	a := Settings{RateLimit: "1/s", CORSOrigins: []string{"http://a"}}
+	b := Settings{RateLimit: "2/s", CORSOrigins: []string{"http://a"}, Listen: "x"}
+	if got := Changed(a, b); strings.Join(got, ",") != "listen,rate_limit" {
+		t.Errorf("%v", got)
+	}
+}
