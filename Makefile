@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
 SHARED ?= ../shared
 
-.PHONY: all deps build run test vet fmt-check bench eval clean
+.PHONY: all deps build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -18,12 +18,30 @@ deps:
 	@$(GO) version | awk '{split($$3,v,"."); if (v[2] < 26 && v[1] == "go1") { print "missing: Go 1.26 or newer, found " $$3; exit 1 }}'
 	@$(GO) mod download
 
-## build: the headless binary (no GTK, no WebKit, no cgo needed).
+## build: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
 build: deps
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
-## run: build and talk to the built-in demo content.
+RUN_DIR := build/run
+RUN_FLAGS := --data-dir $(RUN_DIR)/data --config-dir $(RUN_DIR)/config
+LISTEN ?= 127.0.0.1:8750
+
+## run: build and serve the built-in demo content on $(LISTEN), with a fresh chat key to try it.
 run: build
+	@mkdir -p $(RUN_DIR)
+	@key=$$($(BIN) keys create --name "make run $$(date +%F.%T)" --scopes chat,history,metrics $(RUN_FLAGS)) || exit 1; \
+	echo; \
+	echo "VoiceBot is starting on http://$(LISTEN) with the built-in demo content (a city museum)."; \
+	echo "A key for this run (chat, history, metrics scopes; shown once): $$key"; \
+	echo "Try it:"; \
+	echo "  curl -s -H 'Authorization: Bearer $$key' -H 'Content-Type: application/json' \\"; \
+	echo "       -d '{\"text\":\"What are the opening hours?\"}' http://$(LISTEN)/v1/chat"; \
+	echo "Or talk in the terminal: $(BIN) chat.   Stop with Ctrl-C."; \
+	echo; \
+	exec $(BIN) serve $(RUN_FLAGS) --listen $(LISTEN)
+
+## chat: a terminal conversation with the demo content.
+chat: build
 	$(BIN) chat
 
 ## test: vet, format check and every test with the race detector.
@@ -47,4 +65,4 @@ eval: build
 	$(BIN) eval retrieval --corpus $(SHARED)/bench/scifact/corpus.jsonl --queries $(SHARED)/bench/scifact/queries.jsonl --qrels $(SHARED)/bench/scifact/qrels/test.tsv --json
 
 clean:
-	rm -rf build/bin
+	rm -rf build/bin build/run
