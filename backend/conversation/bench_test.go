@@ -65,3 +65,37 @@ func BenchmarkReloadDemo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResponseCache1000Writes adds 1,000 answers to the response cache (budget: 100 ms).
+func BenchmarkResponseCache1000Writes(b *testing.B) {
+	s := demoEngine(b).Snapshot()
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "en\x00question number " + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+	}
+	r := Reply{Kind: KindKnowledge, Text: "The archive is open on Wednesdays and Thursdays.", Sources: []Source{{Title: "Library", Path: "knowledge/en/library.txt"}}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, k := range keys {
+			s.cache.Add(k, r)
+		}
+	}
+}
+
+// BenchmarkResponseCache1000Reads reads 1,000 cached answers (budget: 50 ms).
+func BenchmarkResponseCache1000Reads(b *testing.B) {
+	s := demoEngine(b).Snapshot()
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "en\x00question number " + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+		s.cache.Add(keys[i], Reply{Text: "x"})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, k := range keys {
+			if _, ok := s.cache.Get(k); !ok {
+				b.Fatal("miss")
+			}
+		}
+	}
+}

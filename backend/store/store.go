@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +41,8 @@ type DB struct {
 	writes    chan *writeReq
 	done      chan struct{}
 	closed    chan struct{}
+	ck        *sql.DB // checkpoint connection
+	ckDone    chan struct{}
 	stmts     map[string]*sql.Stmt // writer's prepared statements
 	toPrepare map[string]bool
 }
@@ -128,8 +131,25 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return nil, fmt.Errorf("open store %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{})}
+	// Checkpoints (copying the WAL back into the database file) run on a connection of their own
+	// in the background, not inside a commit of the writer, where they would stall every turn
+	// waiting in that group.
+	ck, err := driver.Open(dsn, init)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store %s for checkpoints: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+		w.Close()
+		r.Close()
+		ck.Close()
+		return nil, err
+	}
+	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, ck: ck, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{})}
 	go db.writer()
+	go db.checkpointer()
 	return db, nil
 }
 
@@ -272,7 +292,30 @@ func (db *DB) Close() error {
 	}
 	close(db.done)
 	<-db.closed
-	return errors.Join(db.r.Close(), db.w.Close())
+	<-db.ckDone
+	_, _ = db.ck.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return errors.Join(db.r.Close(), db.ck.Close(), db.w.Close())
+}
+
+// CheckpointEvery is how often the background checkpointer runs.
+const CheckpointEvery = 500 * time.Millisecond
+
+// checkpointer copies committed WAL pages into the database file in the background (PASSIVE:
+// it never blocks the writer or readers), so the WAL stays small without stalling commits.
+func (db *DB) checkpointer() {
+	defer close(db.ckDone)
+	t := time.NewTicker(CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.done:
+			return
+		case <-t.C:
+			if _, err := db.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				slog.Warn("store checkpoint", "err", err)
+			}
+		}
+	}
 }
 
 // SchemaVersion is the number of the last migration applied.
