@@ -96,10 +96,11 @@ func (o *Options) Resolve() error {
 // OpenStore opens the data folder's store with its key (creating both on first use).
 func OpenStore(ctx context.Context, o Options) (*store.DB, error) {
 	storeFile := paths.StoreFile(o.DataDir)
-	key, err := store.LoadKey(paths.KeyFile(o.ConfigDir, o.DataDir), storeFile)
+	key, source, err := store.LoadKey(paths.KeyFile(o.ConfigDir, o.DataDir), storeFile)
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("store key", "from", source)
 	return store.Open(ctx, storeFile, key)
 }
 

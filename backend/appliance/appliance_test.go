@@ -21,6 +21,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	os.Setenv("VOICEBOT_NO_KEYRING", "1") // tests never touch the machine's keyring
 	if os.Getenv("VOICEBOT_TEST_LOG") == "" {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
@@ -259,6 +260,12 @@ func TestBadInput(t *testing.T) {
 	}
 	if r := do(t, a, "GET", "/v1/nothing", k, ""); r.status != 404 || r.code() != httpapi.CodeNotFound {
 		t.Errorf("unknown route: %d %s", r.status, r.code())
+	}
+	if r := do(t, a, "GET", "/v1/chat", k, ""); r.status != 405 || r.code() != httpapi.CodeMethodNotAllowed || r.header.Get("Allow") != "POST" {
+		t.Errorf("wrong method: %d %s Allow %q", r.status, r.code(), r.header.Get("Allow"))
+	}
+	if r := do(t, a, "PUT", "/v1/sessions/s_x", k, ""); r.status != 405 || r.header.Get("Allow") != "DELETE" {
+		t.Errorf("wrong method on a wildcard path: %d %q", r.status, r.header.Get("Allow"))
 	}
 	if r := do(t, a, "POST", "/v1/keys", k, `{"name":"x","scopes":["root"]}`); r.status != 400 || r.code() != httpapi.CodeInvalidParameter {
 		t.Errorf("bad key spec: %d %s", r.status, r.code())

@@ -103,6 +103,23 @@ func New(s *Server, cfg Config) *Server {
 	route("DELETE /v1/keys/{id}", "keys_revoke", keys.ScopeAdmin, s.revokeKey)
 	route("POST /v1/keys/{id}/rotate", "keys_rotate", keys.ScopeAdmin, s.rotateKey)
 	route("GET /v1/audit", "audit", keys.ScopeAdmin, s.auditLog)
+	// A known path with another method gets a JSON 405 with Allow, not the mux's plain text.
+	allow := map[string][]string{}
+	var paths []string
+	for _, rt := range s.routes {
+		method, path, _ := strings.Cut(rt, " ")
+		if _, seen := allow[path]; !seen {
+			paths = append(paths, path)
+		}
+		allow[path] = append(allow[path], method)
+	}
+	for _, path := range paths {
+		methods := strings.Join(allow[path], ", ")
+		mux.Handle(path, s.instrument("method_not_allowed", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", methods)
+			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+methods)
+		})))
+	}
 	mux.Handle("/", s.instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such route: see /v1/openapi.json")
 	})))

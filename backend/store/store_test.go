@@ -85,28 +85,29 @@ func TestLoadKey(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "keys", "store.key")
 	storeFile := filepath.Join(dir, "v.db")
-	k1, err := LoadKey(keyFile, storeFile)
-	if err != nil || len(k1) != 32 {
-		t.Fatal(err)
+	t.Setenv("VOICEBOT_NO_KEYRING", "1") // never touch the keyring of the machine running the tests
+	k1, src, err := LoadKey(keyFile, storeFile)
+	if err != nil || len(k1) != 32 || src != "file" {
+		t.Fatal(src, err)
 	}
 	if fi, _ := os.Stat(keyFile); fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v", fi.Mode().Perm())
 	}
-	k2, _ := LoadKey(keyFile, storeFile)
+	k2, _, _ := LoadKey(keyFile, storeFile)
 	if !bytes.Equal(k1, k2) {
 		t.Error("key changed between loads")
 	}
 	os.WriteFile(storeFile, []byte("x"), 0o600)
 	os.Remove(keyFile)
-	if _, err := LoadKey(keyFile, storeFile); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, _, err := LoadKey(keyFile, storeFile); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("store without key: %v", err)
 	}
 	os.WriteFile(keyFile, []byte("00"), 0o600)
-	if _, err := LoadKey(keyFile, storeFile); err == nil || !strings.Contains(err.Error(), "damaged") {
+	if _, _, err := LoadKey(keyFile, storeFile); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("damaged key: %v", err)
 	}
 	t.Setenv("VOICEBOT_STORE_KEY", strings.Repeat("ab", 32))
-	if k, err := LoadKey(keyFile, storeFile); err != nil || k[0] != 0xab {
+	if k, src, err := LoadKey(keyFile, storeFile); err != nil || k[0] != 0xab || src != "env" {
 		t.Errorf("env key: %v", err)
 	}
 }
