@@ -211,11 +211,22 @@ func (l *loader) number(p string, n *yaml.Node, what string, lo, hi float64) (fl
 
 // localized reads either one text for every language or a mapping of language -> text.
 func (l *loader) localized(p string, n *yaml.Node, what string) map[string]string {
-	out := map[string]string{}
-	if n.Kind == yaml.ScalarNode {
-		if s, ok := l.str(p, n, what); ok {
+	return perLanguage(l, p, n, what, func(v *yaml.Node) (string, bool) { return l.str(p, v, what) })
+}
+
+// localizedList reads either one list for every language or a mapping of language -> list.
+func (l *loader) localizedList(p string, n *yaml.Node, what string) map[string][]string {
+	return perLanguage(l, p, n, what, func(v *yaml.Node) ([]string, bool) { return l.strList(p, v, what), true })
+}
+
+// perLanguage reads a value that is either the same for every language of the bot, or a mapping
+// of language -> value.
+func perLanguage[T any](l *loader, p string, n *yaml.Node, what string, read func(*yaml.Node) (T, bool)) map[string]T {
+	out := map[string]T{}
+	if n.Kind != yaml.MappingNode {
+		if v, ok := read(n); ok {
 			for _, lang := range l.pack.Bot.Languages {
-				out[lang] = s
+				out[lang] = v
 			}
 		}
 		return out
@@ -225,28 +236,9 @@ func (l *loader) localized(p string, n *yaml.Node, what string) map[string]strin
 			l.fail(p, f.k.Line, "%s: %q is not one of the bot's languages %v", what, f.k.Value, l.pack.Bot.Languages)
 			continue
 		}
-		if s, ok := l.str(p, f.v, what); ok {
-			out[f.k.Value] = s
+		if v, ok := read(f.v); ok {
+			out[f.k.Value] = v
 		}
-	}
-	return out
-}
-
-func (l *loader) localizedList(p string, n *yaml.Node, what string) map[string][]string {
-	out := map[string][]string{}
-	if n.Kind != yaml.MappingNode {
-		list := l.strList(p, n, what)
-		for _, lang := range l.pack.Bot.Languages {
-			out[lang] = list
-		}
-		return out
-	}
-	for _, f := range l.fields(p, n, what) {
-		if !l.pack.Bot.HasLanguage(f.k.Value) {
-			l.fail(p, f.k.Line, "%s: %q is not one of the bot's languages %v", what, f.k.Value, l.pack.Bot.Languages)
-			continue
-		}
-		out[f.k.Value] = l.strList(p, f.v, what)
 	}
 	return out
 }

@@ -35,12 +35,17 @@ func queryInt(w http.ResponseWriter, r *http.Request, name string, def, lo, hi i
 	return n, true
 }
 
-func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	limit, ok := queryInt(w, r, "limit", 50, 1, 200)
-	if !ok {
-		return
+// page reads the paging parameters limit and before (a cursor).
+func page(w http.ResponseWriter, r *http.Request, defLimit, maxLimit int64) (limit, before int64, ok bool) {
+	if limit, ok = queryInt(w, r, "limit", defLimit, 1, maxLimit); !ok {
+		return 0, 0, false
 	}
-	before, ok := queryInt(w, r, "before", 0, 0, 1<<62)
+	before, ok = queryInt(w, r, "before", 0, 0, 1<<62)
+	return limit, before, ok
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	limit, before, ok := page(w, r, 50, 200)
 	if !ok {
 		return
 	}
@@ -191,11 +196,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
-	limit, ok := queryInt(w, r, "limit", 100, 1, 500)
-	if !ok {
-		return
-	}
-	before, ok := queryInt(w, r, "before", 0, 0, 1<<62)
+	limit, before, ok := page(w, r, 100, 500)
 	if !ok {
 		return
 	}
