@@ -23,7 +23,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
-	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the encrypting VFS
 )
 
 //go:embed sql/*.sql
@@ -99,9 +98,9 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	hexKey := hex.EncodeToString(key)
 	init := func(c *sqlite3.Conn) error {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
-			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=" + Synchronous + ";")
+			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL;")
 	}
-	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
+	dsn := "file:" + filepath.ToSlash(path) + "?vfs=" + vfsName + "&_txlock=immediate"
 	w, err := driver.Open(dsn, init)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -397,4 +396,3 @@ func Now() int64 { return time.Now().UnixMilli() }
 
 // DebugBatch, when set (by a benchmark), is told the size and duration of each group commit.
 var DebugBatch func(int, time.Duration)
-var Synchronous = "FULL"
