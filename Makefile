@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
 SHARED ?= ../shared
 
-.PHONY: all deps build run chat test vet fmt-check bench eval clean
+.PHONY: all deps generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -18,8 +18,12 @@ deps:
 	@$(GO) version | awk '{split($$3,v,"."); if (v[2] < 26 && v[1] == "go1") { print "missing: Go 1.26 or newer, found " $$3; exit 1 }}'
 	@$(GO) mod download
 
+## generate: the templ components' Go code (committed; regenerated on every build).
+generate: deps
+	$(GO) tool templ generate -path backend/dashboard
+
 ## build: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
-build: deps
+build: generate
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 RUN_DIR := build/run
@@ -44,9 +48,12 @@ run: build
 chat: build
 	$(BIN) chat
 
-## test: vet, format check and every test with the race detector.
-test: deps fmt-check vet
+## test: generated code up to date, vet, format check and every test with the race detector.
+test: deps generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
+
+generated-check: generate
+	@git diff --quiet -- '*_templ.go' 2>/dev/null || { echo "templ components changed: commit the regenerated *_templ.go files"; git diff --stat -- '*_templ.go'; exit 1; }
 
 vet:
 	$(GO) vet ./...

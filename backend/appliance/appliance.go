@@ -20,6 +20,7 @@ import (
 	"voicebot/backend/config"
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
+	"voicebot/backend/dashboard"
 	"voicebot/backend/history"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
@@ -54,16 +55,17 @@ const DefaultRate = "6000/m"
 
 // Appliance is a running core.
 type Appliance struct {
-	Opts    Options
-	DB      *store.DB
-	Keys    *keys.Service
-	History *history.Store
-	Engine  *conversation.Engine
-	Loader  *conversation.Loader
-	API     *httpapi.Server
-	Metrics *telemetry.Metrics
-	ln      net.Listener
-	srv     *http.Server
+	Opts      Options
+	DB        *store.DB
+	Keys      *keys.Service
+	History   *history.Store
+	Engine    *conversation.Engine
+	Loader    *conversation.Loader
+	API       *httpapi.Server
+	Dashboard *dashboard.Dashboard
+	Metrics   *telemetry.Metrics
+	ln        net.Listener
+	srv       *http.Server
 
 	mu             sync.Mutex
 	flags          Options         // the options as given, before the settings file
@@ -167,12 +169,17 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Version: o.Version, Listen: a.Addr})
+	root := http.NewServeMux()
+	root.Handle("/dashboard/", a.Dashboard)
+	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
+	root.Handle("/", a.API)
 	a.ln, err = net.Listen("tcp", o.Listen)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
-	a.srv = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go func() {
 		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("http server", "err", err)

@@ -1,0 +1,283 @@
+// Package dashboard is the operator's view of the appliance at /dashboard: server-rendered with
+// a-h/templ (components.templ; the generated components_templ.go is committed and `go tool templ
+// generate` rebuilds it), readable without JavaScript. Access is for admin keys only: a sign-in
+// with the key starts a session held in an HttpOnly, SameSite=Strict cookie (Secure over TLS);
+// every form carries a CSRF token bound to the session; sessions expire.
+package dashboard
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"voicebot/backend/conversation"
+	"voicebot/backend/history"
+	"voicebot/backend/keys"
+	"voicebot/backend/store"
+)
+
+// SessionTTL is how long a dashboard sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+const cookieName = "vb_dashboard"
+
+// Dashboard serves the pages. Build it with New.
+type Dashboard struct {
+	Keys    *keys.Service
+	History *history.Store
+	DB      *store.DB
+	Loader  *conversation.Loader
+	Version string
+	Listen  func() string
+	Started time.Time
+
+	mu       sync.Mutex
+	sessions map[string]*signIn // by SHA-256 of the cookie token
+	mux      *http.ServeMux
+}
+
+type signIn struct {
+	keyID   string
+	csrf    string
+	expires time.Time
+}
+
+// New builds the dashboard's routes.
+func New(d *Dashboard) *Dashboard {
+	d.sessions = map[string]*signIn{}
+	if d.Started.IsZero() {
+		d.Started = time.Now()
+	}
+	m := http.NewServeMux()
+	m.HandleFunc("GET /dashboard/sign-in", d.signInPage)
+	m.HandleFunc("POST /dashboard/sign-in", d.signIn)
+	m.HandleFunc("POST /dashboard/sign-out", d.signed(d.signOut))
+	m.HandleFunc("GET /dashboard/{$}", d.signed(d.overview))
+	m.HandleFunc("GET /dashboard/conversations", d.signed(d.conversations))
+	m.HandleFunc("GET /dashboard/conversations/{id}", d.signed(d.transcript))
+	m.HandleFunc("GET /dashboard/audit", d.signed(d.audit))
+	m.HandleFunc("/dashboard/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not found", http.StatusNotFound)
+	})
+	d.mux = m
+	return d
+}
+
+// ServeHTTP implements http.Handler with the pages' security headers.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	d.mux.ServeHTTP(w, r)
+}
+
+func token() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return string(h[:])
+}
+
+func remote(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// signed lets only signed-in requests through, and checks the CSRF token of every POST.
+func (d *Dashboard) signed(next func(http.ResponseWriter, *http.Request, *signIn)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(cookieName)
+		var s *signIn
+		if err == nil {
+			d.mu.Lock()
+			s = d.sessions[hashToken(c.Value)]
+			if s != nil && time.Now().After(s.expires) {
+				delete(d.sessions, hashToken(c.Value))
+				s = nil
+			}
+			d.mu.Unlock()
+		}
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/dashboard/sign-in", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			got := r.PostFormValue("csrf")
+			if subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) != 1 {
+				http.Error(w, "the form's CSRF token is missing or wrong: reload the page and try again", http.StatusForbidden)
+				return
+			}
+		}
+		next(w, r, s)
+	}
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		slog.Error("render dashboard page", "path", r.URL.Path, "err", err)
+	}
+}
+
+func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
+	d.render(w, r, http.StatusOK, signInForm(""))
+}
+
+// signIn checks an admin key and starts a session.
+func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	presented := strings.TrimSpace(r.PostFormValue("key"))
+	k, err := d.Keys.Verify(r.Context(), presented)
+	if err == nil && !k.Has(keys.ScopeAdmin) {
+		err = errors.New("this key has no admin scope")
+	}
+	if err != nil {
+		_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: "dashboard", Action: "dashboard.sign_in_refused", Remote: remote(r), Detail: err.Error()})
+		d.render(w, r, http.StatusUnauthorized, signInForm("That key cannot sign in: "+err.Error()))
+		return
+	}
+	t := token()
+	d.mu.Lock()
+	for h, s := range d.sessions { // drop expired sign-ins
+		if time.Now().After(s.expires) {
+			delete(d.sessions, h)
+		}
+	}
+	d.sessions[hashToken(t)] = &signIn{keyID: k.ID, csrf: token(), expires: time.Now().Add(SessionTTL)}
+	d.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: t, Path: "/dashboard", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(SessionTTL.Seconds())})
+	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: k.ID, Action: "dashboard.sign_in", Remote: remote(r)})
+	http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
+}
+
+func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, s *signIn) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		d.mu.Lock()
+		delete(d.sessions, hashToken(c.Value))
+		d.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/dashboard", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: s.keyID, Action: "dashboard.sign_out", Remote: remote(r)})
+	http.Redirect(w, r, "/dashboard/sign-in", http.StatusSeeOther)
+}
+
+func (d *Dashboard) page(title, active string, s *signIn) page {
+	return page{Title: title, Active: active, CSRF: s.csrf, Signed: true}
+}
+
+func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signIn) {
+	data, err := d.overviewData(r.Context())
+	if err != nil {
+		http.Error(w, "could not read the store", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, overview(d.page("Overview", "Overview", s), data))
+}
+
+func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
+	o := OverviewData{Version: d.Version, Uptime: time.Since(d.Started), Content: d.Loader.Status()}
+	if d.Listen != nil {
+		o.Listen = d.Listen()
+		host, _, _ := net.SplitHostPort(o.Listen)
+		ip := net.ParseIP(host)
+		o.LAN = ip == nil || !ip.IsLoopback()
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(d.DB.Path() + suffix); err == nil {
+			o.StoreBytes += fi.Size()
+		}
+	}
+	row := d.DB.Read().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
+		(SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?))`, time.Now().UnixMilli())
+	err := row.Scan(&o.Sessions, &o.Messages, &o.ActiveKeys)
+	return o, err
+}
+
+func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request, s *signIn) {
+	q := r.URL.Query().Get("q")
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	list, err := d.History.List(r.Context(), history.ListQuery{Search: q, Limit: 100})
+	if err != nil {
+		http.Error(w, "could not read the conversations", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, conversations(d.page("Conversations", "Conversations", s), q, list))
+}
+
+func (d *Dashboard) transcript(w http.ResponseWriter, r *http.Request, s *signIn) {
+	id := r.PathValue("id")
+	msgs, err := d.History.Messages(r.Context(), id)
+	if errors.Is(err, history.ErrNoSession) {
+		http.Error(w, "no such conversation", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		http.Error(w, "could not read the conversation", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, transcript(d.page("Conversation", "Conversations", s), id, msgs))
+}
+
+func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, s *signIn) {
+	entries, err := d.DB.AuditLog(r.Context(), 0, 200)
+	if err != nil {
+		http.Error(w, "could not read the audit log", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, audit(d.page("Audit log", "Audit log", s), entries))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func searchSuffix(q string) string {
+	if q == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with %q", q)
+}
+
+func roleLabel(role string) string {
+	if role == "bot" {
+		return "Bot"
+	}
+	return "Visitor"
+}

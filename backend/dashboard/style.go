@@ -1,0 +1,26 @@
+package dashboard
+
+// css is the dashboard's whole style sheet, inline (no request for assets; the CSP allows inline
+// styles only). Light and dark follow the OS; sizes are relative so the pages read at kiosk and
+// laptop sizes.
+const css = `
+:root{--bg:#fbfbfd;--fg:#1c1d21;--muted:#5d6270;--card:#fff;--line:#dfe1e7;--accent:#2458d6;--ok:#177245;--warn:#9a5b00;--bad:#b3261e}
+@media (prefers-color-scheme:dark){:root{--bg:#121317;--fg:#e8e9ee;--muted:#a3a8b5;--card:#1b1d23;--line:#2e313a;--accent:#8fb0ff;--ok:#5fd39a;--warn:#f0b35a;--bad:#ff8a80}}
+*{box-sizing:border-box}body{margin:0;font:1rem/1.5 system-ui,sans-serif;background:var(--bg);color:var(--fg)}
+.top{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.75rem 1.25rem;border-bottom:1px solid var(--line);background:var(--card)}
+.brand{font-weight:700;color:var(--fg);text-decoration:none;margin-right:1rem}
+nav{display:flex;flex-wrap:wrap;gap:.25rem}nav a{padding:.4rem .7rem;border-radius:.4rem;color:var(--fg);text-decoration:none}
+nav a[aria-current=page]{background:var(--accent);color:var(--bg)}nav a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.signout{margin-left:auto}main{padding:1.25rem;max-width:80rem;margin:0 auto}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:1rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
+table{width:100%;border-collapse:collapse;background:var(--card)}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
+input,button{font:inherit;padding:.45rem .7rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
+button{background:var(--accent);color:var(--bg);border-color:var(--accent);cursor:pointer}
+.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}
+.ok{color:var(--ok)}.warn{color:var(--warn)}.bad,.error{color:var(--bad)}
+.transcript{list-style:none;padding:0}.msg{margin:.5rem 0;padding:.6rem .8rem;border-radius:.6rem;border:1px solid var(--line);background:var(--card)}
+.msg.bot{margin-left:2rem}.who{font-weight:600;margin-right:.5rem}.meta{display:block;color:var(--muted);font-size:.875rem}
+.errors code{white-space:pre-wrap}
+`
