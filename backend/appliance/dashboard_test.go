@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"voicebot/backend/dashboard"
 	"voicebot/backend/keys"
 )
 
@@ -111,5 +113,33 @@ func TestDashboardAuthAndCSRF(t *testing.T) {
 	}
 	if c := cookies[0]; !strings.Contains(res.Request.URL.Path, "dashboard") || c.Name != "vb_dashboard" {
 		t.Errorf("cookie %v", c)
+	}
+}
+
+// TestDashboardOneTimeLink: the link printed on the box signs a browser in once.
+func TestDashboardOneTimeLink(t *testing.T) {
+	a := start(t, Options{})
+	link, err := dashboard.CreateLink(context.Background(), a.DB, "http://"+a.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (int, string) {
+		jar, _ := cookiejar.New(nil)
+		res, err := (&http.Client{Jar: jar}).Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := open(); code != 200 || !strings.Contains(body, "<h1>Overview</h1>") || !strings.Contains(body, `href="/dashboard/conversations"`) {
+		t.Fatalf("first use: %d", code)
+	}
+	if code, body := open(); code != 401 || !strings.Contains(body, "not valid") {
+		t.Errorf("second use: %d", code)
+	}
+	if _, err := dashboard.CreateLink(context.Background(), a.DB, "kiosk.local"); err == nil {
+		t.Error("a base without a scheme was accepted")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/dashboard"
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -209,5 +210,29 @@ func eraseCmd() *cobra.Command {
 	sf.add(cmd)
 	cmd.Flags().StringVar(&session, "session", "", "session id (required)")
 	_ = cmd.MarkFlagRequired("session")
+	return cmd
+}
+
+func dashboardLinkCmd() *cobra.Command {
+	var sf storeFlags
+	var base string
+	cmd := &cobra.Command{
+		Use:   "dashboard-link [--data-dir DIR] [--base URL]",
+		Short: "Print a one-time link that signs a browser in to the dashboard (valid 10 minutes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
+				link, err := dashboard.CreateLink(cmd.Context(), db, base)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), link)
+				fmt.Fprintf(cmd.ErrOrStderr(), "open it within %s; it works once\n", dashboard.LinkTTL)
+				return nil
+			})
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&base, "base", "http://"+appliance.DefaultListen, "the address browsers reach the appliance at")
 	return cmd
 }

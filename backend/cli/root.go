@@ -29,7 +29,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(serveCmd(), chatCmd(), keysCmd(), backupCmd(), exportCmd(), eraseCmd(), evalCmd(), versionCmd())
+	root.AddCommand(serveCmd(), chatCmd(), keysCmd(), backupCmd(), dashboardLinkCmd(), exportCmd(), eraseCmd(), evalCmd(), versionCmd())
 	return root
 }
 

@@ -64,6 +64,7 @@ func New(d *Dashboard) *Dashboard {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /dashboard/sign-in", d.signInPage)
 	m.HandleFunc("POST /dashboard/sign-in", d.signIn)
+	m.HandleFunc("GET /dashboard/link", d.link)
 	m.HandleFunc("POST /dashboard/sign-out", d.signed(d.signOut))
 	m.HandleFunc("GET /dashboard/{$}", d.signed(d.overview))
 	m.HandleFunc("GET /dashboard/conversations", d.signed(d.conversations))
@@ -163,6 +164,11 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		d.render(w, r, http.StatusUnauthorized, signInForm("That key cannot sign in: "+err.Error()))
 		return
 	}
+	d.startSession(w, r, k.ID)
+}
+
+// startSession signs the browser in as actor (a key id, or "link") and lands on the overview.
+func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, actor string) {
 	t := token()
 	d.mu.Lock()
 	for h, s := range d.sessions { // drop expired sign-ins
@@ -170,10 +176,10 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 			delete(d.sessions, h)
 		}
 	}
-	d.sessions[hashToken(t)] = &signIn{keyID: k.ID, csrf: token(), expires: time.Now().Add(SessionTTL)}
+	d.sessions[hashToken(t)] = &signIn{keyID: actor, csrf: token(), expires: time.Now().Add(SessionTTL)}
 	d.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: t, Path: "/dashboard", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(SessionTTL.Seconds())})
-	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: k.ID, Action: "dashboard.sign_in", Remote: remote(r)})
+	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: actor, Action: "dashboard.sign_in", Remote: remote(r)})
 	http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
 }
 
