@@ -169,7 +169,7 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Version: o.Version, Listen: a.Addr})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Engine: a.Engine, Version: o.Version, Listen: a.Addr})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"voicebot/backend/dashboard"
+	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
 )
 
@@ -141,5 +144,87 @@ func TestDashboardOneTimeLink(t *testing.T) {
 	}
 	if _, err := dashboard.CreateLink(context.Background(), a.DB, "kiosk.local"); err == nil {
 		t.Error("a base without a scheme was accepted")
+	}
+}
+
+// browserSession signs a cookie-keeping client in with a new admin key.
+func browserSession(t *testing.T, a *Appliance) (*http.Client, func(string) (int, string), func(string, url.Values) (int, string)) {
+	t.Helper()
+	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	base := "http://" + a.Addr()
+	get := func(path string) (int, string) {
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	post := func(path string, form url.Values) (int, string) {
+		res, err := c.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := post("/dashboard/sign-in", url.Values{"key": {admin}}); code != 200 {
+		t.Fatalf("sign-in: %d", code)
+	}
+	return c, get, post
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestDashboardKeysAndContent: create a key on the Keys page and use it, revoke it and see it
+// refused; break a content file and see the Content page report the error, then the fix.
+func TestDashboardKeysAndContent(t *testing.T) {
+	dir := copyDemoContent(t)
+	a := start(t, Options{ContentDir: dir})
+	_, get, post := browserSession(t, a)
+	_, page := get("/dashboard/keys")
+	csrf := csrfRe.FindStringSubmatch(page)[1]
+
+	code, body := post("/dashboard/keys", url.Values{"csrf": {csrf}, "name": {"lobby tablet"}, "scopes": {"chat"}, "rate": {"60/m"}})
+	key := regexp.MustCompile(`vb_[0-9A-Za-z]{38}`).FindString(body)
+	if code != 201 || key == "" || !strings.Contains(body, "data:image/png;base64,") {
+		t.Fatalf("create: %d, key %q", code, key)
+	}
+	if r := do(t, a, "POST", "/v1/chat", key, `{"text":"hello"}`); r.status != 200 {
+		t.Fatalf("the new key: %d", r.status)
+	}
+	if code, body := post("/dashboard/keys", url.Values{"csrf": {csrf}, "name": {"x"}, "scopes": {"root"}}); code != 400 || !strings.Contains(body, "not one of") {
+		t.Errorf("bad scope: %d", code)
+	}
+	id := key[3:11]
+	if code, _ := post("/dashboard/keys/"+id+"/revoke", url.Values{"csrf": {csrf}}); code != 200 {
+		t.Fatalf("revoke: %d", code)
+	}
+	if r := do(t, a, "POST", "/v1/chat", key, `{"text":"hello"}`); r.status != 401 || r.code() != httpapi.CodeRevokedKey {
+		t.Errorf("revoked key: %d %s", r.status, r.code())
+	}
+	if code, _ := post("/dashboard/keys/"+id+"/revoke", url.Values{}); code != 403 {
+		t.Errorf("revoke without CSRF: %d", code)
+	}
+
+	// content: an error with file and line, then the fix
+	file := filepath.Join(dir, "intents", "en.yaml")
+	orig, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(orig), `- "(is there|do you have) [free] (wifi|wi fi|internet)"`, `- "(is there|do you have [free] (wifi|wi fi|internet)"`, 1)), 0o644)
+	waitUntil(t, "the Content page to show the error", func() bool {
+		_, body := get("/dashboard/content")
+		return strings.Contains(body, "intents/en.yaml:") && strings.Contains(body, "never closed")
+	})
+	os.WriteFile(file, orig, 0o644)
+	waitUntil(t, "the Content page to show the fix", func() bool {
+		_, body := get("/dashboard/content")
+		return !strings.Contains(body, "never closed") && strings.Contains(body, "Version 2 ")
+	})
+	if _, body := get("/dashboard/content?try=" + url.QueryEscape("is there wifi")); !strings.Contains(body, "HCM-Visitors") || !strings.Contains(body, "wifi") {
+		t.Errorf("try box: %s", body)
 	}
 }

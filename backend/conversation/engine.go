@@ -163,6 +163,35 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 	return r, nil
 }
 
+// Try answers an utterance as the first turn of a new session would, and saves nothing: the
+// dashboard's box for operators testing their content.
+func (e *Engine) Try(text, lang string) (Reply, error) {
+	utt := strings.TrimSpace(text)
+	switch {
+	case !utf8.ValidString(utt):
+		return Reply{}, errors.New("text is not valid UTF-8")
+	case utt == "":
+		return Reply{}, ErrEmpty
+	case utf8.RuneCountInString(utt) > MaxUtteranceRunes:
+		return Reply{}, ErrTooLong
+	}
+	s := e.snap.Load()
+	if s == nil {
+		return Reply{}, ErrNotReady
+	}
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if lang != "" && !s.Pack.Bot.HasLanguage(lang) {
+		return Reply{}, &LanguageError{Lang: lang, Supported: s.Pack.Bot.Languages}
+	}
+	if lang == "" {
+		lang = s.detect(utt, "")
+	}
+	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
+	r := s.turn(st, utt, lang)
+	r.Lang, r.Version, r.Turn = lang, s.Version, 1
+	return r, nil
+}
+
 // Greeting is the bot's greeting in a language (the default language when empty).
 func (e *Engine) Greeting(lang string) string {
 	s := e.snap.Load()

@@ -14,6 +14,7 @@ import (
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
+	"voicebot/backend/keys"
 	"voicebot/backend/store"
 )
 
@@ -37,6 +38,15 @@ func TestComponentSnapshots(t *testing.T) {
 			{Role: "visitor", Text: "can I hire the museum for a wedding"},
 			{Role: "bot", Text: "The museum's spaces can be hired...", Kind: "knowledge", Confidence: &conf, Sources: []conversation.Source{{Title: "Venue Hire", Path: "knowledge/en/venue-hire.html"}}},
 		}),
+		"keys": keysPage(page{Title: "Keys", Active: "Keys", CSRF: "c", Signed: true}, []*keys.Key{
+			{ID: "Mv8OxwQ3", Name: "lobby tablet", Scopes: []string{"chat"}, Rate: "60/m", Created: at, Uses: 42, LastUsed: &at},
+			{ID: "abcd1234", Name: "old kiosk", Scopes: []string{"chat", "voice"}, Created: at, Revoked: &at},
+		}, &NewKey{Plain: "vb_0123456789abcdefghijABCDEFGHIJ012345", Name: "lobby tablet", QRData: "data:image/png;base64,AAAA"}, ""),
+		"content": contentPage(page{Title: "Content", Active: "Content", CSRF: "c", Signed: true},
+			conversation.Status{Source: "/srv/content", Version: 2, LoadedAt: at, LastAttempt: at, BuildMillis: 150, Intents: 62, Documents: 20, Languages: []string{"en", "es"}, OK: false,
+				Errors: []content.Error{{File: "intents/en.yaml", Line: 417, Msg: "template: column 1: group opened here is never closed with ')'"}},
+				Files:  []content.FileStatus{{Path: "bot.yaml", Kind: "bot", OK: true, Detail: "Mira, languages en, es"}, {Path: "intents/en.yaml", Kind: "intents", Error: "intents/en.yaml:417: template ..."}}},
+			"is there wifi", &conversation.Reply{Text: "Free Wi-Fi is available everywhere.", Kind: "intent", Lang: "en", Intent: "wifi", Confidence: 1, Via: "template"}, ""),
 		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}),
 	}
 	for name, c := range cases {

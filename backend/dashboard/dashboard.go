@@ -40,6 +40,7 @@ type Dashboard struct {
 	History *history.Store
 	DB      *store.DB
 	Loader  *conversation.Loader
+	Engine  *conversation.Engine
 	Version string
 	Listen  func() string
 	Started time.Time
@@ -70,6 +71,12 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/conversations", d.signed(d.conversations))
 	m.HandleFunc("GET /dashboard/conversations/{id}", d.signed(d.transcript))
 	m.HandleFunc("GET /dashboard/audit", d.signed(d.audit))
+	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
+	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))
+	m.HandleFunc("GET /dashboard/keys", d.signed(d.keysGet))
+	m.HandleFunc("POST /dashboard/keys", d.signed(d.keysCreate))
+	m.HandleFunc("POST /dashboard/keys/{id}/revoke", d.signed(d.keysRevoke))
+	m.HandleFunc("POST /dashboard/keys/{id}/rotate", d.signed(d.keysRotate))
 	m.HandleFunc("/dashboard/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 	})
@@ -81,6 +88,9 @@ func New(d *Dashboard) *Dashboard {
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
@@ -153,7 +163,6 @@ func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
 
 // signIn checks an admin key and starts a session.
 func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	presented := strings.TrimSpace(r.PostFormValue("key"))
 	k, err := d.Keys.Verify(r.Context(), presented)
 	if err == nil && !k.Has(keys.ScopeAdmin) {
