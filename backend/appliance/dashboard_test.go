@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"voicebot/backend/dashboard"
 	"voicebot/backend/httpapi"
@@ -226,5 +228,64 @@ func TestDashboardKeysAndContent(t *testing.T) {
 	})
 	if _, body := get("/dashboard/content?try=" + url.QueryEscape("is there wifi")); !strings.Contains(body, "HCM-Visitors") || !strings.Contains(body, "wifi") {
 		t.Errorf("try box: %s", body)
+	}
+}
+
+// TestDashboardConversationsFilterExportErase: filters, exports (JSON and CSV, audited) and an
+// erase that asks for confirmation first.
+func TestDashboardConversationsFilterExportErase(t *testing.T) {
+	a := start(t, Options{})
+	_, get, post := browserSession(t, a)
+	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	r := do(t, a, "POST", "/v1/chat", chat, `{"text":"where is the cafe?"}`)
+	var reply httpapi.ChatReply
+	json.Unmarshal(r.body, &reply)
+	do(t, a, "POST", "/v1/chat", chat, `{"text":"=cmd|' /C calc'!A0","session_id":"`+reply.SessionID+`"}`)
+	do(t, a, "POST", "/v1/chat", chat, `{"text":"¿cuánto cuesta la entrada?"}`)
+
+	if _, body := get("/dashboard/conversations?lang=es"); !strings.Contains(body, "cuánto cuesta") || strings.Contains(body, "where is the cafe") {
+		t.Errorf("language filter")
+	}
+	if _, body := get("/dashboard/conversations?intent=where_is"); !strings.Contains(body, "where is the cafe") || strings.Contains(body, "cuánto cuesta") {
+		t.Errorf("intent filter")
+	}
+	today := time.Now().Format("2006-01-02")
+	if _, body := get("/dashboard/conversations?from=" + today + "&to=" + today); !strings.Contains(body, "where is the cafe") {
+		t.Errorf("date filter")
+	}
+	if _, body := get("/dashboard/conversations?from=2001-01-01&to=2001-01-02"); strings.Contains(body, "where is the cafe") {
+		t.Errorf("date filter let an old range through")
+	}
+	if code, _ := get("/dashboard/conversations?from=yesterday"); code != 400 {
+		t.Errorf("bad date: %d", code)
+	}
+	id := reply.SessionID
+	if code, body := get("/dashboard/conversations/" + id + "/export.json"); code != 200 || !strings.Contains(body, `"messages"`) {
+		t.Errorf("export json: %d", code)
+	}
+	code, body := get("/dashboard/conversations/" + id + "/export.csv")
+	if code != 200 || !strings.Contains(body, "at,turn,role,text") || !strings.Contains(body, "'=cmd") {
+		t.Errorf("export csv: %d %s", code, body)
+	}
+	_, page := get("/dashboard/conversations/" + id)
+	csrf := csrfRe.FindStringSubmatch(page)[1]
+	if code, body := post("/dashboard/conversations/"+id+"/erase", url.Values{"csrf": {csrf}}); code != 200 || !strings.Contains(body, "cannot be undone") {
+		t.Fatalf("erase without confirmation: %d", code)
+	}
+	if code, _ := get("/dashboard/conversations/" + id); code != 200 {
+		t.Fatalf("erased before confirmation: %d", code)
+	}
+	post("/dashboard/conversations/"+id+"/erase", url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+	if code, _ := get("/dashboard/conversations/" + id); code != 404 {
+		t.Errorf("after erase: %d", code)
+	}
+	log, _ := a.DB.AuditLog(context.Background(), 0, 50)
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action)
+	}
+	all := strings.Join(actions, " ")
+	if strings.Count(all, "session.export") < 2 || !strings.Contains(all, "session.erase") {
+		t.Errorf("audit: %s", all)
 	}
 }

@@ -31,9 +31,9 @@ func TestComponentSnapshots(t *testing.T) {
 		"overview": overview(p, OverviewData{Version: "v1.2.3", Uptime: 90 * time.Minute, Listen: "127.0.0.1:8750", StoreBytes: 5 << 20, Sessions: 12, Messages: 48, ActiveKeys: 3,
 			Content: conversation.Status{Source: "/srv/content", Version: 4, LoadedAt: at, BuildMillis: 160, Intents: 62, Documents: 20, OK: false,
 				Errors: []content.Error{{File: "intents/en.yaml", Line: 12, Msg: `template "(open": column 1: group opened here is never closed with ')'`}}}}),
-		"conversations": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, "sunday",
+		"conversations": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Q: "sunday", Lang: "en", From: "2026-11-01"}, []string{"en", "es"},
 			[]history.Session{{ID: "s_1", Lang: "en", Turns: 2, Updated: at, Preview: "what are the opening hours <b>now</b>?"}}),
-		"conversations-empty": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, "zebra", nil),
+		"conversations-empty": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Q: "zebra"}, []string{"en"}, nil),
 		"transcript": transcript(page{Title: "Conversation", Active: "Conversations", CSRF: "c", Signed: true}, "s_1", []history.Message{
 			{Role: "visitor", Text: "can I hire the museum for a wedding"},
 			{Role: "bot", Text: "The museum's spaces can be hired...", Kind: "knowledge", Confidence: &conf, Sources: []conversation.Source{{Title: "Venue Hire", Path: "knowledge/en/venue-hire.html"}}},

@@ -70,6 +70,9 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/{$}", d.signed(d.overview))
 	m.HandleFunc("GET /dashboard/conversations", d.signed(d.conversations))
 	m.HandleFunc("GET /dashboard/conversations/{id}", d.signed(d.transcript))
+	m.HandleFunc("GET /dashboard/conversations/{id}/export.json", d.signed(d.exportJSON))
+	m.HandleFunc("GET /dashboard/conversations/{id}/export.csv", d.signed(d.exportCSV))
+	m.HandleFunc("POST /dashboard/conversations/{id}/erase", d.signed(d.erase))
 	m.HandleFunc("GET /dashboard/audit", d.signed(d.audit))
 	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
 	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))
@@ -236,16 +239,37 @@ func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
 }
 
 func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request, s *signIn) {
-	q := r.URL.Query().Get("q")
-	if len(q) > 200 {
-		q = q[:200]
+	qv := r.URL.Query()
+	f := ConversationFilter{Q: qv.Get("q"), Lang: qv.Get("lang"), Key: qv.Get("key"), Intent: qv.Get("intent"), From: qv.Get("from"), To: qv.Get("to")}
+	if len(f.Q) > 200 {
+		f.Q = f.Q[:200]
 	}
-	list, err := d.History.List(r.Context(), history.ListQuery{Search: q, Limit: 100})
+	lq := history.ListQuery{Search: f.Q, Lang: f.Lang, KeyID: f.Key, Intent: f.Intent, Limit: 100}
+	for _, x := range []struct {
+		v   string
+		dst *int64
+		add time.Duration
+	}{{f.From, &lq.From, 0}, {f.To, &lq.To, 24 * time.Hour}} {
+		if x.v == "" {
+			continue
+		}
+		day, err := time.ParseInLocation("2006-01-02", x.v, time.Local)
+		if err != nil {
+			http.Error(w, "dates must be YYYY-MM-DD", http.StatusBadRequest)
+			return
+		}
+		*x.dst = day.Add(x.add).UnixMilli()
+	}
+	list, err := d.History.List(r.Context(), lq)
 	if err != nil {
 		http.Error(w, "could not read the conversations", http.StatusInternalServerError)
 		return
 	}
-	d.render(w, r, http.StatusOK, conversations(d.page("Conversations", "Conversations", s), q, list))
+	var langs []string
+	if snap := d.Engine.Snapshot(); snap != nil {
+		langs = snap.Languages()
+	}
+	d.render(w, r, http.StatusOK, conversations(d.page("Conversations", "Conversations", s), f, langs, list))
 }
 
 func (d *Dashboard) transcript(w http.ResponseWriter, r *http.Request, s *signIn) {

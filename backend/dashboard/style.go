@@ -18,7 +18,7 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color
 table{width:100%;border-collapse:collapse;background:var(--card)}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 input,button{font:inherit;padding:.45rem .7rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
 button{background:var(--accent);color:var(--bg);border-color:var(--accent);cursor:pointer}
-.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}
+.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}.filters label{display:flex;gap:.3rem;align-items:center}select{font:inherit;padding:.4rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad,.error{color:var(--bad)}
 .transcript{list-style:none;padding:0}.msg{margin:.5rem 0;padding:.6rem .8rem;border-radius:.6rem;border:1px solid var(--line);background:var(--card)}
 .msg.bot{margin-left:2rem}.who{font-weight:600;margin-right:.5rem}.meta{display:block;color:var(--muted);font-size:.875rem}

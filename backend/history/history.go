@@ -126,7 +126,11 @@ type Message struct {
 type ListQuery struct {
 	Search string // words in any message of the session
 	Lang   string
-	Before int64 // updated_ms cursor: sessions updated before this (0 = newest)
+	KeyID  string // sessions started through this key
+	Intent string // sessions with a bot answer of this intent
+	From   int64  // updated at or after (Unix ms; 0 = any)
+	To     int64  // updated before (Unix ms; 0 = any)
+	Before int64  // updated_ms cursor: sessions updated before this (0 = newest)
 	Limit  int
 }
 
@@ -144,6 +148,22 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]Session, error) {
 	if q.Lang != "" {
 		where = append(where, "s.lang = ?")
 		args = append(args, q.Lang)
+	}
+	if q.KeyID != "" {
+		where = append(where, "s.key_id = ?")
+		args = append(args, q.KeyID)
+	}
+	if q.Intent != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.role = 'bot' AND m.intent = ?)")
+		args = append(args, q.Intent)
+	}
+	if q.From > 0 {
+		where = append(where, "s.updated_ms >= ?")
+		args = append(args, q.From)
+	}
+	if q.To > 0 {
+		where = append(where, "s.updated_ms < ?")
+		args = append(args, q.To)
 	}
 	if q.Search != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.text LIKE ? ESCAPE '\\')")
