@@ -169,7 +169,7 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Engine: a.Engine, Version: o.Version, Listen: a.Addr})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Engine: a.Engine, Metrics: a.Metrics, Version: o.Version, Listen: a.Addr})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -186,6 +186,13 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 		}
 	}()
 	go a.background(ctx)
+	go a.Metrics.Sample(ctx, db)
+	loadedUntil := time.Now()
+	go func() {
+		if err := a.Metrics.Rollup.Load(ctx, db.Read(), loadedUntil); err != nil && ctx.Err() == nil {
+			slog.Warn("metrics rollup: stored history not read", "err", err)
+		}
+	}()
 	return a, nil
 }
 

@@ -289,3 +289,26 @@ func TestDashboardConversationsFilterExportErase(t *testing.T) {
 		t.Errorf("audit: %s", all)
 	}
 }
+
+// TestDashboardMetrics: a chat turn made through the API shows in the metrics, with charts, and
+// the unanswered questions are grouped and counted.
+func TestDashboardMetrics(t *testing.T) {
+	a := start(t, Options{})
+	_, get, _ := browserSession(t, a)
+	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	for _, q := range []string{"what are the opening hours", "what is the capital of France", "What is the capital of France?", "how much is a ticket"} {
+		do(t, a, "POST", "/v1/chat", chat, `{"text":"`+q+`"}`)
+	}
+	code, body := get("/dashboard/metrics?range=1h")
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, want := range []string{"<dt>Turns</dt><dd>4</dd>", "opening_hours", "ticket_prices", "<svg", "Questions the bot could not answer"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics page lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?i)what is the capital of france\??</td><td>2</td>`).MatchString(body) {
+		t.Errorf("unanswered questions not grouped by their words")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
 	vbembed "voicebot/embed"
 )
 
@@ -58,7 +59,11 @@ func seeded(b *testing.B, n int) (*Dashboard, *http.Cookie) {
 		b.Fatal(err)
 	}
 	ks := keys.NewService(db)
-	d := New(&Dashboard{Keys: ks, History: h, DB: db, Loader: l, Engine: e, Version: "bench"})
+	mt := telemetry.New()
+	if err := mt.Rollup.Load(context.Background(), db.Read(), time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	d := New(&Dashboard{Keys: ks, History: h, DB: db, Loader: l, Engine: e, Metrics: mt, Version: "bench"})
 	tok := token()
 	d.sessions[hashToken(tok)] = &signIn{keyID: "bench", csrf: "c", expires: time.Now().Add(time.Hour)}
 	return d, &http.Cookie{Name: cookieName, Value: tok}
@@ -94,3 +99,5 @@ func BenchmarkPageContent100k(b *testing.B)    { benchPage(b, "/dashboard/conten
 func BenchmarkSearchNoMatch100k(b *testing.B) {
 	benchPage(b, "/dashboard/conversations?q=zebra")
 }
+func BenchmarkPageMetrics7d100k(b *testing.B) { benchPage(b, "/dashboard/metrics?range=7d") }
+func BenchmarkPageMetrics1h100k(b *testing.B) { benchPage(b, "/dashboard/metrics?range=1h") }

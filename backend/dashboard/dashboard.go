@@ -27,6 +27,7 @@ import (
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
 )
 
 // SessionTTL is how long a dashboard sign-in lasts.
@@ -41,6 +42,7 @@ type Dashboard struct {
 	DB      *store.DB
 	Loader  *conversation.Loader
 	Engine  *conversation.Engine
+	Metrics *telemetry.Metrics
 	Version string
 	Listen  func() string
 	Started time.Time
@@ -74,6 +76,7 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/conversations/{id}/export.csv", d.signed(d.exportCSV))
 	m.HandleFunc("POST /dashboard/conversations/{id}/erase", d.signed(d.erase))
 	m.HandleFunc("GET /dashboard/audit", d.signed(d.audit))
+	m.HandleFunc("GET /dashboard/metrics", d.signed(d.metrics))
 	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
 	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))
 	m.HandleFunc("GET /dashboard/keys", d.signed(d.keysGet))
@@ -305,6 +308,13 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func share(n, of int) string {
+	if of == 0 {
+		return "0 %"
+	}
+	return fmt.Sprintf("%.1f %%", 100*float64(n)/float64(of))
 }
 
 func searchSuffix(q string) string {

@@ -23,6 +23,8 @@ button{background:var(--accent);color:var(--bg);border-color:var(--accent);curso
 .transcript{list-style:none;padding:0}.msg{margin:.5rem 0;padding:.6rem .8rem;border-radius:.6rem;border:1px solid var(--line);background:var(--card)}
 .msg.bot{margin-left:2rem}.who{font-weight:600;margin-right:.5rem}.meta{display:block;color:var(--muted);font-size:.875rem}
 .errors code{white-space:pre-wrap}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem;margin:1rem 0}.charts figure{margin:0;overflow-x:auto}
+.charts svg{max-width:100%;height:auto;background:#fff;border-radius:.4rem}.ranges{margin-bottom:1rem}.ranges a{border:1px solid var(--line)}
 form.inline{display:inline}button.danger{background:var(--bad);border-color:var(--bad)}
 .newkey{display:grid;gap:.4rem;max-width:32rem;margin-top:1.5rem}fieldset{border:1px solid var(--line);border-radius:.4rem}fieldset label{margin-right:1rem}
 code.key{font-size:1.1rem;word-break:break-all}.created img{background:#fff;padding:.5rem;border-radius:.4rem}

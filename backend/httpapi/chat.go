@@ -84,8 +84,13 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.R
 	var le *conversation.LanguageError
 	switch {
 	case err == nil:
+		took := time.Since(start)
 		s.Metrics.Turns.WithLabelValues(rep.Kind, rep.Lang).Inc()
-		s.Metrics.TurnSeconds.Observe(time.Since(start).Seconds())
+		s.Metrics.TurnSeconds.Observe(took.Seconds())
+		s.Metrics.Rollup.Add(start, rep.Kind, rep.Intent, req.KeyID, took)
+		if rep.Via == "cache" {
+			s.Metrics.NoteCacheHit()
+		}
 		return rep, true
 	case errors.Is(err, conversation.ErrEmpty):
 		writeError(w, http.StatusBadRequest, CodeEmptyText, "text is empty")

@@ -283,7 +283,7 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			return
 		}
 		if !s.allow(w, k, route) {
-			s.Metrics.RateLimited.WithLabelValues(route).Inc()
+			s.Metrics.NoteRateLimited(route)
 			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit reached for this key on this route; retry after the Retry-After seconds")
 			return
 		}

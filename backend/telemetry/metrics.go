@@ -3,6 +3,8 @@
 package telemetry
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -18,12 +20,33 @@ type Metrics struct {
 	AuthFailures   *prometheus.CounterVec   // code
 	ContentVersion prometheus.Gauge
 	ContentErrors  prometheus.Gauge
+	CacheHits      prometheus.Counter
+
+	// Rollup aggregates turns per minute for the dashboard.
+	Rollup *Rollup
+
+	// Totals since start of the counters the metrics history samples every minute.
+	RateLimitedTotal atomic.Int64
+	CacheHitsTotal   atomic.Int64
+}
+
+// NoteRateLimited counts a refusal by a rate limit.
+func (m *Metrics) NoteRateLimited(route string) {
+	m.RateLimited.WithLabelValues(route).Inc()
+	m.RateLimitedTotal.Add(1)
+}
+
+// NoteCacheHit counts an answer served from the response cache.
+func (m *Metrics) NoteCacheHit() {
+	m.CacheHits.Inc()
+	m.CacheHitsTotal.Add(1)
 }
 
 // New registers the metrics on a new registry, with the Go runtime and process collectors.
 func New() *Metrics {
 	r := prometheus.NewRegistry()
 	m := &Metrics{
+		Rollup:         NewRollup(),
 		Registry:       r,
 		Turns:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_turns_total", Help: "Conversation turns answered, by kind of answer and language."}, []string{"kind", "lang"}),
 		TurnSeconds:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voicebot_turn_seconds", Help: "Time to answer a turn and save it durably.", Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1}}),
@@ -33,8 +56,9 @@ func New() *Metrics {
 		AuthFailures:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_auth_failures_total", Help: "Requests refused by authentication or authorisation, by error code."}, []string{"code"}),
 		ContentVersion: prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_version", Help: "Version of the content snapshot in service."}),
 		ContentErrors:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_errors", Help: "Errors of the last content load attempt (0 when it loaded)."}),
+		CacheHits:      prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_cache_hits_total", Help: "Answers served from the response cache."}),
 	}
-	r.MustRegister(m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors,
+	r.MustRegister(m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -1,0 +1,259 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	chart "github.com/wcharczuk/go-chart/v2"
+
+	"voicebot/backend/conversation/text"
+	"voicebot/backend/telemetry"
+)
+
+// Count is one row of a ranked list.
+type Count struct {
+	Label string
+	N     int
+}
+
+// MetricsData is what the Metrics page shows for one time range.
+type MetricsData struct {
+	Range         string
+	Loading       bool // the stored history is still being read in
+	Turns         int
+	Fallbacks     int // fallback and handoff answers
+	Knowledge     int
+	P50, P95, P99 time.Duration
+	CacheHits     int
+	RateLimited   int
+	TurnsChart    string // SVG
+	LatencyChart  string // SVG
+	RefusalsChart string // SVG
+	Intents       []Count
+	Keys          []Count
+	Unanswered    []Count
+}
+
+var ranges = map[string]struct{ span, bucket time.Duration }{
+	"1h":  {time.Hour, time.Minute},
+	"24h": {24 * time.Hour, 15 * time.Minute},
+	"7d":  {7 * 24 * time.Hour, 2 * time.Hour},
+}
+
+func (d *Dashboard) metrics(w http.ResponseWriter, r *http.Request, s *signIn) {
+	rg := r.URL.Query().Get("range")
+	if _, ok := ranges[rg]; !ok {
+		rg = "24h"
+	}
+	data, err := d.metricsData(r.Context(), rg, time.Now())
+	if err != nil {
+		http.Error(w, "could not read the metrics", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, metricsPage(d.page("Metrics", "Metrics", s), data))
+}
+
+// metricsData reads a range's figures: turns, latency and answer kinds from the stored messages
+// (the conversation history is the metrics history of turns), the rest from metrics_history.
+func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (MetricsData, error) {
+	spec := ranges[rg]
+	since := now.Add(-spec.span).Truncate(spec.bucket)
+	n := int(now.Sub(since)/spec.bucket) + 1
+	md := MetricsData{Range: rg}
+	turns := make([]float64, n)
+	p95s := make([]float64, n)
+	hist := make([][telemetry.LatencyBuckets]int, n)
+	var all [telemetry.LatencyBuckets]int
+	intents, keys := map[string]int{}, map[string]int{}
+	d.Metrics.Rollup.Range(since, now.Add(time.Minute), spec.bucket, func(b int, m *telemetry.Minute) {
+		if b < 0 || b >= n {
+			return
+		}
+		md.Turns += m.Turns
+		md.Fallbacks += m.Unanswered
+		md.Knowledge += m.Knowledge
+		turns[b] += float64(m.Turns)
+		for i, c := range m.Latency {
+			hist[b][i] += c
+			all[i] += c
+		}
+		for k, c := range m.Intents {
+			intents[k] += c
+		}
+		for k, c := range m.Keys {
+			keys[k] += c
+		}
+	})
+	md.Loading = !d.Metrics.Rollup.Loaded()
+	for i := range hist {
+		p95s[i] = float64(histPercentile(hist[i][:], 0.95).Microseconds()) / 1000
+	}
+	md.P50, md.P95, md.P99 = histPercentile(all[:], 0.50), histPercentile(all[:], 0.95), histPercentile(all[:], 0.99)
+	md.Intents, md.Keys = top(intents, 15), top(keys, 15)
+
+	// The questions the bot could not answer, grouped by their words (case, accents and
+	// punctuation folded): the operator's work list.
+	raw, err := d.counts(ctx, `SELECT v.text, count(*) FROM messages b JOIN messages v
+		ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
+		WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?
+		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2000`, since)
+	if err != nil {
+		return md, err
+	}
+	md.Unanswered = groupByWords(raw, 50)
+	refusals := make([]float64, n)
+	hrows, err := d.DB.Read().QueryContext(ctx, `SELECT at_ms, name, value FROM metrics_history WHERE at_ms >= ?`, since.UnixMilli())
+	if err != nil {
+		return md, err
+	}
+	for hrows.Next() {
+		var at int64
+		var name string
+		var v float64
+		if err := hrows.Scan(&at, &name, &v); err != nil {
+			hrows.Close()
+			return md, err
+		}
+		b := int(time.UnixMilli(at).Sub(since) / spec.bucket)
+		switch {
+		case b < 0 || b >= n:
+		case name == "rate_limited":
+			md.RateLimited += int(v)
+			refusals[b] += v
+		case name == "cache_hits":
+			md.CacheHits += int(v)
+		}
+	}
+	hrows.Close()
+	xs := make([]time.Time, n)
+	for i := range xs {
+		xs[i] = since.Add(time.Duration(i) * spec.bucket)
+	}
+	md.TurnsChart = svgChart("Turns per "+bucketName(spec.bucket), xs, turns)
+	md.LatencyChart = svgChart("p95 reply latency (ms)", xs, p95s)
+	md.RefusalsChart = svgChart("Rate-limit refusals per "+bucketName(spec.bucket), xs, refusals)
+	return md, nil
+}
+
+// histPercentile reads a percentile off a latency histogram (to the bucket's resolution).
+func histPercentile(h []int, q float64) time.Duration {
+	total := 0
+	for _, c := range h {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	want := int(q*float64(total) + 0.5)
+	seen := 0
+	for i, c := range h {
+		seen += c
+		if seen >= max(want, 1) {
+			return telemetry.LatencyOf(i)
+		}
+	}
+	return telemetry.LatencyOf(len(h) - 1)
+}
+
+// top sorts a count map, most first, and keeps n.
+func top(m map[string]int, n int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, c := range m {
+		if k == "" {
+			k = "(terminal)"
+		}
+		out = append(out, Count{Label: k, N: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Label < out[j].Label
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func (d *Dashboard) counts(ctx context.Context, query string, since time.Time) ([]Count, error) {
+	rows, err := d.DB.Read().QueryContext(ctx, query, since.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Label, &c.N); err != nil {
+			return nil, err
+		}
+		if c.Label == "" {
+			c.Label = "(terminal)"
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// groupByWords merges counts whose labels fold to the same words, labelled by their most
+// frequent spelling, and returns the top n.
+func groupByWords(in []Count, n int) []Count {
+	idx := map[string]int{}
+	var out []Count
+	for _, c := range in { // most frequent first, so the first spelling seen labels the group
+		k := text.Fold(c.Label)
+		if i, ok := idx[k]; ok {
+			out[i].N += c.N
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].N > out[j].N })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+func bucketName(b time.Duration) string {
+	switch b {
+	case time.Minute:
+		return "minute"
+	case 15 * time.Minute:
+		return "15 minutes"
+	}
+	return fmt.Sprintf("%v", b)
+}
+
+// svgChart renders a time series as an SVG line chart (server side: the page needs no script).
+func svgChart(title string, xs []time.Time, ys []float64) string {
+	c := chart.Chart{
+		Title:  title,
+		Width:  640,
+		Height: 240,
+		XAxis:  chart.XAxis{ValueFormatter: chart.TimeValueFormatterWithFormat("01-02 15:04")},
+		YAxis:  chart.YAxis{Range: &chart.ContinuousRange{Min: 0, Max: maxOf(ys, 1)}},
+		Series: []chart.Series{chart.TimeSeries{XValues: xs, YValues: ys, Style: chart.Style{StrokeColor: chart.ColorBlue, StrokeWidth: 2}}},
+	}
+	var buf bytes.Buffer
+	if err := c.Render(chart.SVG, &buf); err != nil {
+		return ""
+	}
+	return buf.String()
+}
+
+func maxOf(v []float64, floor float64) float64 {
+	m := floor
+	for _, x := range v {
+		if x > m {
+			m = x
+		}
+	}
+	return m * 1.1
+}

@@ -1,0 +1,43 @@
+package telemetry
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"voicebot/backend/store"
+)
+
+// SampleEvery is the resolution of the metrics history kept in the store.
+const SampleEvery = time.Minute
+
+// Sample writes, once a minute, what the counters not derivable from the conversation history
+// counted in that minute (rate-limit refusals, cache hits) to the store's metrics_history, so
+// the dashboard can chart them over 1 h, 24 h and 7 d across restarts. Turn counts, latencies,
+// intents and per-key use come from the stored messages themselves.
+func (m *Metrics) Sample(ctx context.Context, db *store.DB) {
+	t := time.NewTicker(SampleEvery)
+	defer t.Stop()
+	var lastRL, lastCH int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			rl, ch := m.RateLimitedTotal.Load(), m.CacheHitsTotal.Load()
+			at := now.Truncate(SampleEvery).UnixMilli()
+			drl, dch := rl-lastRL, ch-lastCH
+			lastRL, lastCH = rl, ch
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				if _, err := tx.Exec(`INSERT OR REPLACE INTO metrics_history(at_ms, name, value) VALUES (?, 'rate_limited', ?), (?, 'cache_hits', ?)`, at, drl, at, dch); err != nil {
+					return err
+				}
+				_, err := tx.Exec(`DELETE FROM metrics_history WHERE at_ms < ?`, now.Add(-8*24*time.Hour).UnixMilli())
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				slog.Warn("metrics history", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package telemetry
+
+import (
+	"context"
+	"database/sql"
+	"math/bits"
+	"sync"
+	"time"
+)
+
+// Rollup keeps per-minute aggregates of the last RollupSpan of turns in memory (counts by kind,
+// a latency histogram, intents and keys), so that the dashboard's metrics over 1 h, 24 h or 7 d
+// add up at most 10,080 small buckets instead of scanning every stored message. It is filled from
+// the store once at start (in the background) and then by every turn.
+type Rollup struct {
+	mu      sync.Mutex
+	buckets map[int64]*Minute // by Unix minute
+	loaded  bool
+}
+
+// RollupSpan is how far back the rollup keeps minutes.
+const RollupSpan = 7*24*time.Hour + time.Hour
+
+// LatencyBuckets is the histogram's resolution: bucket i holds latencies in
+// [2^(i/4), 2^((i+1)/4)) microseconds, about 19 % wide.
+const LatencyBuckets = 128
+
+// Minute is one minute of turns.
+type Minute struct {
+	Turns, Unanswered, Knowledge int
+	Latency                      [LatencyBuckets]int
+	Intents                      map[string]int
+	Keys                         map[string]int
+}
+
+// NewRollup returns an empty rollup.
+func NewRollup() *Rollup { return &Rollup{buckets: map[int64]*Minute{}} }
+
+func latencyBucket(us int64) int {
+	if us < 1 {
+		us = 1
+	}
+	// 4 sub-buckets per power of two, from the two bits after the leading one
+	lg := 63 - bits.LeadingZeros64(uint64(us))
+	frac := 0
+	if lg >= 2 {
+		frac = int((uint64(us) >> (lg - 2)) & 3)
+	} else if lg == 1 {
+		frac = int(uint64(us)&1) * 2
+	}
+	return min(LatencyBuckets-1, lg*4+frac)
+}
+
+// LatencyOf is the lower bound of a histogram bucket.
+func LatencyOf(bucket int) time.Duration {
+	lg, frac := bucket/4, bucket%4
+	us := int64(1) << lg
+	us += us * int64(frac) / 4
+	return time.Duration(us) * time.Microsecond
+}
+
+// Add counts one turn.
+func (r *Rollup) Add(at time.Time, kind, intent, key string, latency time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.add(at.Unix()/60, kind, intent, key, latency.Microseconds())
+}
+
+func (r *Rollup) add(minute int64, kind, intent, key string, us int64) {
+	m := r.buckets[minute]
+	if m == nil {
+		m = &Minute{Intents: map[string]int{}, Keys: map[string]int{}}
+		r.buckets[minute] = m
+		if len(r.buckets)%64 == 0 {
+			r.trim(minute)
+		}
+	}
+	m.Turns++
+	switch kind {
+	case "fallback", "handoff":
+		m.Unanswered++
+	case "knowledge":
+		m.Knowledge++
+	}
+	m.Latency[latencyBucket(us)]++
+	if intent != "" {
+		m.Intents[intent]++
+	}
+	m.Keys[key]++
+}
+
+func (r *Rollup) trim(now int64) {
+	oldest := now - int64(RollupSpan/time.Minute)
+	for k := range r.buckets {
+		if k < oldest {
+			delete(r.buckets, k)
+		}
+	}
+}
+
+// Load fills the rollup from the stored messages of the last RollupSpan (turns added meanwhile
+// are kept: the scan stops where live counting began).
+func (r *Rollup) Load(ctx context.Context, db *sql.DB, until time.Time) error {
+	rows, err := db.QueryContext(ctx, `SELECT created_ms, kind, intent, key_id, coalesce(latency_us, 0) FROM messages
+		WHERE role = 'bot' AND created_ms >= ? AND created_ms < ?`, until.Add(-RollupSpan).UnixMilli(), until.UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type row struct {
+		at                int64
+		kind, intent, key string
+		us                int64
+	}
+	var batch []row
+	for rows.Next() {
+		var x row
+		if err := rows.Scan(&x.at, &x.kind, &x.intent, &x.key, &x.us); err != nil {
+			return err
+		}
+		batch = append(batch, x)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range batch {
+		r.add(x.at/60000, x.kind, x.intent, x.key, x.us)
+	}
+	r.loaded = true
+	return nil
+}
+
+// Loaded reports whether the stored history has been read in.
+func (r *Rollup) Loaded() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loaded
+}
+
+// Range sums the minutes in [from, to) into buckets of the given width, calling fn for each
+// minute with its bucket index (under the rollup's lock: fn must not block).
+func (r *Rollup) Range(from, to time.Time, width time.Duration, fn func(bucket int, m *Minute)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lo, hi := from.Unix()/60, to.Unix()/60
+	per := int64(width / time.Minute)
+	for k, m := range r.buckets {
+		if k >= lo && k < hi {
+			fn(int((k-lo)/per), m)
+		}
+	}
+}
