@@ -423,14 +423,14 @@ func TestSettingsFileAppliesLive(t *testing.T) {
 	waitFor("restart_pending on /readyz", func() bool {
 		return strings.Contains(string(do(t, a, "GET", "/readyz", adm, "").body), `"restart_pending":["listen"]`)
 	})
-	log, _ := a.DB.AuditLog(context.Background(), 0, 50)
-	changes := 0
-	for _, e := range log {
-		if e.Action == "config.change" {
-			changes++
+	waitFor("both changes in the audit log", func() bool {
+		log, _ := a.DB.AuditLog(context.Background(), 0, 50)
+		changes := 0
+		for _, e := range log {
+			if e.Action == "config.change" {
+				changes++
+			}
 		}
-	}
-	if changes < 2 {
-		t.Errorf("config changes audited: %d", changes)
-	}
+		return changes >= 2
+	})
 }
