@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
 SHARED ?= ../shared
 
-.PHONY: all deps generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: all deps browser generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -48,8 +48,19 @@ run: build
 chat: build
 	$(BIN) chat
 
-## test: generated code up to date, vet, format check and every test with the race detector.
-test: deps generated-check fmt-check vet
+## browser: Debian's chromium for the dashboard's browser tests (installed when root, else the command to run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null)) \
+	    || { echo "could not install chromium: sudo apt-get install chromium"; exit 1; }; \
+	  else echo "missing: chromium for the browser tests. Run: sudo apt-get install chromium"; exit 1; fi; }
+
+## test: generated code up to date, vet, format check and every test with the race detector
+## (the browser tests leave screenshots in test-artifacts/).
+test: deps browser generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
 
 generated-check: generate

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"voicebot/backend/keys"
 	vbembed "voicebot/embed"
 )
 
@@ -42,4 +43,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
+}
+
+func keysSpec(scopes ...string) keys.Spec { return keys.Spec{Name: "test", Scopes: scopes} }
+
+// post is do for a POST with a JSON body.
+func post(t *testing.T, a *Appliance, path, key, body string) resp {
+	return do(t, a, "POST", path, key, body)
 }

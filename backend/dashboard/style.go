@@ -12,7 +12,7 @@ const css = `
 nav{display:flex;flex-wrap:wrap;gap:.25rem}nav a{padding:.4rem .7rem;border-radius:.4rem;color:var(--fg);text-decoration:none}
 nav a[aria-current=page]{background:var(--accent);color:var(--bg)}nav a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .signout{margin-left:auto}main{padding:1.25rem;max-width:80rem;margin:0 auto}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}main>section,main>table,main>form{margin-bottom:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:1rem}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
 table{width:100%;border-collapse:collapse;background:var(--card)}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
