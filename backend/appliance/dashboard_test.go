@@ -3,6 +3,7 @@ package appliance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +18,7 @@ import (
 	"voicebot/backend/dashboard"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
+	"voicebot/backend/store"
 )
 
 // TestDashboardAuthAndCSRF: the dashboard over the real server, with a cookie jar as a browser
@@ -310,5 +312,29 @@ func TestDashboardMetrics(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?i)what is the capital of france\??</td><td>2</td>`).MatchString(body) {
 		t.Errorf("unanswered questions not grouped by their words")
+	}
+}
+
+// TestDashboardAuditFilterAndPages: the audit log filters by action and pages by 100.
+func TestDashboardAuditFilterAndPages(t *testing.T) {
+	a := start(t, Options{})
+	_, get, _ := browserSession(t, a)
+	for i := 0; i < 120; i++ {
+		a.DB.Audit(context.Background(), store.AuditEntry{Actor: "cli", Action: "store.backup", Target: fmt.Sprintf("/backups/b%03d.db", i)})
+	}
+	_, body := get("/dashboard/audit?action=store.")
+	if strings.Contains(body, "dashboard.sign_in") || !strings.Contains(body, "/backups/b119.db") || strings.Contains(body, "/backups/b019.db") {
+		t.Fatalf("first page of store.* entries is wrong")
+	}
+	next := regexp.MustCompile(`href="(/dashboard/audit\?[^"]+)" rel="next"`).FindStringSubmatch(body)
+	if next == nil {
+		t.Fatal("no link to older entries")
+	}
+	_, older := get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	if !strings.Contains(older, "/backups/b019.db") || strings.Contains(older, "/backups/b119.db") || strings.Contains(older, `rel="next"`) {
+		t.Errorf("second page is wrong")
+	}
+	if code, _ := get("/dashboard/audit?before=x"); code != 400 {
+		t.Errorf("bad cursor: %d", code)
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -289,13 +291,41 @@ func (d *Dashboard) transcript(w http.ResponseWriter, r *http.Request, s *signIn
 	d.render(w, r, http.StatusOK, transcript(d.page("Conversation", "Conversations", s), id, msgs))
 }
 
+// auditPage is how many audit entries a page shows.
+const auditPage = 100
+
 func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, s *signIn) {
-	entries, err := d.DB.AuditLog(r.Context(), 0, 200)
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Limit: auditPage}
+	if len(f.Actor) > 64 || len(f.Action) > 32 {
+		http.Error(w, "filter values are too long", http.StatusBadRequest)
+		return
+	}
+	if b := q.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, "before must be an entry number", http.StatusBadRequest)
+			return
+		}
+		f.Before = n
+	}
+	entries, err := d.DB.AuditSearch(r.Context(), f)
 	if err != nil {
 		http.Error(w, "could not read the audit log", http.StatusInternalServerError)
 		return
 	}
-	d.render(w, r, http.StatusOK, audit(d.page("Audit log", "Audit log", s), entries))
+	next := ""
+	if len(entries) == auditPage {
+		v := url.Values{"before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
+		if f.Actor != "" {
+			v.Set("actor", f.Actor)
+		}
+		if f.Action != "" {
+			v.Set("action", f.Action)
+		}
+		next = "/dashboard/audit?" + v.Encode()
+	}
+	d.render(w, r, http.StatusOK, audit(d.page("Audit log", "Audit log", s), f, entries, next))
 }
 
 func humanBytes(n int64) string {

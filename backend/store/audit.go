@@ -32,10 +32,29 @@ func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
 
 // AuditLog returns entries newest first, before an id (0 = from the newest), at most limit.
 func (db *DB) AuditLog(ctx context.Context, before int64, limit int) ([]AuditEntry, error) {
-	if before <= 0 {
-		before = 1<<62 - 1
+	return db.AuditSearch(ctx, AuditFilter{Before: before, Limit: limit})
+}
+
+// AuditFilter selects audit entries: an actor, an action prefix (e.g. "key." or "session."), a
+// page of at most Limit entries older than the entry Before.
+type AuditFilter struct {
+	Actor  string
+	Action string
+	Before int64
+	Limit  int
+}
+
+// AuditSearch returns the entries that match, newest first.
+func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if f.Before <= 0 {
+		f.Before = 1<<62 - 1
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, at_ms, actor, action, target, remote, detail FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit)
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, at_ms, actor, action, target, remote, detail FROM audit
+		WHERE id < ? AND (? = '' OR actor = ?) AND (? = '' OR substr(action, 1, length(?)) = ?)
+		ORDER BY id DESC LIMIT ?`, f.Before, f.Actor, f.Actor, f.Action, f.Action, f.Action, f.Limit)
 	if err != nil {
 		return nil, err
 	}
