@@ -169,7 +169,7 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Engine: a.Engine, Metrics: a.Metrics, Version: o.Version, Listen: a.Addr})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, DB: db, Loader: a.Loader, Engine: a.Engine, Metrics: a.Metrics, Settings: a, Version: o.Version, Listen: a.Addr})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -255,6 +255,52 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 		slog.Warn("settings changed that apply only after a restart", "settings", restart)
 	}
 	_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.change", Target: a.Opts.ConfigFile, Detail: "changed: " + strings.Join(changed, ", ")})
+}
+
+// LiveSettings are the settings in force that can change while running.
+func (a *Appliance) LiveSettings() config.Settings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel}
+	if s.LogLevel == "" && a.Opts.LogLevel != nil {
+		s.LogLevel = strings.ToLower(a.Opts.LogLevel.Level().String())
+	}
+	return s
+}
+
+// ChangeSettings changes the live settings (from the dashboard): validated, applied at once,
+// written to the settings file when there is one (so they survive a restart), and audited.
+func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) error {
+	if live.RateLimit != "" {
+		if _, _, err := keys.ParseRate(live.RateLimit); err != nil {
+			return err
+		}
+	}
+	if live.Retention < 0 {
+		return errors.New("retention cannot be negative")
+	}
+	for _, o := range live.CORSOrigins {
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
+			return fmt.Errorf("origin %q: write scheme://host[:port] with no path", o)
+		}
+	}
+	if live.LogLevel != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, live.LogLevel) {
+		return errors.New("log level must be debug, info, warn or error")
+	}
+	a.mu.Lock()
+	f := a.file
+	a.mu.Unlock()
+	f.RateLimit, f.CORSOrigins, f.Retention, f.LogLevel = live.RateLimit, live.CORSOrigins, live.Retention, live.LogLevel
+	saved := "not saved: the appliance runs without a settings file (--config)"
+	if a.Opts.ConfigFile != "" {
+		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
+			return fmt.Errorf("save %s: %w", a.Opts.ConfigFile, err)
+		}
+		saved = "saved to " + a.Opts.ConfigFile
+	}
+	a.settingsChanged(f, nil)
+	return a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
+		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q; %s", live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, saved)})
 }
 
 // RestartPending lists the settings changed in the file that need a restart to apply.

@@ -156,6 +156,8 @@ func TestDashboardInABrowser(t *testing.T) {
 	shot("09-content-fixed")
 	do("audit", chromedp.Navigate(base+"/dashboard/audit"), chromedp.WaitVisible(chromedp.CSS("table")))
 	shot("10-audit")
+	do("settings", chromedp.Navigate(base+"/dashboard/settings"), chromedp.WaitVisible(chromedp.ID("rate_limit")))
+	shot("12-settings")
 	do("narrow screen", chromedp.EmulateViewport(420, 900), chromedp.Navigate(base+"/dashboard/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("11-overview-narrow")
 }

@@ -338,3 +338,39 @@ func TestDashboardAuditFilterAndPages(t *testing.T) {
 		t.Errorf("bad cursor: %d", code)
 	}
 }
+
+// TestDashboardSettings: a live setting changed on the Settings page applies at once, is written
+// to the settings file and audited; an invalid value is refused with a message.
+func TestDashboardSettings(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "voicebot.yaml")
+	os.WriteFile(cfg, []byte("# kept comment\nrate_limit: 100/m\nlisten: 127.0.0.1:0\n"), 0o600)
+	a := start(t, Options{ConfigFile: cfg})
+	_, get, post := browserSession(t, a)
+	_, page := get("/dashboard/settings")
+	if !strings.Contains(page, `value="100/m"`) {
+		t.Fatalf("current rate not shown")
+	}
+	csrf := csrfRe.FindStringSubmatch(page)[1]
+	if code, body := post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"fast"}, "log_level": {"info"}}); code != 400 || !strings.Contains(body, "Not saved") {
+		t.Errorf("invalid rate: %d", code)
+	}
+	if code, body := post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "retention": {"720h"}, "log_level": {"warn"}}); code != 200 || !strings.Contains(body, "Saved and applied") {
+		t.Fatalf("save: %d", code)
+	}
+	k := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	if l := do(t, a, "GET", "/v1/openapi.json", k, "").header.Get("RateLimit-Limit"); l != "42" {
+		t.Errorf("limit after the change: %q", l)
+	}
+	b, _ := os.ReadFile(cfg)
+	if !strings.Contains(string(b), "rate_limit: 42/m") || !strings.Contains(string(b), "# kept comment") || !strings.Contains(string(b), "listen: 127.0.0.1:0") || !strings.Contains(string(b), "retention: 720h") {
+		t.Errorf("settings file after the change:\n%s", b)
+	}
+	log, _ := a.DB.AuditLog(context.Background(), 0, 50)
+	found := false
+	for _, e := range log {
+		found = found || (e.Action == "settings.change" && strings.Contains(e.Detail, "saved to"))
+	}
+	if !found {
+		t.Error("the change is not audited")
+	}
+}

@@ -205,3 +205,71 @@ func Watch(ctx context.Context, path string, onChange func(Settings, error)) err
 	}()
 	return nil
 }
+
+// Save sets the live settings in the file, keeping its other keys and comments, and replaces the
+// file atomically (the watcher then applies it). Empty values remove the key.
+func Save(path string, s Settings) error {
+	var doc yaml.Node
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) > 0 {
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return &Error{File: path, Msg: "cannot update: " + err.Error()}
+		}
+	}
+	if len(doc.Content) == 0 {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return &Error{File: path, Line: root.Line, Msg: "cannot update: not a mapping of settings"}
+	}
+	set := func(key string, value *yaml.Node) {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == key {
+				if value == nil {
+					root.Content = append(root.Content[:i], root.Content[i+2:]...)
+				} else {
+					root.Content[i+1] = value
+				}
+				return
+			}
+		}
+		if value != nil {
+			root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
+		}
+	}
+	scalar := func(v string) *yaml.Node {
+		if v == "" {
+			return nil
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: v}
+	}
+	set("rate_limit", scalar(s.RateLimit))
+	ret := ""
+	if s.Retention > 0 {
+		ret = s.Retention.String()
+	}
+	set("retention", scalar(ret))
+	set("log_level", scalar(s.LogLevel))
+	if len(s.CORSOrigins) == 0 {
+		set("cors_origins", nil)
+	} else {
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, o := range s.CORSOrigins {
+			seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: o})
+		}
+		set("cors_origins", seq)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

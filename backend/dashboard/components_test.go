@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"voicebot/backend/config"
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
@@ -50,6 +51,9 @@ func TestComponentSnapshots(t *testing.T) {
 		"metrics": metricsPage(page{Title: "Metrics", Active: "Metrics", CSRF: "c", Signed: true}, MetricsData{Range: "24h", Turns: 120, Fallbacks: 9, Knowledge: 20, P50: 4 * time.Millisecond, P95: 11 * time.Millisecond, P99: 19 * time.Millisecond,
 			CacheHits: 7, RateLimited: 2, TurnsChart: "<svg><!-- turns --></svg>", LatencyChart: "<svg><!-- latency --></svg>", RefusalsChart: "<svg><!-- refusals --></svg>",
 			Intents: []Count{{"opening_hours", 40}}, Keys: []Count{{"Mv8OxwQ3", 120}}, Unanswered: []Count{{"what is the capital of France?", 3}}}),
+		"settings": settingsPage(page{Title: "Settings", Active: "Settings", CSRF: "c", Signed: true}, SettingsView{
+			Live: config.Settings{RateLimit: "600/m", LogLevel: "info"}, Retention: "720h0m0s", CORS: "http://kiosk.local:8080",
+			Thresholds: []Count{{"en", 213}, {"es", 190}}, Saved: true, Restart: []string{"listen"}}, ""),
 		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Action: "key."}, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}, "/dashboard/audit?action=key.&before=7"),
 	}
 	for name, c := range cases {

@@ -39,15 +39,16 @@ const cookieName = "vb_dashboard"
 
 // Dashboard serves the pages. Build it with New.
 type Dashboard struct {
-	Keys    *keys.Service
-	History *history.Store
-	DB      *store.DB
-	Loader  *conversation.Loader
-	Engine  *conversation.Engine
-	Metrics *telemetry.Metrics
-	Version string
-	Listen  func() string
-	Started time.Time
+	Keys     *keys.Service
+	History  *history.Store
+	DB       *store.DB
+	Loader   *conversation.Loader
+	Engine   *conversation.Engine
+	Metrics  *telemetry.Metrics
+	Settings SettingsService
+	Version  string
+	Listen   func() string
+	Started  time.Time
 
 	mu       sync.Mutex
 	sessions map[string]*signIn // by SHA-256 of the cookie token
@@ -81,6 +82,8 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/metrics", d.signed(d.metrics))
 	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
 	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))
+	m.HandleFunc("GET /dashboard/settings", d.signed(d.settings))
+	m.HandleFunc("POST /dashboard/settings", d.signed(d.saveSettings))
 	m.HandleFunc("GET /dashboard/keys", d.signed(d.keysGet))
 	m.HandleFunc("POST /dashboard/keys", d.signed(d.keysCreate))
 	m.HandleFunc("POST /dashboard/keys/{id}/revoke", d.signed(d.keysRevoke))

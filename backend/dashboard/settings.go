@@ -1,0 +1,78 @@
+package dashboard
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"voicebot/backend/config"
+)
+
+// SettingsService is what the Settings page needs of the appliance (the consumer declares it).
+type SettingsService interface {
+	LiveSettings() config.Settings
+	ChangeSettings(s config.Settings, actor, remote string) error
+	RestartPending() []string
+}
+
+// SettingsView is what the Settings page shows.
+type SettingsView struct {
+	Live       config.Settings
+	Retention  string
+	CORS       string
+	Thresholds []Count // intent threshold per language, in thousandths
+	Saved      bool
+	Restart    []string
+}
+
+func (d *Dashboard) settingsView(r *http.Request) SettingsView {
+	v := SettingsView{Live: d.Settings.LiveSettings(), Restart: d.Settings.RestartPending(), Saved: r.URL.Query().Get("saved") == "1"}
+	if v.Live.Retention > 0 {
+		v.Retention = v.Live.Retention.String()
+	}
+	v.CORS = strings.Join(v.Live.CORSOrigins, ", ")
+	if snap := d.Engine.Snapshot(); snap != nil {
+		for _, l := range snap.Languages() {
+			v.Thresholds = append(v.Thresholds, Count{Label: l, N: int(snap.IntentThreshold(l) * 1000)})
+		}
+	}
+	return v
+}
+
+func (d *Dashboard) settings(w http.ResponseWriter, r *http.Request, s *signIn) {
+	if d.Settings == nil {
+		http.NotFound(w, r)
+		return
+	}
+	d.render(w, r, http.StatusOK, settingsPage(d.page("Settings", "Settings", s), d.settingsView(r), ""))
+}
+
+func (d *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, s *signIn) {
+	if d.Settings == nil {
+		http.NotFound(w, r)
+		return
+	}
+	live := config.Settings{RateLimit: strings.TrimSpace(r.PostFormValue("rate_limit")), LogLevel: r.PostFormValue("log_level")}
+	fail := func(msg string) {
+		v := d.settingsView(r)
+		d.render(w, r, http.StatusBadRequest, settingsPage(d.page("Settings", "Settings", s), v, msg))
+	}
+	if ret := strings.TrimSpace(r.PostFormValue("retention")); ret != "" {
+		dur, err := time.ParseDuration(ret)
+		if err != nil || dur < 0 {
+			fail("Retention must be a duration such as 720h, or empty to keep conversations.")
+			return
+		}
+		live.Retention = dur
+	}
+	for _, o := range strings.Split(r.PostFormValue("cors_origins"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			live.CORSOrigins = append(live.CORSOrigins, o)
+		}
+	}
+	if err := d.Settings.ChangeSettings(live, s.keyID, remote(r)); err != nil {
+		fail("Not saved: " + err.Error())
+		return
+	}
+	http.Redirect(w, r, "/dashboard/settings?saved=1", http.StatusSeeOther)
+}
