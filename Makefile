@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
 SHARED ?= ../shared
 
-.PHONY: all deps browser generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: all deps browser dashboard-assets generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -18,8 +18,16 @@ deps:
 	@$(GO) version | awk '{split($$3,v,"."); if (v[2] < 26 && v[1] == "go1") { print "missing: Go 1.26 or newer, found " $$3; exit 1 }}'
 	@$(GO) mod download
 
-## generate: the templ components' Go code (committed; regenerated on every build).
-generate: deps
+## dashboard-assets: the dashboard's browser files from npm (versions pinned in
+## backend/dashboard/assets/package.json), copied into embed/dashboard/ to be embedded.
+dashboard-assets:
+	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
+	cd backend/dashboard/assets && npm ci --no-audit --no-fund --silent
+	cp backend/dashboard/assets/node_modules/htmx.org/dist/htmx.min.js embed/dashboard/htmx.min.js
+
+## generate: the templ components' Go code and the dashboard's assets (both committed, so a plain
+## `go build .` works; regenerated on every build and checked by make test).
+generate: deps dashboard-assets
 	$(GO) tool templ generate -path backend/dashboard
 
 ## build: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
@@ -64,7 +72,7 @@ test: deps browser generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
 
 generated-check: generate
-	@git diff --quiet -- '*_templ.go' 2>/dev/null || { echo "templ components changed: commit the regenerated *_templ.go files"; git diff --stat -- '*_templ.go'; exit 1; }
+	@git diff --quiet -- '*_templ.go' embed/dashboard 2>/dev/null || { echo "generated files changed: commit the regenerated *_templ.go and embed/dashboard files"; git diff --stat -- '*_templ.go' embed/dashboard; exit 1; }
 
 vet:
 	$(GO) vet ./...

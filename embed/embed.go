@@ -20,3 +20,16 @@ func DemoContent() fs.FS {
 	}
 	return sub
 }
+
+//go:embed dashboard
+var dashboard embed.FS
+
+// DashboardAssets are the dashboard's browser files (htmx), copied from npm by
+// `make dashboard-assets` (backend/dashboard/assets/package.json pins the versions).
+func DashboardAssets() fs.FS {
+	sub, err := fs.Sub(dashboard, "dashboard")
+	if err != nil {
+		panic(err) // the folder is compiled in; this cannot fail
+	}
+	return sub
+}

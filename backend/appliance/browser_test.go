@@ -104,7 +104,12 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	shot("02-overview")
 
+	// live updates (htmx): a turn made through the API shows on the open page, without reloading
 	chat := newKey(t, a, keysSpec("chat"))
+	before := text("#live")
+	post(t, a, "/v1/chat", chat, `{"text":"hello"}`)
+	waitUntil(t, "the open overview to update itself", func() bool { return text("#live") != before })
+
 	post(t, a, "/v1/chat", chat, `{"text":"Where is the gift shop?"}`)
 	post(t, a, "/v1/chat", chat, `{"text":"what is the capital of France"}`)
 	do("conversations", chromedp.Navigate(base+"/dashboard/conversations"), chromedp.WaitVisible(chromedp.CSS("table")))

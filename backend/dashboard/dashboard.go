@@ -30,6 +30,7 @@ import (
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
 	"voicebot/backend/telemetry"
+	vbembed "voicebot/embed"
 )
 
 // SessionTTL is how long a dashboard sign-in lasts.
@@ -68,6 +69,11 @@ func New(d *Dashboard) *Dashboard {
 		d.Started = time.Now()
 	}
 	m := http.NewServeMux()
+	static := http.StripPrefix("/dashboard/static/", http.FileServerFS(vbembed.DashboardAssets()))
+	m.Handle("GET /dashboard/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		static.ServeHTTP(w, r)
+	}))
 	m.HandleFunc("GET /dashboard/sign-in", d.signInPage)
 	m.HandleFunc("POST /dashboard/sign-in", d.signIn)
 	m.HandleFunc("GET /dashboard/link", d.link)
@@ -98,13 +104,15 @@ func New(d *Dashboard) *Dashboard {
 // ServeHTTP implements http.Handler with the pages' security headers.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	if !strings.HasPrefix(r.URL.Path, "/dashboard/static/") {
+		h.Set("Cache-Control", "no-store")
+	}
 	d.mux.ServeHTTP(w, r)
 }
 
