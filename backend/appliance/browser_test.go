@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"voicebot/backend/dashboard"
@@ -165,4 +167,13 @@ func TestDashboardInABrowser(t *testing.T) {
 	shot("12-settings")
 	do("narrow screen", chromedp.EmulateViewport(420, 900), chromedp.Navigate(base+"/dashboard/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("11-overview-narrow")
+	dark := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return chromedp.Void{}, err
+	}
+	do("dark scheme", chromedp.EmulateViewport(1280, 900), dark, chromedp.Navigate(base+"/dashboard/metrics"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)); err != nil || bg != "rgb(18, 19, 23)" {
+		t.Errorf("dark scheme background %q %v", bg, err)
+	}
+	shot("13-metrics-dark")
 }

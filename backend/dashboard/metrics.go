@@ -9,6 +9,7 @@ import (
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+	"github.com/wcharczuk/go-chart/v2/drawing"
 
 	"voicebot/backend/conversation/text"
 	"voicebot/backend/telemetry"
@@ -65,7 +66,7 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 	n := int(now.Sub(since)/spec.bucket) + 1
 	md := MetricsData{Range: rg}
 	turns := make([]float64, n)
-	p95s := make([]float64, n)
+	p50s, p95s, p99s := make([]float64, n), make([]float64, n), make([]float64, n)
 	hist := make([][telemetry.LatencyBuckets]int, n)
 	var all [telemetry.LatencyBuckets]int
 	intents, keys := map[string]int{}, map[string]int{}
@@ -89,8 +90,9 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 		}
 	})
 	md.Loading = !d.Metrics.Rollup.Loaded()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for i := range hist {
-		p95s[i] = float64(histPercentile(hist[i][:], 0.95).Microseconds()) / 1000
+		p50s[i], p95s[i], p99s[i] = ms(histPercentile(hist[i][:], 0.50)), ms(histPercentile(hist[i][:], 0.95)), ms(histPercentile(hist[i][:], 0.99))
 	}
 	md.P50, md.P95, md.P99 = histPercentile(all[:], 0.50), histPercentile(all[:], 0.95), histPercentile(all[:], 0.99)
 	md.Intents, md.Keys = top(intents, 15), top(keys, 15)
@@ -133,9 +135,9 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 	for i := range xs {
 		xs[i] = since.Add(time.Duration(i) * spec.bucket)
 	}
-	md.TurnsChart = svgChart("Turns per "+bucketName(spec.bucket), xs, turns)
-	md.LatencyChart = svgChart("p95 reply latency (ms)", xs, p95s)
-	md.RefusalsChart = svgChart("Rate-limit refusals per "+bucketName(spec.bucket), xs, refusals)
+	md.TurnsChart = svgChart("Turns per "+bucketName(spec.bucket), xs, series{"turns", turns})
+	md.LatencyChart = svgChart("Reply latency (ms)", xs, series{"p50", p50s}, series{"p95", p95s}, series{"p99", p99s})
+	md.RefusalsChart = svgChart("Rate-limit refusals per "+bucketName(spec.bucket), xs, series{"refusals", refusals})
 	return md, nil
 }
 
@@ -231,15 +233,33 @@ func bucketName(b time.Duration) string {
 	return fmt.Sprintf("%v", b)
 }
 
-// svgChart renders a time series as an SVG line chart (server side: the page needs no script).
-func svgChart(title string, xs []time.Time, ys []float64) string {
+type series struct {
+	name string
+	ys   []float64
+}
+
+var seriesColors = []drawing.Color{chart.ColorBlue, chart.ColorOrange, chart.ColorRed}
+
+// svgChart renders time series as an SVG line chart (server side: the page needs no script),
+// with a legend when there is more than one series.
+func svgChart(title string, xs []time.Time, ss ...series) string {
+	top := 1.0
+	for _, s := range ss {
+		top = max(top, maxOf(s.ys, 1))
+	}
 	c := chart.Chart{
 		Title:  title,
 		Width:  640,
 		Height: 240,
 		XAxis:  chart.XAxis{ValueFormatter: chart.TimeValueFormatterWithFormat("01-02 15:04")},
-		YAxis:  chart.YAxis{Range: &chart.ContinuousRange{Min: 0, Max: maxOf(ys, 1)}},
-		Series: []chart.Series{chart.TimeSeries{XValues: xs, YValues: ys, Style: chart.Style{StrokeColor: chart.ColorBlue, StrokeWidth: 2}}},
+		YAxis:  chart.YAxis{Range: &chart.ContinuousRange{Min: 0, Max: top}},
+	}
+	for i, s := range ss {
+		c.Series = append(c.Series, chart.TimeSeries{Name: s.name, XValues: xs, YValues: s.ys,
+			Style: chart.Style{StrokeColor: seriesColors[i%len(seriesColors)], StrokeWidth: 2}})
+	}
+	if len(ss) > 1 {
+		c.Elements = []chart.Renderable{chart.LegendLeft(&c)}
 	}
 	var buf bytes.Buffer
 	if err := c.Render(chart.SVG, &buf); err != nil {
