@@ -133,6 +133,7 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 		_ = o.LogLevel.UnmarshalText([]byte(file.LogLevel))
 	}
 	a.Engine = conversation.New(a.History)
+	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: file.IntentThreshold, KnowledgeMatch: file.KnowledgeMatch})
 	var fsys fs.FS
 	source := "built-in demo"
 	if o.ContentDir != "" {
@@ -247,6 +248,7 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 		return
 	}
 	a.API.SetConfig(httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: a.Opts.Version})
+	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: f.IntentThreshold, KnowledgeMatch: f.KnowledgeMatch})
 	if a.Opts.LogLevel != nil && f.LogLevel != "" {
 		_ = a.Opts.LogLevel.UnmarshalText([]byte(f.LogLevel))
 	}
@@ -261,7 +263,8 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 func (a *Appliance) LiveSettings() config.Settings {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel}
+	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel,
+		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch}
 	if s.LogLevel == "" && a.Opts.LogLevel != nil {
 		s.LogLevel = strings.ToLower(a.Opts.LogLevel.Level().String())
 	}
@@ -287,10 +290,14 @@ func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) e
 	if live.LogLevel != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, live.LogLevel) {
 		return errors.New("log level must be debug, info, warn or error")
 	}
+	if live.IntentThreshold < 0 || live.IntentThreshold > 1 || live.KnowledgeMatch < 0 || live.KnowledgeMatch > 1 {
+		return errors.New("thresholds are numbers from 0 to 1 (0 keeps the content's own)")
+	}
 	a.mu.Lock()
 	f := a.file
 	a.mu.Unlock()
 	f.RateLimit, f.CORSOrigins, f.Retention, f.LogLevel = live.RateLimit, live.CORSOrigins, live.Retention, live.LogLevel
+	f.IntentThreshold, f.KnowledgeMatch = live.IntentThreshold, live.KnowledgeMatch
 	saved := "not saved: the appliance runs without a settings file (--config)"
 	if a.Opts.ConfigFile != "" {
 		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
@@ -300,7 +307,8 @@ func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) e
 	}
 	a.settingsChanged(f, nil)
 	return a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
-		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q; %s", live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, saved)})
+		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
+			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})
 }
 
 // RestartPending lists the settings changed in the file that need a restart to apply.

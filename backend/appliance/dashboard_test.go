@@ -373,4 +373,29 @@ func TestDashboardSettings(t *testing.T) {
 	if !found {
 		t.Error("the change is not audited")
 	}
+
+	// thresholds: a strict intent threshold turns a model answer into a fallback, at once
+	intentOf := func(text string) string {
+		var rep httpapi.ChatReply
+		json.Unmarshal(do(t, a, "POST", "/v1/chat", k, `{"text":"`+text+`"}`).body, &rep)
+		return rep.Reply.Kind + ":" + rep.Reply.Intent
+	}
+	q := "do students get a discount"
+	if got := intentOf(q); got != "intent:ticket_prices" {
+		t.Fatalf("before: %s", got)
+	}
+	post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "log_level": {"warn"}, "intent_threshold": {"0.999"}})
+	if got := intentOf(q); got != "fallback:" {
+		t.Errorf("with intent_threshold 0.999: %s", got)
+	}
+	if b, _ := os.ReadFile(cfg); !strings.Contains(string(b), "intent_threshold: 0.999") {
+		t.Errorf("threshold not saved:\n%s", b)
+	}
+	if code, _ := post("/dashboard/settings", url.Values{"csrf": {csrf}, "intent_threshold": {"2"}}); code != 400 {
+		t.Errorf("threshold 2 accepted: %d", code)
+	}
+	post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "log_level": {"warn"}})
+	if got := intentOf(q); got != "intent:ticket_prices" {
+		t.Errorf("after clearing the threshold: %s", got)
+	}
 }

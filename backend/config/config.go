@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,12 +32,16 @@ type Settings struct {
 	CORSOrigins []string      // live
 	Retention   time.Duration // live
 	LogLevel    string        // live: debug, info, warn, error
+	// IntentThreshold and KnowledgeMatch override the content's answer thresholds (live; 0
+	// keeps the content's: the calibrated intent threshold, bot.yaml's knowledge_match).
+	IntentThreshold float64
+	KnowledgeMatch  float64
 }
 
 // RestartKeys are the settings that apply only at start.
 var RestartKeys = []string{"listen", "data_dir", "content"}
 
-var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level"}
+var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -127,6 +132,16 @@ func Load(path string) (Settings, error) {
 				return s, fail(v, "log_level must be debug, info, warn or error")
 			}
 			s.LogLevel = val
+		case "intent_threshold", "knowledge_match":
+			var f float64
+			if err := v.Decode(&f); err != nil || f < 0 || f > 1 {
+				return s, fail(v, "%s must be a number from 0 to 1 (0 keeps the content's own)", k.Value)
+			}
+			if k.Value == "intent_threshold" {
+				s.IntentThreshold = f
+			} else {
+				s.KnowledgeMatch = f
+			}
 		}
 	}
 	return s, nil
@@ -147,6 +162,8 @@ func Changed(a, b Settings) []string {
 	add("cors_origins", !slices.Equal(a.CORSOrigins, b.CORSOrigins))
 	add("retention", a.Retention != b.Retention)
 	add("log_level", a.LogLevel != b.LogLevel)
+	add("intent_threshold", a.IntentThreshold != b.IntentThreshold)
+	add("knowledge_match", a.KnowledgeMatch != b.KnowledgeMatch)
 	return out
 }
 
@@ -254,6 +271,14 @@ func Save(path string, s Settings) error {
 	}
 	set("retention", scalar(ret))
 	set("log_level", scalar(s.LogLevel))
+	num := func(f float64) string {
+		if f <= 0 {
+			return ""
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	set("intent_threshold", scalar(num(s.IntentThreshold)))
+	set("knowledge_match", scalar(num(s.KnowledgeMatch)))
 	if len(s.CORSOrigins) == 0 {
 		set("cors_origins", nil)
 	} else {

@@ -15,11 +15,11 @@ func write(t *testing.T, body string) string {
 }
 
 func TestLoad(t *testing.T) {
-	s, err := Load(write(t, "rate_limit: 120/m\ncors_origins: [http://kiosk.local:8080]\nretention: 720h\nlog_level: debug\nlisten: 0.0.0.0:8750\n"))
+	s, err := Load(write(t, "rate_limit: 120/m\ncors_origins: [http://kiosk.local:8080]\nretention: 720h\nlog_level: debug\nlisten: 0.0.0.0:8750\nintent_threshold: 0.3\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.RateLimit != "120/m" || s.CORSOrigins[0] != "http://kiosk.local:8080" || s.Retention != 720*time.Hour || s.LogLevel != "debug" || s.Listen != "0.0.0.0:8750" {
+	if s.RateLimit != "120/m" || s.CORSOrigins[0] != "http://kiosk.local:8080" || s.Retention != 720*time.Hour || s.LogLevel != "debug" || s.Listen != "0.0.0.0:8750" || s.IntentThreshold != 0.3 {
 		t.Errorf("%+v", s)
 	}
 	if s, err := Load(write(t, "")); err != nil || s.RateLimit != "" {

@@ -80,15 +80,33 @@ const (
 // Engine answers turns from the current snapshot. Safe for concurrent use; turns of one session
 // are serialised so its memory stays consistent.
 type Engine struct {
-	snap     atomic.Pointer[Snapshot]
-	sessions SessionStore
-	locks    [64]sync.Mutex
-	now      func() time.Time
+	snap      atomic.Pointer[Snapshot]
+	overrides atomic.Pointer[Overrides]
+	sessions  SessionStore
+	locks     [64]sync.Mutex
+	now       func() time.Time
 }
 
 // New returns an engine with no content; Swap in a snapshot before the first turn.
 func New(sessions SessionStore) *Engine {
 	return &Engine{sessions: sessions, now: time.Now}
+}
+
+// Overrides are thresholds set by the operator at run time (the settings), over the content's
+// own; zero keeps the content's value.
+type Overrides struct {
+	IntentThreshold float64 // confidence an intent needs (else the calibrated or bot.yaml value)
+	KnowledgeMatch  float64 // share of a question's words a document must contain
+}
+
+// SetOverrides replaces the run-time thresholds; turns already under way keep the old ones.
+func (e *Engine) SetOverrides(o Overrides) { e.overrides.Store(&o) }
+
+func (e *Engine) currentOverrides() Overrides {
+	if o := e.overrides.Load(); o != nil {
+		return *o
+	}
+	return Overrides{}
 }
 
 // Swap makes s the snapshot new turns are answered from and returns the previous one. Turns in
@@ -152,7 +170,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 		lang = s.detect(utt, st.Lang)
 	}
 	st.Lang = lang
-	r := s.turn(st, utt, lang)
+	r := s.turn(st, utt, lang, e.currentOverrides())
 	st.Turns++
 	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
@@ -187,7 +205,7 @@ func (e *Engine) Try(text, lang string) (Reply, error) {
 		lang = s.detect(utt, "")
 	}
 	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
-	r := s.turn(st, utt, lang)
+	r := s.turn(st, utt, lang, e.currentOverrides())
 	r.Lang, r.Version, r.Turn = lang, s.Version, 1
 	return r, nil
 }
@@ -238,7 +256,11 @@ func (s *Snapshot) detect(utt, sessionLang string) string {
 
 // turn decides the answer: an open question first, then templates, a follow-up on the last
 // intent, the intent model, knowledge, and the fallback.
-func (s *Snapshot) turn(st *State, utt, lang string) Reply {
+func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
+	knowledgeMatch := s.Pack.Bot.KnowledgeMatch
+	if ov.KnowledgeMatch > 0 {
+		knowledgeMatch = ov.KnowledgeMatch
+	}
 	lb := s.langs[lang]
 	toks := text.Tokens(utt)
 	if st.Pending != nil {
@@ -251,7 +273,11 @@ func (s *Snapshot) turn(st *State, utt, lang string) Reply {
 	}
 	var pred nlu.Prediction
 	if lb.model != nil {
-		pred = lb.model.Predict(utt)
+		if ov.IntentThreshold > 0 {
+			pred = lb.model.PredictAt(utt, ov.IntentThreshold)
+		} else {
+			pred = lb.model.Predict(utt)
+		}
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
 		// the question well wins; one that covers it in part wins over an unsure model. And
@@ -265,7 +291,7 @@ func (s *Snapshot) turn(st *State, utt, lang string) Reply {
 			need := strongKnowledge
 			switch {
 			case pred.Label == nlu.OOS:
-				need = s.Pack.Bot.KnowledgeMatch
+				need = knowledgeMatch
 			case pred.Confidence < sureIntent:
 				need = unsureKnowledge
 			}
@@ -284,7 +310,7 @@ func (s *Snapshot) turn(st *State, utt, lang string) Reply {
 		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
-	if r, ok := s.knowledge(st, lang, utt, s.Pack.Bot.KnowledgeMatch); ok {
+	if r, ok := s.knowledge(st, lang, utt, knowledgeMatch); ok {
 		return r
 	}
 	return s.fallback(st, lang)

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,9 @@ type SettingsView struct {
 	Live       config.Settings
 	Retention  string
 	CORS       string
-	Thresholds []Count // intent threshold per language, in thousandths
+	Thresholds []Count // the content's intent threshold per language, in thousandths
+	Intent     string  // the operator's override, "" for none
+	Knowledge  string
 	Saved      bool
 	Restart    []string
 }
@@ -31,6 +34,12 @@ func (d *Dashboard) settingsView(r *http.Request) SettingsView {
 		v.Retention = v.Live.Retention.String()
 	}
 	v.CORS = strings.Join(v.Live.CORSOrigins, ", ")
+	if v.Live.IntentThreshold > 0 {
+		v.Intent = strconv.FormatFloat(v.Live.IntentThreshold, 'f', -1, 64)
+	}
+	if v.Live.KnowledgeMatch > 0 {
+		v.Knowledge = strconv.FormatFloat(v.Live.KnowledgeMatch, 'f', -1, 64)
+	}
 	if snap := d.Engine.Snapshot(); snap != nil {
 		for _, l := range snap.Languages() {
 			v.Thresholds = append(v.Thresholds, Count{Label: l, N: int(snap.IntentThreshold(l) * 1000)})
@@ -68,6 +77,19 @@ func (d *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, s *sign
 	for _, o := range strings.Split(r.PostFormValue("cors_origins"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			live.CORSOrigins = append(live.CORSOrigins, o)
+		}
+	}
+	for _, x := range []struct {
+		name string
+		dst  *float64
+	}{{"intent_threshold", &live.IntentThreshold}, {"knowledge_match", &live.KnowledgeMatch}} {
+		if v := strings.TrimSpace(r.PostFormValue(x.name)); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				fail("Thresholds are numbers from 0 to 1, or empty for the content's own.")
+				return
+			}
+			*x.dst = f
 		}
 	}
 	if err := d.Settings.ChangeSettings(live, s.keyID, remote(r)); err != nil {

@@ -390,8 +390,11 @@ func (m *Model) UnknownWords(utterance string) []string {
 	return out
 }
 
-// Predict classifies one utterance.
-func (m *Model) Predict(utterance string) Prediction {
+// Predict classifies one utterance with the model's threshold.
+func (m *Model) Predict(utterance string) Prediction { return m.PredictAt(utterance, m.threshold) }
+
+// PredictAt classifies one utterance, judging it out of scope below the given threshold.
+func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 	p := m.Probabilities(utterance)
 	best, bestIn := 0, -1
 	for c := range p {
@@ -410,7 +413,7 @@ func (m *Model) Predict(utterance string) Prediction {
 		pred.Label = OOS
 		return pred
 	}
-	if p[best] < m.threshold {
+	if p[best] < threshold {
 		pred.Label = OOS
 	}
 	return pred
