@@ -29,26 +29,7 @@ func TestDashboardAuthAndCSRF(t *testing.T) {
 	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
 	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
 	base := "http://" + a.Addr()
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	get := func(path string) (int, string) {
-		res, err := browser.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
-	post := func(path string, form url.Values) (int, string) {
-		res, err := browser.PostForm(base+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	jar, get, post := browser(t, a)
 
 	if code, body := get("/dashboard"); code != 200 || !strings.Contains(body, "Admin key") {
 		t.Fatalf("signed out: %d, not the sign-in page", code)
@@ -151,15 +132,14 @@ func TestDashboardOneTimeLink(t *testing.T) {
 	}
 }
 
-// browserSession signs a cookie-keeping client in with a new admin key.
-func browserSession(t *testing.T, a *Appliance) (*http.Client, func(string) (int, string), func(string, url.Values) (int, string)) {
+// browser is a cookie-keeping client for the appliance's pages: get and post return the status
+// and body after redirects.
+func browser(t *testing.T, a *Appliance) (http.CookieJar, func(string) (int, string), func(string, url.Values) (int, string)) {
 	t.Helper()
-	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	base := "http://" + a.Addr()
-	get := func(path string) (int, string) {
-		res, err := c.Get(base + path)
+	read := func(res *http.Response, err error) (int, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,19 +147,20 @@ func browserSession(t *testing.T, a *Appliance) (*http.Client, func(string) (int
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	post := func(path string, form url.Values) (int, string) {
-		res, err := c.PostForm(base+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return read(c.Get(base + path)) }
+	post := func(path string, form url.Values) (int, string) { return read(c.PostForm(base+path, form)) }
+	return jar, get, post
+}
+
+// browserSession is a browser signed in with a new admin key.
+func browserSession(t *testing.T, a *Appliance) (http.CookieJar, func(string) (int, string), func(string, url.Values) (int, string)) {
+	t.Helper()
+	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
+	jar, get, post := browser(t, a)
 	if code, _ := post("/dashboard/sign-in", url.Values{"key": {admin}}); code != 200 {
 		t.Fatalf("sign-in: %d", code)
 	}
-	return c, get, post
+	return jar, get, post
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

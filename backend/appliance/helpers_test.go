@@ -1,39 +1,15 @@
 package appliance
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"voicebot/backend/internal/testcontent"
 	"voicebot/backend/keys"
-	vbembed "voicebot/embed"
 )
 
-// copyDemoContent writes the demo pack into a folder, as an operator's content folder.
-func copyDemoContent(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	src := vbembed.DemoContent()
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, p), 0o755)
-		}
-		b, err := fs.ReadFile(src, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// copyDemoContent is an operator's content folder: a copy of the demo pack.
+func copyDemoContent(t *testing.T) string { return testcontent.CopyDemo(t) }
 
 // waitUntil polls cond until it holds, failing after a generous deadline (not a timing check).
 func waitUntil(t *testing.T, what string, cond func() bool) {

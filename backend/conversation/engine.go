@@ -120,28 +120,15 @@ var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Reply answers one turn and saves the session's memory before returning.
 func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
-	utt := strings.TrimSpace(req.Text)
-	switch {
-	case !utf8.ValidString(utt):
-		return Reply{}, errors.New("text is not valid UTF-8")
-	case utt == "":
-		return Reply{}, ErrEmpty
-	case utf8.RuneCountInString(utt) > MaxUtteranceRunes:
-		return Reply{}, ErrTooLong
-	}
-	s := e.snap.Load()
-	if s == nil {
-		return Reply{}, ErrNotReady
+	utt, lang, s, err := e.check(req.Text, req.Lang)
+	if err != nil {
+		return Reply{}, err
 	}
 	id := req.SessionID
 	if id == "" {
 		id = NewSessionID()
 	} else if !sessionIDRe.MatchString(id) {
 		return Reply{}, ErrSessionID
-	}
-	lang := strings.ToLower(strings.TrimSpace(req.Lang))
-	if lang != "" && !s.Pack.Bot.HasLanguage(lang) {
-		return Reply{}, &LanguageError{Lang: req.Lang, Supported: s.Pack.Bot.Languages}
 	}
 
 	h := fnv.New32a()
@@ -184,22 +171,9 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 // Try answers an utterance as the first turn of a new session would, and saves nothing: the
 // dashboard's box for operators testing their content.
 func (e *Engine) Try(text, lang string) (Reply, error) {
-	utt := strings.TrimSpace(text)
-	switch {
-	case !utf8.ValidString(utt):
-		return Reply{}, errors.New("text is not valid UTF-8")
-	case utt == "":
-		return Reply{}, ErrEmpty
-	case utf8.RuneCountInString(utt) > MaxUtteranceRunes:
-		return Reply{}, ErrTooLong
-	}
-	s := e.snap.Load()
-	if s == nil {
-		return Reply{}, ErrNotReady
-	}
-	lang = strings.ToLower(strings.TrimSpace(lang))
-	if lang != "" && !s.Pack.Bot.HasLanguage(lang) {
-		return Reply{}, &LanguageError{Lang: lang, Supported: s.Pack.Bot.Languages}
+	utt, lang, s, err := e.check(text, lang)
+	if err != nil {
+		return Reply{}, err
 	}
 	if lang == "" {
 		lang = s.detect(utt, "")
@@ -208,6 +182,29 @@ func (e *Engine) Try(text, lang string) (Reply, error) {
 	r := s.turn(st, utt, lang, e.currentOverrides())
 	r.Lang, r.Version, r.Turn = lang, s.Version, 1
 	return r, nil
+}
+
+// check validates an utterance and an optional language against the snapshot in service, and
+// returns the trimmed utterance, the folded language ("" to detect) and the snapshot.
+func (e *Engine) check(text, lang string) (string, string, *Snapshot, error) {
+	utt := strings.TrimSpace(text)
+	switch {
+	case !utf8.ValidString(utt):
+		return "", "", nil, errors.New("text is not valid UTF-8")
+	case utt == "":
+		return "", "", nil, ErrEmpty
+	case utf8.RuneCountInString(utt) > MaxUtteranceRunes:
+		return "", "", nil, ErrTooLong
+	}
+	s := e.snap.Load()
+	if s == nil {
+		return "", "", nil, ErrNotReady
+	}
+	folded := strings.ToLower(strings.TrimSpace(lang))
+	if folded != "" && !s.Pack.Bot.HasLanguage(folded) {
+		return "", "", nil, &LanguageError{Lang: lang, Supported: s.Pack.Bot.Languages}
+	}
+	return utt, folded, s, nil
 }
 
 // Greeting is the bot's greeting in a language (the default language when empty).

@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,33 +11,8 @@ import (
 	"time"
 
 	"voicebot/backend/content"
-	vbembed "voicebot/embed"
+	"voicebot/backend/internal/testcontent"
 )
-
-// copyDemo writes the demo pack into a temporary folder, as an operator's content folder.
-func copyDemo(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	src := vbembed.DemoContent()
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(dir, p)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := fs.ReadFile(src, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // saveByRename saves a file the way many editors do: write a temp file, rename it over.
 func saveByRename(t testing.TB, path, body string) {
@@ -68,7 +42,7 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 // race detector): a good edit is answered, a broken edit keeps the last good snapshot serving and
 // reports the file and line, and the fix applies again. No request fails meanwhile.
 func TestHotReloadUnderLoad(t *testing.T) {
-	dir := copyDemo(t)
+	dir := testcontent.CopyDemo(t)
 	e := New(NewMemorySessions(10000, time.Hour))
 	loader := NewLoader(e, os.DirFS(dir), dir)
 	if err := loader.Reload(); err != nil {
