@@ -25,9 +25,9 @@ dashboard-assets:
 	cd backend/dashboard/assets && npm ci --no-audit --no-fund --silent
 	cp backend/dashboard/assets/node_modules/htmx.org/dist/htmx.min.js embed/dashboard/htmx.min.js
 
-## generate: the templ components' Go code and the dashboard's assets (both committed, so a plain
-## `go build .` works; regenerated on every build and checked by make test).
-generate: deps dashboard-assets
+## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
+## on every build). The dashboard's npm assets are committed too and refreshed by make test.
+generate: deps
 	$(GO) tool templ generate -path backend/dashboard
 
 ## build: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
@@ -71,7 +71,7 @@ browser:
 test: deps browser generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
 
-generated-check: generate
+generated-check: generate dashboard-assets
 	@git diff --quiet -- '*_templ.go' embed/dashboard 2>/dev/null || { echo "generated files changed: commit the regenerated *_templ.go and embed/dashboard files"; git diff --stat -- '*_templ.go' embed/dashboard; exit 1; }
 
 vet:

@@ -9,6 +9,7 @@ import (
 
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
+	"voicebot/backend/store"
 )
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -200,7 +201,13 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	entries, err := s.DB.AuditLog(r.Context(), before, int(limit))
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Before: before, Limit: int(limit)}
+	if len(f.Actor) > 64 || len(f.Action) > 32 {
+		writeError(w, http.StatusBadRequest, CodeInvalidParameter, "actor or action is too long")
+		return
+	}
+	entries, err := s.DB.AuditSearch(r.Context(), f)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, CodeInternal, "could not read the audit log")
 		return
