@@ -318,6 +318,14 @@ func TestDashboardAuditFilterAndPages(t *testing.T) {
 	if code, _ := get("/dashboard/audit?before=x"); code != 400 {
 		t.Errorf("bad cursor: %d", code)
 	}
+	// the same filter over the API
+	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
+	r := do(t, a, "GET", "/v1/audit?action=store.&limit=500", admin, "")
+	var got struct{ Entries []store.AuditEntry }
+	json.Unmarshal(r.body, &got)
+	if r.status != 200 || len(got.Entries) != 120 {
+		t.Errorf("API audit filter: %d, %d entries", r.status, len(got.Entries))
+	}
 }
 
 // TestDashboardSettings: a live setting changed on the Settings page applies at once, is written
