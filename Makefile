@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
 SHARED ?= ../shared
 
-.PHONY: all deps browser dashboard-assets generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: all deps browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -24,6 +24,11 @@ dashboard-assets:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	cd backend/dashboard/assets && npm ci --no-audit --no-fund --silent
 	cp backend/dashboard/assets/node_modules/htmx.org/dist/htmx.min.js embed/dashboard/htmx.min.js
+
+## frontend: the visitor screen (Vite + TypeScript) built into frontend/dist, which main.go embeds.
+frontend:
+	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --silent && npm run build --silent
 
 ## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
 ## on every build). The dashboard's npm assets are committed too and refreshed by make test.
@@ -71,8 +76,8 @@ browser:
 test: deps browser generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
 
-generated-check: generate dashboard-assets
-	@git diff --quiet -- '*_templ.go' embed/dashboard 2>/dev/null || { echo "generated files changed: commit the regenerated *_templ.go and embed/dashboard files"; git diff --stat -- '*_templ.go' embed/dashboard; exit 1; }
+generated-check: generate dashboard-assets frontend
+	@git diff --quiet -- '*_templ.go' embed/dashboard frontend/dist 2>/dev/null && test -z "$$(git status --porcelain -- frontend/dist)" || { echo "generated files changed: commit the regenerated *_templ.go, embed/dashboard and frontend/dist files"; git status --short -- '*_templ.go' embed/dashboard frontend/dist; exit 1; }
 
 vet:
 	$(GO) vet ./...

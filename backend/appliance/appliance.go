@@ -45,6 +45,9 @@ type Options struct {
 	ConfigFile string
 	// LogLevel is where slog's level lives, so that the settings file can change it live.
 	LogLevel *slog.LevelVar
+	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
+	// nil serves none.
+	VisitorUI fs.FS
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -174,6 +177,11 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
+	if o.VisitorUI != nil {
+		ui := visitorHandler(o.VisitorUI)
+		root.Handle("GET /{$}", ui)
+		root.Handle("GET /assets/", ui)
+	}
 	root.Handle("/", a.API)
 	a.ln, err = net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -195,6 +203,24 @@ func Start(ctx context.Context, o Options) (*Appliance, error) {
 		}
 	}()
 	return a, nil
+}
+
+// visitorHandler serves the visitor screen's static files. They hold no data: every call the page
+// makes goes to the API with the screen's key.
+func visitorHandler(ui fs.FS) http.Handler {
+	files := http.FileServerFS(ui)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasPrefix(r.URL.Path, "/assets/") {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable") // hashed names
+		} else {
+			h.Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // merge lays the options given (flags) over the settings file.

@@ -106,6 +106,7 @@ var routeCases = []struct {
 	{"GET", "/readyz", "", ""},
 	{"GET", "/metrics", "metrics", ""},
 	{"GET", "/v1/openapi.json", "", ""},
+	{"GET", "/v1/bot", "chat", ""},
 	{"POST", "/v1/chat", "chat", `{"text":"hello"}`},
 	{"POST", "/v1/chat/completions", "chat", `{"model":"voicebot","messages":[{"role":"user","content":"hello"}]}`},
 	{"GET", "/v1/sessions", "history", ""},

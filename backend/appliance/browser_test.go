@@ -44,6 +44,27 @@ func artifacts(t *testing.T, name string) string {
 	return dir
 }
 
+// browserContext starts Chromium headless (flags as on this machine kind: no background
+// networking, fresh profile) and returns a context for chromedp with a 90 s limit.
+func browserContext(t *testing.T, exe string) (context.Context, func()) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	// the first Run starts the browser: no timeout on that context (chromedp's rule)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	tctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	return tctx, func() { cancelT(); cancelCtx(); cancelAlloc() }
+}
+
 // TestDashboardInABrowser drives the dashboard in a real Chromium against the real server: sign
 // in, see a chat turn made through the API in Conversations and in Metrics, create a key and use
 // it, revoke it and see it refused, break a content file and see the Content page report the
@@ -53,21 +74,8 @@ func TestDashboardInABrowser(t *testing.T) {
 	dir := copyDemoContent(t)
 	a := start(t, Options{ContentDir: dir})
 	shots := artifacts(t, "dashboard")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// the first Run starts the browser: no timeout on that context (chromedp's rule)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx, stop := browserContext(t, exe)
+	defer stop()
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {

@@ -4,11 +4,15 @@
 package cli
 
 import (
+	"io/fs"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 )
+
+// VisitorUI is the built visitor screen (frontend/dist), set by main; nil in tests.
+var VisitorUI fs.FS
 
 // Version is set at build time with -ldflags "-X voicebot/backend/cli.Version=...".
 var Version = "dev"

@@ -45,6 +45,7 @@ key (voicebot keys create). Stop it with Ctrl-C or SIGTERM: requests in flight f
 			o := appliance.Options{DataDir: sf.dataDir, ConfigDir: sf.configDir, Version: Version}
 			o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = listen, contentDir, rateLimit, cors, retention, configFile
 			o.LogLevel = logLevel
+			o.VisitorUI = VisitorUI
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()

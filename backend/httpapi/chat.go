@@ -271,3 +271,25 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 }
 
 func words(s string) int { return len(strings.Fields(s)) }
+
+// IdleSeconds is how long the visitor screen waits in silence before it starts a new
+// conversation for the next visitor.
+const IdleSeconds = 120
+
+// botInfo tells a visitor screen who the bot is: name, languages, greetings and suggestions.
+func (s *Server) botInfo(w http.ResponseWriter, _ *http.Request) {
+	snap := s.Engine.Snapshot()
+	if snap == nil {
+		writeError(w, http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet")
+		return
+	}
+	b := snap.Pack.Bot
+	suggestions := b.Suggestions
+	if suggestions == nil {
+		suggestions = map[string][]string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name": b.Name, "languages": b.Languages, "default_language": b.DefaultLanguage,
+		"greeting": b.Greeting, "suggestions": suggestions, "idle_seconds": IdleSeconds,
+	})
+}

@@ -92,6 +92,7 @@ func New(s *Server, cfg Config) *Server {
 	route("GET /readyz", "readyz", "", s.readyz)
 	route("GET /metrics", "metrics", keys.ScopeMetrics, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	route("GET /v1/openapi.json", "openapi", "", s.openapi)
+	route("GET /v1/bot", "bot", keys.ScopeChat, s.botInfo)
 	route("POST /v1/chat", "chat", keys.ScopeChat, s.chat)
 	route("POST /v1/chat/completions", "chat_completions", keys.ScopeChat, s.chatCompletions)
 	route("GET /v1/sessions", "sessions", keys.ScopeHistory, s.listSessions)

@@ -1,0 +1,173 @@
+// The visitor screen: a conversation with the bot over the LAN API. The screen's key is entered
+// once (or scanned from the dashboard's QR code) and kept in this browser; replies stream as
+// server-sent events; a silence of idleSeconds starts a new conversation for the next visitor.
+import "./style.css";
+
+interface Bot {
+  name: string;
+  languages: string[];
+  default_language: string;
+  greeting: Record<string, string>;
+  suggestions: Record<string, string[]>;
+  idle_seconds: number;
+}
+
+const KEY = "voicebot.key";
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let bot: Bot;
+let lang = "";
+let session = "";
+let idleTimer = 0;
+
+function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { Authorization: "Bearer " + (localStorage.getItem(KEY) ?? ""), ...extra };
+}
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const body = await res.json();
+    return body?.error?.message ?? res.statusText;
+  } catch {
+    return res.statusText;
+  }
+}
+
+function showSetup(message = "") {
+  $("setup").hidden = false;
+  $("chat").hidden = true;
+  $("setup-error").textContent = message;
+  $<HTMLInputElement>("key").focus();
+}
+
+async function start() {
+  const key = new URLSearchParams(location.hash.slice(1)).get("key");
+  if (key) {
+    localStorage.setItem(KEY, key);
+    history.replaceState(null, "", location.pathname);
+  }
+  if (!localStorage.getItem(KEY)) return showSetup();
+  const res = await fetch("/v1/bot", { headers: authHeaders() });
+  if (!res.ok) {
+    if (res.status === 401 || res.status === 403) localStorage.removeItem(KEY);
+    return showSetup(await errorText(res));
+  }
+  bot = await res.json();
+  document.title = bot.name;
+  $("bot-name").textContent = bot.name;
+  $("setup").hidden = true;
+  $("chat").hidden = false;
+  const langs = $("langs");
+  langs.replaceChildren(
+    ...bot.languages.map((l) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = l.toUpperCase();
+      b.dataset.lang = l;
+      b.addEventListener("click", () => reset(l));
+      return b;
+    }),
+  );
+  reset(bot.default_language);
+}
+
+// reset starts a new conversation in a language: greeting and suggestions, no session.
+function reset(l: string) {
+  lang = l;
+  session = "";
+  document.documentElement.lang = l;
+  for (const b of $("langs").querySelectorAll<HTMLButtonElement>("button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.lang === l));
+  }
+  $("messages").replaceChildren();
+  add("bot", bot.greeting[l] ?? "");
+  const sugg = $("suggestions");
+  sugg.replaceChildren(
+    ...(bot.suggestions[l] ?? []).map((q) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "suggestion";
+      b.textContent = q;
+      b.addEventListener("click", () => ask(q));
+      return b;
+    }),
+  );
+  $<HTMLInputElement>("text").focus();
+}
+
+function add(who: "visitor" | "bot", text: string): HTMLElement {
+  const li = document.createElement("li");
+  li.className = "msg " + who;
+  li.textContent = text;
+  $("messages").append(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+function armIdle() {
+  clearTimeout(idleTimer);
+  idleTimer = window.setTimeout(() => reset(bot.default_language), (bot.idle_seconds || 120) * 1000);
+}
+
+async function ask(text: string) {
+  text = text.trim();
+  if (!text) return;
+  armIdle();
+  $("suggestions").replaceChildren();
+  add("visitor", text);
+  const out = add("bot", "…");
+  out.classList.add("pending");
+  const res = await fetch("/v1/chat", {
+    method: "POST",
+    headers: authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ text, session_id: session || undefined, lang }),
+  });
+  if (!res.ok || !res.body) {
+    out.classList.add("error");
+    out.textContent = await errorText(res);
+    if (res.status === 401) showSetup(out.textContent);
+    return;
+  }
+  // Read the server-sent events: turn, delta pieces, done.
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let shown = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "{}");
+      if (event === "turn") session = data.session_id;
+      if (event === "delta") {
+        shown += data.text;
+        out.textContent = shown;
+      }
+      if (event === "done") {
+        out.textContent = data.reply.text;
+        out.lang = data.reply.lang;
+        out.classList.remove("pending");
+      }
+    }
+  }
+}
+
+$("key-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  localStorage.setItem(KEY, $<HTMLInputElement>("key").value.trim());
+  window.addEventListener("hashchange", start); // a link with #key= opened on this page
+start();
+});
+$("ask").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $<HTMLInputElement>("text");
+  const text = input.value;
+  input.value = "";
+  ask(text);
+});
+window.addEventListener("hashchange", start); // a link with #key= opened on this page
+start();
