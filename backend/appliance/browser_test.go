@@ -84,11 +84,16 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	text := func(sel chromedp.CSS) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
+		var err error
+		for try := 0; try < 3; try++ { // a live part may be swapped while it is read
+			var s string
+			if s, err = chromedp.Run(ctx, chromedp.Text(sel)); err == nil {
+				return s
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		return s
+		t.Fatalf("read %s: %v", sel, err)
+		return ""
 	}
 	shot := func(name string) {
 		t.Helper()
@@ -116,9 +121,14 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// live updates (htmx): a turn made through the API shows on the open page, without reloading
 	chat := newKey(t, a, keysSpec("chat"))
-	before := text("#live")
+	// read the live part in one script call: htmx may be swapping it at any moment
+	live := func() string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("live") || {}).innerText || ""`))
+		return s
+	}
+	before := live()
 	post(t, a, "/v1/chat", chat, `{"text":"hello"}`)
-	waitUntil(t, "the open overview to update itself", func() bool { return text("#live") != before })
+	waitUntil(t, "the open overview to update itself", func() bool { s := live(); return s != "" && s != before })
 
 	post(t, a, "/v1/chat", chat, `{"text":"Where is the gift shop?"}`)
 	post(t, a, "/v1/chat", chat, `{"text":"what is the capital of France"}`)
