@@ -13,6 +13,14 @@ interface Bot {
 }
 
 const KEY = "voicebot.key";
+
+// The screen's own words, per language (the bot's words come from the content).
+const UI: Record<string, { ask: string; send: string }> = {
+  en: { ask: "Ask me anything about your visit", send: "Send" },
+  es: { ask: "Pregúntame lo que quieras sobre tu visita", send: "Enviar" },
+  fr: { ask: "Posez-moi vos questions sur la visite", send: "Envoyer" },
+  de: { ask: "Fragen Sie mich alles zu Ihrem Besuch", send: "Senden" },
+};
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let bot: Bot;
@@ -76,6 +84,9 @@ function reset(l: string) {
   lang = l;
   session = "";
   document.documentElement.lang = l;
+  const words = UI[l] ?? UI.en;
+  $<HTMLInputElement>("text").placeholder = words.ask;
+  $("ask").querySelector("button")!.textContent = words.send;
   for (const b of $("langs").querySelectorAll<HTMLButtonElement>("button")) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === l));
   }
