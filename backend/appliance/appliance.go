@@ -70,6 +70,7 @@ type Appliance struct {
 	ln        net.Listener
 	srv       *http.Server
 
+	stop           context.CancelFunc // ends the watchers and background jobs
 	mu             sync.Mutex
 	flags          Options         // the options as given, before the settings file
 	file           config.Settings // the settings file as last loaded successfully
@@ -111,7 +112,20 @@ func OpenStore(ctx context.Context, o Options) (*store.DB, error) {
 
 // Start opens everything and starts serving; it returns once the server listens and the content
 // is loaded (or has failed to load: the API then answers 503 not_ready until a good version).
-func Start(ctx context.Context, o Options) (*Appliance, error) {
+func Start(parent context.Context, o Options) (*Appliance, error) {
+	// The appliance's own context: its watchers and background jobs end with Close (or with
+	// the parent), never outliving the store they write to.
+	ctx, cancel := context.WithCancel(parent)
+	a, err := startCore(ctx, o)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	a.stop = cancel
+	return a, nil
+}
+
+func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	flags := o
 	var file config.Settings
 	if o.ConfigFile != "" {
@@ -384,6 +398,7 @@ func (a *Appliance) purge(ctx context.Context) {
 
 // Close stops the server (letting requests in flight finish), flushes usage and closes the store.
 func (a *Appliance) Close(ctx context.Context) error {
+	a.stop()
 	err := a.srv.Shutdown(ctx)
 	_ = a.Keys.FlushUsage(context.Background())
 	return errors.Join(err, a.DB.Close())
