@@ -100,7 +100,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
 			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL;")
 	}
-	dsn := "file:" + filepath.ToSlash(path) + "?vfs=" + vfsName + "&_txlock=immediate"
+	dsn := "file:" + filepath.ToSlash(path) + "?vfs=" + VFS + "&_txlock=immediate"
 	w, err := driver.Open(dsn, init)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
