@@ -25,17 +25,6 @@ import (
 // reports turns/s, the p50/p99 latency seen by the clients, and the store's mean group size.
 // The clients run in this process, on the same two cores as the server.
 func BenchmarkChatHTTP(b *testing.B) {
-	// baseline and change in one command: the plain Adiantum VFS, then one write per WAL frame
-	for _, v := range []string{"adiantum", "voicebot"} {
-		b.Run("vfs="+v, func(b *testing.B) {
-			defer func(old string) { store.VFS = old }(store.VFS)
-			store.VFS = v
-			benchChatHTTP(b)
-		})
-	}
-}
-
-func benchChatHTTP(b *testing.B) {
 	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)

@@ -39,7 +39,7 @@ func TestMigrateFromThePreviousSchema(t *testing.T) {
 
 	db := openTest(t, path, key)
 	ctx := context.Background()
-	if v, _ := db.SchemaVersion(ctx); v != 4 {
+	if v, _ := db.SchemaVersion(ctx); v != 5 {
 		t.Fatalf("version after upgrade %d", v)
 	}
 	var text string
@@ -47,9 +47,9 @@ func TestMigrateFromThePreviousSchema(t *testing.T) {
 		t.Fatalf("data after upgrade: %q %v", text, err)
 	}
 	var idx int
-	db.Read().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_key'`).Scan(&idx)
+	db.Read().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_unanswered'`).Scan(&idx)
 	if idx != 1 {
-		t.Error("migration 0002 did not create its index")
+		t.Error("migration 0004 did not create its index")
 	}
 }
 

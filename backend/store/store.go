@@ -23,6 +23,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
+	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the encrypting VFS
 )
 
 //go:embed sql/*.sql
@@ -100,7 +101,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
 			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL;")
 	}
-	dsn := "file:" + filepath.ToSlash(path) + "?vfs=" + VFS + "&_txlock=immediate"
+	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
 	w, err := driver.Open(dsn, init)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)

@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// TestWALFramesAreVisibleAtOnce: every committed write is readable from the read pool right
+// TestCommitsAreVisibleAtOnce: every committed write is readable from the read pool right
 // after Write returns, for rows of every size (frames that straddle SQLite's sync point, runs
 // longer than the coalescing buffer), while other writers run, and after reopening.
-func TestWALFramesAreVisibleAtOnce(t *testing.T) {
+func TestCommitsAreVisibleAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v.db")
 	db := openTest(t, path, testKey(11))
 	ctx := context.Background()
