@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,14 +16,13 @@ import (
 	"time"
 
 	"voicebot/backend/httpapi"
+	"voicebot/backend/internal/testlog"
 	"voicebot/backend/keys"
 )
 
 func TestMain(m *testing.M) {
 	os.Setenv("VOICEBOT_NO_KEYRING", "1") // tests never touch the machine's keyring
-	if os.Getenv("VOICEBOT_TEST_LOG") == "" {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
+	testlog.Quiet()
 	if os.Getenv("VOICEBOT_HELPER_SERVE") != "" {
 		helperServe()
 		return

@@ -65,6 +65,52 @@ func browserContext(t *testing.T, exe string) (context.Context, func()) {
 	return tctx, func() { cancelT(); cancelCtx(); cancelAlloc() }
 }
 
+// tab is one Chromium tab for a browser test: steps that fail the test, text reads that retry
+// while a live part is swapped, and PNG screenshots kept in test-artifacts/<name>/.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	close func()
+	shots string
+}
+
+func newTab(t *testing.T, exe, name string) *tab {
+	ctx, stop := browserContext(t, exe)
+	return &tab{t: t, ctx: ctx, close: stop, shots: artifacts(t, name)}
+}
+
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *tab) text(sel chromedp.CSS) string {
+	b.t.Helper()
+	var err error
+	for try := 0; try < 3; try++ { // a live part may be swapped while it is read
+		var s string
+		if s, err = chromedp.Run(b.ctx, chromedp.Text(sel)); err == nil {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("read %s: %v", sel, err)
+	return ""
+}
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)) // 100 gives PNG
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // TestDashboardInABrowser drives the dashboard in a real Chromium against the real server: sign
 // in, see a chat turn made through the API in Conversations and in Metrics, create a key and use
 // it, revoke it and see it refused, break a content file and see the Content page report the
@@ -73,38 +119,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	exe := chromium(t)
 	dir := copyDemoContent(t)
 	a := start(t, Options{ContentDir: dir})
-	shots := artifacts(t, "dashboard")
-	ctx, stop := browserContext(t, exe)
-	defer stop()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel chromedp.CSS) string {
-		t.Helper()
-		var err error
-		for try := 0; try < 3; try++ { // a live part may be swapped while it is read
-			var s string
-			if s, err = chromedp.Run(ctx, chromedp.Text(sel)); err == nil {
-				return s
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("read %s: %v", sel, err)
-		return ""
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 gives PNG
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := newTab(t, exe, "dashboard")
+	defer b.close()
+	ctx, do, text, shot := b.ctx, b.do, b.text, b.shot
 	base := "http://" + a.Addr()
 
 	do("sign-in page", chromedp.Navigate(base+"/dashboard/"), chromedp.WaitVisible(chromedp.ID("key")))

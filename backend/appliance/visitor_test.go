@@ -27,29 +27,9 @@ func TestVisitorScreenInABrowser(t *testing.T) {
 	exe := chromium(t)
 	a := start(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
 	key := newKey(t, a, keysSpec("chat"))
-	shots := artifacts(t, "visitor")
-	ctx, stop := browserContext(t, exe)
-	defer stop()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		}
-	}
+	b := newTab(t, exe, "visitor")
+	defer b.close()
+	ctx, do, text, shot := b.ctx, b.do, b.text, b.shot
 	base := "http://" + a.Addr()
 	do("without a key", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("key")))
 	shot("01-key")

@@ -1,15 +1,14 @@
 package dashboard
 
 import (
-	"io"
-	"log/slog"
 	"os"
 	"testing"
+
+	"voicebot/backend/internal/testlog"
 )
 
+// TestMain keeps reload logs out of test and benchmark output (VOICEBOT_TEST_LOG=1 shows them).
 func TestMain(m *testing.M) {
-	if os.Getenv("VOICEBOT_TEST_LOG") == "" {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
+	testlog.Quiet()
 	os.Exit(m.Run())
 }
