@@ -6,9 +6,29 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X voicebot/backend/cli.Version=$(VERSION)
 BIN := build/bin/voicebot-headless
+DESKTOP_BIN := build/bin/voicebot
+DESKTOP_TAGS := desktop,production,webkit2_41
+# Debian packages: the desktop build's libraries, and the desktop test's tools (a virtual screen,
+# a keyboard, screenshots, OCR and a private D-Bus session).
+DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
+DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus
+
+# apt_install installs Debian packages when root (else prints the command to run); $(1) are
+# the packages, $(2) says what they are for.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(2): $$missing"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing >/dev/null)) \
+	    || { echo "could not install $(2): sudo apt-get install $$missing"; exit 1; }; \
+	  else echo "missing for $(2): $$missing. Run: sudo apt-get install $$missing"; exit 1; fi; \
+	fi
+endef
 SHARED ?= ../shared
 
-.PHONY: all deps browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -35,15 +55,80 @@ frontend:
 generate: deps
 	$(GO) tool templ generate -path backend/dashboard
 
-## build: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
-build: generate
+## desktop-deps: GTK and WebKitGTK development files for the desktop build (Debian packages).
+desktop-deps:
+	$(call apt_install,$(DESKTOP_PKGS),the desktop build)
+
+## desktop-test-deps: what the desktop test drives the window with.
+desktop-test-deps:
+	$(call apt_install,$(DESKTOP_TEST_PKGS),the desktop test)
+
+## headless: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
+headless: generate
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+## build: the desktop binary (build/bin/voicebot: the window with a display, headless without)
+## and the headless one (build/bin/voicebot-headless).
+build: headless desktop-deps
+	CGO_ENABLED=1 $(GO) build -trimpath -tags $(DESKTOP_TAGS) -ldflags '$(LDFLAGS)' -o $(DESKTOP_BIN) .
 
 RUN_DIR := build/run
 RUN_FLAGS := --data-dir $(RUN_DIR)/data --config-dir $(RUN_DIR)/config
 LISTEN ?= 127.0.0.1:8750
 
-## run: build and serve the built-in demo content on $(LISTEN), with a fresh chat key to try it.
+# Package versions: the tag vX.Y.Z when HEAD is tagged, else 0.0.0~gitTIMESTAMP.HASH (the commit's
+# time, so that later builds sort as upgrades).
+PKG_VERSION ?= $(shell t=$$(git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null); \
+	if [ -n "$$t" ]; then echo $${t#v}; else \
+	echo 0.0.0~git$$(git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo dev); fi)
+DIST := build/dist
+TOOLS := .tools
+
+## tools: nfpm (packages) and the Wails CLI (Windows build), built from build/tools/go.mod, a
+## module of their own so that their dependencies stay out of the product's go.mod.
+tools: $(TOOLS)/nfpm $(TOOLS)/wails
+$(TOOLS)/nfpm: build/tools/go.mod
+	cd build/tools && $(GO) build -o ../../$(TOOLS)/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm
+$(TOOLS)/wails: build/tools/go.mod
+	cd build/tools && $(GO) build -o ../../$(TOOLS)/wails github.com/wailsapp/wails/v2/cmd/wails
+
+## deb, rpm: Linux packages of the desktop build (build/linux/nfpm.yaml) in build/dist/.
+deb rpm: build $(TOOLS)/nfpm
+	@mkdir -p $(DIST)
+	ARCH=$$($(GO) env GOARCH) VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p $@ -t $(DIST)/
+
+## windows: the Windows build and its NSIS installer (cross-built with cgo off). The installer
+## carries Microsoft's WebView2 bootstrapper, which installs the runtime where Windows lacks it;
+## WEBVIEW2_RUNTIME=path/to/MicrosoftEdgeWebView2RuntimeInstallerX64.exe (the standalone
+## installer, downloaded once from Microsoft) embeds the runtime itself so the installer needs no
+## internet at all.
+windows: generate $(TOOLS)/wails
+	@command -v makensis >/dev/null || { if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nsis >/dev/null; else echo "missing: makensis. Run: sudo apt-get install nsis"; exit 1; fi; }
+	cp embed/appicon.png build/appicon.png
+	$(TOOLS)/wails build -platform windows/amd64 -nsis -webview2 embed -s -skipbindings -trimpath -ldflags '$(LDFLAGS)' -o voicebot.exe
+	@if [ -n "$(WEBVIEW2_RUNTIME)" ]; then \
+	  echo "embedding the WebView2 runtime installer $(WEBVIEW2_RUNTIME)"; \
+	  cp "$(WEBVIEW2_RUNTIME)" build/windows/installer/tmp/MicrosoftEdgeWebview2Setup.exe && \
+	  (cd build/windows/installer && makensis -V2 -DARG_WAILS_AMD64_BINARY=..\\..\\bin\\voicebot.exe project.nsi); fi
+	@mkdir -p $(DIST)
+	mv build/bin/VoiceBot-amd64-installer.exe '$(DIST)/voicebot-$(PKG_VERSION)-windows-amd64-installer.exe'
+	cp build/bin/voicebot.exe '$(DIST)/voicebot-$(PKG_VERSION)-windows-amd64.exe'
+
+## dist: every package, versioned from git, in build/dist/.
+dist: deb rpm windows
+	@ls -l $(DIST)
+
+## package-test: install the .deb, run its service, upgrade, remove and purge (root only: it
+## installs on this machine; CI runs it).
+package-test: build $(TOOLS)/nfpm
+	@if [ "$$(id -u)" != 0 ]; then echo "package test skipped: it installs the .deb and needs root (CI runs it)"; exit 0; fi; \
+	set -e; mkdir -p $(DIST)/test; arch=$$($(GO) env GOARCH); \
+	ARCH=$$arch VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p deb -t $(DIST)/test/old.deb >/dev/null; \
+	ARCH=$$arch VERSION='$(PKG_VERSION).1' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p deb -t $(DIST)/test/new.deb >/dev/null; \
+	build/linux/test-package.sh "$$PWD/$(DIST)/test/old.deb" "$$PWD/$(DIST)/test/new.deb"
+
+## run: build and run the built-in demo content on $(LISTEN): the window when there is a display
+## (DISPLAY or WAYLAND_DISPLAY), else headless; with a fresh chat key to try the API.
 run: build
 	@mkdir -p $(RUN_DIR)
 	@key=$$($(BIN) keys create --name "make run $$(date +%F.%T)" --scopes chat,history,metrics $(RUN_FLAGS)) || exit 1; \
@@ -55,10 +140,10 @@ run: build
 	echo "       -d '{\"text\":\"What are the opening hours?\"}' http://$(LISTEN)/v1/chat"; \
 	echo "Or talk in the terminal: $(BIN) chat.   Stop with Ctrl-C."; \
 	echo; \
-	exec $(BIN) serve $(RUN_FLAGS) --listen $(LISTEN)
+	exec $(DESKTOP_BIN) $(RUN_FLAGS) --listen $(LISTEN)
 
 ## chat: a terminal conversation with the demo content.
-chat: build
+chat: headless
 	$(BIN) chat
 
 ## browser: Debian's chromium for the dashboard's browser tests (installed when root, else the command to run).
@@ -73,14 +158,16 @@ browser:
 
 ## test: generated code up to date, vet, format check and every test with the race detector
 ## (the browser tests leave screenshots in test-artifacts/).
-test: deps browser generated-check fmt-check vet
+test: deps browser desktop-deps desktop-test-deps generated-check fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory package-test
 
 generated-check: generate dashboard-assets frontend
 	@git diff --quiet -- '*_templ.go' embed/dashboard frontend/dist 2>/dev/null && test -z "$$(git status --porcelain -- frontend/dist)" || { echo "generated files changed: commit the regenerated *_templ.go, embed/dashboard and frontend/dist files"; git status --short -- '*_templ.go' embed/dashboard frontend/dist; exit 1; }
 
-vet:
+vet: desktop-deps
 	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) vet -tags $(DESKTOP_TAGS) ./app
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -91,9 +178,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./backend/... | tee bench.out
 
 ## eval: the public benchmarks (needs ../shared/bench).
-eval: build
+eval: headless
 	$(BIN) eval nlu --train $(SHARED)/bench/clinc150/train.csv --test $(SHARED)/bench/clinc150/test.csv --json
 	$(BIN) eval retrieval --corpus $(SHARED)/bench/scifact/corpus.jsonl --queries $(SHARED)/bench/scifact/queries.jsonl --qrels $(SHARED)/bench/scifact/qrels/test.tsv --json
 
 clean:
-	rm -rf build/bin build/run
+	rm -rf build/bin build/run build/dist build/windows build/appicon.png

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 
+	"voicebot/app"
 	"voicebot/backend/cli"
 )
 
@@ -20,6 +21,7 @@ func main() {
 	if err == nil {
 		cli.VisitorUI = ui
 	}
+	cli.Desktop = app.Shell{}
 	if err := cli.Root().Execute(); err != nil {
 		os.Exit(1)
 	}

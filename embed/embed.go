@@ -33,3 +33,10 @@ func DashboardAssets() fs.FS {
 	}
 	return sub
 }
+
+//go:embed appicon.png
+var appIcon []byte
+
+// AppIcon is the application icon (512x512 PNG): the window, the desktop entry and the
+// installers use it (make dist copies it to build/appicon.png for Wails).
+func AppIcon() []byte { return appIcon }

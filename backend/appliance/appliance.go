@@ -67,7 +67,9 @@ type Appliance struct {
 	API       *httpapi.Server
 	Dashboard *dashboard.Dashboard
 	Metrics   *telemetry.Metrics
-	ln        net.Listener
+	Instance  *Instance // the data folder's instance socket (one appliance per data folder)
+	root      http.Handler
+	ln        net.Listener // guarded by mu: SetLAN replaces it
 	srv       *http.Server
 
 	stop           context.CancelFunc // ends the watchers and background jobs
@@ -141,11 +143,21 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if _, _, err := keys.ParseRate(o.RateLimit); err != nil {
 		return nil, fmt.Errorf("rate limit: %w", err)
 	}
+	inst, err := AcquireInstance(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			inst.Release()
+		}
+	}()
 	db, err := OpenStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{Opts: o, DB: db, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file}
+	a := &Appliance{Opts: o, DB: db, Instance: inst, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file}
 	if o.LogLevel != nil && file.LogLevel != "" {
 		_ = o.LogLevel.UnmarshalText([]byte(file.LogLevel))
 	}
@@ -197,17 +209,15 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		root.Handle("GET /assets/", ui)
 	}
 	root.Handle("/", a.API)
+	a.root = root
 	a.ln, err = net.Listen("tcp", o.Listen)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
 	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-	go func() {
-		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("http server", "err", err)
-		}
-	}()
+	started = true
+	go a.serve(a.ln)
 	go a.background(ctx)
 	go a.Metrics.Sample(ctx, db)
 	loadedUntil := time.Now()
@@ -358,8 +368,22 @@ func (a *Appliance) RestartPending() []string {
 	return append([]string(nil), a.restartPending...)
 }
 
+func (a *Appliance) serve(ln net.Listener) {
+	err := a.srv.Serve(ln)
+	a.mu.Lock()
+	replaced := a.ln != ln
+	a.mu.Unlock()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !replaced {
+		slog.Error("http server", "err", err)
+	}
+}
+
 // Addr is the address the server listens on.
-func (a *Appliance) Addr() string { return a.ln.Addr().String() }
+func (a *Appliance) Addr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ln.Addr().String()
+}
 
 // background flushes key usage and applies the retention setting.
 func (a *Appliance) background(ctx context.Context) {
@@ -401,5 +425,7 @@ func (a *Appliance) Close(ctx context.Context) error {
 	a.stop()
 	err := a.srv.Shutdown(ctx)
 	_ = a.Keys.FlushUsage(context.Background())
-	return errors.Join(err, a.DB.Close())
+	err = errors.Join(err, a.DB.Close())
+	a.Instance.Release()
+	return err
 }

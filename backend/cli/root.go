@@ -4,15 +4,32 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"voicebot/backend/appliance"
 )
 
 // VisitorUI is the built visitor screen (frontend/dist), set by main; nil in tests.
 var VisitorUI fs.FS
+
+// Shell is the desktop shell (app/): the window and tray over a started core.
+type Shell interface {
+	// Available says why no window can open here (nil when one can): no display, or a build
+	// without the desktop tag.
+	Available() error
+	// Run starts the core with o, opens the window (kiosk: full screen, locked) and returns
+	// when the operator quits.
+	Run(ctx context.Context, o appliance.Options, kiosk bool) error
+}
+
+// Desktop is set by main; nil runs the plain command headless.
+var Desktop Shell
 
 // Version is set at build time with -ldflags "-X voicebot/backend/cli.Version=...".
 var Version = "dev"
@@ -27,13 +44,42 @@ func init() {
 
 // Root builds the command tree.
 func Root() *cobra.Command {
+	var f serveFlags
+	var headless, kiosk bool
 	root := &cobra.Command{
-		Use:           "voicebot",
-		Short:         "VoiceBot: an offline voice assistant appliance",
+		Use:   "voicebot [--headless] [--kiosk] [serve flags]",
+		Short: "VoiceBot: an offline voice assistant appliance",
+		Long: `VoiceBot: an offline voice assistant appliance.
+
+With no command it runs the appliance: with a display (and a desktop build) it opens the visitor
+window and a tray icon over the same core as "voicebot serve"; with no display, or with
+--headless, it runs the core alone. --kiosk (or kiosk: true in the settings file) opens the
+window full screen and locked; the operator leaves with the exit keys and the PIN.`,
+		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: false,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := f.options()
+			if err != nil {
+				return err
+			}
+			if headless || Desktop == nil {
+				return serveHeadless(cmd, o)
+			}
+			if err := Desktop.Available(); err != nil {
+				if kiosk {
+					return fmt.Errorf("--kiosk needs a window: %w", err)
+				}
+				slog.Info("running headless", "why", err.Error())
+				return serveHeadless(cmd, o)
+			}
+			return Desktop.Run(cmd.Context(), o, kiosk)
+		},
 	}
-	root.AddCommand(serveCmd(), chatCmd(), keysCmd(), backupCmd(), dashboardLinkCmd(), exportCmd(), eraseCmd(), evalCmd(), versionCmd())
+	f.add(root)
+	root.Flags().BoolVar(&headless, "headless", false, "run the core without a window even when there is a display")
+	root.Flags().BoolVar(&kiosk, "kiosk", false, "open the window in kiosk mode (full screen, locked; needs a PIN: voicebot kiosk-pin)")
+	root.AddCommand(serveCmd(), chatCmd(), keysCmd(), backupCmd(), dashboardLinkCmd(), exportCmd(), eraseCmd(), evalCmd(), kioskPINCmd(), versionCmd())
 	return root
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/paths"
 )
 
 // storeFlags are the flags every command that opens the store takes.
@@ -28,11 +29,48 @@ func (f *storeFlags) options() (appliance.Options, error) {
 	return o, o.Resolve()
 }
 
+// serveFlags are the flags of the core, shared by `voicebot serve` and the plain `voicebot`
+// (which opens the desktop window when there is one).
+type serveFlags struct {
+	store                                     storeFlags
+	listen, contentDir, rateLimit, configFile string
+	cors                                      []string
+	retention                                 time.Duration
+}
+
+func (f *serveFlags) add(cmd *cobra.Command) {
+	f.store.add(cmd)
+	cmd.Flags().StringVar(&f.configFile, "config", "", "settings file (YAML, watched: live settings apply on save; default: settings.yaml in the config folder when it exists; see docs/OPERATIONS.md)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "address to listen on (default "+appliance.DefaultListen+"); a LAN address opens the API to the LAN (keys still required)")
+	cmd.Flags().StringVar(&f.contentDir, "content", "", "content pack folder (default: the built-in demo)")
+	cmd.Flags().StringVar(&f.rateLimit, "rate", "", "default rate limit per key and route, requests/period with s, m or h (default "+appliance.DefaultRate+")")
+	cmd.Flags().StringSliceVar(&f.cors, "cors", nil, "browser origins allowed to call the API, e.g. http://kiosk.local:8080")
+	cmd.Flags().DurationVar(&f.retention, "retention", 0, "delete conversations idle for longer than this, e.g. 720h (0 keeps them)")
+}
+
+// options are the appliance options the flags give, with the default settings file.
+func (f *serveFlags) options() (appliance.Options, error) {
+	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Version: Version}
+	o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = f.listen, f.contentDir, f.rateLimit, f.cors, f.retention, f.configFile
+	o.LogLevel = logLevel
+	o.VisitorUI = VisitorUI
+	if o.ConfigFile == "" {
+		dir := o.ConfigDir
+		if dir == "" {
+			var err error
+			if dir, err = paths.ConfigDir(); err != nil {
+				return o, err
+			}
+		}
+		if _, err := os.Stat(paths.SettingsFile(dir)); err == nil {
+			o.ConfigFile = paths.SettingsFile(dir)
+		}
+	}
+	return o, nil
+}
+
 func serveCmd() *cobra.Command {
-	var sf storeFlags
-	var listen, contentDir, rateLimit, configFile string
-	var cors []string
-	var retention time.Duration
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve [--data-dir DIR] [--listen ADDR] [--content DIR]",
 		Short: "Run the appliance headless: the LAN API over the conversation engine",
@@ -42,36 +80,35 @@ It listens on loopback unless --listen names another address; every route but /h
 key (voicebot keys create). Stop it with Ctrl-C or SIGTERM: requests in flight finish first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := appliance.Options{DataDir: sf.dataDir, ConfigDir: sf.configDir, Version: Version}
-			o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = listen, contentDir, rateLimit, cors, retention, configFile
-			o.LogLevel = logLevel
-			o.VisitorUI = VisitorUI
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			start := time.Now()
-			a, err := appliance.Start(ctx, o)
+			o, err := f.options()
 			if err != nil {
 				return err
 			}
-			st := a.Loader.Status()
-			fmt.Fprintf(cmd.OutOrStdout(), "VoiceBot %s serving on http://%s (ready in %d ms; content %q version %d, %d intents, %d documents; data %s)\n",
-				Version, a.Addr(), time.Since(start).Milliseconds(), st.Source, st.Version, st.Intents, st.Documents, a.Opts.DataDir)
-			for _, e := range st.Errors {
-				fmt.Fprintf(cmd.ErrOrStderr(), "content error: %s\n", e.Error())
-			}
-			<-ctx.Done()
-			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
-			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return a.Close(shut)
+			return serveHeadless(cmd, o)
 		},
 	}
-	sf.add(cmd)
-	cmd.Flags().StringVar(&configFile, "config", "", "settings file (YAML, watched: live settings apply on save; see docs/OPERATIONS.md)")
-	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default "+appliance.DefaultListen+"); a LAN address opens the API to the LAN (keys still required)")
-	cmd.Flags().StringVar(&contentDir, "content", "", "content pack folder (default: the built-in demo)")
-	cmd.Flags().StringVar(&rateLimit, "rate", "", "default rate limit per key and route, requests/period with s, m or h (default "+appliance.DefaultRate+")")
-	cmd.Flags().StringSliceVar(&cors, "cors", nil, "browser origins allowed to call the API, e.g. http://kiosk.local:8080")
-	cmd.Flags().DurationVar(&retention, "retention", 0, "delete conversations idle for longer than this, e.g. 720h (0 keeps them)")
+	f.add(cmd)
 	return cmd
+}
+
+// serveHeadless runs the core until Ctrl-C or SIGTERM.
+func serveHeadless(cmd *cobra.Command, o appliance.Options) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	a, err := appliance.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	st := a.Loader.Status()
+	fmt.Fprintf(cmd.OutOrStdout(), "VoiceBot %s serving on http://%s (ready in %d ms; content %q version %d, %d intents, %d documents; data %s)\n",
+		Version, a.Addr(), time.Since(start).Milliseconds(), st.Source, st.Version, st.Intents, st.Documents, a.Opts.DataDir)
+	for _, e := range st.Errors {
+		fmt.Fprintf(cmd.ErrOrStderr(), "content error: %s\n", e.Error())
+	}
+	<-ctx.Done()
+	fmt.Fprintln(cmd.OutOrStdout(), "stopping")
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.Close(shut)
 }

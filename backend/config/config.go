@@ -36,12 +36,22 @@ type Settings struct {
 	// keeps the content's: the calibrated intent threshold, bot.yaml's knowledge_match).
 	IntentThreshold float64
 	KnowledgeMatch  float64
+	// Kiosk mode of the desktop window (restart): full screen, no window chrome, no way out
+	// for a visitor; the operator leaves with KioskExitKeys and the PIN whose hash is
+	// KioskPINHash (bcrypt, written by `voicebot kiosk-pin`).
+	Kiosk         bool
+	KioskExitKeys string
+	KioskPINHash  string
 }
 
-// RestartKeys are the settings that apply only at start.
-var RestartKeys = []string{"listen", "data_dir", "content"}
+// DefaultKioskExitKeys is the key combination that asks for the kiosk PIN.
+const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
-var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match"}
+// RestartKeys are the settings that apply only at start.
+var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash"}
+
+var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
+	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -132,6 +142,20 @@ func Load(path string) (Settings, error) {
 				return s, fail(v, "log_level must be debug, info, warn or error")
 			}
 			s.LogLevel = val
+		case "kiosk":
+			if err := v.Decode(&s.Kiosk); err != nil {
+				return s, fail(v, "kiosk must be true or false")
+			}
+		case "kiosk_exit_keys":
+			if _, err := ParseKeys(val); err != nil {
+				return s, fail(v, "%v", err)
+			}
+			s.KioskExitKeys = val
+		case "kiosk_pin_hash":
+			if !strings.HasPrefix(val, "$2") {
+				return s, fail(v, "kiosk_pin_hash must be a bcrypt hash: set it with voicebot kiosk-pin, never the PIN itself")
+			}
+			s.KioskPINHash = val
 		case "intent_threshold", "knowledge_match":
 			var f float64
 			if err := v.Decode(&f); err != nil || f < 0 || f > 1 {
@@ -164,6 +188,9 @@ func Changed(a, b Settings) []string {
 	add("log_level", a.LogLevel != b.LogLevel)
 	add("intent_threshold", a.IntentThreshold != b.IntentThreshold)
 	add("knowledge_match", a.KnowledgeMatch != b.KnowledgeMatch)
+	add("kiosk", a.Kiosk != b.Kiosk)
+	add("kiosk_exit_keys", a.KioskExitKeys != b.KioskExitKeys)
+	add("kiosk_pin_hash", a.KioskPINHash != b.KioskPINHash)
 	return out
 }
 
@@ -226,6 +253,54 @@ func Watch(ctx context.Context, path string, onChange func(Settings, error)) err
 // Save sets the live settings in the file, keeping its other keys and comments, and replaces the
 // file atomically (the watcher then applies it). Empty values remove the key.
 func Save(path string, s Settings) error {
+	return edit(path, func(set func(string, *yaml.Node)) {
+		scalar := func(v string) *yaml.Node {
+			if v == "" {
+				return nil
+			}
+			return &yaml.Node{Kind: yaml.ScalarNode, Value: v}
+		}
+		set("rate_limit", scalar(s.RateLimit))
+		ret := ""
+		if s.Retention > 0 {
+			ret = s.Retention.String()
+		}
+		set("retention", scalar(ret))
+		set("log_level", scalar(s.LogLevel))
+		num := func(f float64) string {
+			if f <= 0 {
+				return ""
+			}
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		set("intent_threshold", scalar(num(s.IntentThreshold)))
+		set("knowledge_match", scalar(num(s.KnowledgeMatch)))
+		if len(s.CORSOrigins) == 0 {
+			set("cors_origins", nil)
+		} else {
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, o := range s.CORSOrigins {
+				seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: o})
+			}
+			set("cors_origins", seq)
+		}
+	})
+}
+
+// SetValue sets one setting in the file (e.g. kiosk_pin_hash), keeping the rest and its
+// comments; the file is created when missing.
+func SetValue(path, key, value string) error {
+	if !slices.Contains(allowed, key) {
+		return fmt.Errorf("unknown setting %q", key)
+	}
+	return edit(path, func(set func(string, *yaml.Node)) {
+		set(key, &yaml.Node{Kind: yaml.ScalarNode, Value: value})
+	})
+}
+
+// edit reads the file's YAML (keeping comments), lets change set keys, and replaces the file
+// atomically.
+func edit(path string, change func(set func(key string, value *yaml.Node))) error {
 	var doc yaml.Node
 	b, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -243,7 +318,7 @@ func Save(path string, s Settings) error {
 	if root.Kind != yaml.MappingNode {
 		return &Error{File: path, Line: root.Line, Msg: "cannot update: not a mapping of settings"}
 	}
-	set := func(key string, value *yaml.Node) {
+	change(func(key string, value *yaml.Node) {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			if root.Content[i].Value == key {
 				if value == nil {
@@ -257,39 +332,12 @@ func Save(path string, s Settings) error {
 		if value != nil {
 			root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
 		}
-	}
-	scalar := func(v string) *yaml.Node {
-		if v == "" {
-			return nil
-		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Value: v}
-	}
-	set("rate_limit", scalar(s.RateLimit))
-	ret := ""
-	if s.Retention > 0 {
-		ret = s.Retention.String()
-	}
-	set("retention", scalar(ret))
-	set("log_level", scalar(s.LogLevel))
-	num := func(f float64) string {
-		if f <= 0 {
-			return ""
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	set("intent_threshold", scalar(num(s.IntentThreshold)))
-	set("knowledge_match", scalar(num(s.KnowledgeMatch)))
-	if len(s.CORSOrigins) == 0 {
-		set("cors_origins", nil)
-	} else {
-		seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-		for _, o := range s.CORSOrigins {
-			seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: o})
-		}
-		set("cors_origins", seq)
-	}
+	})
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"

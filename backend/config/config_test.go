@@ -53,3 +53,47 @@ func TestChanged(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+func TestKioskSettings(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		code string
+		err  string
+	}{
+		{"Ctrl+Alt+Shift+Q", "KeyQ", ""},
+		{"ctrl+alt+F12", "F12", ""},
+		{"Control + Shift + 9", "Digit9", ""},
+		{"Ctrl+Q", "", "at least two modifiers"},
+		{"Ctrl+Alt+Hyper+Q", "", "not a modifier"},
+		{"Ctrl+Alt+Enter", "", "letter, a digit or F1-F12"},
+		{"Ctrl+Alt", "", "no key"},
+	} {
+		k, err := ParseKeys(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseKeys(%q) = %v, want error with %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || k.Code != tc.code {
+			t.Errorf("ParseKeys(%q) = %+v, %v", tc.in, k, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "settings.yaml")
+	os.WriteFile(path, []byte("# kiosk box\nkiosk: true\nkiosk_exit_keys: Ctrl+Alt+K\n"), 0o600)
+	if err := SetValue(path, "kiosk_pin_hash", "$2a$10$abcdefghijklmnopqrstuv"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path)
+	if err != nil || !s.Kiosk || s.KioskExitKeys != "Ctrl+Alt+K" || !strings.HasPrefix(s.KioskPINHash, "$2a$") {
+		t.Fatalf("kiosk settings: %+v %v", s, err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "# kiosk box") {
+		t.Errorf("SetValue dropped the comment:\n%s", b)
+	}
+	os.WriteFile(path, []byte("kiosk_pin_hash: 1234\n"), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), ":1:") || !strings.Contains(err.Error(), "kiosk-pin") {
+		t.Errorf("a plain PIN in the file: %v", err)
+	}
+}

@@ -79,6 +79,11 @@ type ReplyBody struct {
 
 // turn runs one conversation turn, mapping engine errors to API errors.
 func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.Request) (conversation.Reply, bool) {
+	if s.Paused() {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, CodePaused, "the assistant is paused by the operator; please ask at the desk")
+		return conversation.Reply{}, false
+	}
 	start := time.Now()
 	rep, err := s.Engine.Reply(r.Context(), req)
 	var le *conversation.LanguageError
@@ -291,5 +296,6 @@ func (s *Server) botInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": b.Name, "languages": b.Languages, "default_language": b.DefaultLanguage,
 		"greeting": b.Greeting, "suggestions": suggestions, "idle_seconds": IdleSeconds,
+		"paused": s.Paused(),
 	})
 }

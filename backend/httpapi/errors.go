@@ -28,6 +28,7 @@ const (
 	CodeNotFound          = "not_found"
 	CodeMethodNotAllowed  = "method_not_allowed"
 	CodeNotReady          = "not_ready"
+	CodePaused            = "paused" // the operator paused visitor conversation
 	CodeInternal          = "internal"
 	CodeUnsupportedStream = "not_acceptable"
 )

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -57,6 +58,8 @@ type Server struct {
 	Started time.Time
 	// RestartPending, if set, lists settings changed that need a restart (shown on /readyz).
 	RestartPending func() []string
+
+	paused atomic.Bool
 
 	mu       sync.RWMutex
 	cfg      Config
@@ -218,6 +221,22 @@ func (s *Server) instrument(name string, h http.Handler) http.Handler {
 
 type ctxKey struct{}
 
+type localKey struct{}
+
+// Local marks a request as coming from inside the process (the desktop window's own web view,
+// whose requests never cross a network): it is served as the principal k without an
+// Authorization header. Nothing outside the process can set this.
+func Local(r *http.Request, k *keys.Key) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), localKey{}, k))
+}
+
+// SetPaused pauses or resumes the visitor conversation: while paused, chat routes answer 503
+// with the code "paused" and GET /v1/bot says so, so that screens can show it.
+func (s *Server) SetPaused(p bool) { s.paused.Store(p) }
+
+// Paused reports whether visitor conversation is paused.
+func (s *Server) Paused() bool { return s.paused.Load() }
+
 // keyFrom returns the verified key of the request.
 func keyFrom(r *http.Request) *keys.Key {
 	k, _ := r.Context().Value(ctxKey{}).(*keys.Key)
@@ -244,6 +263,14 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			writeError(w, status, code, msg)
 		}
 		auth := r.Header.Get("Authorization")
+		if k, ok := r.Context().Value(localKey{}).(*keys.Key); ok && auth == "" {
+			if scope != "" && !k.Has(scope) {
+				refuse(http.StatusForbidden, CodeForbiddenScope, fmt.Sprintf("the %s lacks the %q scope", k.Name, scope))
+				return
+			}
+			next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
+			return
+		}
 		if auth == "" {
 			refuse(http.StatusUnauthorized, CodeUnauthorized, "send an API key: Authorization: Bearer vb_...")
 			return

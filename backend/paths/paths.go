@@ -66,3 +66,7 @@ func fnv64(s string) uint64 {
 	}
 	return h
 }
+
+// SettingsFile is the settings file used when --config is not given (if it exists; `voicebot
+// kiosk-pin` creates it).
+func SettingsFile(configDir string) string { return filepath.Join(configDir, "settings.yaml") }

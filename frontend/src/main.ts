@@ -1,7 +1,9 @@
 // The visitor screen: a conversation with the bot over the LAN API. The screen's key is entered
-// once (or scanned from the dashboard's QR code) and kept in this browser; replies stream as
-// server-sent events; a silence of idleSeconds starts a new conversation for the next visitor.
+// once (or scanned from the dashboard's QR code) and kept in this browser; in the desktop window
+// the page is served inside the appliance and needs no key. Replies stream as server-sent
+// events; a silence of idleSeconds starts a new conversation for the next visitor.
 import "./style.css";
+import { setupDesktop } from "./desktop";
 
 interface Bot {
   name: string;
@@ -10,6 +12,7 @@ interface Bot {
   greeting: Record<string, string>;
   suggestions: Record<string, string[]>;
   idle_seconds: number;
+  paused: boolean;
 }
 
 const KEY = "voicebot.key";
@@ -28,8 +31,10 @@ let lang = "";
 let session = "";
 let idleTimer = 0;
 
+// authHeaders carries the screen's key when it has one (the desktop window needs none).
 function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { Authorization: "Bearer " + (localStorage.getItem(KEY) ?? ""), ...extra };
+  const key = localStorage.getItem(KEY);
+  return key ? { Authorization: "Bearer " + key, ...extra } : extra;
 }
 
 async function errorText(res: Response): Promise<string> {
@@ -54,17 +59,19 @@ async function start() {
     localStorage.setItem(KEY, key);
     history.replaceState(null, "", location.pathname);
   }
-  if (!localStorage.getItem(KEY)) return showSetup();
+  // Without a key, ask anyway: the desktop window is let in; a LAN browser gets 401 and the form.
+  const hadKey = !!localStorage.getItem(KEY);
   const res = await fetch("/v1/bot", { headers: authHeaders() });
   if (!res.ok) {
     if (res.status === 401 || res.status === 403) localStorage.removeItem(KEY);
-    return showSetup(await errorText(res));
+    return showSetup(hadKey ? await errorText(res) : "");
   }
   bot = await res.json();
   document.title = bot.name;
   $("bot-name").textContent = bot.name;
   $("setup").hidden = true;
   $("chat").hidden = false;
+  $("paused").hidden = !bot.paused;
   const langs = $("langs");
   langs.replaceChildren(
     ...bot.languages.map((l) => {
@@ -137,8 +144,10 @@ async function ask(text: string) {
     out.classList.add("error");
     out.textContent = await errorText(res);
     if (res.status === 401) showSetup(out.textContent);
+    $("paused").hidden = res.status !== 503 || !out.textContent.includes("paused");
     return;
   }
+  $("paused").hidden = true;
   // Read the server-sent events: turn, delta pieces, done.
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
@@ -170,8 +179,7 @@ async function ask(text: string) {
 $("key-form").addEventListener("submit", (e) => {
   e.preventDefault();
   localStorage.setItem(KEY, $<HTMLInputElement>("key").value.trim());
-  window.addEventListener("hashchange", start); // a link with #key= opened on this page
-start();
+  start();
 });
 $("ask").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -182,3 +190,4 @@ $("ask").addEventListener("submit", (e) => {
 });
 window.addEventListener("hashchange", start); // a link with #key= opened on this page
 start();
+setupDesktop();
