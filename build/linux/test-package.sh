@@ -16,7 +16,7 @@ step "install $(basename "$deb_old")"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$deb_old" >/tmp/voicebot-apt.log 2>&1 || { cat /tmp/voicebot-apt.log; fail "apt-get install"; }
 getent passwd voicebot >/dev/null || fail "no voicebot user"
 [ "$(stat -c %U:%a /var/lib/voicebot/data)" = "voicebot:700" ] || fail "data folder owner/mode: $(stat -c %U:%a /var/lib/voicebot/data)"
-for f in /usr/bin/voicebot /usr/lib/systemd/system/voicebot.service /usr/share/applications/voicebot.desktop /usr/share/icons/hicolor/512x512/apps/voicebot.png /etc/voicebot/settings.yaml; do
+for f in /usr/bin/voicebot /usr/lib/voicebot/voicebot-headless /usr/lib/systemd/system/voicebot.service /usr/share/applications/voicebot.desktop /usr/share/icons/hicolor/512x512/apps/voicebot.png /etc/voicebot/settings.yaml; do
 	[ -e "$f" ] || fail "missing $f"
 done
 if command -v systemd-analyze >/dev/null; then
@@ -59,7 +59,7 @@ step "upgrade kept the settings, the key and the conversation"
 
 step "remove"
 dpkg --remove voicebot >/dev/null
-[ ! -e /usr/bin/voicebot ] || fail "binary left after removal"
+[ ! -e /usr/bin/voicebot ] && [ ! -e /usr/lib/voicebot ] || fail "program left after removal"
 [ -s /var/lib/voicebot/data/voicebot.db ] || fail "removal deleted the data (only purge may)"
 getent passwd voicebot >/dev/null || fail "removal deleted the user (only purge may)"
 step "purge"
