@@ -167,7 +167,7 @@ func TestTrayOverDBus(t *testing.T) {
 	waitFor(t, "listening tooltip", func() bool { return strings.Contains(tooltip(t, item), "listening on the LAN") })
 	waitFor(t, "wildcard listener", func() bool {
 		out, _ := exec.Command("ss", "-Hltn", "sport = :"+port).Output()
-		return regexp.MustCompile(`(\*|0\.0\.0\.0|\[::\]):`+port).Match(out)
+		return regexp.MustCompile(`(\*|0\.0\.0\.0|\[::\]):` + port).Match(out)
 	})
 	items = trayMenu(t, menu)
 	var share string
