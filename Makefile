@@ -11,7 +11,7 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 # Debian packages: the desktop build's libraries, and the desktop test's tools (a virtual screen,
 # a keyboard, screenshots, OCR and a private D-Bus session).
 DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
-DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus
+DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl
 
 # apt_install installs Debian packages when root (else prints the command to run); $(1) are
 # the packages, $(2) says what they are for.

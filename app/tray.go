@@ -95,6 +95,52 @@ func (t *tray) ready(w *Window) {
 		}
 	}
 	refresh()
+	// systray drops a click when nobody is receiving on the item's channel at that instant, so
+	// each item has a goroutine that only waits for clicks and queues them for the worker.
+	actions := make(chan func(), 16)
+	on := func(item *systray.MenuItem, f func()) {
+		go func() {
+			for {
+				select {
+				case <-t.done:
+					return
+				case <-item.ClickedCh:
+					select {
+					case actions <- f:
+					case <-t.done:
+						return
+					}
+				}
+			}
+		}()
+	}
+	on(open, w.Show)
+	on(dash, func() { _ = w.openDashboard("tray") })
+	on(pause, func() {
+		a.SetPaused(!a.Paused(), "tray")
+		if a.Paused() {
+			pause.Check()
+		} else {
+			pause.Uncheck()
+		}
+	})
+	on(lan, func() {
+		if err := a.SetLAN(!a.LAN(), "tray"); err != nil {
+			slog.Error("LAN access", "err", err)
+		}
+		if a.LAN() {
+			lan.Check()
+		} else {
+			lan.Uncheck()
+		}
+	})
+	on(reload, func() { _ = a.Loader.Reload() })
+	on(share, func() {
+		if ctx := w.context(); ctx != nil {
+			_ = wruntime.ClipboardSetText(ctx, a.ShareAddress())
+		}
+	})
+	on(quit, w.quit)
 	go func() {
 		tick := time.NewTicker(2 * time.Second)
 		defer tick.Stop()
@@ -103,39 +149,10 @@ func (t *tray) ready(w *Window) {
 			case <-t.done:
 				return
 			case <-tick.C:
-				refresh()
-			case <-open.ClickedCh:
-				w.Show()
-			case <-dash.ClickedCh:
-				_ = w.openDashboard("tray")
-			case <-pause.ClickedCh:
-				a.SetPaused(!a.Paused(), "tray")
-				if a.Paused() {
-					pause.Check()
-				} else {
-					pause.Uncheck()
-				}
-				refresh()
-			case <-lan.ClickedCh:
-				if err := a.SetLAN(!a.LAN(), "tray"); err != nil {
-					slog.Error("LAN access", "err", err)
-				}
-				if a.LAN() {
-					lan.Check()
-				} else {
-					lan.Uncheck()
-				}
-				refresh()
-			case <-reload.ClickedCh:
-				_ = a.Loader.Reload()
-				refresh()
-			case <-share.ClickedCh:
-				if ctx := w.context(); ctx != nil {
-					_ = wruntime.ClipboardSetText(ctx, a.ShareAddress())
-				}
-			case <-quit.ClickedCh:
-				w.quit()
+			case f := <-actions:
+				f()
 			}
+			refresh()
 		}
 	}()
 }

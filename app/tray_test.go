@@ -103,6 +103,14 @@ func TestTrayOverDBus(t *testing.T) {
 	})
 	addr := p.waitLog(listenRe, 60*time.Second)
 	p.waitLog(readyRe, 60*time.Second)
+	waitFor := func(t *testing.T, what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; the appliance said:\n%s", what, p.output())
+			}
+		}
+	}
 
 	conn, err := dbus.Connect(bus)
 	if err != nil {
