@@ -86,9 +86,20 @@ func TestTrayOverDBus(t *testing.T) {
 	data, conf := filepath.Join(dir, "data"), filepath.Join(dir, "config")
 	chat := cli(t, bin, "", "keys", "create", "--name", "tray test", "--scopes", "chat", "--data-dir", data, "--config-dir", conf)
 
+	// The system's browser opener, replaced by one that writes down the address it is given.
+	opener := filepath.Join(dir, "bin")
+	opened := filepath.Join(dir, "opened")
+	if err := os.MkdirAll(opener, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(opener, "xdg-open"), []byte("#!/bin/sh\necho \"$1\" >> "+opened+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
 	p := &desktopProc{t: t, display: display, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "--data-dir", data, "--config-dir", conf, "--listen", "127.0.0.1:0")
-	p.cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1")
+	p.cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1",
+		"PATH="+opener+":"+os.Getenv("PATH"))
 	p.cmd.Stdout, p.cmd.Stderr = logWriter{p}, logWriter{p}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
@@ -189,6 +200,43 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	click("LAN access")
 	waitFor(t, "running tooltip", func() bool { return strings.Contains(tooltip(t, item), "VoiceBot: running") })
+
+	// Open dashboard: the browser is given a one-time link that signs it in.
+	click("Open dashboard")
+	var link string
+	waitFor(t, "the browser opened", func() bool {
+		b, _ := os.ReadFile(opened)
+		link = strings.TrimSpace(string(b))
+		return link != ""
+	})
+	if !strings.HasPrefix(link, "http://127.0.0.1:"+port+"/dashboard/") {
+		t.Fatalf("dashboard link %q", link)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.HttpOnly && c.Value != "" {
+			session = c
+		}
+	}
+	if res.StatusCode/100 != 3 || session == nil {
+		t.Fatalf("the link did not sign in: %d %v", res.StatusCode, res.Cookies())
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/dashboard/", nil)
+	req.AddCookie(session)
+	page, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != 200 {
+		t.Fatalf("dashboard with the link's session: %d", page.StatusCode)
+	}
 
 	// Reload content is audited by the core; Quit stops the appliance cleanly.
 	click("Reload content")
