@@ -1,0 +1,248 @@
+package sphinx
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// dictionary is the words the pronunciation dictionary knows.
+type dictionary map[string]bool
+
+// loadDictionary reads a CMU-style dictionary ("word PH ON ES", variants as "word(2)").
+func loadDictionary(path string) (dictionary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d := dictionary{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		w, _, _ := strings.Cut(sc.Text(), " ")
+		if i := strings.IndexByte(w, '('); i > 0 {
+			w = w[:i]
+		}
+		if w != "" {
+			d[w] = true
+		}
+	}
+	return d, sc.Err()
+}
+
+// words splits a sentence into lower-case dictionary-style words (letters and apostrophes);
+// ok is false when a token holds digits or symbols a speaker would say some other way.
+func words(s string) (out []string, ok bool) {
+	ok = true
+	for _, tok := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",.;:!?¿¡\"()[]", r)
+	}) {
+		tok = strings.Trim(tok, "'-")
+		if tok == "" {
+			continue
+		}
+		for _, r := range tok {
+			if !(r >= 'a' && r <= 'z') && r != '\'' && r != '-' {
+				ok = false
+			}
+		}
+		out = append(out, tok)
+	}
+	return out, ok
+}
+
+// grammarSentences keeps the sentences whose words are all in the dictionary, and lists the
+// words that are not.
+func grammarSentences(sentences []string, d dictionary) (keep [][]string, unknown []string) {
+	miss := map[string]bool{}
+	for _, s := range sentences {
+		ws, ok := words(s)
+		if !ok || len(ws) == 0 {
+			continue
+		}
+		good := true
+		for _, w := range ws {
+			if !d[w] {
+				miss[w] = true
+				good = false
+			}
+		}
+		if good {
+			keep = append(keep, ws)
+		}
+	}
+	for w := range miss {
+		unknown = append(unknown, w)
+	}
+	sort.Strings(unknown)
+	return keep, unknown
+}
+
+// jsgf writes the grammar as a prefix tree of the sentences ("what (are the (opening hours |
+// prices) | time ...)"): sentences that start alike share their states, which keeps the search
+// small (a flat list of 2,700 demo sentences decoded about four times slower).
+func jsgf(sentences [][]string) string {
+	root := &trie{}
+	for _, s := range sentences {
+		root.add(s)
+	}
+	var b strings.Builder
+	b.WriteString("#JSGF V1.0;\ngrammar content;\npublic <sentence> = ")
+	root.write(&b)
+	b.WriteString(";\n")
+	return b.String()
+}
+
+type trie struct {
+	end  bool // a sentence may end here
+	next map[string]*trie
+	keys []string // insertion order, for a stable grammar
+}
+
+func (t *trie) add(s []string) {
+	if len(s) == 0 {
+		t.end = true
+		return
+	}
+	if t.next == nil {
+		t.next = map[string]*trie{}
+	}
+	c := t.next[s[0]]
+	if c == nil {
+		c = &trie{}
+		t.next[s[0]] = c
+		t.keys = append(t.keys, s[0])
+	}
+	c.add(s[1:])
+}
+
+// write writes the alternatives below t; a node where a sentence may end and go on makes its
+// continuation optional ([...]).
+func (t *trie) write(b *strings.Builder) {
+	alts := len(t.keys)
+	if alts > 1 {
+		b.WriteString("(")
+	}
+	for i, k := range t.keys {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(k)
+		c := t.next[k]
+		if len(c.keys) == 0 {
+			continue
+		}
+		b.WriteString(" ")
+		if c.end {
+			b.WriteString("[")
+			c.write(b)
+			b.WriteString("]")
+		} else {
+			c.write(b)
+		}
+	}
+	if alts > 1 {
+		b.WriteString(")")
+	}
+}
+
+// arpaBigram writes a bigram language model in ARPA form with absolute discounting (D = 0.5)
+// and back-off to unigrams; sentences are weighted (the expected questions count more than
+// document text).
+func arpaBigram(sentences [][]string, weights []float64) string {
+	const D = 0.5
+	uni := map[string]float64{}
+	bi := map[string]map[string]float64{}
+	var total float64
+	for i, s := range sentences {
+		w := weights[i]
+		seq := append(append([]string{"<s>"}, s...), "</s>")
+		for j, x := range seq {
+			if j > 0 {
+				uni[x] += w
+				total += w
+			}
+			if j+1 < len(seq) {
+				if bi[x] == nil {
+					bi[x] = map[string]float64{}
+				}
+				bi[x][seq[j+1]] += w
+			}
+		}
+	}
+	uni["<s>"] += 0 // present, never predicted
+	vocab := make([]string, 0, len(uni))
+	for w := range uni {
+		vocab = append(vocab, w)
+	}
+	sort.Strings(vocab)
+	// Unigram probabilities with a little mass for every word (add-0.1).
+	pu := map[string]float64{}
+	var z float64
+	for _, w := range vocab {
+		if w != "<s>" {
+			z += uni[w] + 0.1
+		}
+	}
+	for _, w := range vocab {
+		if w != "<s>" {
+			pu[w] = (uni[w] + 0.1) / z
+		}
+	}
+	type big struct {
+		a, b string
+		p    float64
+	}
+	var bigrams []big
+	backoff := map[string]float64{}
+	for _, a := range vocab {
+		next := bi[a]
+		if len(next) == 0 {
+			continue
+		}
+		var count float64
+		for _, c := range next {
+			count += c
+		}
+		reserved := D * float64(len(next)) / count
+		var seenUni float64
+		for b, c := range next {
+			bigrams = append(bigrams, big{a, b, math.Max(c-D, 0.01) / count})
+			seenUni += pu[b]
+		}
+		if seenUni < 1 {
+			backoff[a] = reserved / (1 - seenUni)
+		} else {
+			backoff[a] = reserved
+		}
+	}
+	sort.Slice(bigrams, func(i, j int) bool {
+		if bigrams[i].a != bigrams[j].a {
+			return bigrams[i].a < bigrams[j].a
+		}
+		return bigrams[i].b < bigrams[j].b
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "\\data\\\nngram 1=%d\nngram 2=%d\n\n\\1-grams:\n", len(vocab), len(bigrams))
+	for _, w := range vocab {
+		p := -99.0
+		if w != "<s>" {
+			p = math.Log10(pu[w])
+		}
+		if bo, ok := backoff[w]; ok {
+			fmt.Fprintf(&b, "%.4f %s %.4f\n", p, w, math.Log10(bo))
+		} else {
+			fmt.Fprintf(&b, "%.4f %s\n", p, w)
+		}
+	}
+	b.WriteString("\n\\2-grams:\n")
+	for _, g := range bigrams {
+		fmt.Fprintf(&b, "%.4f %s %s\n", math.Log10(g.p), g.a, g.b)
+	}
+	b.WriteString("\n\\end\\\n")
+	return b.String()
+}

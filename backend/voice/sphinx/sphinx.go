@@ -1,0 +1,256 @@
+//go:build cgo && linux
+
+package sphinx
+
+/*
+#cgo pkg-config: pocketsphinx sphinxbase
+#cgo LDFLAGS: -l:libpocketsphinx.a -l:libsphinxbase.a -llapack -lblas -lm
+#include <stdlib.h>
+#include <pocketsphinx.h>
+
+static ps_decoder_t *vb_new(const char *hmm, const char *dict) {
+	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
+		"-logfn", "/dev/null", "-samprate", "16000", NULL);
+	if (cfg == NULL) return NULL;
+	ps_decoder_t *ps = ps_init(cfg);
+	cmd_ln_free_r(cfg);
+	return ps;
+}
+
+static int vb_decode(ps_decoder_t *ps, const char *search, const short *buf, size_t n, char **out) {
+	*out = NULL;
+	if (ps_set_search(ps, search) < 0) return -1;
+	if (ps_start_utt(ps) < 0) return -2;
+	if (ps_process_raw(ps, buf, n, FALSE, TRUE) < 0) { ps_end_utt(ps); return -3; }
+	if (ps_end_utt(ps) < 0) return -4;
+	int32 score;
+	const char *hyp = ps_get_hyp(ps, &score);
+	if (hyp != NULL) *out = (char *)hyp;
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"voicebot/backend/voice"
+)
+
+// ModelDir is where Debian's pocketsphinx-en-us puts the model (VOICEBOT_SPHINX_MODEL overrides).
+const ModelDir = "/usr/share/pocketsphinx/model/en-us"
+
+func init() {
+	voice.Register(func() (voice.Recognizer, voice.Synthesizer, error) {
+		r, err := New(modelDir())
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, nil, nil
+	})
+}
+
+func modelDir() string {
+	if d := os.Getenv("VOICEBOT_SPHINX_MODEL"); d != "" {
+		return d
+	}
+	return ModelDir
+}
+
+// Recognizer is pocketsphinx adapted to the content. Decoders are made on first use (each
+// holds the acoustic model, about 30 MB) and kept in a pool of one per core.
+type Recognizer struct {
+	hmm, dict string
+	words     dictionary
+
+	mu      sync.Mutex
+	version int
+	grammar string // JSGF of the expected sentences ("" = none)
+	lm      string // ARPA bigram model ("" = none)
+
+	pool chan *decoder
+	made int
+}
+
+type decoder struct {
+	ps      *C.ps_decoder_t
+	version int
+	hasLM   bool
+	hasJSGF bool
+}
+
+// New checks the model files and reads the dictionary; no decoder is made yet.
+func New(dir string) (*Recognizer, error) {
+	hmm := filepath.Join(dir, "en-us")
+	dict := filepath.Join(dir, "cmudict-en-us.dict")
+	for _, p := range []string{filepath.Join(hmm, "mdef"), dict} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("pocketsphinx: no English model at %s (Debian: apt-get install pocketsphinx-en-us)", dir)
+		}
+	}
+	d, err := loadDictionary(dict)
+	if err != nil {
+		return nil, err
+	}
+	n := min(runtime.NumCPU(), 4)
+	return &Recognizer{hmm: hmm, dict: dict, words: d, pool: make(chan *decoder, n)}, nil
+}
+
+func (r *Recognizer) Name() string        { return "pocketsphinx" }
+func (r *Recognizer) Languages() []string { return []string{"en"} }
+func (r *Recognizer) Builtin() bool       { return true }
+
+// Adapt compiles the grammar and the language model of the English part of the corpus.
+func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
+	start := time.Now()
+	rep := voice.AdaptReport{Unknown: map[string][]string{}, Sentences: map[string]int{}}
+	sents, unknown := grammarSentences(c.Sentences["en"], r.words)
+	rep.Unknown["en"], rep.Sentences["en"] = unknown, len(sents)
+	var lmSents [][]string
+	var weights []float64
+	for _, s := range sents {
+		lmSents, weights = append(lmSents, s), append(weights, 3)
+	}
+	for _, text := range c.Text["en"] {
+		for _, line := range splitSentences(text) {
+			ws, _ := words(line)
+			var keep []string
+			for _, w := range ws {
+				if r.words[w] {
+					keep = append(keep, w)
+				}
+			}
+			if len(keep) > 1 {
+				lmSents, weights = append(lmSents, keep), append(weights, 1)
+			}
+		}
+	}
+	g, lm := "", ""
+	if len(sents) > 0 {
+		g = jsgf(sents)
+	}
+	if len(lmSents) > 0 {
+		lm = arpaBigram(lmSents, weights)
+	}
+	r.mu.Lock()
+	r.version++
+	r.grammar, r.lm = g, lm
+	r.mu.Unlock()
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+func splitSentences(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return r == '.' || r == '?' || r == '!' || r == '\n' })
+}
+
+// get takes a decoder from the pool, making one if the pool has room, and brings its searches
+// up to the current content.
+func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
+	var d *decoder
+	select {
+	case d = <-r.pool:
+	default:
+		r.mu.Lock()
+		canMake := r.made < cap(r.pool)
+		if canMake {
+			r.made++
+		}
+		r.mu.Unlock()
+		if canMake {
+			hmm, dict := C.CString(r.hmm), C.CString(r.dict)
+			ps := C.vb_new(hmm, dict)
+			C.free(unsafe.Pointer(hmm))
+			C.free(unsafe.Pointer(dict))
+			if ps == nil {
+				r.mu.Lock()
+				r.made--
+				r.mu.Unlock()
+				return nil, errors.New("pocketsphinx: could not load the model")
+			}
+			d = &decoder{ps: ps}
+		} else {
+			select {
+			case d = <-r.pool:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	r.mu.Lock()
+	version, g, lm := r.version, r.grammar, r.lm
+	r.mu.Unlock()
+	if d.version != version {
+		d.hasJSGF, d.hasLM = false, false
+		if g != "" {
+			name, src := C.CString("grammar"), C.CString(g)
+			d.hasJSGF = C.ps_set_jsgf_string(d.ps, name, src) >= 0
+			C.free(unsafe.Pointer(name))
+			C.free(unsafe.Pointer(src))
+		}
+		if lm != "" {
+			if f, err := os.CreateTemp("", "voicebot-lm-*.arpa"); err == nil {
+				_, werr := f.WriteString(lm)
+				f.Close()
+				if werr == nil {
+					name, path := C.CString("lm"), C.CString(f.Name())
+					d.hasLM = C.ps_set_lm_file(d.ps, name, path) >= 0
+					C.free(unsafe.Pointer(name))
+					C.free(unsafe.Pointer(path))
+				}
+				os.Remove(f.Name())
+			}
+		}
+		d.version = version
+	}
+	return d, nil
+}
+
+// Transcribe decodes with the grammar, then with the language model when the grammar finds
+// nothing.
+func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string) (voice.Transcript, error) {
+	start := time.Now()
+	if lang != "en" {
+		return voice.Transcript{}, fmt.Errorf("%w %q", voice.ErrNoRecognizer, lang)
+	}
+	if a.Rate != voice.SampleRate {
+		a = voice.Resample(a, voice.SampleRate)
+	}
+	if len(a.Samples) == 0 {
+		return voice.Transcript{}, voice.ErrNoAudio
+	}
+	d, err := r.get(ctx)
+	if err != nil {
+		return voice.Transcript{}, err
+	}
+	defer func() { r.pool <- d }()
+	var text string
+	for _, search := range []string{"grammar", "lm"} {
+		if (search == "grammar" && !d.hasJSGF) || (search == "lm" && !d.hasLM) {
+			continue
+		}
+		name := C.CString(search)
+		var out *C.char
+		rc := C.vb_decode(d.ps, name, (*C.short)(unsafe.Pointer(&a.Samples[0])), C.size_t(len(a.Samples)), &out)
+		C.free(unsafe.Pointer(name))
+		if rc < 0 {
+			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
+		}
+		if out != nil {
+			text = strings.TrimSpace(C.GoString(out))
+		}
+		if text != "" {
+			break
+		}
+	}
+	return voice.Transcript{Text: text, Lang: lang, Took: time.Since(start)}, nil
+}

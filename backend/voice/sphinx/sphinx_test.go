@@ -1,0 +1,68 @@
+//go:build cgo && linux
+
+package sphinx
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"voicebot/backend/content"
+	"voicebot/backend/voice"
+	vbembed "voicebot/embed"
+)
+
+// speak makes a WAV file with espeak-ng (a real recording of synthetic speech, made here).
+func speak(t *testing.T, text string, args ...string) voice.Audio {
+	t.Helper()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng is not installed (apt-get install espeak-ng)")
+	}
+	path := filepath.Join(t.TempDir(), "q.wav")
+	if out, err := exec.Command("espeak-ng", append(args, "-w", path, text)...).CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(path)
+	a, err := voice.DecodeWAV(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func demoRecognizer(t *testing.T) *Recognizer {
+	t.Helper()
+	r, err := New(modelDir())
+	if err != nil {
+		t.Skip(err)
+	}
+	pack, err := content.Load(vbembed.DemoContent(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Adapt(voice.CorpusFrom(pack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("grammar of %d sentences; unknown words: %v", rep.Sentences["en"], rep.Unknown["en"])
+	return r
+}
+
+func TestTranscribeDemoQuestion(t *testing.T) {
+	r := demoRecognizer(t)
+	for _, tc := range []struct{ text, want string }{
+		{"What are the opening hours?", "what are the opening hours"},
+		{"How much is a ticket?", "how much is a ticket"},
+	} {
+		got, err := r.Transcribe(context.Background(), speak(t, tc.text, "-v", "en-us"), "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%q -> %q in %s", tc.text, got.Text, got.Took)
+		if got.Text != tc.want {
+			t.Errorf("%q heard as %q", tc.text, got.Text)
+		}
+	}
+}

@@ -1,0 +1,252 @@
+// Package voice is speech in and out: small interfaces (Recognizer, Synthesizer), WAV audio,
+// the corpus a recognizer is adapted to (built from the content pack on every reload), and the
+// Service that picks an engine per language. The engines live in sub-packages: sphinx
+// (pocketsphinx through cgo, constrained by the content), espeak (espeak-ng through cgo); they
+// register themselves in builds with cgo and are absent, saying so, in builds without it.
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"voicebot/backend/content"
+)
+
+// Transcript is what a recognizer heard.
+type Transcript struct {
+	Text string        `json:"text"`
+	Lang string        `json:"lang"`
+	Took time.Duration `json:"-"`
+}
+
+// Recognizer turns 16 kHz mono speech into text.
+type Recognizer interface {
+	Name() string
+	Languages() []string
+	Transcribe(ctx context.Context, a Audio, lang string) (Transcript, error)
+}
+
+// Adapter is a recognizer that is adapted to the content: it compiles its language model from
+// the corpus on every content reload.
+type Adapter interface {
+	Adapt(c *Corpus) (AdaptReport, error)
+}
+
+// AdaptReport says what adapting found, per language: words the pronunciation dictionary lacks
+// (the dashboard's content page lists them) and the size of what was built.
+type AdaptReport struct {
+	Unknown   map[string][]string `json:"unknown_words"`
+	Sentences map[string]int      `json:"sentences"`
+	Took      time.Duration       `json:"-"`
+}
+
+// Synthesizer turns text into speech.
+type Synthesizer interface {
+	Name() string
+	Languages() []string
+	Synthesize(ctx context.Context, text, lang, voice string) (Audio, error)
+}
+
+// Corpus is what a recognizer is adapted to, per language: the sentences visitors are expected
+// to say (intent phrasings and template expansions) and free text (knowledge documents) for
+// questions outside them.
+type Corpus struct {
+	Sentences map[string][]string
+	Text      map[string][]string
+}
+
+// MaxExpansions bounds how many sentences one template contributes.
+const MaxExpansions = 200
+
+// CorpusFrom builds the corpus from a content pack.
+func CorpusFrom(p *content.Pack) *Corpus {
+	c := &Corpus{Sentences: map[string][]string{}, Text: map[string][]string{}}
+	for lang, intents := range p.Intents {
+		seen := map[string]bool{}
+		add := func(s string) {
+			s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
+			if s != "" && !seen[s] {
+				seen[s] = true
+				c.Sentences[lang] = append(c.Sentences[lang], s)
+			}
+		}
+		for _, in := range intents {
+			for _, t := range in.Templates {
+				for _, s := range t.Expand(p.Lists[lang], MaxExpansions, 1) {
+					add(s)
+				}
+			}
+			for _, e := range in.Examples {
+				add(e)
+			}
+		}
+		for _, q := range p.Bot.Suggestions[lang] {
+			add(q)
+		}
+		sort.Strings(c.Sentences[lang])
+	}
+	for _, d := range p.Docs {
+		lang := d.Lang
+		if lang == "" {
+			lang = p.Bot.DefaultLanguage
+		}
+		c.Text[lang] = append(c.Text[lang], d.Title, d.Text)
+	}
+	return c
+}
+
+// Errors of the service.
+var (
+	ErrNoRecognizer  = errors.New("no speech recognizer for this language")
+	ErrNoSynthesizer = errors.New("no speech synthesizer for this language")
+)
+
+// EngineInfo describes an engine for /v1/voice/engines and the dashboard.
+type EngineInfo struct {
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"` // "stt" or "tts"
+	Languages []string `json:"languages"`
+	Builtin   bool     `json:"builtin"`
+}
+
+// Service holds the engines and picks one per language and kind.
+type Service struct {
+	mu     sync.RWMutex
+	stt    []Recognizer
+	tts    []Synthesizer
+	report AdaptReport
+	notes  []string
+}
+
+// NewService starts with the built-in engines this build has (Builtin).
+func NewService() *Service {
+	s := &Service{}
+	for _, f := range builtins {
+		r, t, err := f()
+		if err != nil {
+			s.notes = append(s.notes, err.Error())
+			continue
+		}
+		if r != nil {
+			s.stt = append(s.stt, r)
+		}
+		if t != nil {
+			s.tts = append(s.tts, t)
+		}
+	}
+	if len(builtins) == 0 {
+		s.notes = append(s.notes, "this build has no built-in speech engines (built without cgo); configure external ones")
+	}
+	return s
+}
+
+// builtins are the engines compiled in (sub-packages register with Register in their init).
+var builtins []func() (Recognizer, Synthesizer, error)
+
+// Register adds a built-in engine constructor (called from the engines' init in cgo builds).
+func Register(f func() (Recognizer, Synthesizer, error)) { builtins = append(builtins, f) }
+
+// Add puts an engine first for its languages (configured external engines win over built-ins).
+func (s *Service) Add(r Recognizer, t Synthesizer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r != nil {
+		s.stt = append([]Recognizer{r}, s.stt...)
+	}
+	if t != nil {
+		s.tts = append([]Synthesizer{t}, s.tts...)
+	}
+}
+
+// Recognizer returns the engine for a language.
+func (s *Service) Recognizer(lang string) (Recognizer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.stt {
+		if slices.Contains(r.Languages(), lang) {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoRecognizer, lang)
+}
+
+// Synthesizer returns the engine for a language.
+func (s *Service) Synthesizer(lang string) (Synthesizer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, t := range s.tts {
+		if slices.Contains(t.Languages(), lang) {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoSynthesizer, lang)
+}
+
+// Adapt recompiles the adaptable recognizers' models from the content; errors are returned
+// joined, and the engines keep their previous models.
+func (s *Service) Adapt(p *content.Pack) (AdaptReport, error) {
+	c := CorpusFrom(p)
+	s.mu.RLock()
+	stt := slices.Clone(s.stt)
+	s.mu.RUnlock()
+	var errs []error
+	rep := AdaptReport{Unknown: map[string][]string{}, Sentences: map[string]int{}}
+	start := time.Now()
+	for _, r := range stt {
+		a, ok := r.(Adapter)
+		if !ok {
+			continue
+		}
+		one, err := a.Adapt(c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Name(), err))
+			continue
+		}
+		for l, w := range one.Unknown {
+			rep.Unknown[l] = append(rep.Unknown[l], w...)
+		}
+		for l, n := range one.Sentences {
+			rep.Sentences[l] += n
+		}
+	}
+	rep.Took = time.Since(start)
+	s.mu.Lock()
+	s.report = rep
+	s.mu.Unlock()
+	return rep, errors.Join(errs...)
+}
+
+// Report is the last adaptation's report.
+func (s *Service) Report() AdaptReport {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.report
+}
+
+// Engines lists the engines, and notes on what is missing.
+func (s *Service) Engines() ([]EngineInfo, []string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []EngineInfo
+	for _, r := range s.stt {
+		out = append(out, EngineInfo{Name: r.Name(), Kind: "stt", Languages: r.Languages(), Builtin: isBuiltin(r)})
+	}
+	for _, t := range s.tts {
+		out = append(out, EngineInfo{Name: t.Name(), Kind: "tts", Languages: t.Languages(), Builtin: isBuiltin(t)})
+	}
+	return out, slices.Clone(s.notes)
+}
+
+// Builtin marks the built-in engines.
+type Builtin interface{ Builtin() bool }
+
+func isBuiltin(v any) bool {
+	b, ok := v.(Builtin)
+	return ok && b.Builtin()
+}
