@@ -27,6 +27,9 @@ import (
 	"voicebot/backend/paths"
 	"voicebot/backend/store"
 	"voicebot/backend/telemetry"
+	"voicebot/backend/voice"
+	_ "voicebot/backend/voice/espeak" // built-in engines (cgo builds; empty otherwise)
+	_ "voicebot/backend/voice/sphinx"
 	vbembed "voicebot/embed"
 )
 
@@ -67,6 +70,7 @@ type Appliance struct {
 	API       *httpapi.Server
 	Dashboard *dashboard.Dashboard
 	Metrics   *telemetry.Metrics
+	Voice     *voice.Service
 	Instance  *Instance // the data folder's instance socket (one appliance per data folder)
 	root      http.Handler
 	ln        net.Listener // guarded by mu: SetLAN replaces it
@@ -175,7 +179,16 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		fsys = vbembed.DemoContent()
 	}
 	a.Loader = conversation.NewLoader(a.Engine, fsys, source)
+	a.Voice = voice.NewService()
 	a.Loader.OnReload = func(st conversation.Status) {
+		if snap := a.Engine.Snapshot(); st.OK && snap != nil {
+			rep, err := a.Voice.Adapt(snap.Pack)
+			if err != nil {
+				slog.Error("speech recognition not adapted to the content", "err", err)
+			} else if len(rep.Unknown) > 0 {
+				slog.Debug("speech: words the pronunciation dictionary lacks", "words", rep.Unknown)
+			}
+		}
 		a.Metrics.ContentVersion.Set(float64(st.Version))
 		a.Metrics.ContentErrors.Set(float64(len(st.Errors)))
 		detail := fmt.Sprintf("version %d", st.Version)
@@ -191,7 +204,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ContentDir, err)
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, RestartPending: a.RestartPending},
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending},
 		httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: o.Version})
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {

@@ -207,6 +207,16 @@ func (e *Engine) check(text, lang string) (string, string, *Snapshot, error) {
 	return utt, folded, s, nil
 }
 
+// DetectLanguage picks the language of a text among the content's (the default language when
+// nothing is loaded or nothing stands out).
+func (e *Engine) DetectLanguage(text string) string {
+	s := e.snap.Load()
+	if s == nil {
+		return ""
+	}
+	return s.detect(text, "")
+}
+
 // Greeting is the bot's greeting in a language (the default language when empty).
 func (e *Engine) Greeting(lang string) string {
 	s := e.snap.Load()

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
@@ -28,6 +29,7 @@ import (
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
 	"voicebot/backend/telemetry"
+	"voicebot/backend/voice"
 )
 
 // Limits on input: bodies larger than these are refused with 413.
@@ -55,11 +57,13 @@ type Server struct {
 	History *history.Store
 	DB      *store.DB
 	Metrics *telemetry.Metrics
+	Voice   *voice.Service
 	Started time.Time
 	// RestartPending, if set, lists settings changed that need a restart (shown on /readyz).
 	RestartPending func() []string
 
 	paused atomic.Bool
+	audio  *expirable.LRU[string, []byte] // spoken replies of /v1/voice, by id
 
 	mu       sync.RWMutex
 	cfg      Config
@@ -82,6 +86,10 @@ type limiter struct {
 func New(s *Server, cfg Config) *Server {
 	s.cfg = cfg
 	s.limiters = map[string]*limiter{}
+	s.audio = newAudioCache()
+	if s.Voice == nil {
+		s.Voice = voice.NewService()
+	}
 	if s.Started.IsZero() {
 		s.Started = time.Now()
 	}
@@ -98,6 +106,11 @@ func New(s *Server, cfg Config) *Server {
 	route("GET /v1/bot", "bot", keys.ScopeChat, s.botInfo)
 	route("POST /v1/chat", "chat", keys.ScopeChat, s.chat)
 	route("POST /v1/chat/completions", "chat_completions", keys.ScopeChat, s.chatCompletions)
+	route("POST /v1/audio/transcriptions", "audio_transcriptions", keys.ScopeVoice, s.transcriptions)
+	route("POST /v1/audio/speech", "audio_speech", keys.ScopeVoice, s.speech)
+	route("POST /v1/voice", "voice", keys.ScopeVoice, s.voiceTurn)
+	route("GET /v1/voice/audio/{id}", "voice_audio", keys.ScopeVoice, s.voiceAudio)
+	route("GET /v1/voice/engines", "voice_engines", keys.ScopeVoice, s.voiceEngines)
 	route("GET /v1/sessions", "sessions", keys.ScopeHistory, s.listSessions)
 	route("GET /v1/sessions/{id}/messages", "session_messages", keys.ScopeHistory, s.sessionMessages)
 	route("GET /v1/sessions/{id}/export", "session_export", keys.ScopeHistory, s.exportSession)

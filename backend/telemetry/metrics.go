@@ -3,6 +3,8 @@
 package telemetry
 
 import (
+	"time"
+
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,7 @@ type Metrics struct {
 	ContentVersion prometheus.Gauge
 	ContentErrors  prometheus.Gauge
 	CacheHits      prometheus.Counter
+	VoiceSeconds   *prometheus.HistogramVec // kind: stt (transcription) or tts (synthesis)
 
 	// Rollup aggregates turns per minute for the dashboard.
 	Rollup *Rollup
@@ -37,6 +40,11 @@ func (m *Metrics) NoteRateLimited(route string) {
 }
 
 // NoteCacheHit counts an answer served from the response cache.
+// NoteVoice records one transcription ("stt") or synthesis ("tts").
+func (m *Metrics) NoteVoice(kind string, took time.Duration) {
+	m.VoiceSeconds.WithLabelValues(kind).Observe(took.Seconds())
+}
+
 func (m *Metrics) NoteCacheHit() {
 	m.CacheHits.Inc()
 	m.CacheHitsTotal.Add(1)
@@ -57,8 +65,10 @@ func New() *Metrics {
 		ContentVersion: prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_version", Help: "Version of the content snapshot in service."}),
 		ContentErrors:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_errors", Help: "Errors of the last content load attempt (0 when it loaded)."}),
 		CacheHits:      prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_cache_hits_total", Help: "Answers served from the response cache."}),
+		VoiceSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_voice_seconds", Help: "Time to transcribe (stt) or synthesise (tts) one utterance.",
+			Buckets: []float64{.01, .025, .05, .1, .15, .25, .5, 1, 2.5}}, []string{"kind"}),
 	}
-	r.MustRegister(m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
+	r.MustRegister(m.VoiceSeconds, m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

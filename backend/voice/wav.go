@@ -117,26 +117,68 @@ func DecodeWAV(b []byte) (Audio, error) {
 	return Resample(Audio{Rate: int(rate), Samples: mono}, SampleRate), nil
 }
 
-// Resample converts to another rate by linear interpolation (speech band only: good enough for
-// recognition, which low-passes in its own front end).
+// Resample converts to another rate. Going down, a windowed-sinc low-pass (63 taps, cut at
+// 0.45 of the new rate) removes what would otherwise fold back into the speech band (espeak-ng
+// speaks at 22,050 Hz; plain interpolation to 16 kHz cost the recognizer several points);
+// then samples are interpolated linearly.
 func Resample(a Audio, rate int) Audio {
 	if a.Rate == rate || len(a.Samples) == 0 {
 		return Audio{Rate: rate, Samples: a.Samples}
 	}
-	n := int(int64(len(a.Samples)) * int64(rate) / int64(a.Rate))
+	src := make([]float64, len(a.Samples))
+	for i, v := range a.Samples {
+		src[i] = float64(v)
+	}
+	if rate < a.Rate {
+		src = lowPass(src, 0.45*float64(rate)/float64(a.Rate))
+	}
+	n := int(int64(len(src)) * int64(rate) / int64(a.Rate))
 	out := make([]int16, n)
 	step := float64(a.Rate) / float64(rate)
 	for i := range out {
 		x := float64(i) * step
 		j := int(x)
-		if j+1 >= len(a.Samples) {
-			out[i] = a.Samples[len(a.Samples)-1]
-			continue
+		v := src[len(src)-1]
+		if j+1 < len(src) {
+			f := x - float64(j)
+			v = src[j]*(1-f) + src[j+1]*f
 		}
-		f := x - float64(j)
-		out[i] = int16(math.Round(float64(a.Samples[j])*(1-f) + float64(a.Samples[j+1])*f))
+		out[i] = int16(max(-32768, min(32767, math.Round(v))))
 	}
 	return Audio{Rate: rate, Samples: out}
+}
+
+// lowPass filters with a Blackman-windowed sinc; cut is the cut-off as a share of the rate.
+func lowPass(x []float64, cut float64) []float64 {
+	const taps = 63
+	h := make([]float64, taps)
+	var sum float64
+	for i := range h {
+		m := float64(i - taps/2)
+		if m == 0 {
+			h[i] = 2 * cut
+		} else {
+			h[i] = math.Sin(2*math.Pi*cut*m) / (math.Pi * m)
+		}
+		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(i)/(taps-1)) + 0.08*math.Cos(4*math.Pi*float64(i)/(taps-1))
+		h[i] *= w
+		sum += h[i]
+	}
+	for i := range h {
+		h[i] /= sum
+	}
+	y := make([]float64, len(x))
+	for i := range x {
+		var acc float64
+		for k, c := range h {
+			j := i + k - taps/2
+			if j >= 0 && j < len(x) {
+				acc += c * x[j]
+			}
+		}
+		y[i] = acc
+	}
+	return y
 }
 
 // EncodeWAV writes 16-bit mono PCM as a WAV file.

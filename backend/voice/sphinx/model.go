@@ -10,11 +10,12 @@ import (
 	"unicode"
 )
 
-// dictionary is the words the pronunciation dictionary knows.
-type dictionary map[string]bool
+// dictionary is the pronunciations (first variant) of the words asked for.
+type dictionary map[string]string
 
-// loadDictionary reads a CMU-style dictionary ("word PH ON ES", variants as "word(2)").
-func loadDictionary(path string) (dictionary, error) {
+// loadDictionary reads which of the wanted words a CMU-style dictionary ("word PH ON ES",
+// variants as "word(2)") has; only those are kept (the whole dictionary would hold 135,000).
+func loadDictionary(path string, wanted map[string]bool) (dictionary, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -23,15 +24,64 @@ func loadDictionary(path string) (dictionary, error) {
 	d := dictionary{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		w, _, _ := strings.Cut(sc.Text(), " ")
-		if i := strings.IndexByte(w, '('); i > 0 {
-			w = w[:i]
+		w, phones, _ := strings.Cut(sc.Text(), " ")
+		if strings.IndexByte(w, '(') > 0 {
+			continue // a variant: the decoder has it from the dictionary file itself
 		}
-		if w != "" {
-			d[w] = true
+		if wanted[w] {
+			d[w] = strings.TrimSpace(phones)
 		}
 	}
 	return d, sc.Err()
+}
+
+// guesses are ways to pronounce a word the dictionary lacks from words it has: a missing
+// apostrophe ("thats" as "that's") or a compound of two words ("pushchair" as "push chair").
+func guesses(w string) []string {
+	var out []string
+	if strings.HasSuffix(w, "s") && len(w) > 2 {
+		out = append(out, w[:len(w)-1]+"'s")
+	}
+	for i := 2; i <= len(w)-2; i++ {
+		out = append(out, w[:i]+" "+w[i:])
+	}
+	return out
+}
+
+// pronounce finds pronunciations for unknown words from the guesses, reading the dictionary
+// again for the parts; it returns the words it could pronounce.
+func pronounce(path string, unknown []string) (map[string]string, error) {
+	wanted := map[string]bool{}
+	for _, w := range unknown {
+		for _, g := range guesses(w) {
+			for _, part := range strings.Fields(g) {
+				wanted[part] = true
+			}
+		}
+	}
+	d, err := loadDictionary(path, wanted)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, w := range unknown {
+		for _, g := range guesses(w) {
+			var phones []string
+			for _, part := range strings.Fields(g) {
+				if p, ok := d[part]; ok {
+					phones = append(phones, p)
+				} else {
+					phones = nil
+					break
+				}
+			}
+			if phones != nil {
+				out[w] = strings.Join(phones, " ")
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // words splits a sentence into lower-case dictionary-style words (letters and apostrophes);
@@ -66,7 +116,7 @@ func grammarSentences(sentences []string, d dictionary) (keep [][]string, unknow
 		}
 		good := true
 		for _, w := range ws {
-			if !d[w] {
+			if _, ok := d[w]; !ok {
 				miss[w] = true
 				good = false
 			}

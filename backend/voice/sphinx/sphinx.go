@@ -10,7 +10,8 @@ package sphinx
 
 static ps_decoder_t *vb_new(const char *hmm, const char *dict) {
 	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
-		"-logfn", "/dev/null", "-samprate", "16000", NULL);
+		"-logfn", "/dev/null", "-samprate", "16000",
+		"-beam", "1e-80", "-pbeam", "1e-80", "-wbeam", "1e-60", NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	cmd_ln_free_r(cfg);
@@ -70,12 +71,12 @@ func modelDir() string {
 // holds the acoustic model, about 30 MB) and kept in a pool of one per core.
 type Recognizer struct {
 	hmm, dict string
-	words     dictionary
 
 	mu      sync.Mutex
 	version int
-	grammar string // JSGF of the expected sentences ("" = none)
-	lm      string // ARPA bigram model ("" = none)
+	grammar string            // JSGF of the expected sentences ("" = none)
+	extra   map[string]string // words added to the decoders' dictionary, with their phones
+	lm      string            // ARPA bigram model ("" = none)
 
 	pool chan *decoder
 	made int
@@ -97,12 +98,8 @@ func New(dir string) (*Recognizer, error) {
 			return nil, fmt.Errorf("pocketsphinx: no English model at %s (Debian: apt-get install pocketsphinx-en-us)", dir)
 		}
 	}
-	d, err := loadDictionary(dict)
-	if err != nil {
-		return nil, err
-	}
 	n := min(runtime.NumCPU(), 4)
-	return &Recognizer{hmm: hmm, dict: dict, words: d, pool: make(chan *decoder, n)}, nil
+	return &Recognizer{hmm: hmm, dict: dict, pool: make(chan *decoder, n)}, nil
 }
 
 func (r *Recognizer) Name() string        { return "pocketsphinx" }
@@ -113,7 +110,33 @@ func (r *Recognizer) Builtin() bool       { return true }
 func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	start := time.Now()
 	rep := voice.AdaptReport{Unknown: map[string][]string{}, Sentences: map[string]int{}}
-	sents, unknown := grammarSentences(c.Sentences["en"], r.words)
+	wanted := map[string]bool{}
+	for _, s := range c.Sentences["en"] {
+		ws, _ := words(s)
+		for _, w := range ws {
+			wanted[w] = true
+		}
+	}
+	for _, text := range c.Text["en"] {
+		ws, _ := words(text)
+		for _, w := range ws {
+			wanted[w] = true
+		}
+	}
+	dict, err := loadDictionary(r.dict, wanted)
+	if err != nil {
+		return rep, err
+	}
+	// Words the dictionary lacks: pronounce what can be pronounced from its parts, report the rest.
+	_, unknown := grammarSentences(c.Sentences["en"], dict)
+	extra, err := pronounce(r.dict, unknown)
+	if err != nil {
+		return rep, err
+	}
+	for w, p := range extra {
+		dict[w] = p
+	}
+	sents, unknown := grammarSentences(c.Sentences["en"], dict)
 	rep.Unknown["en"], rep.Sentences["en"] = unknown, len(sents)
 	var lmSents [][]string
 	var weights []float64
@@ -125,7 +148,7 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 			ws, _ := words(line)
 			var keep []string
 			for _, w := range ws {
-				if r.words[w] {
+				if _, ok := dict[w]; ok {
 					keep = append(keep, w)
 				}
 			}
@@ -143,7 +166,7 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	}
 	r.mu.Lock()
 	r.version++
-	r.grammar, r.lm = g, lm
+	r.grammar, r.lm, r.extra = g, lm, extra
 	r.mu.Unlock()
 	rep.Took = time.Since(start)
 	return rep, nil
@@ -187,10 +210,16 @@ func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
 		}
 	}
 	r.mu.Lock()
-	version, g, lm := r.version, r.grammar, r.lm
+	version, g, lm, extra := r.version, r.grammar, r.lm, r.extra
 	r.mu.Unlock()
 	if d.version != version {
 		d.hasJSGF, d.hasLM = false, false
+		for w, p := range extra {
+			cw, cp := C.CString(w), C.CString(p)
+			C.ps_add_word(d.ps, cw, cp, 0)
+			C.free(unsafe.Pointer(cw))
+			C.free(unsafe.Pointer(cp))
+		}
 		if g != "" {
 			name, src := C.CString("grammar"), C.CString(g)
 			d.hasJSGF = C.ps_set_jsgf_string(d.ps, name, src) >= 0

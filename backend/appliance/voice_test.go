@@ -1,0 +1,301 @@
+//go:build cgo && linux
+
+package appliance
+
+// Voice turns over the real API with the built-in engines, on audio made here: every English
+// demo question spoken by espeak-ng and flite in three voices at two speeds (WAV files written
+// by the test, never committed). The intent or document the voice path answers with must match
+// the text path's for at least 95% of them; the word error rate is reported.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"voicebot/backend/content"
+	"voicebot/backend/voice"
+	vbembed "voicebot/embed"
+)
+
+type speaker struct {
+	name string
+	cmd  func(text, out string) *exec.Cmd
+}
+
+var speakers = []speaker{
+	{"espeak-ng en-us 160 wpm", func(text, out string) *exec.Cmd { return exec.Command("espeak-ng", "-v", "en-us", "-s", "160", "-w", out, text) }},
+	{"espeak-ng en-us 200 wpm", func(text, out string) *exec.Cmd { return exec.Command("espeak-ng", "-v", "en-us", "-s", "200", "-w", out, text) }},
+	{"flite slt 1.0x", func(text, out string) *exec.Cmd { return exec.Command("flite", "-voice", "slt", "-t", text, "-o", out) }},
+	{"flite slt 1.2x", func(text, out string) *exec.Cmd {
+		return exec.Command("flite", "-voice", "slt", "--setf", "duration_stretch=0.83", "-t", text, "-o", out)
+	}},
+	{"flite kal 1.0x", func(text, out string) *exec.Cmd { return exec.Command("flite", "-voice", "kal", "-t", text, "-o", out) }},
+	{"flite kal 1.2x", func(text, out string) *exec.Cmd {
+		return exec.Command("flite", "-voice", "kal", "--setf", "duration_stretch=0.83", "-t", text, "-o", out)
+	}},
+}
+
+func needSpeechTools(t *testing.T) {
+	t.Helper()
+	for _, c := range []string{"espeak-ng", "flite"} {
+		if _, err := exec.LookPath(c); err != nil {
+			msg := c + " is needed to make the test's audio (apt-get install espeak-ng flite)"
+			if os.Getenv("CI") != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+// demoQuestions are the first two English phrasings of every demo intent (those a speaker can
+// say as written: no digits or symbols).
+func demoQuestions(t *testing.T) []string {
+	t.Helper()
+	pack, err := content.Load(vbembed.DemoContent(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, in := range pack.Intents["en"] {
+		n := 0
+		for _, e := range in.Examples {
+			if n == 2 || strings.ContainsAny(e, "0123456789€$%&/") {
+				continue
+			}
+			out = append(out, e)
+			n++
+		}
+	}
+	return out
+}
+
+func answerKey(kind, intent string, sources []string) string {
+	switch kind {
+	case "intent":
+		return "intent:" + intent
+	case "knowledge":
+		return "doc:" + strings.Join(sources, ",")
+	}
+	return kind
+}
+
+func wordErrors(ref, hyp []string) int {
+	d := make([]int, len(hyp)+1)
+	for j := range d {
+		d[j] = j
+	}
+	for i := 1; i <= len(ref); i++ {
+		prev := d[0]
+		d[0] = i
+		for j := 1; j <= len(hyp); j++ {
+			cur := d[j]
+			cost := 1
+			if ref[i-1] == hyp[j-1] {
+				cost = 0
+			}
+			d[j] = min(d[j]+1, d[j-1]+1, prev+cost)
+			prev = cur
+		}
+	}
+	return d[len(hyp)]
+}
+
+func normWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r == '\'' || r >= '0' && r <= '9')
+	})
+}
+
+func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
+	needSpeechTools(t)
+	a := start(t, Options{})
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		t.Skip("no built-in recognizer in this build: ", err)
+	}
+	key := newKey(t, a, keysSpec("chat", "voice"))
+	questions := demoQuestions(t)
+	dir := t.TempDir()
+
+	type job struct {
+		q  string
+		sp speaker
+		i  int
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	var total, same, errWords, refWords int
+	var misses []string
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				wav := filepath.Join(dir, fmt.Sprintf("%d.wav", j.i))
+				if out, err := j.sp.cmd(j.q, wav).CombinedOutput(); err != nil {
+					t.Errorf("%s: %v\n%s", j.sp.name, err, out)
+					continue
+				}
+				body, _ := os.ReadFile(wav)
+				want, err := a.Engine.Try(j.q, "en")
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				var wantSources []string
+				for _, s := range want.Sources {
+					wantSources = append(wantSources, s.Title)
+				}
+				r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
+				var got VoiceResult
+				_ = json.Unmarshal(r.body, &got)
+				var gotSources []string
+				for _, s := range got.Reply.Sources {
+					gotSources = append(gotSources, s.Title)
+				}
+				ok := r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources)
+				ref := normWords(j.q)
+				mu.Lock()
+				total++
+				refWords += len(ref)
+				errWords += wordErrors(ref, normWords(got.Transcript))
+				if ok {
+					same++
+				} else {
+					misses = append(misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", j.sp.name, j.q, got.Transcript,
+						answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources), r.status))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	i := 0
+	for _, q := range questions {
+		for _, sp := range speakers {
+			jobs <- job{q, sp, i}
+			i++
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	share := 100 * float64(same) / float64(total)
+	wer := 100 * float64(errWords) / float64(refWords)
+	t.Logf("%d spoken questions (%d phrasings x %d voices/speeds): same answer as the text path %.1f%%, word error rate %.1f%%", total, len(questions), len(speakers), share, wer)
+	for _, m := range misses {
+		t.Log("miss: " + m)
+	}
+	if os.Getenv("VOICEBOT_VOICE_REPORT") != "" {
+		_ = os.WriteFile(os.Getenv("VOICEBOT_VOICE_REPORT"), []byte(fmt.Sprintf("total %d\nsame_pct %.1f\nwer_pct %.1f\n", total, share, wer)), 0o644)
+	}
+	if share < 95 {
+		t.Errorf("voice path matches the text path for %.1f%% of spoken questions, want >= 95%%", share)
+	}
+}
+
+// VoiceResult is the body of /v1/voice as a client reads it.
+type VoiceResult struct {
+	SessionID  string `json:"session_id"`
+	Transcript string `json:"transcript"`
+	AudioURL   string `json:"audio_url"`
+	Reply      struct {
+		Text    string `json:"text"`
+		Kind    string `json:"kind"`
+		Intent  string `json:"intent"`
+		Sources []struct {
+			Title string `json:"title"`
+		} `json:"sources"`
+	} `json:"reply"`
+}
+
+// The voice routes refuse bad audio with clear codes, and serve the spoken reply.
+func TestVoiceRoutes(t *testing.T) {
+	needSpeechTools(t)
+	a := start(t, Options{})
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		t.Skip("no built-in recognizer in this build: ", err)
+	}
+	key := newKey(t, a, keysSpec("voice"))
+	chatOnly := newKey(t, a, keysSpec("chat"))
+	wav := filepath.Join(t.TempDir(), "q.wav")
+	if out, err := exec.Command("espeak-ng", "-v", "en-us", "-w", wav, "What are the opening hours?").CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v %s", err, out)
+	}
+	good, _ := os.ReadFile(wav)
+	silence := voice.EncodeWAV(voice.Audio{Rate: 16000, Samples: make([]int16, 16000)})
+	long := voice.EncodeWAV(voice.Audio{Rate: 8000, Samples: make([]int16, 8000*31)})
+	float := append([]byte(nil), good...)
+	float[20] = 3 // IEEE float format code
+	for _, tc := range []struct {
+		name, key, ctype string
+		body             []byte
+		status           int
+		code             string
+	}{
+		{"chat key", chatOnly, "audio/wav", good, 403, "forbidden_scope"},
+		{"not wav", key, "audio/wav", []byte("hello there, not audio at all"), 400, "invalid_audio"},
+		{"truncated header", key, "audio/wav", good[:30], 400, "invalid_audio"},
+		{"float samples", key, "audio/wav", float, 415, "unsupported_audio"},
+		{"empty data", key, "audio/wav", voice.EncodeWAV(voice.Audio{Rate: 16000}), 400, "empty_audio"},
+		{"too long", key, "audio/wav", long, 413, "audio_too_long"},
+		{"silence", key, "audio/wav", silence, 422, "no_speech"},
+		{"wrong content type", key, "application/json", good, 415, "unsupported_media_type"},
+	} {
+		r := do(t, a, "POST", "/v1/voice?lang=en", tc.key, string(tc.body), "Content-Type", tc.ctype)
+		if r.status != tc.status || r.code() != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	r := do(t, a, "POST", "/v1/voice?lang=en", key, string(good), "Content-Type", "audio/wav")
+	var got VoiceResult
+	if err := json.Unmarshal(r.body, &got); err != nil || r.status != 200 || got.Reply.Intent != "opening_hours" || !strings.HasPrefix(got.AudioURL, "/v1/voice/audio/au_") {
+		t.Fatalf("voice turn: %d %s", r.status, r.body)
+	}
+	audio := do(t, a, "GET", got.AudioURL, key, "")
+	if audio.status != 200 || audio.header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("spoken reply: %d", audio.status)
+	}
+	if spoken, err := voice.DecodeWAV(audio.body); err != nil || spoken.Duration().Seconds() < 1 {
+		t.Fatalf("spoken reply is not speech: %v", err)
+	}
+
+	// OpenAI-compatible transcription (multipart) and speech.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "q.wav")
+	fw.Write(good)
+	mw.WriteField("language", "en")
+	mw.Close()
+	req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/v1/audio/transcriptions", &buf)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"text":"what are the opening hours"`) {
+		t.Fatalf("transcriptions: %d %s", res.StatusCode, b)
+	}
+	sp := post(t, a, "/v1/audio/speech", key, `{"input":"Abrimos a las diez.","voice":"es"}`)
+	if sp.status != 200 || sp.header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("speech: %d %s", sp.status, sp.body)
+	}
+	if bad := post(t, a, "/v1/audio/speech", key, `{"input":"hi","response_format":"mp3"}`); bad.status != 400 || bad.code() != "unsupported_format" {
+		t.Fatalf("speech mp3: %d %s", bad.status, bad.body)
+	}
+	eng := do(t, a, "GET", "/v1/voice/engines", key, "")
+	if eng.status != 200 || !strings.Contains(string(eng.body), "pocketsphinx") || !strings.Contains(string(eng.body), "espeak-ng") {
+		t.Fatalf("engines: %d %s", eng.status, eng.body)
+	}
+}
