@@ -11,6 +11,10 @@ DESKTOP_TAGS := desktop,production,webkit2_41
 # Debian packages: the desktop build's libraries, and the desktop test's tools (a virtual screen,
 # a keyboard, screenshots, OCR and a private D-Bus session).
 DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
+# The built-in speech engines (cgo): pocketsphinx with its English model, espeak-ng; the voice
+# tests make their audio with espeak-ng and flite.
+VOICE_PKGS := libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng-data libblas-dev liblapack-dev
+VOICE_TEST_PKGS := espeak-ng flite
 DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl
 
 # apt_install installs Debian packages when root (else prints the command to run); $(1) are
@@ -57,11 +61,11 @@ generate: deps
 
 ## desktop-deps: GTK and WebKitGTK development files for the desktop build (Debian packages).
 desktop-deps:
-	$(call apt_install,$(DESKTOP_PKGS),the desktop build)
+	$(call apt_install,$(DESKTOP_PKGS) $(VOICE_PKGS),the desktop build and its speech engines)
 
 ## desktop-test-deps: what the desktop test drives the window with.
 desktop-test-deps:
-	$(call apt_install,$(DESKTOP_TEST_PKGS),the desktop test)
+	$(call apt_install,$(DESKTOP_TEST_PKGS) $(VOICE_TEST_PKGS),the desktop and voice tests)
 
 ## headless: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
 headless: generate

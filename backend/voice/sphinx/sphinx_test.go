@@ -66,3 +66,30 @@ func TestTranscribeDemoQuestion(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTranscribe3s decodes a spoken demo question of about three seconds (the budget is
+// 150 ms); the out-of-grammar case falls back to the language model.
+//
+//	go test ./backend/voice/sphinx -run '^$' -bench Transcribe -count 5
+func BenchmarkTranscribe3s(b *testing.B) {
+	t := &testing.T{}
+	r := demoRecognizer(t)
+	for _, tc := range []struct{ name, text string }{
+		{"grammar", "What time does the museum open on Sunday?"},
+		{"free-question", "Is the painting by the harbour older than the museum building itself?"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			a := speak(t, tc.text, "-v", "en-us", "-s", "120")
+			if _, err := r.Transcribe(context.Background(), a, "en"); err != nil { // warm the decoder
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := r.Transcribe(context.Background(), a, "en"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(a.Duration().Seconds(), "audio_s")
+		})
+	}
+}
