@@ -32,8 +32,12 @@ type speaker struct {
 }
 
 var speakers = []speaker{
-	{"espeak-ng en-us 160 wpm", func(text, out string) *exec.Cmd { return exec.Command("espeak-ng", "-v", "en-us", "-s", "160", "-w", out, text) }},
-	{"espeak-ng en-us 200 wpm", func(text, out string) *exec.Cmd { return exec.Command("espeak-ng", "-v", "en-us", "-s", "200", "-w", out, text) }},
+	{"espeak-ng en-us 160 wpm", func(text, out string) *exec.Cmd {
+		return exec.Command("espeak-ng", "-v", "en-us", "-s", "160", "-w", out, text)
+	}},
+	{"espeak-ng en-us 200 wpm", func(text, out string) *exec.Cmd {
+		return exec.Command("espeak-ng", "-v", "en-us", "-s", "200", "-w", out, text)
+	}},
 	{"flite slt 1.0x", func(text, out string) *exec.Cmd { return exec.Command("flite", "-voice", "slt", "-t", text, "-o", out) }},
 	{"flite slt 1.2x", func(text, out string) *exec.Cmd {
 		return exec.Command("flite", "-voice", "slt", "--setf", "duration_stretch=0.83", "-t", text, "-o", out)
