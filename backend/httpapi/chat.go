@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -77,15 +78,32 @@ type ReplyBody struct {
 	Sources    []conversation.Source `json:"sources,omitempty"`
 }
 
-// turn runs one conversation turn, mapping engine errors to API errors.
+// apiError is a refusal before it is written: status, stable code, message.
+type apiError struct {
+	status        int
+	code, message string
+}
+
+// turn runs one conversation turn, writing the refusal when there is one.
 func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.Request) (conversation.Reply, bool) {
-	if s.Paused() {
-		w.Header().Set("Retry-After", "60")
-		writeError(w, http.StatusServiceUnavailable, CodePaused, "the assistant is paused by the operator; please ask at the desk")
+	rep, e := s.runTurn(r.Context(), req)
+	if e != nil {
+		if e.code == CodePaused {
+			w.Header().Set("Retry-After", "60")
+		}
+		writeError(w, e.status, e.code, e.message)
 		return conversation.Reply{}, false
 	}
+	return rep, true
+}
+
+// runTurn runs one conversation turn, mapping engine errors to API errors.
+func (s *Server) runTurn(ctx context.Context, req conversation.Request) (conversation.Reply, *apiError) {
+	if s.Paused() {
+		return conversation.Reply{}, &apiError{http.StatusServiceUnavailable, CodePaused, "the assistant is paused by the operator; please ask at the desk"}
+	}
 	start := time.Now()
-	rep, err := s.Engine.Reply(r.Context(), req)
+	rep, err := s.Engine.Reply(ctx, req)
 	var le *conversation.LanguageError
 	switch {
 	case err == nil:
@@ -96,25 +114,22 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.R
 		if rep.Via == "cache" {
 			s.Metrics.NoteCacheHit()
 		}
-		return rep, true
+		return rep, nil
 	case errors.Is(err, conversation.ErrEmpty):
-		writeError(w, http.StatusBadRequest, CodeEmptyText, "text is empty")
+		return rep, &apiError{http.StatusBadRequest, CodeEmptyText, "text is empty"}
 	case errors.Is(err, conversation.ErrTooLong):
-		writeError(w, http.StatusBadRequest, CodeTextTooLong, err.Error())
+		return rep, &apiError{http.StatusBadRequest, CodeTextTooLong, err.Error()}
 	case errors.Is(err, conversation.ErrSessionID):
-		writeError(w, http.StatusBadRequest, CodeInvalidSessionID, err.Error())
+		return rep, &apiError{http.StatusBadRequest, CodeInvalidSessionID, err.Error()}
 	case errors.As(err, &le):
-		writeError(w, http.StatusBadRequest, CodeUnsupportedLang, err.Error())
+		return rep, &apiError{http.StatusBadRequest, CodeUnsupportedLang, err.Error()}
 	case errors.Is(err, conversation.ErrNotReady):
-		writeError(w, http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet")
+		return rep, &apiError{http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet"}
+	case strings.Contains(err.Error(), "UTF-8"):
+		return rep, &apiError{http.StatusBadRequest, CodeInvalidUTF8, err.Error()}
 	default:
-		if strings.Contains(err.Error(), "UTF-8") {
-			writeError(w, http.StatusBadRequest, CodeInvalidUTF8, err.Error())
-		} else {
-			writeError(w, http.StatusInternalServerError, CodeInternal, "the turn could not be saved")
-		}
+		return rep, &apiError{http.StatusInternalServerError, CodeInternal, "the turn could not be saved"}
 	}
-	return conversation.Reply{}, false
 }
 
 func wantsStream(r *http.Request) bool {

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -111,6 +112,7 @@ func New(s *Server, cfg Config) *Server {
 	route("POST /v1/voice", "voice", keys.ScopeVoice, s.voiceTurn)
 	route("GET /v1/voice/audio/{id}", "voice_audio", keys.ScopeVoice, s.voiceAudio)
 	route("GET /v1/voice/engines", "voice_engines", keys.ScopeVoice, s.voiceEngines)
+	route("GET /v1/voice/stream", "voice_stream", keys.ScopeVoice, s.voiceStream)
 	route("GET /v1/sessions", "sessions", keys.ScopeHistory, s.listSessions)
 	route("GET /v1/sessions/{id}/messages", "session_messages", keys.ScopeHistory, s.sessionMessages)
 	route("GET /v1/sessions/{id}/export", "session_export", keys.ScopeHistory, s.exportSession)
@@ -219,6 +221,21 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// Hijack hands the connection to the WebSocket of /v1/voice/stream (status 101).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over")
+	}
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (s *Server) instrument(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -276,6 +293,15 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			writeError(w, status, code, msg)
 		}
 		auth := r.Header.Get("Authorization")
+		if auth == "" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			// Browsers cannot set headers on a WebSocket: the key comes as the subprotocol
+			// "bearer.<key>" next to "voicebot.v1" (the one the server selects).
+			for _, p := range strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ",") {
+				if key, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok {
+					auth = "Bearer " + key
+				}
+			}
+		}
 		if k, ok := r.Context().Value(localKey{}).(*keys.Key); ok && auth == "" {
 			if scope != "" && !k.Has(scope) {
 				refuse(http.StatusForbidden, CodeForbiddenScope, fmt.Sprintf("the %s lacks the %q scope", k.Name, scope))

@@ -250,3 +250,50 @@ func isBuiltin(v any) bool {
 	b, ok := v.(Builtin)
 	return ok && b.Builtin()
 }
+
+// Stream is one utterance decoded while it is spoken: audio goes in as it arrives, a partial
+// hypothesis can be read at any time, and End returns the final transcript.
+type Stream interface {
+	Write(samples []int16) error
+	Partial() string
+	End() (Transcript, error)
+	Close()
+}
+
+// StreamRecognizer is a recognizer that decodes as the audio arrives.
+type StreamRecognizer interface {
+	NewStream(ctx context.Context, lang string) (Stream, error)
+}
+
+// NewStream opens a stream on the language's recognizer; recognizers that only take whole
+// recordings get a buffer that transcribes at End.
+func (s *Service) NewStream(ctx context.Context, lang string) (Stream, error) {
+	r, err := s.Recognizer(lang)
+	if err != nil {
+		return nil, err
+	}
+	if sr, ok := r.(StreamRecognizer); ok {
+		return sr.NewStream(ctx, lang)
+	}
+	return &bufferStream{ctx: ctx, r: r, lang: lang}, nil
+}
+
+type bufferStream struct {
+	ctx  context.Context
+	r    Recognizer
+	lang string
+	buf  []int16
+}
+
+func (b *bufferStream) Write(s []int16) error {
+	if len(b.buf)+len(s) > int(MaxAudio/time.Second)*SampleRate {
+		return ErrTooLong
+	}
+	b.buf = append(b.buf, s...)
+	return nil
+}
+func (b *bufferStream) Partial() string { return "" }
+func (b *bufferStream) End() (Transcript, error) {
+	return b.r.Transcribe(b.ctx, Audio{Rate: SampleRate, Samples: b.buf}, b.lang)
+}
+func (b *bufferStream) Close() {}

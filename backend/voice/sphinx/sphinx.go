@@ -29,6 +29,20 @@ static int vb_decode(ps_decoder_t *ps, const char *search, const short *buf, siz
 	if (hyp != NULL) *out = (char *)hyp;
 	return 0;
 }
+
+static int vb_start(ps_decoder_t *ps, const char *search) {
+	if (ps_set_search(ps, search) < 0) return -1;
+	return ps_start_utt(ps);
+}
+
+static int vb_feed(ps_decoder_t *ps, const short *buf, size_t n) {
+	return ps_process_raw(ps, buf, n, FALSE, FALSE);
+}
+
+static const char *vb_hyp(ps_decoder_t *ps) {
+	int32 score;
+	return ps_get_hyp(ps, &score);
+}
 */
 import "C"
 
@@ -282,4 +296,104 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 		}
 	}
 	return voice.Transcript{Text: text, Lang: lang, Took: time.Since(start)}, nil
+}
+
+// NewStream starts decoding an utterance with the grammar as its audio arrives; End finishes
+// it (the language model decodes the whole utterance again when the grammar found nothing).
+func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, error) {
+	if lang != "en" {
+		return nil, fmt.Errorf("%w %q", voice.ErrNoRecognizer, lang)
+	}
+	d, err := r.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &stream{r: r, d: d, ctx: ctx, start: time.Now()}
+	if d.hasJSGF {
+		name := C.CString("grammar")
+		rc := C.vb_start(d.ps, name)
+		C.free(unsafe.Pointer(name))
+		if rc < 0 {
+			r.pool <- d
+			return nil, errors.New("pocketsphinx: could not start an utterance")
+		}
+		st.live = true
+	}
+	return st, nil
+}
+
+type stream struct {
+	r     *Recognizer
+	d     *decoder
+	ctx   context.Context
+	start time.Time
+	live  bool    // the grammar search is running on the decoder
+	buf   []int16 // the whole utterance, for the language model
+	done  bool
+}
+
+func (s *stream) Write(samples []int16) error {
+	if s.done {
+		return errors.New("stream ended")
+	}
+	if len(s.buf)+len(samples) > int(voice.MaxAudio/time.Second)*voice.SampleRate {
+		return voice.ErrTooLong
+	}
+	s.buf = append(s.buf, samples...)
+	if s.live && len(samples) > 0 {
+		if C.vb_feed(s.d.ps, (*C.short)(unsafe.Pointer(&samples[0])), C.size_t(len(samples))) < 0 {
+			return errors.New("pocketsphinx: decoding failed")
+		}
+	}
+	return nil
+}
+
+func (s *stream) Partial() string {
+	if !s.live || s.done {
+		return ""
+	}
+	if h := C.vb_hyp(s.d.ps); h != nil {
+		return strings.TrimSpace(C.GoString(h))
+	}
+	return ""
+}
+
+func (s *stream) End() (voice.Transcript, error) {
+	if s.done {
+		return voice.Transcript{}, errors.New("stream ended")
+	}
+	s.done = true
+	defer func() { s.r.pool <- s.d }()
+	var text string
+	if s.live {
+		C.ps_end_utt(s.d.ps)
+		if h := C.vb_hyp(s.d.ps); h != nil {
+			text = strings.TrimSpace(C.GoString(h))
+		}
+	}
+	if text == "" && s.d.hasLM && len(s.buf) > 0 {
+		name := C.CString("lm")
+		var out *C.char
+		rc := C.vb_decode(s.d.ps, name, (*C.short)(unsafe.Pointer(&s.buf[0])), C.size_t(len(s.buf)), &out)
+		C.free(unsafe.Pointer(name))
+		if rc < 0 {
+			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
+		}
+		if out != nil {
+			text = strings.TrimSpace(C.GoString(out))
+		}
+	}
+	return voice.Transcript{Text: text, Lang: "en", Took: time.Since(s.start)}, nil
+}
+
+// Close gives the decoder back when the stream is dropped before End.
+func (s *stream) Close() {
+	if s.done {
+		return
+	}
+	s.done = true
+	if s.live {
+		C.ps_end_utt(s.d.ps)
+	}
+	s.r.pool <- s.d
 }

@@ -1,0 +1,292 @@
+package httpapi
+
+// GET /v1/voice/stream: a voice conversation over a WebSocket. The client sends the microphone
+// as binary frames of 16 kHz mono 16-bit little-endian PCM; the server finds speech with its
+// VAD, decodes while the visitor speaks (partial transcripts), and at the end of speech sends
+// the final transcript, the reply, and the reply's audio in binary frames sentence by
+// sentence as it is synthesised. Speech during the reply (or {"type":"stop"}) stops it:
+// barge-in. Text frames are JSON events; docs/API.md has the protocol.
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"voicebot/backend/conversation"
+	"voicebot/backend/voice"
+)
+
+// Stream limits.
+const (
+	MaxStreamMessage = 64 << 10        // one binary frame: 2 s of audio
+	StreamIdle       = 2 * time.Minute // a connection with no audio for this long is closed
+	preRollFrames    = 10              // 200 ms before the VAD fires go to the recognizer too
+	audioChunk       = 4096            // samples per binary reply frame
+)
+
+// streamEvent is a server event.
+type streamEvent map[string]any
+
+type voiceSession struct {
+	s       *Server
+	c       *websocket.Conn
+	ctx     context.Context
+	lang    string
+	session string
+	keyID   string
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc // stops the reply being spoken
+	speakTo time.Time          // when the audio sent so far ends playing (estimated)
+}
+
+func (v *voiceSession) send(ev streamEvent) {
+	b, _ := json.Marshal(ev)
+	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
+	defer cancel()
+	_ = v.c.Write(ctx, websocket.MessageText, b)
+}
+
+// replying reports whether a reply is being spoken (synthesised or still playing).
+func (v *voiceSession) replying() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.cancel != nil || time.Now().Before(v.speakTo)
+}
+
+// stopReply cancels the reply being spoken; it reports whether there was one.
+func (v *voiceSession) stopReply() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	was := v.cancel != nil || time.Now().Before(v.speakTo)
+	if v.cancel != nil {
+		v.cancel()
+		v.cancel = nil
+	}
+	v.speakTo = time.Time{}
+	return was
+}
+
+func (s *Server) voiceStream(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lang, ok := s.voiceLang(w, q.Get("lang"))
+	if !ok {
+		return
+	}
+	if _, err := s.Voice.Recognizer(lang); err != nil {
+		audioError(w, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"voicebot.v1"}, OriginPatterns: s.config().CORSOrigins})
+	if err != nil {
+		return // Accept wrote the refusal
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(MaxStreamMessage)
+	v := &voiceSession{s: s, c: c, ctx: r.Context(), lang: lang, session: q.Get("session_id"), keyID: keyFrom(r).ID}
+	v.send(streamEvent{"type": "ready", "lang": lang, "sample_rate": voice.SampleRate, "format": "pcm_s16le"})
+	v.run()
+	v.stopReply()
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+func (v *voiceSession) run() {
+	vad := voice.NewVAD()
+	var (
+		pending []int16   // samples not yet framed
+		preroll [][]int16 // the last frames before speech
+		st      voice.Stream
+		partial string
+		frames  int
+	)
+	endUtterance := func() {
+		if st == nil {
+			return
+		}
+		eos := time.Now()
+		tr, err := st.End()
+		st = nil
+		if err != nil {
+			v.send(streamEvent{"type": "error", "code": CodeInternal, "message": err.Error()})
+			return
+		}
+		v.s.Metrics.NoteVoice("stt", tr.Took)
+		v.send(streamEvent{"type": "final", "text": tr.Text, "decode_ms": time.Since(eos).Milliseconds()})
+		if tr.Text == "" {
+			v.send(streamEvent{"type": "error", "code": CodeNoSpeech, "message": "no speech was recognised"})
+			return
+		}
+		v.reply(tr.Text, eos)
+	}
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	for {
+		ctx, cancel := context.WithTimeout(v.ctx, StreamIdle)
+		typ, data, err := v.c.Read(ctx)
+		cancel()
+		if err != nil {
+			return
+		}
+		if typ == websocket.MessageText {
+			var msg struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(data, &msg) != nil {
+				v.send(streamEvent{"type": "error", "code": CodeInvalidJSON, "message": "text frames are JSON events: {\"type\":\"stop\"} or {\"type\":\"end\"}"})
+				continue
+			}
+			switch msg.Type {
+			case "stop": // the visitor tapped: stop speaking
+				if v.stopReply() {
+					v.send(streamEvent{"type": "barge_in", "by": "stop"})
+				}
+			case "end": // push-to-talk released: the utterance ends now
+				endUtterance()
+				vad = voice.NewVAD()
+			default:
+				v.send(streamEvent{"type": "error", "code": CodeInvalidParameter, "message": "unknown event " + msg.Type})
+			}
+			continue
+		}
+		if len(data)%2 != 0 {
+			v.send(streamEvent{"type": "error", "code": CodeInvalidAudio, "message": "binary frames are 16-bit PCM: an even number of bytes"})
+			continue
+		}
+		for i := 0; i+1 < len(data); i += 2 {
+			pending = append(pending, int16(binary.LittleEndian.Uint16(data[i:])))
+		}
+		for len(pending) >= voice.FrameSamples {
+			frame := append([]int16(nil), pending[:voice.FrameSamples]...)
+			pending = pending[voice.FrameSamples:]
+			switch vad.Process(frame) {
+			case voice.SpeechStart:
+				if v.stopReply() {
+					v.send(streamEvent{"type": "barge_in", "by": "speech"})
+				}
+				s, err := v.s.Voice.NewStream(v.ctx, v.lang)
+				if err != nil {
+					v.send(streamEvent{"type": "error", "code": CodeVoiceUnavailable, "message": err.Error()})
+					return
+				}
+				st, partial, frames = s, "", 0
+				for _, f := range preroll {
+					_ = st.Write(f)
+				}
+				preroll = nil
+				v.send(streamEvent{"type": "speech_start"})
+			case voice.SpeechEnd:
+				if st != nil {
+					_ = st.Write(frame)
+				}
+				endUtterance()
+				continue
+			}
+			if st != nil {
+				if err := st.Write(frame); errors.Is(err, voice.ErrTooLong) {
+					endUtterance()
+					continue
+				}
+				if frames++; frames%10 == 0 { // every 200 ms
+					if p := st.Partial(); p != "" && p != partial {
+						partial = p
+						v.send(streamEvent{"type": "partial", "text": p})
+					}
+				}
+			} else {
+				preroll = append(preroll, frame)
+				if len(preroll) > preRollFrames {
+					preroll = preroll[1:]
+				}
+			}
+		}
+	}
+}
+
+// reply runs the turn and speaks the answer sentence by sentence in the background.
+func (v *voiceSession) reply(text string, eos time.Time) {
+	rep, e := v.s.runTurn(v.ctx, conversation.Request{SessionID: v.session, Text: text, Lang: v.lang, KeyID: v.keyID})
+	if e != nil {
+		v.send(streamEvent{"type": "error", "code": e.code, "message": e.message})
+		return
+	}
+	v.session = rep.SessionID
+	v.send(streamEvent{"type": "reply", "session_id": rep.SessionID, "turn_id": rep.SessionID + "." + itoa(rep.Turn), "reply": ReplyBody{
+		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
+	}})
+	syn, err := v.s.Voice.Synthesizer(rep.Lang)
+	if err != nil {
+		v.send(streamEvent{"type": "error", "code": CodeVoiceUnavailable, "message": err.Error()})
+		return
+	}
+	ctx, cancel := context.WithCancel(v.ctx)
+	v.mu.Lock()
+	if v.cancel != nil {
+		v.cancel()
+	}
+	v.cancel = cancel
+	v.mu.Unlock()
+	go func() {
+		defer func() {
+			v.mu.Lock()
+			if ctx.Err() == nil {
+				v.cancel = nil
+			}
+			v.mu.Unlock()
+			cancel()
+		}()
+		started := false
+		for _, piece := range pieces(rep.Text) {
+			piece = strings.TrimSpace(piece)
+			if piece == "" {
+				continue
+			}
+			t0 := time.Now()
+			a, err := syn.Synthesize(ctx, piece, rep.Lang, "")
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				v.send(streamEvent{"type": "error", "code": CodeVoiceUnavailable, "message": err.Error()})
+				return
+			}
+			v.s.Metrics.NoteVoice("tts", time.Since(t0))
+			if !started {
+				started = true
+				v.send(streamEvent{"type": "audio_start", "sample_rate": a.Rate, "format": "pcm_s16le", "eos_to_audio_ms": time.Since(eos).Milliseconds()})
+			}
+			v.mu.Lock()
+			from := time.Now()
+			if v.speakTo.After(from) {
+				from = v.speakTo
+			}
+			v.speakTo = from.Add(a.Duration())
+			v.mu.Unlock()
+			for i := 0; i < len(a.Samples); i += audioChunk {
+				chunk := a.Samples[i:min(i+audioChunk, len(a.Samples))]
+				b := make([]byte, 2*len(chunk))
+				for j, s := range chunk {
+					binary.LittleEndian.PutUint16(b[2*j:], uint16(s))
+				}
+				if ctx.Err() != nil || v.c.Write(ctx, websocket.MessageBinary, b) != nil {
+					return
+				}
+			}
+		}
+		if started {
+			v.send(streamEvent{"type": "audio_end"})
+		}
+	}()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
