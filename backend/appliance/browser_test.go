@@ -46,13 +46,14 @@ func artifacts(t *testing.T, name string) string {
 
 // browserContext starts Chromium headless (flags as on this machine kind: no background
 // networking, fresh profile) and returns a context for chromedp with a 90 s limit.
-func browserContext(t *testing.T, exe string) (context.Context, func()) {
+func browserContext(t *testing.T, exe string, extra ...chromedp.ExecAllocatorOption) (context.Context, func()) {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	opts := append(append([]chromedp.ExecAllocatorOption(nil), chromedp.DefaultExecAllocatorOptions[:]...),
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	// the first Run starts the browser: no timeout on that context (chromedp's rule)
@@ -74,8 +75,8 @@ type tab struct {
 	shots string
 }
 
-func newTab(t *testing.T, exe, name string) *tab {
-	ctx, stop := browserContext(t, exe)
+func newTab(t *testing.T, exe, name string, extra ...chromedp.ExecAllocatorOption) *tab {
+	ctx, stop := browserContext(t, exe, extra...)
 	return &tab{t: t, ctx: ctx, close: stop, shots: artifacts(t, name)}
 }
 

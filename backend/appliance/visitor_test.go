@@ -41,7 +41,7 @@ func TestVisitorScreenInABrowser(t *testing.T) {
 		t.Errorf("greeting %q", g)
 	}
 	shot("02-greeting")
-	do("ask", chromedp.SendKeys(chromedp.ID("text"), "where are the toilets?"), chromedp.Click(chromedp.CSS(".ask button")),
+	do("ask", chromedp.SendKeys(chromedp.ID("text"), "where are the toilets?"), chromedp.Click(chromedp.CSS(".ask button[type=submit]")),
 		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"bot") and not(contains(@class,"pending")) and contains(., "Toilets are on every floor")]`)))
 	shot("03-answer")
 	do("Spanish", chromedp.Click(chromedp.CSS(`button[data-lang="es"]`)),

@@ -4,6 +4,7 @@
 // events; a silence of idleSeconds starts a new conversation for the next visitor.
 import "./style.css";
 import { setupDesktop } from "./desktop";
+import { Voice } from "./voice";
 
 interface Bot {
   name: string;
@@ -30,6 +31,8 @@ let bot: Bot;
 let lang = "";
 let session = "";
 let idleTimer = 0;
+let voiceLangs: string[] = []; // languages the appliance can hear (GET /v1/voice/engines)
+let liveLine: HTMLElement | null = null; // the visitor's words as they are being heard
 
 // authHeaders carries the screen's key when it has one (the desktop window needs none).
 function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
@@ -83,8 +86,51 @@ async function start() {
       return b;
     }),
   );
+  await checkVoice();
   reset(bot.default_language);
 }
+
+// checkVoice asks which languages the appliance can hear; the microphone shows only for those,
+// and only where the browser may use one (a secure context) and talk WebSocket to the server
+// (not inside the desktop window, whose page is served in-process).
+async function checkVoice() {
+  voiceLangs = [];
+  if (!navigator.mediaDevices || "runtime" in window) return;
+  const res = await fetch("/v1/voice/engines", { headers: authHeaders() });
+  if (!res.ok) return; // a key without the voice scope: text only
+  const body = await res.json();
+  for (const e of body.engines ?? []) if (e.kind === "stt") voiceLangs.push(...e.languages);
+}
+
+const voice = new Voice({
+  key: () => localStorage.getItem(KEY),
+  lang: () => lang,
+  session: () => session,
+  setSession: (id) => (session = id),
+  visitorLine: (text, final) => {
+    armIdle();
+    $("suggestions").replaceChildren();
+    if (!liveLine) liveLine = add("visitor", text);
+    liveLine.textContent = text;
+    liveLine.classList.toggle("pending", !final);
+    if (final) liveLine = null;
+  },
+  botLine: (text, l) => {
+    liveLine = null;
+    const li = add("bot", text);
+    li.lang = l;
+  },
+  status: (st, level) => {
+    const mic = $("mic");
+    mic.dataset.state = st;
+    mic.setAttribute("aria-pressed", String(st !== "off"));
+    if (level !== undefined) mic.style.setProperty("--level", String(Math.min(1, level * 8)));
+  },
+  error: (msg) => {
+    const li = add("bot", msg);
+    li.classList.add("error");
+  },
+});
 
 // reset starts a new conversation in a language: greeting and suggestions, no session.
 function reset(l: string) {
@@ -93,11 +139,14 @@ function reset(l: string) {
   document.documentElement.lang = l;
   const words = UI[l] ?? UI.en;
   $<HTMLInputElement>("text").placeholder = words.ask;
-  $("ask").querySelector("button")!.textContent = words.send;
+  $("ask").querySelector("button[type=submit]")!.textContent = words.send;
   for (const b of $("langs").querySelectorAll<HTMLButtonElement>("button")) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === l));
   }
   $("messages").replaceChildren();
+  liveLine = null;
+  if (voice.on) voice.close();
+  $("mic").hidden = !voiceLangs.includes(l);
   add("bot", bot.greeting[l] ?? "");
   const sugg = $("suggestions");
   sugg.replaceChildren(
@@ -181,6 +230,7 @@ $("key-form").addEventListener("submit", (e) => {
   localStorage.setItem(KEY, $<HTMLInputElement>("key").value.trim());
   start();
 });
+$("mic").addEventListener("click", () => voice.toggle());
 $("ask").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $<HTMLInputElement>("text");

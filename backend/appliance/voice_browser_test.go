@@ -1,0 +1,71 @@
+//go:build cgo && linux
+
+package appliance
+
+// The visitor screen's microphone in a real Chromium: the browser's fake microphone plays a WAV
+// file made here (a spoken question between silences, looped by Chromium), the page streams it
+// to /v1/voice/stream, shows what was heard, the reply, and plays the reply's audio; when the
+// loop speaks the question again during the (long) reply, the reply stops: barge-in.
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"voicebot/backend/voice"
+)
+
+func TestVisitorScreenMicrophone(t *testing.T) {
+	needSpeechTools(t)
+	exe := chromium(t)
+	a := start(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		t.Skip("no built-in recognizer in this build: ", err)
+	}
+	key := newKey(t, a, keysSpec("chat", "voice"))
+	q := spokenPCM(t, "What are the opening hours?")
+	samples := append(append(make([]int16, voice.SampleRate), q...), make([]int16, 3*voice.SampleRate)...)
+	wav := filepath.Join(t.TempDir(), "mic.wav")
+	if err := os.WriteFile(wav, voice.EncodeWAV(voice.Audio{Rate: voice.SampleRate, Samples: samples}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, exe, "visitor-voice",
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	defer b.close()
+	base := "http://" + a.Addr()
+	b.do("open", chromedp.Navigate(base+"/#key="+key), chromedp.WaitVisible(chromedp.ID("mic")))
+	b.shot("01-mic")
+	b.do("talk", chromedp.Click(chromedp.ID("mic")),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"visitor") and not(contains(@class,"pending")) and contains(., "what are the opening hours")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"bot") and contains(., "Tuesday")]`)))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.dataset.audioChunks || "0"`))
+		if err == nil && n != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reply's audio never played")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.shot("02-heard-and-answered")
+	// The looped recording asks again while the reply is still being spoken.
+	for {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.dataset.bargeIns || "0"`))
+		if err == nil && n != "0" {
+			break
+		}
+		if time.Now().After(deadline.Add(20 * time.Second)) {
+			t.Fatal("no barge-in when the visitor spoke during the reply")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.shot("03-barge-in")
+}
