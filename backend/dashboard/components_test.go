@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"voicebot/backend/voice"
+
 	"bytes"
 	"context"
 	"flag"
@@ -47,7 +49,9 @@ func TestComponentSnapshots(t *testing.T) {
 			conversation.Status{Source: "/srv/content", Version: 2, LoadedAt: at, LastAttempt: at, BuildMillis: 150, Intents: 62, Documents: 20, Languages: []string{"en", "es"}, OK: false,
 				Errors: []content.Error{{File: "intents/en.yaml", Line: 417, Msg: "template: column 1: group opened here is never closed with ')'"}},
 				Files:  []content.FileStatus{{Path: "bot.yaml", Kind: "bot", OK: true, Detail: "Mira, languages en, es"}, {Path: "intents/en.yaml", Kind: "intents", Error: "intents/en.yaml:417: template ..."}}},
-			"is there wifi", &conversation.Reply{Text: "Free Wi-Fi is available everywhere.", Kind: "intent", Lang: "en", Intent: "wifi", Confidence: 1, Via: "template"}, ""),
+			"is there wifi", &conversation.Reply{Text: "Free Wi-Fi is available everywhere.", Kind: "intent", Lang: "en", Intent: "wifi", Confidence: 1, Via: "template"}, "",
+			speech{Engines: []voice.EngineInfo{{Name: "pocketsphinx", Kind: "stt", Languages: []string{"en"}, Builtin: true}, {Name: "espeak-ng", Kind: "tts", Languages: []string{"en", "es"}, Builtin: true}},
+				Adapted: []adapted{{Lang: "en", Sentences: 2694, Unknown: []string{"fri", "wc"}}}}),
 		"metrics": metricsPage(page{Title: "Metrics", Active: "Metrics", CSRF: "c", Signed: true}, MetricsData{Range: "24h", Turns: 120, Fallbacks: 9, Knowledge: 20, P50: 4 * time.Millisecond, P95: 11 * time.Millisecond, P99: 19 * time.Millisecond,
 			CacheHits: 7, RateLimited: 2, TurnsChart: "<svg><!-- turns --></svg>", LatencyChart: "<svg><!-- latency --></svg>", RefusalsChart: "<svg><!-- refusals --></svg>",
 			Intents: []Count{{"opening_hours", 40}}, Keys: []Count{{"Mv8OxwQ3", 120}}, Unanswered: []Count{{"what is the capital of France?", 3}}}),

@@ -6,6 +6,8 @@
 package dashboard
 
 import (
+	"voicebot/backend/voice"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -46,6 +48,7 @@ type Dashboard struct {
 	Loader   *conversation.Loader
 	Engine   *conversation.Engine
 	Metrics  *telemetry.Metrics
+	Voice    *voice.Service
 	Settings SettingsService
 	Version  string
 	Listen   func() string
