@@ -29,7 +29,9 @@ import (
 	"voicebot/backend/telemetry"
 	"voicebot/backend/voice"
 	_ "voicebot/backend/voice/espeak" // built-in engines (cgo builds; empty otherwise)
+	"voicebot/backend/voice/openai"
 	_ "voicebot/backend/voice/sphinx"
+	"voicebot/backend/voice/wyoming"
 	vbembed "voicebot/embed"
 )
 
@@ -180,6 +182,14 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	}
 	a.Loader = conversation.NewLoader(a.Engine, fsys, source)
 	a.Voice = voice.NewService()
+	for _, e := range file.VoiceEngines {
+		r, t := externalEngine(e)
+		if e.Kind == "stt" {
+			a.Voice.Add(r, nil)
+		} else {
+			a.Voice.Add(nil, t)
+		}
+	}
 	a.Loader.OnReload = func(st conversation.Status) {
 		if snap := a.Engine.Snapshot(); st.OK && snap != nil {
 			rep, err := a.Voice.Adapt(snap.Pack)
@@ -441,4 +451,14 @@ func (a *Appliance) Close(ctx context.Context) error {
 	err = errors.Join(err, a.DB.Close())
 	a.Instance.Release()
 	return err
+}
+
+// externalEngine makes the client of a configured speech engine.
+func externalEngine(e config.VoiceEngine) (voice.Recognizer, voice.Synthesizer) {
+	if addr, ok := strings.CutPrefix(e.URL, "wyoming://"); ok {
+		c := &wyoming.Client{Addr: strings.TrimRight(addr, "/"), Langs: e.Langs, Voice: e.Voice}
+		return c, c
+	}
+	c := &openai.Client{Base: e.URL, Langs: e.Langs, Model: e.Model, Voice: e.Voice, APIKey: e.APIKey}
+	return c, c
 }

@@ -206,21 +206,6 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 	}
 }
 
-// VoiceResult is the body of /v1/voice as a client reads it.
-type VoiceResult struct {
-	SessionID  string `json:"session_id"`
-	Transcript string `json:"transcript"`
-	AudioURL   string `json:"audio_url"`
-	Reply      struct {
-		Text    string `json:"text"`
-		Kind    string `json:"kind"`
-		Intent  string `json:"intent"`
-		Sources []struct {
-			Title string `json:"title"`
-		} `json:"sources"`
-	} `json:"reply"`
-}
-
 // The voice routes refuse bad audio with clear codes, and serve the spoken reply.
 func TestVoiceRoutes(t *testing.T) {
 	needSpeechTools(t)

@@ -42,16 +42,31 @@ type Settings struct {
 	Kiosk         bool
 	KioskExitKeys string
 	KioskPINHash  string
+	// VoiceEngines are external speech engines, per language and kind (restart); they win over
+	// the built-in ones for their languages.
+	VoiceEngines []VoiceEngine
+}
+
+// VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
+// protocol: wyoming-faster-whisper, wyoming-piper) or http(s)://host/v1 (OpenAI-compatible audio
+// endpoints: whisper.cpp server, LocalAI, speaches).
+type VoiceEngine struct {
+	Kind   string   `yaml:"kind"` // stt or tts
+	Langs  []string `yaml:"languages"`
+	URL    string   `yaml:"url"`
+	Model  string   `yaml:"model"`
+	Voice  string   `yaml:"voice"`
+	APIKey string   `yaml:"api_key"`
 }
 
 // DefaultKioskExitKeys is the key combination that asks for the kiosk PIN.
 const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start.
-var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash"}
+var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines"}
 
 var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
-	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash"}
+	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -112,6 +127,28 @@ func Load(path string) (Settings, error) {
 				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
 					return s, fail(v, "origin %q: write scheme://host[:port] with no path", o)
 				}
+			}
+			continue
+		}
+		if k.Value == "voice_engines" {
+			if v.Kind != yaml.SequenceNode {
+				return s, fail(v, "voice_engines is a list of {kind, languages, url}")
+			}
+			for _, n := range v.Content {
+				var e VoiceEngine
+				if err := n.Decode(&e); err != nil {
+					return s, fail(n, "voice engine: %v", strings.TrimPrefix(err.Error(), "yaml: "))
+				}
+				if e.Kind != "stt" && e.Kind != "tts" {
+					return s, fail(n, "voice engine kind must be stt (speech to text) or tts (text to speech)")
+				}
+				if len(e.Langs) == 0 {
+					return s, fail(n, "voice engine: list its languages, e.g. languages: [es]")
+				}
+				if !strings.HasPrefix(e.URL, "wyoming://") && !strings.HasPrefix(e.URL, "http://") && !strings.HasPrefix(e.URL, "https://") {
+					return s, fail(n, "voice engine url must be wyoming://host:port or http(s)://host/v1")
+				}
+				s.VoiceEngines = append(s.VoiceEngines, e)
 			}
 			continue
 		}
@@ -191,6 +228,7 @@ func Changed(a, b Settings) []string {
 	add("kiosk", a.Kiosk != b.Kiosk)
 	add("kiosk_exit_keys", a.KioskExitKeys != b.KioskExitKeys)
 	add("kiosk_pin_hash", a.KioskPINHash != b.KioskPINHash)
+	add("voice_engines", fmt.Sprint(a.VoiceEngines) != fmt.Sprint(b.VoiceEngines))
 	return out
 }
 
