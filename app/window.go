@@ -104,6 +104,7 @@ func runWindow(parent context.Context, o appliance.Options, kioskFlag bool) erro
 			if w.kiosk {
 				w.coverScreen()
 			}
+			enableMicrophone(os.Getenv("VOICEBOT_SELFTEST_MOCK_MIC") == "1")
 			slog.Info("window ready", "signal_handlers_fixed", n)
 		},
 		OnBeforeClose: func(context.Context) bool {
@@ -143,6 +144,7 @@ type Window struct {
 	failures    int
 	lockedUntil time.Time
 	closing     bool
+	voice       *bridge // the voice conversation, if one is open
 }
 
 // WindowInfo tells the page how the window is set up.

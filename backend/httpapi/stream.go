@@ -35,9 +35,32 @@ const (
 // streamEvent is a server event.
 type streamEvent map[string]any
 
+// VoiceConn is the two-way channel of a voice conversation: the WebSocket of /v1/voice/stream,
+// or the desktop window's bridge (its page cannot open a WebSocket to the listener from its
+// wails:// origin). Text frames carry JSON events, binary frames PCM.
+type VoiceConn interface {
+	Read(ctx context.Context) (text bool, data []byte, err error)
+	Write(ctx context.Context, text bool, data []byte) error
+}
+
+type wsConn struct{ c *websocket.Conn }
+
+func (w wsConn) Read(ctx context.Context) (bool, []byte, error) {
+	typ, b, err := w.c.Read(ctx)
+	return typ == websocket.MessageText, b, err
+}
+
+func (w wsConn) Write(ctx context.Context, text bool, b []byte) error {
+	typ := websocket.MessageBinary
+	if text {
+		typ = websocket.MessageText
+	}
+	return w.c.Write(ctx, typ, b)
+}
+
 type voiceSession struct {
 	s       *Server
-	c       *websocket.Conn
+	c       VoiceConn
 	ctx     context.Context
 	lang    string
 	session string
@@ -52,7 +75,7 @@ func (v *voiceSession) send(ev streamEvent) {
 	b, _ := json.Marshal(ev)
 	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
 	defer cancel()
-	_ = v.c.Write(ctx, websocket.MessageText, b)
+	_ = v.c.Write(ctx, true, b)
 }
 
 // replying reports whether a reply is being spoken (synthesised or still playing).
@@ -91,11 +114,17 @@ func (s *Server) voiceStream(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(MaxStreamMessage)
-	v := &voiceSession{s: s, c: c, ctx: r.Context(), lang: lang, session: q.Get("session_id"), keyID: keyFrom(r).ID}
+	s.ServeVoice(r.Context(), wsConn{c}, lang, q.Get("session_id"), keyFrom(r).ID)
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+// ServeVoice runs a voice conversation on conn until it closes (the desktop window calls it
+// with its bridge; the WebSocket route with its socket). lang must be one of the content's.
+func (s *Server) ServeVoice(ctx context.Context, conn VoiceConn, lang, session, keyID string) {
+	v := &voiceSession{s: s, c: conn, ctx: ctx, lang: lang, session: session, keyID: keyID}
 	v.send(streamEvent{"type": "ready", "lang": lang, "sample_rate": voice.SampleRate, "format": "pcm_s16le"})
 	v.run()
 	v.stopReply()
-	c.Close(websocket.StatusNormalClosure, "")
 }
 
 func (v *voiceSession) run() {
@@ -133,12 +162,16 @@ func (v *voiceSession) run() {
 	}()
 	for {
 		ctx, cancel := context.WithTimeout(v.ctx, StreamIdle)
-		typ, data, err := v.c.Read(ctx)
+		text, data, err := v.c.Read(ctx)
 		cancel()
 		if err != nil {
 			return
 		}
-		if typ == websocket.MessageText {
+		if len(data) > MaxStreamMessage {
+			v.send(streamEvent{"type": "error", "code": CodeBodyTooLarge, "message": "a frame is larger than 64 KB"})
+			continue
+		}
+		if text {
 			var msg struct {
 				Type string `json:"type"`
 			}
@@ -166,6 +199,7 @@ func (v *voiceSession) run() {
 		for i := 0; i+1 < len(data); i += 2 {
 			pending = append(pending, int16(binary.LittleEndian.Uint16(data[i:])))
 		}
+		v.s.Metrics.VoiceHeard.Add(float64(len(data)/2) / voice.SampleRate)
 		for len(pending) >= voice.FrameSamples {
 			frame := append([]int16(nil), pending[:voice.FrameSamples]...)
 			pending = pending[voice.FrameSamples:]
@@ -278,7 +312,7 @@ func (v *voiceSession) reply(text string, eos time.Time) {
 				for j, s := range chunk {
 					binary.LittleEndian.PutUint16(b[2*j:], uint16(s))
 				}
-				if ctx.Err() != nil || v.c.Write(ctx, websocket.MessageBinary, b) != nil {
+				if ctx.Err() != nil || v.c.Write(ctx, false, b) != nil {
 					return
 				}
 			}

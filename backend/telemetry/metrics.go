@@ -24,6 +24,7 @@ type Metrics struct {
 	ContentErrors  prometheus.Gauge
 	CacheHits      prometheus.Counter
 	VoiceSeconds   *prometheus.HistogramVec // kind: stt (transcription) or tts (synthesis)
+	VoiceHeard     prometheus.Counter       // seconds of microphone audio received by voice streams
 
 	// Rollup aggregates turns per minute for the dashboard.
 	Rollup *Rollup
@@ -68,7 +69,8 @@ func New() *Metrics {
 		VoiceSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_voice_seconds", Help: "Time to transcribe (stt) or synthesise (tts) one utterance.",
 			Buckets: []float64{.01, .025, .05, .1, .15, .25, .5, 1, 2.5}}, []string{"kind"}),
 	}
-	r.MustRegister(m.VoiceSeconds, m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
+	m.VoiceHeard = prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_voice_audio_received_seconds_total", Help: "Seconds of microphone audio received by voice streams."})
+	r.MustRegister(m.VoiceSeconds, m.VoiceHeard, m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

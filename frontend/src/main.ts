@@ -91,16 +91,17 @@ async function start() {
 }
 
 // checkVoice asks which languages the appliance can hear; the microphone shows only for those,
-// and only where the browser may use one (a secure context) and talk WebSocket to the server
-// (not inside the desktop window, whose page is served in-process).
+// and only where the browser may use one (a secure context, or the desktop window).
 async function checkVoice() {
   voiceLangs = [];
-  if (!navigator.mediaDevices || "runtime" in window) return;
+  if (!navigator.mediaDevices) return;
   const res = await fetch("/v1/voice/engines", { headers: authHeaders() });
   if (!res.ok) return; // a key without the voice scope: text only
   const body = await res.json();
   for (const e of body.engines ?? []) if (e.kind === "stt") voiceLangs.push(...e.languages);
 }
+
+const STATUS: Record<string, string> = { off: "", listening: "Listening…", hearing: "Hearing you…", thinking: "Thinking…", speaking: "Speaking… (tap or talk to interrupt)" };
 
 const voice = new Voice({
   key: () => localStorage.getItem(KEY),
@@ -122,6 +123,7 @@ const voice = new Voice({
   },
   status: (st, level) => {
     const mic = $("mic");
+    if (mic.dataset.state !== st) $("voice-status").textContent = STATUS[st] ?? "";
     mic.dataset.state = st;
     mic.setAttribute("aria-pressed", String(st !== "off"));
     if (level !== undefined) mic.style.setProperty("--level", String(Math.min(1, level * 8)));

@@ -7,6 +7,7 @@ import workletURL from "./mic-worklet.js?url&no-inline"; // a file of its own: t
 
 export interface VoiceUI {
   key(): string | null;
+
   lang(): string;
   session(): string;
   setSession(id: string): void;
@@ -16,8 +17,20 @@ export interface VoiceUI {
   error(msg: string): void;
 }
 
+interface Link {
+  send(pcm: ArrayBuffer): void;
+  control(ev: object): void;
+  close(): void;
+}
+
+// bridge is the desktop window's API, when the page runs in it.
+function bridge(): { api: any; runtime: any } | undefined {
+  const w = window as any;
+  return w.go?.app?.Window && w.runtime ? { api: w.go.app.Window, runtime: w.runtime } : undefined;
+}
+
 export class Voice {
-  private ws?: WebSocket;
+  private link?: Link;
   private mic?: MediaStream;
   private ctx?: AudioContext;
   private out?: AudioContext;
@@ -30,18 +43,23 @@ export class Voice {
   constructor(private ui: VoiceUI) {}
 
   get on(): boolean {
-    return !!this.ws;
+    return !!this.link;
   }
 
   // toggle opens the microphone, or (while the bot speaks) stops the reply, or closes it.
   async toggle() {
-    if (this.ws && this.speaking) {
-      this.ws.send(JSON.stringify({ type: "stop" }));
+    if (this.link && this.speaking) {
+      this.link.control({ type: "stop" });
       this.stopPlayback();
       return;
     }
-    if (this.ws) return this.close();
-    await this.open();
+    if (this.link) return this.close();
+    try {
+      await this.open();
+    } catch (e) {
+      this.close();
+      this.ui.error("Voice could not start: " + (e as Error).message);
+    }
   }
 
   private async open() {
@@ -59,22 +77,13 @@ export class Voice {
     const src = this.ctx.createMediaStreamSource(this.mic);
     this.node = new AudioWorkletNode(this.ctx, "mic-frames");
     src.connect(this.node);
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ lang: this.ui.lang() });
-    if (this.ui.session()) q.set("session_id", this.ui.session());
-    const protocols = ["voicebot.v1"];
-    const key = this.ui.key();
-    if (key) protocols.push("bearer." + key);
-    const ws = new WebSocket(`${scheme}//${location.host}/v1/voice/stream?${q}`, protocols);
-    ws.binaryType = "arraybuffer";
-    this.ws = ws;
+    const link = bridge() ? await this.windowLink() : this.socketLink();
+    if (!link) return;
+    this.link = link;
     this.node.port.onmessage = (e) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(e.data.pcm);
+      link.send(e.data.pcm);
       if (!this.speaking) this.ui.status("listening", e.data.rms);
     };
-    ws.onmessage = (e) => (typeof e.data === "string" ? this.event(JSON.parse(e.data)) : this.audio(e.data));
-    ws.onclose = () => this.close();
-    ws.onerror = () => this.ui.error("The voice connection failed.");
     this.ui.status("listening");
   }
 
@@ -144,10 +153,67 @@ export class Voice {
     this.ui.status("listening");
   }
 
+  // socketLink is the WebSocket of /v1/voice/stream (a browser on the LAN).
+  private socketLink(): Link {
+    const q = new URLSearchParams({ lang: this.ui.lang() });
+    if (this.ui.session()) q.set("session_id", this.ui.session());
+    const protocols = ["voicebot.v1"];
+    const key = this.ui.key();
+    if (key) protocols.push("bearer." + key);
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/v1/voice/stream?${q}`, protocols);
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (e) => (typeof e.data === "string" ? this.event(JSON.parse(e.data)) : this.audio(e.data));
+    ws.onclose = () => this.close();
+    ws.onerror = () => this.ui.error("The voice connection failed.");
+    return {
+      send: (pcm) => ws.readyState === WebSocket.OPEN && ws.send(pcm),
+      control: (ev) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(ev)),
+      close: () => ws.close(),
+    };
+  }
+
+  // windowLink is the desktop window's bridge to the same voice session (its page cannot open
+  // a WebSocket to the listener from the wails:// origin).
+  private async windowLink(): Promise<Link | undefined> {
+    const w = bridge()!;
+    const err = await w.api.VoiceOpen(this.ui.lang(), this.ui.session());
+    if (err) {
+      this.ui.error("Voice could not start: " + err);
+      return undefined;
+    }
+    const off = w.runtime.EventsOn("voice", (m: { event?: string; audio?: string }) => {
+      if (m.event) {
+        const ev = JSON.parse(m.event);
+        if (ev.type === "closed") return this.close();
+        this.event(ev);
+      } else if (m.audio) {
+        const bin = atob(m.audio);
+        const b = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) b[i] = bin.charCodeAt(i);
+        this.audio(b.buffer);
+      }
+    });
+    return {
+      send: (pcm) => {
+        const b = new Uint8Array(pcm);
+        let s = "";
+        for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+        w.api.VoiceSend(btoa(s), "");
+      },
+      control: (ev) => w.api.VoiceSend("", JSON.stringify(ev)),
+      close: () => {
+        off();
+        w.api.VoiceClose();
+      },
+    };
+  }
+
   close() {
     this.stopPlayback();
-    this.ws?.close();
-    this.ws = undefined;
+    const link = this.link;
+    this.link = undefined;
+    link?.close();
     this.node?.disconnect();
     this.mic?.getTracks().forEach((t) => t.stop());
     this.ctx?.close();
