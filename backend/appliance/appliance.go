@@ -181,7 +181,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		fsys = vbembed.DemoContent()
 	}
 	a.Loader = conversation.NewLoader(a.Engine, fsys, source)
-	a.Voice = voice.NewService()
+	a.Voice = voice.NewService(!file.NoBuiltinVoice)
 	for _, e := range file.VoiceEngines {
 		r, t := externalEngine(e)
 		if e.Kind == "stt" {

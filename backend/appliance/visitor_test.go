@@ -6,7 +6,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -52,4 +54,49 @@ func TestVisitorScreenInABrowser(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#messages li").length`)); err != nil || n != 3 {
 		t.Errorf("messages after switching language: %d %v", n, err)
 	}
+}
+
+// With the built-in speech engines turned off (as in a build without cgo), the visitor screen
+// falls back to the browser's own speech: its recognizer for the question, its synthesizer for
+// the reply. Chromium's recognizer sends audio to Google's servers, which cannot be reached
+// here, so the test stands in for it with a recognizer object that hears one sentence (the part
+// of the browser that cannot run here); the synthesizer is Chromium's own, observed by wrapping
+// speechSynthesis.speak.
+func TestVisitorScreenBrowserSpeechFallback(t *testing.T) {
+	exe := chromium(t)
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	os.WriteFile(settings, []byte("voice_builtin: false\n"), 0o600)
+	a := start(t, Options{VisitorUI: os.DirFS(visitorUI(t)), ConfigFile: settings})
+	key := newKey(t, a, keysSpec("chat", "voice"))
+	if r := do(t, a, "GET", "/v1/voice/engines", key, ""); !strings.Contains(string(r.body), "turned off") {
+		t.Fatalf("engines with voice_builtin false: %s", r.body)
+	}
+	b := newTab(t, exe, "visitor-fallback")
+	defer b.close()
+	const stand = `
+window.__spoken = [];
+const realSpeak = speechSynthesis.speak.bind(speechSynthesis);
+speechSynthesis.speak = (u) => { window.__spoken.push(u.lang + ": " + u.text); realSpeak(u); };
+window.webkitSpeechRecognition = window.SpeechRecognition = class {
+  start() { setTimeout(() => {
+    const alt = [{ transcript: "what are the opening hours" }];
+    alt.isFinal = true;
+    this.onresult({ results: [alt] });
+    this.onend && this.onend();
+  }, 50); }
+};`
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stand}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("open", chromedp.Navigate("http://"+a.Addr()+"/#key="+key), chromedp.WaitVisible(chromedp.ID("mic")))
+	b.do("talk", chromedp.Click(chromedp.ID("mic")),
+		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"bot") and not(contains(@class,"pending")) and contains(., "Tuesday")]`)))
+	var spoken []string
+	for deadline := time.Now().Add(10 * time.Second); len(spoken) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		spoken, _ = chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`window.__spoken`))
+	}
+	if len(spoken) != 1 || !strings.HasPrefix(spoken[0], "en: We're open Tuesday") {
+		t.Fatalf("spoken by the browser: %q", spoken)
+	}
+	b.shot("01-browser-speech")
 }

@@ -45,6 +45,10 @@ type Settings struct {
 	// VoiceEngines are external speech engines, per language and kind (restart); they win over
 	// the built-in ones for their languages.
 	VoiceEngines []VoiceEngine
+	// NoBuiltinVoice turns the built-in speech engines off (voice_builtin: false; restart):
+	// only the external ones serve, or none, and the visitor screen falls back to the
+	// browser's own speech where it has one.
+	NoBuiltinVoice bool
 }
 
 // VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
@@ -63,10 +67,10 @@ type VoiceEngine struct {
 const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start.
-var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines"}
+var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
 
 var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
-	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines"}
+	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -179,6 +183,12 @@ func Load(path string) (Settings, error) {
 				return s, fail(v, "log_level must be debug, info, warn or error")
 			}
 			s.LogLevel = val
+		case "voice_builtin":
+			var on bool
+			if err := v.Decode(&on); err != nil {
+				return s, fail(v, "voice_builtin must be true or false")
+			}
+			s.NoBuiltinVoice = !on
 		case "kiosk":
 			if err := v.Decode(&s.Kiosk); err != nil {
 				return s, fail(v, "kiosk must be true or false")
@@ -229,6 +239,7 @@ func Changed(a, b Settings) []string {
 	add("kiosk_exit_keys", a.KioskExitKeys != b.KioskExitKeys)
 	add("kiosk_pin_hash", a.KioskPINHash != b.KioskPINHash)
 	add("voice_engines", fmt.Sprint(a.VoiceEngines) != fmt.Sprint(b.VoiceEngines))
+	add("voice_builtin", a.NoBuiltinVoice != b.NoBuiltinVoice)
 	return out
 }
 

@@ -89,7 +89,7 @@ func New(s *Server, cfg Config) *Server {
 	s.limiters = map[string]*limiter{}
 	s.audio = newAudioCache()
 	if s.Voice == nil {
-		s.Voice = voice.NewService()
+		s.Voice = voice.NewService(true)
 	}
 	if s.Started.IsZero() {
 		s.Started = time.Now()

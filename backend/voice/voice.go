@@ -124,9 +124,13 @@ type Service struct {
 	notes  []string
 }
 
-// NewService starts with the built-in engines this build has (Builtin).
-func NewService() *Service {
+// NewService starts with the built-in engines this build has (unless builtin is false).
+func NewService(builtin bool) *Service {
 	s := &Service{}
+	if !builtin {
+		s.notes = append(s.notes, "the built-in speech engines are turned off (voice_builtin: false)")
+		return s
+	}
 	for _, f := range builtins {
 		r, t, err := f()
 		if err != nil {

@@ -32,6 +32,8 @@ let lang = "";
 let session = "";
 let idleTimer = 0;
 let voiceLangs: string[] = []; // languages the appliance can hear (GET /v1/voice/engines)
+let speakLangs: string[] = []; // languages the appliance can speak
+let browserAsked = false; // the question came from the browser's own recognizer: speak the reply
 let liveLine: HTMLElement | null = null; // the visitor's words as they are being heard
 
 // authHeaders carries the screen's key when it has one (the desktop window needs none).
@@ -94,11 +96,48 @@ async function start() {
 // and only where the browser may use one (a secure context, or the desktop window).
 async function checkVoice() {
   voiceLangs = [];
-  if (!navigator.mediaDevices) return;
+  speakLangs = [];
   const res = await fetch("/v1/voice/engines", { headers: authHeaders() });
   if (!res.ok) return; // a key without the voice scope: text only
   const body = await res.json();
-  for (const e of body.engines ?? []) if (e.kind === "stt") voiceLangs.push(...e.languages);
+  for (const e of body.engines ?? []) {
+    if (e.kind === "stt" && navigator.mediaDevices) voiceLangs.push(...e.languages);
+    if (e.kind === "tts") speakLangs.push(...e.languages);
+  }
+}
+
+// The browser's own speech, for languages the appliance cannot hear or speak (a build without
+// the built-in engines, or a language without one): its recognizer where it has one (Chromium's
+// needs the internet; Safari's and Edge's may not), its synthesizer for the replies.
+const BrowserRecognition = (window as any).SpeechRecognition ?? (window as any).webkitSpeechRecognition;
+
+function browserHear() {
+  const rec = new BrowserRecognition();
+  rec.lang = lang;
+  rec.interimResults = true;
+  $("mic").dataset.state = "listening";
+  $("voice-status").textContent = STATUS.listening;
+  rec.onresult = (e: any) => {
+    const r = e.results[e.results.length - 1];
+    if (r.isFinal) {
+      browserAsked = true;
+      ask(r[0].transcript);
+    }
+  };
+  rec.onerror = (e: any) => add("bot", "The browser's speech recognition failed: " + e.error).classList.add("error");
+  rec.onend = () => {
+    $("mic").dataset.state = "off";
+    $("voice-status").textContent = "";
+  };
+  rec.start();
+}
+
+function browserSpeak(text: string, l: string) {
+  if (!browserAsked || !("speechSynthesis" in window) || speakLangs.includes(l)) return;
+  browserAsked = false;
+  const u = new SpeechSynthesisUtterance(text);
+  u.lang = l;
+  speechSynthesis.speak(u);
 }
 
 const STATUS: Record<string, string> = { off: "", listening: "Listening…", hearing: "Hearing you…", thinking: "Thinking…", speaking: "Speaking… (tap or talk to interrupt)" };
@@ -148,7 +187,7 @@ function reset(l: string) {
   $("messages").replaceChildren();
   liveLine = null;
   if (voice.on) voice.close();
-  $("mic").hidden = !voiceLangs.includes(l);
+  $("mic").hidden = !voiceLangs.includes(l) && !BrowserRecognition;
   add("bot", bot.greeting[l] ?? "");
   const sugg = $("suggestions");
   sugg.replaceChildren(
@@ -222,6 +261,7 @@ async function ask(text: string) {
         out.textContent = data.reply.text;
         out.lang = data.reply.lang;
         out.classList.remove("pending");
+        browserSpeak(data.reply.text, data.reply.lang);
       }
     }
   }
@@ -232,7 +272,7 @@ $("key-form").addEventListener("submit", (e) => {
   localStorage.setItem(KEY, $<HTMLInputElement>("key").value.trim());
   start();
 });
-$("mic").addEventListener("click", () => voice.toggle());
+$("mic").addEventListener("click", () => (voiceLangs.includes(lang) ? voice.toggle() : browserHear()));
 $("ask").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $<HTMLInputElement>("text");
