@@ -135,10 +135,11 @@ package-test: build $(TOOLS)/nfpm
 ## (DISPLAY or WAYLAND_DISPLAY), else headless; with a fresh chat key to try the API.
 run: build
 	@mkdir -p $(RUN_DIR)
-	@key=$$($(BIN) keys create --name "make run $$(date +%F.%T)" --scopes chat,history,metrics $(RUN_FLAGS)) || exit 1; \
+	@key=$$($(BIN) keys create --name "make run $$(date +%F.%T)" --scopes chat,voice,history,metrics $(RUN_FLAGS)) || exit 1; \
 	echo; \
 	echo "VoiceBot is starting on http://$(LISTEN) with the built-in demo content (a city museum)."; \
-	echo "A key for this run (chat, history, metrics scopes; shown once): $$key"; \
+	echo "A key for this run (chat, voice, history, metrics scopes; shown once): $$key"; \
+	echo "The visitor screen, with the microphone: http://$(LISTEN)/#key=$$key"; \
 	echo "Try it:"; \
 	echo "  curl -s -H 'Authorization: Bearer $$key' -H 'Content-Type: application/json' \\"; \
 	echo "       -d '{\"text\":\"What are the opening hours?\"}' http://$(LISTEN)/v1/chat"; \
