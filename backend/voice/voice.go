@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"voicebot/backend/content"
+	"voicebot/backend/conversation/templates"
 )
 
 // Transcript is what a recognizer heard.
@@ -54,11 +55,30 @@ type Synthesizer interface {
 }
 
 // Corpus is what a recognizer is adapted to, per language: the sentences visitors are expected
-// to say (intent phrasings and template expansions) and free text (knowledge documents) for
-// questions outside them.
+// to say (intent phrasings, template expansions), the templates themselves as grammar
+// expressions (so that every value of a slot list can be heard, where the expansions take a
+// sample), the slot lists those refer to, and free text (knowledge documents) for questions
+// outside them.
 type Corpus struct {
 	Sentences map[string][]string
+	Templates map[string][]string            // "( what time | when ) does it open <list_day>"
+	Expanded  map[string][][]string          // per template (same index): a sample of what it says
+	Lists     map[string]map[string][]string // rule name (list_day) -> phrases
 	Text      map[string][]string
+}
+
+// ListRule is the rule name a slot list has in template grammar expressions.
+func ListRule(list string) string {
+	var b strings.Builder
+	b.WriteString("list_")
+	for _, r := range list {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
 }
 
 // MaxExpansions bounds how many sentences one template contributes.
@@ -66,8 +86,9 @@ const MaxExpansions = 200
 
 // CorpusFrom builds the corpus from a content pack.
 func CorpusFrom(p *content.Pack) *Corpus {
-	c := &Corpus{Sentences: map[string][]string{}, Text: map[string][]string{}}
+	c := &Corpus{Sentences: map[string][]string{}, Templates: map[string][]string{}, Expanded: map[string][][]string{}, Lists: map[string]map[string][]string{}, Text: map[string][]string{}}
 	for lang, intents := range p.Intents {
+		c.Lists[lang] = map[string][]string{}
 		seen := map[string]bool{}
 		add := func(s string) {
 			s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
@@ -78,9 +99,20 @@ func CorpusFrom(p *content.Pack) *Corpus {
 		}
 		for _, in := range intents {
 			for _, t := range in.Templates {
-				for _, s := range t.Expand(p.Lists[lang], MaxExpansions, 1) {
-					add(s)
-				}
+				c.Expanded[lang] = append(c.Expanded[lang], t.Expand(p.Lists[lang], MaxExpansions, 1))
+				c.Templates[lang] = append(c.Templates[lang], t.Grammar(func(r templates.SlotRef) string {
+					rule := ListRule(r.List)
+					if _, ok := c.Lists[lang][rule]; !ok {
+						var phrases []string
+						for _, v := range p.Lists[lang][r.List] {
+							for _, ph := range v.Phrases {
+								phrases = append(phrases, strings.Join(ph, " "))
+							}
+						}
+						c.Lists[lang][rule] = phrases
+					}
+					return "<" + rule + ">"
+				}))
 			}
 			for _, e := range in.Examples {
 				add(e)

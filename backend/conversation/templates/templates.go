@@ -323,3 +323,49 @@ func expandSeq(s seq, lists Lists, cap int) []string {
 	}
 	return out
 }
+
+// Grammar writes the template as a grammar expression, as speech recognizers take it: words
+// separated by spaces, alternatives as "( a | b )", an optional part as "[ a ]", and each slot as
+// what slot returns for it (a rule name, say). Recognizers use it to hear every value of a list
+// where Expand would take a sample.
+func (t *Template) Grammar(slot func(SlotRef) string) string {
+	var b strings.Builder
+	grammarSeq(&b, t.root, slot)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func grammarSeq(b *strings.Builder, s seq, slot func(SlotRef) string) {
+	for _, n := range s {
+		switch v := n.(type) {
+		case word:
+			b.WriteString(" " + string(v))
+		case slotNode:
+			b.WriteString(" " + slot(SlotRef(v)))
+		case alt:
+			var subs []seq
+			optional := false
+			for _, sub := range v {
+				if isEmpty(sub) {
+					optional = true
+				} else {
+					subs = append(subs, sub)
+				}
+			}
+			if len(subs) == 0 {
+				continue
+			}
+			open, close := " (", " )"
+			if optional {
+				open, close = " [", " ]"
+			}
+			b.WriteString(open)
+			for i, sub := range subs {
+				if i > 0 {
+					b.WriteString(" |")
+				}
+				grammarSeq(b, sub, slot)
+			}
+			b.WriteString(close)
+		}
+	}
+}

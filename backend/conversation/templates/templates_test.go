@@ -81,3 +81,14 @@ func TestExpand(t *testing.T) {
 		t.Errorf("limit: got %d", n)
 	}
 }
+
+func TestGrammar(t *testing.T) {
+	tp, err := Parse("(what time|when) does it open [on] {day:day} [please]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tp.Grammar(func(r SlotRef) string { return "<" + r.List + ">" })
+	if want := "( what time | when ) does it open [ on ] <day> [ please ]"; got != want {
+		t.Fatalf("grammar %q, want %q", got, want)
+	}
+}

@@ -138,25 +138,46 @@ func grammarSentences(sentences []string, d dictionary) (keep [][]string, unknow
 // A flat list of the demo's 2,700 sentences decoded about six times slower than the prefix
 // tree alone; merging the tails (slot values in the middle of phrasings repeat the rest of the
 // sentence) makes the search smaller again.
-func jsgf(sentences [][]string) string {
+func jsgf(sentences [][]string, templates []string, lists map[string][]string) string {
 	root := &trie{}
 	for _, s := range sentences {
 		root.add(s)
+	}
+	var alts []string
+	if len(sentences) > 0 {
+		alts = append(alts, "<phrasings>")
+	}
+	for _, t := range templates {
+		alts = append(alts, "( "+t+" )")
+	}
+	var head strings.Builder
+	head.WriteString("#JSGF V1.0;\ngrammar content;\npublic <sentence> = " + strings.Join(alts, "\n  | ") + ";\n")
+	names := make([]string, 0, len(lists))
+	for n := range lists {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&head, "<%s> = %s;\n", n, strings.Join(lists[n], " | "))
+	}
+	if len(sentences) == 0 {
+		return head.String()
 	}
 	canon := map[string]*trie{}
 	root = root.minimize(canon)
 	refs := map[*trie]int{}
 	root.count(refs, map[*trie]bool{})
-	names := map[*trie]string{}
+	ruleNames := map[*trie]string{}
 	var rules []*trie
 	var b strings.Builder
-	b.WriteString("#JSGF V1.0;\ngrammar content;\npublic <sentence> = ")
-	root.writeBody(&b, refs, names, &rules)
+	b.WriteString(head.String())
+	b.WriteString("<phrasings> = ")
+	root.writeBody(&b, refs, ruleNames, &rules)
 	b.WriteString(";\n")
 	for i := 0; i < len(rules); i++ { // writing a rule may add more
 		n := rules[i]
-		fmt.Fprintf(&b, "%s = ", names[n])
-		n.writeBody(&b, refs, names, &rules)
+		fmt.Fprintf(&b, "%s = ", ruleNames[n])
+		n.writeBody(&b, refs, ruleNames, &rules)
 		b.WriteString(";\n")
 	}
 	return b.String()
@@ -354,4 +375,45 @@ func arpaBigram(sentences [][]string, weights []float64) string {
 	}
 	b.WriteString("\n\\end\\\n")
 	return b.String()
+}
+
+// known reports whether every word is in the dictionary.
+func known(ws []string, d dictionary) bool {
+	for _, w := range ws {
+		if _, ok := d[w]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// templateOK reports whether a template's grammar expression can be heard: all its words are
+// in the dictionary and every list it names has phrases that can be said (those are added to
+// rules, without the ones that cannot).
+func templateOK(expr string, d dictionary, lists map[string][]string, rules map[string][]string) bool {
+	for _, tok := range strings.Fields(expr) {
+		switch {
+		case tok == "(" || tok == ")" || tok == "[" || tok == "]" || tok == "|":
+		case strings.HasPrefix(tok, "<") && strings.HasSuffix(tok, ">"):
+			name := strings.Trim(tok, "<>")
+			if _, done := rules[name]; done {
+				continue
+			}
+			var keep []string
+			for _, ph := range lists[name] {
+				if ws, ok := words(ph); ok && len(ws) > 0 && known(ws, d) {
+					keep = append(keep, strings.Join(ws, " "))
+				}
+			}
+			if len(keep) == 0 {
+				return false
+			}
+			rules[name] = keep
+		default:
+			if _, ok := d[tok]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }

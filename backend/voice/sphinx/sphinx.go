@@ -124,15 +124,20 @@ func (r *Recognizer) Builtin() bool       { return true }
 func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	start := time.Now()
 	rep := voice.AdaptReport{Unknown: map[string][]string{}, Sentences: map[string]int{}}
-	wanted := map[string]bool{}
-	for _, s := range c.Sentences["en"] {
-		ws, _ := words(s)
-		for _, w := range ws {
-			wanted[w] = true
-		}
+	// Every word the content may make a visitor say, to look up in the dictionary.
+	var all []string
+	all = append(all, c.Sentences["en"]...)
+	all = append(all, c.Templates["en"]...)
+	for _, phrases := range c.Lists["en"] {
+		all = append(all, phrases...)
 	}
-	for _, text := range c.Text["en"] {
-		ws, _ := words(text)
+	for _, ex := range c.Expanded["en"] {
+		all = append(all, ex...)
+	}
+	all = append(all, c.Text["en"]...)
+	wanted := map[string]bool{}
+	for _, s := range all {
+		ws, _ := words(s)
 		for _, w := range ws {
 			wanted[w] = true
 		}
@@ -142,7 +147,15 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 		return rep, err
 	}
 	// Words the dictionary lacks: pronounce what can be pronounced from its parts, report the rest.
-	_, unknown := grammarSentences(c.Sentences["en"], dict)
+	var spoken []string
+	spoken = append(spoken, c.Sentences["en"]...)
+	for _, phrases := range c.Lists["en"] {
+		spoken = append(spoken, phrases...)
+	}
+	for _, ex := range c.Expanded["en"] {
+		spoken = append(spoken, ex...)
+	}
+	_, unknown := grammarSentences(spoken, dict)
 	extra, err := pronounce(r.dict, unknown)
 	if err != nil {
 		return rep, err
@@ -150,12 +163,33 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	for w, p := range extra {
 		dict[w] = p
 	}
-	sents, unknown := grammarSentences(c.Sentences["en"], dict)
-	rep.Unknown["en"], rep.Sentences["en"] = unknown, len(sents)
+	// The grammar: the phrasings as a word graph, the templates as they are written (their
+	// lists as rules, so every value can be heard); a template with a word the dictionary lacks
+	// contributes the sentences of its sample that can be said instead.
+	sentences := append([]string(nil), c.Sentences["en"]...)
+	var exprs []string
+	rules := map[string][]string{}
+	for i, expr := range c.Templates["en"] {
+		if ok := templateOK(expr, dict, c.Lists["en"], rules); ok {
+			exprs = append(exprs, expr)
+		} else if i < len(c.Expanded["en"]) {
+			sentences = append(sentences, c.Expanded["en"][i]...)
+		}
+	}
+	sents, _ := grammarSentences(sentences, dict)
+	_, unknown = grammarSentences(append(spoken, c.Templates["en"]...), dict)
+	rep.Unknown["en"], rep.Sentences["en"] = unknown, len(sents)+len(exprs)
 	var lmSents [][]string
 	var weights []float64
 	for _, s := range sents {
 		lmSents, weights = append(lmSents, s), append(weights, 3)
+	}
+	for _, ex := range c.Expanded["en"] {
+		for _, s := range ex {
+			if ws, ok := words(s); ok && known(ws, dict) {
+				lmSents, weights = append(lmSents, ws), append(weights, 3)
+			}
+		}
 	}
 	for _, text := range c.Text["en"] {
 		for _, line := range splitSentences(text) {
@@ -172,8 +206,8 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 		}
 	}
 	g, lm := "", ""
-	if len(sents) > 0 {
-		g = jsgf(sents)
+	if len(sents) > 0 || len(exprs) > 0 {
+		g = jsgf(sents, exprs, rules)
 	}
 	if len(lmSents) > 0 {
 		lm = arpaBigram(lmSents, weights)
