@@ -38,7 +38,8 @@ static gboolean vb_enable_media(gpointer data) {
 	GList *tops = gtk_window_list_toplevels();
 	for (GList *l = tops; l != NULL; l = l->next) {
 		WebKitWebView *view = vb_find_view(GTK_WIDGET(l->data));
-		if (view == NULL) continue;
+		if (view == NULL || g_object_get_data(G_OBJECT(view), "voicebot-media") != NULL) continue; // once per view, not per page load
+		g_object_set_data(G_OBJECT(view), "voicebot-media", GINT_TO_POINTER(1));
 		WebKitSettings *s = webkit_web_view_get_settings(view);
 		webkit_settings_set_enable_media_stream(s, TRUE);
 		webkit_settings_set_media_playback_requires_user_gesture(s, FALSE);

@@ -76,6 +76,7 @@ func (t *tray) ready(w *Window) {
 	quit := systray.AddMenuItem("Quit VoiceBot", "Stop the appliance")
 
 	status := trayStatus(-1)
+	shared := a.ShareAddress()
 	refresh := func() {
 		s := statusRunning
 		st := a.Loader.Status()
@@ -87,7 +88,10 @@ func (t *tray) ready(w *Window) {
 		case a.LAN():
 			s = statusListening
 		}
-		share.SetTitle("Address: " + a.ShareAddress())
+		if addr := a.ShareAddress(); addr != shared { // a menu change is a D-Bus signal: only when it changed
+			shared = addr
+			share.SetTitle("Address: " + addr)
+		}
 		if s != status {
 			status = s
 			systray.SetIcon(trayIcon(s))

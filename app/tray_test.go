@@ -96,32 +96,12 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := &desktopProc{t: t, display: display, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "--data-dir", data, "--config-dir", conf, "--listen", "127.0.0.1:0")
-	p.cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1",
+	cmd := exec.Command(bin, "--data-dir", data, "--config-dir", conf, "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+bus, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1",
 		"PATH="+opener+":"+os.Getenv("PATH"))
-	p.cmd.Stdout, p.cmd.Stderr = logWriter{p}, logWriter{p}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		if p.alive() {
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.exited
-		}
-	})
+	p := runDesktop(t, display, cmd)
 	addr := p.waitLog(listenRe, 60*time.Second)
 	p.waitLog(readyRe, 60*time.Second)
-	waitFor := func(t *testing.T, what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; the appliance said:\n%s", what, p.output())
-			}
-		}
-	}
 
 	conn, err := dbus.Connect(bus)
 	if err != nil {
@@ -129,7 +109,7 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	defer conn.Close()
 	name := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", p.cmd.Process.Pid)
-	waitFor(t, "the tray on the bus", func() bool {
+	p.waitFor("the tray on the bus", func() bool {
 		var names []string
 		_ = conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
 		for _, n := range names {
@@ -174,17 +154,17 @@ func TestTrayOverDBus(t *testing.T) {
 
 	// Pause: screens are told to ask at the desk; the icon says paused. Resume undoes it.
 	click("Pause listening")
-	waitFor(t, "chat refused while paused", func() bool { return chatStatus() == 503 })
-	waitFor(t, "paused tooltip", func() bool { return strings.Contains(tooltip(t, item), "VoiceBot: paused") })
+	p.waitFor("chat refused while paused", func() bool { return chatStatus() == 503 })
+	p.waitFor("paused tooltip", func() bool { return strings.Contains(tooltip(t, item), "VoiceBot: paused") })
 	screenshot(t, display, "tray-01-paused.png")
 	click("Pause listening")
-	waitFor(t, "chat answered after resume", func() bool { return chatStatus() == 200 })
+	p.waitFor("chat answered after resume", func() bool { return chatStatus() == 200 })
 
 	// LAN access: the listener moves to every interface on the same port.
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
 	click("LAN access")
-	waitFor(t, "listening tooltip", func() bool { return strings.Contains(tooltip(t, item), "listening on the LAN") })
-	waitFor(t, "wildcard listener", func() bool {
+	p.waitFor("listening tooltip", func() bool { return strings.Contains(tooltip(t, item), "listening on the LAN") })
+	p.waitFor("wildcard listener", func() bool {
 		out, _ := exec.Command("ss", "-Hltn", "sport = :"+port).Output()
 		return regexp.MustCompile(`(\*|0\.0\.0\.0|\[::\]):` + port).Match(out)
 	})
@@ -199,12 +179,12 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("address to share: %q", share)
 	}
 	click("LAN access")
-	waitFor(t, "running tooltip", func() bool { return strings.Contains(tooltip(t, item), "VoiceBot: running") })
+	p.waitFor("running tooltip", func() bool { return strings.Contains(tooltip(t, item), "VoiceBot: running") })
 
 	// Open dashboard: the browser is given a one-time link that signs it in.
 	click("Open dashboard")
 	var link string
-	waitFor(t, "the browser opened", func() bool {
+	p.waitFor("the browser opened", func() bool {
 		b, _ := os.ReadFile(opened)
 		link = strings.TrimSpace(string(b))
 		return link != ""
@@ -261,27 +241,14 @@ func TestDesktopWithoutSessionBus(t *testing.T) {
 	bin := desktopBinary(t)
 	display := xvfb(t)
 	dir := t.TempDir()
-	p := &desktopProc{t: t, display: display, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "--data-dir", filepath.Join(dir, "data"), "--config-dir", filepath.Join(dir, "config"), "--listen", "127.0.0.1:0")
-	env := []string{"DISPLAY=" + display, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1"}
+	cmd := exec.Command(bin, "--data-dir", filepath.Join(dir, "data"), "--config-dir", filepath.Join(dir, "config"), "--listen", "127.0.0.1:0")
+	cmd.Env = []string{"DISPLAY=" + display, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1"}
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "DBUS_SESSION_BUS_ADDRESS=") {
-			env = append(env, e)
+			cmd.Env = append(cmd.Env, e)
 		}
 	}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = logWriter{p}, logWriter{p}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		if p.alive() {
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.exited
-		}
-	})
+	p := runDesktop(t, display, cmd)
 	p.waitLog(regexp.MustCompile(`no tray: no D-Bus session bus`), 60*time.Second)
 	p.waitLog(readyRe, 60*time.Second)
 	waitScreen(t, display, "nobus-01.png", "Mira")

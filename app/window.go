@@ -333,7 +333,7 @@ func startSelfTest() {
 	var nilMap *map[string]int
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = (*nilMap)["x"] // a real SIGSEGV, recovered by net/http
-	}), ErrorLog: nil}
+	})}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(os.Stderr, "selftest panic route: http://%s/panic\n", ln.Addr())
 }

@@ -173,28 +173,49 @@ func (w logWriter) Write(b []byte) (int, error) {
 // startDesktop runs the binary in its own D-Bus session on display.
 func startDesktop(t *testing.T, bin, display string, env []string, args ...string) *desktopProc {
 	t.Helper()
-	p := &desktopProc{t: t, display: display, exited: make(chan struct{})}
-	p.cmd = exec.Command("dbus-run-session", append([]string{"--", bin}, args...)...)
-	p.cmd.Env = append(os.Environ(), append([]string{"DISPLAY=" + display, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1"}, env...)...)
-	p.cmd.Stdout, p.cmd.Stderr = logWriter{p}, logWriter{p}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // one group: the bus and WebKit's helpers too
-	if err := p.cmd.Start(); err != nil {
+	cmd := exec.Command("dbus-run-session", append([]string{"--", bin}, args...)...)
+	cmd.Env = append(os.Environ(), append([]string{"DISPLAY=" + display, "VOICEBOT_NO_KEYRING=1", "NO_AT_BRIDGE=1"}, env...)...)
+	return runDesktop(t, display, cmd)
+}
+
+// runDesktop starts cmd in a process group of its own (the bus and WebKit's helpers with it),
+// collects its output, and stops the group when the test ends.
+func runDesktop(t *testing.T, display string, cmd *exec.Cmd) *desktopProc {
+	t.Helper()
+	p := &desktopProc{t: t, display: display, cmd: cmd, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = logWriter{p}, logWriter{p}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		if p.alive() {
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case <-p.exited:
 			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				<-p.exited
 			}
 		}
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // leftovers of the session, if any
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // leftovers of the session, if any
 	})
 	return p
+}
+
+// waitFor polls cond until it holds; on a timeout, or if the appliance dies, the test fails
+// with what the appliance said.
+func (p *desktopProc) waitFor(what string, cond func() bool) {
+	p.t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
+		if !p.alive() {
+			p.t.Fatalf("the desktop appliance died waiting for %s (%v):\n%s", what, p.err, p.output())
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("timed out waiting for %s; the appliance said:\n%s", what, p.output())
+		}
+	}
 }
 
 func x(t *testing.T, display string, args ...string) string {
@@ -374,10 +395,7 @@ func TestDesktopWindow(t *testing.T) {
 	var after struct {
 		Messages []json.RawMessage `json:"messages"`
 	}
-	waitFor(t, "100 more turns stored", func() bool {
-		if !p.alive() {
-			t.Fatalf("the desktop appliance died during the 100 turns (%v):\n%s", p.err, p.output())
-		}
+	p.waitFor("100 more turns stored", func() bool {
 		getJSON(t, "http://"+addr+"/v1/sessions/"+sessions.Sessions[0].ID+"/messages", admin, &after)
 		return len(after.Messages) >= 2*101
 	})
@@ -485,15 +503,6 @@ func TestDesktopKiosk(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		screenshot(t, display, "kiosk-05-not-quit.png")
 		t.Fatalf("Quit after the PIN did not stop the appliance:\n%s", p.output())
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }
 
@@ -652,7 +661,7 @@ func TestDesktopMicrophone(t *testing.T) {
 	x(t, display, "key", "Tab") // from the question box to the microphone
 	x(t, display, "key", "Return")
 	waitScreen(t, display, "mic-02-listening.png", "Listening")
-	waitFor(t, "the window's microphone audio at the core", func() bool {
+	p.waitFor("the window's microphone audio at the core", func() bool {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
 		req.Header.Set("Authorization", "Bearer "+admin)
 		res, err := http.DefaultClient.Do(req)

@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"voicebot/backend/content"
@@ -130,68 +129,45 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 	questions := demoQuestions(t)
 	dir := t.TempDir()
 
-	type job struct {
-		q  string
-		sp speaker
-		i  int
-	}
-	jobs := make(chan job)
-	var mu sync.Mutex
+	// One question at a time, in a fixed order: a decoder carries state from one utterance to the
+	// next (its noise and channel estimates), so with two at once the figure varied between runs
+	// (96.0% and 95.7% seen); in order it repeats.
 	var total, same, errWords, refWords int
 	var misses []string
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				wav := filepath.Join(dir, fmt.Sprintf("%d.wav", j.i))
-				if out, err := j.sp.cmd(j.q, wav).CombinedOutput(); err != nil {
-					t.Errorf("%s: %v\n%s", j.sp.name, err, out)
-					continue
-				}
-				body, _ := os.ReadFile(wav)
-				want, err := a.Engine.Try(j.q, "en")
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				var wantSources []string
-				for _, s := range want.Sources {
-					wantSources = append(wantSources, s.Title)
-				}
-				r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
-				var got VoiceResult
-				_ = json.Unmarshal(r.body, &got)
-				var gotSources []string
-				for _, s := range got.Reply.Sources {
-					gotSources = append(gotSources, s.Title)
-				}
-				ok := r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources)
-				ref := normWords(j.q)
-				mu.Lock()
-				total++
-				refWords += len(ref)
-				errWords += wordErrors(ref, normWords(got.Transcript))
-				if ok {
-					same++
-				} else {
-					misses = append(misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", j.sp.name, j.q, got.Transcript,
-						answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources), r.status))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	i := 0
 	for _, q := range questions {
+		want, err := a.Engine.Try(q, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantSources []string
+		for _, s := range want.Sources {
+			wantSources = append(wantSources, s.Title)
+		}
 		for _, sp := range speakers {
-			jobs <- job{q, sp, i}
-			i++
+			wav := filepath.Join(dir, fmt.Sprintf("%d.wav", total))
+			if out, err := sp.cmd(q, wav).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", sp.name, err, out)
+			}
+			body, _ := os.ReadFile(wav)
+			r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
+			var got VoiceResult
+			_ = json.Unmarshal(r.body, &got)
+			var gotSources []string
+			for _, s := range got.Reply.Sources {
+				gotSources = append(gotSources, s.Title)
+			}
+			ref := normWords(q)
+			total++
+			refWords += len(ref)
+			errWords += wordErrors(ref, normWords(got.Transcript))
+			if r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources) {
+				same++
+			} else {
+				misses = append(misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", sp.name, q, got.Transcript,
+					answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources), r.status))
+			}
 		}
 	}
-	close(jobs)
-	wg.Wait()
 	share := 100 * float64(same) / float64(total)
 	wer := 100 * float64(errWords) / float64(refWords)
 	t.Logf("%d spoken questions (%d phrasings x %d voices/speeds): same answer as the text path %.1f%%, word error rate %.1f%%", total, len(questions), len(speakers), share, wer)

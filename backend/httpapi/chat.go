@@ -67,6 +67,13 @@ type ChatReply struct {
 	Reply     ReplyBody `json:"reply"`
 }
 
+// chatReply is a turn's answer as the API gives it (chat, voice turns and the voice stream).
+func chatReply(rep conversation.Reply) ChatReply {
+	return ChatReply{SessionID: rep.SessionID, TurnID: fmt.Sprintf("%s.%d", rep.SessionID, rep.Turn), Reply: ReplyBody{
+		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
+	}}
+}
+
 // ReplyBody is the bot's reply inside ChatReply.
 type ReplyBody struct {
 	Text       string                `json:"text"`
@@ -145,9 +152,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := ChatReply{SessionID: rep.SessionID, TurnID: fmt.Sprintf("%s.%d", rep.SessionID, rep.Turn), Reply: ReplyBody{
-		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
-	}}
+	out := chatReply(rep)
 	if !wantsStream(r) {
 		writeJSON(w, http.StatusOK, out)
 		return

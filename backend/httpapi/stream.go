@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -255,9 +254,8 @@ func (v *voiceSession) reply(text string, eos time.Time) {
 		return
 	}
 	v.session = rep.SessionID
-	v.send(streamEvent{"type": "reply", "session_id": rep.SessionID, "turn_id": rep.SessionID + "." + itoa(rep.Turn), "reply": ReplyBody{
-		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
-	}})
+	out := chatReply(rep)
+	v.send(streamEvent{"type": "reply", "session_id": out.SessionID, "turn_id": out.TurnID, "reply": out.Reply})
 	syn, err := v.s.Voice.Synthesizer(rep.Lang)
 	if err != nil {
 		v.send(streamEvent{"type": "error", "code": CodeVoiceUnavailable, "message": err.Error()})
@@ -322,5 +320,3 @@ func (v *voiceSession) reply(text string, eos time.Time) {
 		}
 	}()
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

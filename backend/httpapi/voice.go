@@ -250,9 +250,7 @@ func (s *Server) voiceTurn(w http.ResponseWriter, r *http.Request) {
 	id := audioID()
 	s.audio.Add(id, voice.EncodeWAV(a))
 	writeJSON(w, http.StatusOK, VoiceReply{
-		ChatReply: ChatReply{SessionID: rep.SessionID, TurnID: fmt.Sprintf("%s.%d", rep.SessionID, rep.Turn), Reply: ReplyBody{
-			Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
-		}},
+		ChatReply:  chatReply(rep),
 		Transcript: tr.Text,
 		AudioURL:   "/v1/voice/audio/" + id,
 	})

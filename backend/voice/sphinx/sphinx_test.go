@@ -46,7 +46,7 @@ func demoRecognizer(t *testing.T) *Recognizer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("grammar of %d sentences; unknown words: %v", rep.Sentences["en"], rep.Unknown["en"])
+	t.Logf("grammar of %d sentences and templates, adapted in %s; unknown words: %v", rep.Sentences["en"], rep.Took, rep.Unknown["en"])
 	return r
 }
 
