@@ -130,8 +130,8 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 	dir := t.TempDir()
 
 	// One question at a time, in a fixed order: a decoder carries state from one utterance to the
-	// next (its noise and channel estimates), so with two at once the figure varied between runs
-	// (96.0% and 95.7% seen); in order it repeats.
+	// next (its noise and channel estimates), so with two at once the figure varied slightly from
+	// run to run; in order it repeats.
 	var total, same, errWords, refWords int
 	var misses []string
 	for _, q := range questions {

@@ -5,17 +5,35 @@ package sphinx
 /*
 #cgo pkg-config: pocketsphinx sphinxbase
 #cgo LDFLAGS: -l:libpocketsphinx.a -l:libsphinxbase.a -llapack -lblas -lm
+#include <stdio.h>
 #include <stdlib.h>
 #include <pocketsphinx.h>
 
+// The beams and the silence penalty were chosen on the spoken demo corpus
+// (TestVoiceTurnsOnSpokenDemoQuestions) together with the speed of a 3 s clip
+// (BenchmarkTranscribe3s); docs/BENCHMARKS.md has the figures. Silence may still come
+// between any two words, but at 1e-10 instead of 0.005 it no longer keeps a silence model
+// alive after every word: faster, and fewer short sentences fitted to a pause.
 static ps_decoder_t *vb_new(const char *hmm, const char *dict) {
 	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
 		"-logfn", "/dev/null", "-samprate", "16000",
-		"-beam", "1e-80", "-pbeam", "1e-80", "-wbeam", "1e-60", NULL);
+		"-beam", "1e-55", "-pbeam", "1e-55", "-wbeam", "1e-50", "-silprob", "1e-10", NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	cmd_ln_free_r(cfg);
 	return ps;
+}
+
+// vb_set_fsg adds a search of the grammar given in FSG text form.
+static int vb_set_fsg(ps_decoder_t *ps, const char *name, char *text, size_t n) {
+	FILE *f = fmemopen(text, n, "r");
+	if (f == NULL) return -1;
+	fsg_model_t *fsg = fsg_model_read(f, ps_get_logmath(ps), cmd_ln_float32_r(ps_get_config(ps), "-lw"));
+	fclose(f);
+	if (fsg == NULL) return -1;
+	int rc = ps_set_fsg(ps, name, fsg);
+	fsg_model_free(fsg);
+	return rc;
 }
 
 static int vb_decode(ps_decoder_t *ps, const char *search, const short *buf, size_t n, char **out) {
@@ -88,7 +106,7 @@ type Recognizer struct {
 
 	mu      sync.Mutex
 	version int
-	grammar string            // JSGF of the expected sentences ("" = none)
+	grammar string            // FSG of the expected sentences ("" = none)
 	extra   map[string]string // words added to the decoders' dictionary, with their phones
 	lm      string            // ARPA bigram model ("" = none)
 
@@ -100,7 +118,7 @@ type decoder struct {
 	ps      *C.ps_decoder_t
 	version int
 	hasLM   bool
-	hasJSGF bool
+	hasFSG  bool
 }
 
 // New checks the model files and reads the dictionary; no decoder is made yet.
@@ -207,7 +225,11 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	}
 	g, lm := "", ""
 	if len(sents) > 0 || len(exprs) > 0 {
-		g = jsgf(sents, exprs, rules)
+		graph, err := buildGraph(sents, exprs, rules)
+		if err != nil {
+			return rep, err
+		}
+		g = graph.fsg("grammar")
 	}
 	if len(lmSents) > 0 {
 		lm = arpaBigram(lmSents, weights)
@@ -261,7 +283,7 @@ func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
 	version, g, lm, extra := r.version, r.grammar, r.lm, r.extra
 	r.mu.Unlock()
 	if d.version != version {
-		d.hasJSGF, d.hasLM = false, false
+		d.hasFSG, d.hasLM = false, false
 		for w, p := range extra {
 			cw, cp := C.CString(w), C.CString(p)
 			C.ps_add_word(d.ps, cw, cp, 0)
@@ -270,7 +292,7 @@ func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
 		}
 		if g != "" {
 			name, src := C.CString("grammar"), C.CString(g)
-			d.hasJSGF = C.ps_set_jsgf_string(d.ps, name, src) >= 0
+			d.hasFSG = C.vb_set_fsg(d.ps, name, src, C.size_t(len(g))) >= 0
 			C.free(unsafe.Pointer(name))
 			C.free(unsafe.Pointer(src))
 		}
@@ -312,7 +334,7 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 	defer func() { r.pool <- d }()
 	var text string
 	for _, search := range []string{"grammar", "lm"} {
-		if (search == "grammar" && !d.hasJSGF) || (search == "lm" && !d.hasLM) {
+		if (search == "grammar" && !d.hasFSG) || (search == "lm" && !d.hasLM) {
 			continue
 		}
 		name := C.CString(search)
@@ -323,7 +345,7 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
 		}
 		if out != nil {
-			text = strings.TrimSpace(C.GoString(out))
+			text = hypText(C.GoString(out))
 		}
 		if text != "" {
 			break
@@ -343,7 +365,7 @@ func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, 
 		return nil, err
 	}
 	st := &stream{r: r, d: d, ctx: ctx, start: time.Now()}
-	if d.hasJSGF {
+	if d.hasFSG {
 		name := C.CString("grammar")
 		rc := C.vb_start(d.ps, name)
 		C.free(unsafe.Pointer(name))
@@ -387,7 +409,7 @@ func (s *stream) Partial() string {
 		return ""
 	}
 	if h := C.vb_hyp(s.d.ps); h != nil {
-		return strings.TrimSpace(C.GoString(h))
+		return hypText(C.GoString(h))
 	}
 	return ""
 }
@@ -402,7 +424,7 @@ func (s *stream) End() (voice.Transcript, error) {
 	if s.live {
 		C.ps_end_utt(s.d.ps)
 		if h := C.vb_hyp(s.d.ps); h != nil {
-			text = strings.TrimSpace(C.GoString(h))
+			text = hypText(C.GoString(h))
 		}
 	}
 	if text == "" && s.d.hasLM && len(s.buf) > 0 {
@@ -414,7 +436,7 @@ func (s *stream) End() (voice.Transcript, error) {
 			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
 		}
 		if out != nil {
-			text = strings.TrimSpace(C.GoString(out))
+			text = hypText(C.GoString(out))
 		}
 	}
 	return voice.Transcript{Text: text, Lang: "en", Took: time.Since(s.start)}, nil
@@ -430,4 +452,17 @@ func (s *stream) Close() {
 		C.ps_end_utt(s.d.ps)
 	}
 	s.r.pool <- s.d
+}
+
+// hypText is a hypothesis without the silence and noise words the grammar lets a speaker put
+// anywhere ("<sil>", "[NOISE]").
+func hypText(h string) string {
+	ws := strings.Fields(h)
+	out := ws[:0]
+	for _, w := range ws {
+		if !strings.HasPrefix(w, "<") && !strings.HasPrefix(w, "[") {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -79,7 +79,7 @@ func BenchmarkTranscribe3s(b *testing.B) {
 		{"free-question", "Is the painting by the harbour older than the museum building itself?"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			a := speak(t, tc.text, "-v", "en-us", "-s", "120")
+			a := speak(t, tc.text, "-v", "en-us", "-s", "150")
 			if _, err := r.Transcribe(context.Background(), a, "en"); err != nil { // warm the decoder
 				b.Fatal(err)
 			}
