@@ -27,8 +27,10 @@ import (
 const (
 	MaxStreamMessage = 64 << 10        // one binary frame: 2 s of audio
 	StreamIdle       = 2 * time.Minute // a connection with no audio for this long is closed
-	preRollFrames    = 10              // 200 ms before the VAD fires go to the recognizer too
-	audioChunk       = 4096            // samples per binary reply frame
+	// 400 ms before the VAD fires go to the recognizer too: a soft first sound ("wh") can come
+	// that long before the VAD is sure (TestVADOnSpokenQuestionsInNoise).
+	preRollFrames = 20
+	audioChunk    = 4096 // samples per binary reply frame
 )
 
 // streamEvent is a server event.
@@ -185,7 +187,7 @@ func (v *voiceSession) run() {
 				}
 			case "end": // push-to-talk released: the utterance ends now
 				endUtterance()
-				vad = voice.NewVAD()
+				vad.Reset()
 			default:
 				v.send(streamEvent{"type": "error", "code": CodeInvalidParameter, "message": "unknown event " + msg.Type})
 			}
