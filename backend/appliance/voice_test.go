@@ -3,9 +3,11 @@
 package appliance
 
 // Voice turns over the real API with the built-in engines, on audio made here: every English
-// demo question spoken by espeak-ng and flite in three voices at two speeds (WAV files written
-// by the test, never committed). The intent or document the voice path answers with must match
-// the text path's for at least 95% of them; the word error rate is reported.
+// demo phrasing and suggested question, and nine questions the documents answer, spoken by
+// espeak-ng and flite in three voices at two speeds (WAV files written by the test, never
+// committed). The intent or document the voice path answers with must match the text path's
+// for at least 95% of the phrasings and suggestions; the knowledge questions' figure and the
+// word error rate are reported.
 
 import (
 	"bytes"
@@ -60,26 +62,49 @@ func needSpeechTools(t *testing.T) {
 	}
 }
 
-// demoQuestions are the first two English phrasings of every demo intent (those a speaker can
-// say as written: no digits or symbols).
-func demoQuestions(t *testing.T) []string {
+// knowledgeQuestions are questions the demo answers from its documents (the engine's own test
+// table has them too); through the voice path they go to the language model, not the grammar.
+var knowledgeQuestions = []string{
+	"when was the lighthouse lens made",
+	"who designed the renovation of the building",
+	"what workshops do you have for schools",
+	"can I volunteer at the museum",
+	"when is the archive open",
+	"can I hire the museum for a wedding",
+	"I have an old object I'd like to donate",
+	"when do the Lancashire looms run",
+	"how much does the lighthouse lens weigh",
+}
+
+// demoQuestions are every English phrasing of every demo intent and the visitor screen's
+// suggested questions (those a speaker can say as written: no digits or symbols), then the
+// knowledge questions; skipped says how many phrasings were left out for digits or symbols.
+func demoQuestions(t *testing.T) (intents, knowledge []string, skipped int) {
 	t.Helper()
 	pack, err := content.Load(vbembed.DemoContent(), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, in := range pack.Intents["en"] {
-		n := 0
-		for _, e := range in.Examples {
-			if n == 2 || strings.ContainsAny(e, "0123456789€$%&/") {
-				continue
-			}
-			out = append(out, e)
-			n++
+	seen := map[string]bool{}
+	add := func(e string) {
+		if strings.ContainsAny(e, "0123456789€$%&/") {
+			skipped++
+			return
+		}
+		if k := strings.Join(normWords(e), " "); !seen[k] {
+			seen[k] = true
+			intents = append(intents, e)
 		}
 	}
-	return out
+	for _, in := range pack.Intents["en"] {
+		for _, e := range in.Examples {
+			add(e)
+		}
+	}
+	for _, q := range pack.Bot.Suggestions["en"] {
+		add(q)
+	}
+	return intents, knowledgeQuestions, skipped
 }
 
 func answerKey(kind, intent string, sources []string) string {
@@ -126,15 +151,47 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 		t.Skip("no built-in recognizer in this build: ", err)
 	}
 	key := newKey(t, a, keysSpec("chat", "voice"))
-	questions := demoQuestions(t)
+	intentQs, knowledgeQs, skipped := demoQuestions(t)
+	questions := append(append([]string(nil), intentQs...), knowledgeQs...)
 	dir := t.TempDir()
 
-	// One question at a time, in a fixed order: a decoder carries state from one utterance to the
-	// next (its noise and channel estimates), so with two at once the figure varied slightly from
-	// run to run; in order it repeats.
-	var total, same, errWords, refWords int
+	// The recordings are made first, two at a time (espeak-ng and flite are separate processes).
+	wavs := make([][]string, len(questions))
+	jobs := make(chan [2]int)
+	errs := make(chan error, 2)
+	for w := 0; w < 2; w++ {
+		go func() {
+			var first error
+			for j := range jobs {
+				out := filepath.Join(dir, fmt.Sprintf("%d-%d.wav", j[0], j[1]))
+				if b, err := speakers[j[1]].cmd(questions[j[0]], out).CombinedOutput(); err != nil && first == nil {
+					first = fmt.Errorf("%s: %v\n%s", speakers[j[1]].name, err, b)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for qi := range questions {
+		wavs[qi] = make([]string, len(speakers))
+		for si := range speakers {
+			wavs[qi][si] = filepath.Join(dir, fmt.Sprintf("%d-%d.wav", qi, si))
+			jobs <- [2]int{qi, si}
+		}
+	}
+	close(jobs)
+	for w := 0; w < 2; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Then sent one at a time, in a fixed order: a decoder carries state from one utterance to
+	// the next (its noise and channel estimates), so with two at once the figure varied slightly
+	// from run to run; in order it repeats.
+	type tally struct{ total, same, errWords, refWords int }
+	var all, byIntent, byDoc tally
 	var misses []string
-	for _, q := range questions {
+	for qi, q := range questions {
 		want, err := a.Engine.Try(q, "en")
 		if err != nil {
 			t.Fatal(err)
@@ -143,12 +200,15 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 		for _, s := range want.Sources {
 			wantSources = append(wantSources, s.Title)
 		}
-		for _, sp := range speakers {
-			wav := filepath.Join(dir, fmt.Sprintf("%d.wav", total))
-			if out, err := sp.cmd(q, wav).CombinedOutput(); err != nil {
-				t.Fatalf("%s: %v\n%s", sp.name, err, out)
+		part := &byIntent
+		if qi >= len(intentQs) {
+			part = &byDoc
+		}
+		for si, sp := range speakers {
+			body, err := os.ReadFile(wavs[qi][si])
+			if err != nil {
+				t.Fatal(err)
 			}
-			body, _ := os.ReadFile(wav)
 			r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
 			var got VoiceResult
 			_ = json.Unmarshal(r.body, &got)
@@ -157,28 +217,40 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 				gotSources = append(gotSources, s.Title)
 			}
 			ref := normWords(q)
-			total++
-			refWords += len(ref)
-			errWords += wordErrors(ref, normWords(got.Transcript))
-			if r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources) {
-				same++
-			} else {
+			errs := wordErrors(ref, normWords(got.Transcript))
+			same := r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources)
+			for _, tl := range []*tally{&all, part} {
+				tl.total++
+				tl.refWords += len(ref)
+				tl.errWords += errs
+				if same {
+					tl.same++
+				}
+			}
+			if !same {
 				misses = append(misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", sp.name, q, got.Transcript,
 					answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources), r.status))
 			}
 		}
 	}
-	share := 100 * float64(same) / float64(total)
-	wer := 100 * float64(errWords) / float64(refWords)
-	t.Logf("%d spoken questions (%d phrasings x %d voices/speeds): same answer as the text path %.1f%%, word error rate %.1f%%", total, len(questions), len(speakers), share, wer)
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	share := pct(all.same, all.total)
+	wer := pct(all.errWords, all.refWords)
+	t.Logf("%d spoken questions (%d questions x %d voices/speeds; %d phrasings with digits or symbols left out): same answer as the text path %.1f%%, word error rate %.1f%%",
+		all.total, len(questions), len(speakers), skipped, share, wer)
+	t.Logf("  intent phrasings and suggestions (%d): same answer %.1f%%, WER %.1f%%", len(intentQs), pct(byIntent.same, byIntent.total), pct(byIntent.errWords, byIntent.refWords))
+	t.Logf("  knowledge questions (%d): same answer %.1f%%, WER %.1f%%", len(knowledgeQs), pct(byDoc.same, byDoc.total), pct(byDoc.errWords, byDoc.refWords))
 	for _, m := range misses {
 		t.Log("miss: " + m)
 	}
 	if os.Getenv("VOICEBOT_VOICE_REPORT") != "" {
-		_ = os.WriteFile(os.Getenv("VOICEBOT_VOICE_REPORT"), []byte(fmt.Sprintf("total %d\nsame_pct %.1f\nwer_pct %.1f\n", total, share, wer)), 0o644)
+		_ = os.WriteFile(os.Getenv("VOICEBOT_VOICE_REPORT"), []byte(fmt.Sprintf("total %d\nsame_pct %.1f\nwer_pct %.1f\n", all.total, share, wer)), 0o644)
 	}
-	if share < 95 {
-		t.Errorf("voice path matches the text path for %.1f%% of spoken questions, want >= 95%%", share)
+	// The budget holds the expected questions to 95%. Free questions answered from the documents
+	// go through the language model, which is measured here but not yet good enough to hold to
+	// it (docs/BENCHMARKS.md): the grammar forces most of them onto the nearest expected sentence.
+	if s := pct(byIntent.same, byIntent.total); s < 95 {
+		t.Errorf("voice path matches the text path for %.1f%% of the spoken intent phrasings and suggestions, want >= 95%%", s)
 	}
 }
 
