@@ -247,8 +247,8 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 		_ = os.WriteFile(os.Getenv("VOICEBOT_VOICE_REPORT"), []byte(fmt.Sprintf("total %d\nsame_pct %.1f\nwer_pct %.1f\n", all.total, share, wer)), 0o644)
 	}
 	// The budget holds the expected questions to 95%. Free questions answered from the documents
-	// go through the language model, which is measured here but not yet good enough to hold to
-	// it (docs/BENCHMARKS.md): the grammar forces most of them onto the nearest expected sentence.
+	// are heard by the language model beside the grammar; they are measured here but not yet
+	// good enough to hold to it (docs/BENCHMARKS.md).
 	if s := pct(byIntent.same, byIntent.total); s < 95 {
 		t.Errorf("voice path matches the text path for %.1f%% of the spoken intent phrasings and suggestions, want >= 95%%", s)
 	}

@@ -149,6 +149,7 @@ func (v *voiceSession) run() {
 			return
 		}
 		v.s.Metrics.NoteVoice("stt", tr.Took)
+		tr.Text = v.s.heard(tr, v.lang)
 		v.send(streamEvent{"type": "final", "text": tr.Text, "decode_ms": time.Since(eos).Milliseconds()})
 		if tr.Text == "" {
 			v.send(streamEvent{"type": "error", "code": CodeNoSpeech, "message": "no speech was recognised"})

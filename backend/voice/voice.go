@@ -21,8 +21,12 @@ import (
 
 // Transcript is what a recognizer heard.
 type Transcript struct {
-	Text string        `json:"text"`
-	Lang string        `json:"lang"`
+	Text string `json:"text"`
+	Lang string `json:"lang"`
+	// Free is another reading of the same speech by a model of free questions (the built-in
+	// recognizer's language model, where Text is the grammar's expected sentence); empty when
+	// the recognizer has one reading only. The voice turn picks between them (httpapi).
+	Free string        `json:"-"`
 	Took time.Duration `json:"-"`
 }
 

@@ -9,15 +9,23 @@ package sphinx
 #include <stdlib.h>
 #include <pocketsphinx.h>
 
-// The beams and the silence penalty were chosen on the spoken demo corpus
+// vb_new makes a decoder for the grammar (lm == 0) or for the language model (lm == 1). The
+// grammar's beams and silence penalty were chosen on the spoken demo corpus
 // (TestVoiceTurnsOnSpokenDemoQuestions) together with the speed of a 3 s clip
-// (BenchmarkTranscribe3s); docs/BENCHMARKS.md has the figures. Silence may still come
-// between any two words, but at 1e-10 instead of 0.005 it no longer keeps a silence model
-// alive after every word: faster, and fewer short sentences fitted to a pause.
-static ps_decoder_t *vb_new(const char *hmm, const char *dict) {
-	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
-		"-logfn", "/dev/null", "-samprate", "16000",
-		"-beam", "1e-55", "-pbeam", "1e-55", "-wbeam", "1e-50", "-silprob", "1e-10", NULL);
+// (BenchmarkTranscribe3s); docs/BENCHMARKS.md has the figures. Silence may still come between
+// any two words, but at 1e-10 instead of 0.005 it no longer keeps a silence model alive after
+// every word: faster, and fewer short sentences fitted to a pause. The language model's
+// decoder runs beside the grammar's on the other core and must not be the slower of the two:
+// narrower beams, every other frame (-ds 2) and one pass (no flat pass, no best path).
+static ps_decoder_t *vb_new(const char *hmm, const char *dict, int lm) {
+	cmd_ln_t *cfg = lm
+		? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
+			"-logfn", "/dev/null", "-samprate", "16000",
+			"-beam", "1e-44", "-pbeam", "1e-44", "-wbeam", "1e-27", "-ds", "2",
+			"-fwdflat", "no", "-bestpath", "no", NULL)
+		: cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
+			"-logfn", "/dev/null", "-samprate", "16000",
+			"-beam", "1e-55", "-pbeam", "1e-55", "-wbeam", "1e-50", "-silprob", "1e-10", NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	cmd_ln_free_r(cfg);
@@ -36,15 +44,11 @@ static int vb_set_fsg(ps_decoder_t *ps, const char *name, char *text, size_t n) 
 	return rc;
 }
 
-static int vb_decode(ps_decoder_t *ps, const char *search, const short *buf, size_t n, char **out) {
-	*out = NULL;
+static int vb_decode(ps_decoder_t *ps, const char *search, const short *buf, size_t n) {
 	if (ps_set_search(ps, search) < 0) return -1;
 	if (ps_start_utt(ps) < 0) return -2;
 	if (ps_process_raw(ps, buf, n, FALSE, TRUE) < 0) { ps_end_utt(ps); return -3; }
 	if (ps_end_utt(ps) < 0) return -4;
-	int32 score;
-	const char *hyp = ps_get_hyp(ps, &score);
-	if (hyp != NULL) *out = (char *)hyp;
 	return 0;
 }
 
@@ -100,7 +104,8 @@ func modelDir() string {
 }
 
 // Recognizer is pocketsphinx adapted to the content. Decoders are made on first use (each
-// holds the acoustic model, about 30 MB) and kept in a pool of one per core.
+// holds the acoustic model, about 30 MB) and kept in two pools, one of grammar decoders and one
+// of language-model decoders, each as large as the cores (up to 4).
 type Recognizer struct {
 	hmm, dict string
 
@@ -110,13 +115,16 @@ type Recognizer struct {
 	extra   map[string]string // words added to the decoders' dictionary, with their phones
 	lm      string            // ARPA bigram model ("" = none)
 
-	pool chan *decoder
-	made int
+	pools  [2]chan *decoder // grammar decoders, language-model decoders
+	made   [2]int
+	pairMu sync.Mutex
 }
 
 type decoder struct {
 	ps      *C.ps_decoder_t
 	version int
+	lm      bool // a language-model decoder (else a grammar decoder)
+	warm    bool // it has finished an utterance: its running noise and channel estimate is set
 	hasLM   bool
 	hasFSG  bool
 }
@@ -131,7 +139,7 @@ func New(dir string) (*Recognizer, error) {
 		}
 	}
 	n := min(runtime.NumCPU(), 4)
-	return &Recognizer{hmm: hmm, dict: dict, pool: make(chan *decoder, n)}, nil
+	return &Recognizer{hmm: hmm, dict: dict, pools: [2]chan *decoder{make(chan *decoder, n), make(chan *decoder, n)}}, nil
 }
 
 func (r *Recognizer) Name() string        { return "pocketsphinx" }
@@ -248,32 +256,33 @@ func splitSentences(text string) []string {
 
 // get takes a decoder from the pool, making one if the pool has room, and brings its searches
 // up to the current content.
-func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
+func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 	var d *decoder
+	pool := r.pools[kind]
 	select {
-	case d = <-r.pool:
+	case d = <-pool:
 	default:
 		r.mu.Lock()
-		canMake := r.made < cap(r.pool)
+		canMake := r.made[kind] < cap(pool)
 		if canMake {
-			r.made++
+			r.made[kind]++
 		}
 		r.mu.Unlock()
 		if canMake {
 			hmm, dict := C.CString(r.hmm), C.CString(r.dict)
-			ps := C.vb_new(hmm, dict)
+			ps := C.vb_new(hmm, dict, C.int(kind))
 			C.free(unsafe.Pointer(hmm))
 			C.free(unsafe.Pointer(dict))
 			if ps == nil {
 				r.mu.Lock()
-				r.made--
+				r.made[kind]--
 				r.mu.Unlock()
 				return nil, errors.New("pocketsphinx: could not load the model")
 			}
-			d = &decoder{ps: ps}
+			d = &decoder{ps: ps, lm: kind == 1}
 		} else {
 			select {
-			case d = <-r.pool:
+			case d = <-pool:
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
@@ -290,13 +299,13 @@ func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
 			C.free(unsafe.Pointer(cw))
 			C.free(unsafe.Pointer(cp))
 		}
-		if g != "" {
+		if g != "" && !d.lm {
 			name, src := C.CString("grammar"), C.CString(g)
 			d.hasFSG = C.vb_set_fsg(d.ps, name, src, C.size_t(len(g))) >= 0
 			C.free(unsafe.Pointer(name))
 			C.free(unsafe.Pointer(src))
 		}
-		if lm != "" {
+		if lm != "" && d.lm {
 			if f, err := os.CreateTemp("", "voicebot-lm-*.arpa"); err == nil {
 				_, werr := f.WriteString(lm)
 				f.Close()
@@ -314,8 +323,58 @@ func (r *Recognizer) get(ctx context.Context) (*decoder, error) {
 	return d, nil
 }
 
-// Transcribe decodes with the grammar, then with the language model when the grammar finds
-// nothing.
+// pair takes two decoders at once (one per search); pairs are taken one at a time, so two
+// callers never hold one each while waiting for the other.
+func (r *Recognizer) pair(ctx context.Context) ([2]*decoder, error) {
+	r.pairMu.Lock()
+	defer r.pairMu.Unlock()
+	a, err := r.get(ctx, 0)
+	if err != nil {
+		return [2]*decoder{}, err
+	}
+	b, err := r.get(ctx, 1)
+	if err != nil {
+		r.pools[0] <- a
+		return [2]*decoder{}, err
+	}
+	return [2]*decoder{a, b}, nil
+}
+
+// hypOf reads a finished utterance's words.
+func hypOf(d *decoder) string {
+	if h := C.vb_hyp(d.ps); h != nil {
+		return hypText(C.GoString(h))
+	}
+	return ""
+}
+
+// decode runs one search over a whole recording ("" when the decoder has no such search).
+func decode(d *decoder, search string, samples []int16) (string, error) {
+	if (search == "grammar" && !d.hasFSG) || (search == "lm" && !d.hasLM) {
+		return "", nil
+	}
+	name := C.CString(search)
+	rc := C.vb_decode(d.ps, name, (*C.short)(unsafe.Pointer(&samples[0])), C.size_t(len(samples)))
+	C.free(unsafe.Pointer(name))
+	if rc < 0 {
+		return "", fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
+	}
+	d.warm = true
+	return hypOf(d), nil
+}
+
+// transcript is the grammar's sentence, with the language model's words as the free reading
+// (and as the text when the grammar found nothing).
+func transcript(grammar, free string, start time.Time) voice.Transcript {
+	t := voice.Transcript{Text: grammar, Free: free, Lang: "en", Took: time.Since(start)}
+	if t.Text == "" || t.Free == t.Text {
+		t.Text, t.Free = free, ""
+	}
+	return t
+}
+
+// Transcribe decodes the recording with the grammar and with the language model at once, on
+// two decoders (two cores).
 func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string) (voice.Transcript, error) {
 	start := time.Now()
 	if lang != "en" {
@@ -327,64 +386,60 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 	if len(a.Samples) == 0 {
 		return voice.Transcript{}, voice.ErrNoAudio
 	}
-	d, err := r.get(ctx)
+	ds, err := r.pair(ctx)
 	if err != nil {
 		return voice.Transcript{}, err
 	}
-	defer func() { r.pool <- d }()
-	var text string
-	for _, search := range []string{"grammar", "lm"} {
-		if (search == "grammar" && !d.hasFSG) || (search == "lm" && !d.hasLM) {
-			continue
-		}
-		name := C.CString(search)
-		var out *C.char
-		rc := C.vb_decode(d.ps, name, (*C.short)(unsafe.Pointer(&a.Samples[0])), C.size_t(len(a.Samples)), &out)
-		C.free(unsafe.Pointer(name))
-		if rc < 0 {
-			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
-		}
-		if out != nil {
-			text = hypText(C.GoString(out))
-		}
-		if text != "" {
-			break
-		}
+	defer r.put(ds)
+	var g, l string
+	var gerr, lerr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g, gerr = decode(ds[0], "grammar", a.Samples)
+	}()
+	l, lerr = decode(ds[1], "lm", a.Samples)
+	wg.Wait()
+	if err := errors.Join(gerr, lerr); err != nil {
+		return voice.Transcript{}, err
 	}
-	return voice.Transcript{Text: text, Lang: lang, Took: time.Since(start)}, nil
+	return transcript(g, l, start), nil
 }
 
-// NewStream starts decoding an utterance with the grammar as its audio arrives; End finishes
-// it (the language model decodes the whole utterance again when the grammar found nothing).
+// NewStream starts decoding an utterance with the grammar and the language model, each on its
+// own decoder, as its audio arrives.
 func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, error) {
 	if lang != "en" {
 		return nil, fmt.Errorf("%w %q", voice.ErrNoRecognizer, lang)
 	}
-	d, err := r.get(ctx)
+	ds, err := r.pair(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st := &stream{r: r, d: d, ctx: ctx, start: time.Now()}
-	if d.hasFSG {
-		name := C.CString("grammar")
-		rc := C.vb_start(d.ps, name)
+	st := &stream{r: r, ds: ds, start: time.Now()}
+	for i, search := range []string{"grammar", "lm"} {
+		if (i == 0 && !ds[0].hasFSG) || (i == 1 && !ds[1].hasLM) {
+			continue
+		}
+		name := C.CString(search)
+		rc := C.vb_start(ds[i].ps, name)
 		C.free(unsafe.Pointer(name))
 		if rc < 0 {
-			r.pool <- d
+			st.Close()
 			return nil, errors.New("pocketsphinx: could not start an utterance")
 		}
-		st.live = true
+		st.live[i] = true
 	}
 	return st, nil
 }
 
 type stream struct {
 	r     *Recognizer
-	d     *decoder
-	ctx   context.Context
+	ds    [2]*decoder // the grammar's and the language model's
 	start time.Time
-	live  bool    // the grammar search is running on the decoder
-	buf   []int16 // the whole utterance, for the language model
+	live  [2]bool // the search is running on the decoder
+	buf   []int16 // the whole utterance, for a decoder's first one (below)
 	done  bool
 }
 
@@ -396,62 +451,82 @@ func (s *stream) Write(samples []int16) error {
 		return voice.ErrTooLong
 	}
 	s.buf = append(s.buf, samples...)
-	if s.live && len(samples) > 0 {
-		if C.vb_feed(s.d.ps, (*C.short)(unsafe.Pointer(&samples[0])), C.size_t(len(samples))) < 0 {
+	if len(samples) == 0 {
+		return nil
+	}
+	for i, d := range s.ds {
+		if s.live[i] && C.vb_feed(d.ps, (*C.short)(unsafe.Pointer(&samples[0])), C.size_t(len(samples))) < 0 {
 			return errors.New("pocketsphinx: decoding failed")
 		}
 	}
 	return nil
 }
 
+// Partial is the grammar's sentence so far.
 func (s *stream) Partial() string {
-	if !s.live || s.done {
+	if !s.live[0] || s.done {
 		return ""
 	}
-	if h := C.vb_hyp(s.d.ps); h != nil {
-		return hypText(C.GoString(h))
-	}
-	return ""
+	return hypOf(s.ds[0])
 }
 
 func (s *stream) End() (voice.Transcript, error) {
 	if s.done {
 		return voice.Transcript{}, errors.New("stream ended")
 	}
-	s.done = true
-	defer func() { s.r.pool <- s.d }()
-	var text string
-	if s.live {
-		C.ps_end_utt(s.d.ps)
-		if h := C.vb_hyp(s.d.ps); h != nil {
-			text = hypText(C.GoString(h))
+	// A decoder's first utterance heard live starts from the model's stock noise and channel
+	// estimate, and its words can be wrong or missing (a fresh decoder heard "what are the
+	// opening hours" as nothing); that one is decoded again whole, which sets the estimate for
+	// the next ones.
+	var hs [2]string
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, d := range s.ds {
+		if !s.live[i] {
+			continue
 		}
+		C.ps_end_utt(d.ps)
+		hs[i] = hypOf(d)
+		if !d.warm && len(s.buf) > 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hs[i], errs[i] = decode(d, []string{"grammar", "lm"}[i], s.buf)
+			}()
+			continue
+		}
+		d.warm = true
 	}
-	if text == "" && s.d.hasLM && len(s.buf) > 0 {
-		name := C.CString("lm")
-		var out *C.char
-		rc := C.vb_decode(s.d.ps, name, (*C.short)(unsafe.Pointer(&s.buf[0])), C.size_t(len(s.buf)), &out)
-		C.free(unsafe.Pointer(name))
-		if rc < 0 {
-			return voice.Transcript{}, fmt.Errorf("pocketsphinx: decoding failed (%d)", int(rc))
-		}
-		if out != nil {
-			text = hypText(C.GoString(out))
-		}
+	wg.Wait()
+	s.release()
+	if err := errors.Join(errs[0], errs[1]); err != nil {
+		return voice.Transcript{}, err
 	}
-	return voice.Transcript{Text: text, Lang: "en", Took: time.Since(s.start)}, nil
+	return transcript(hs[0], hs[1], s.start), nil
 }
 
-// Close gives the decoder back when the stream is dropped before End.
+// Close gives the decoders back when the stream is dropped before End.
 func (s *stream) Close() {
 	if s.done {
 		return
 	}
-	s.done = true
-	if s.live {
-		C.ps_end_utt(s.d.ps)
+	for i, d := range s.ds {
+		if s.live[i] {
+			C.ps_end_utt(d.ps)
+		}
 	}
-	s.r.pool <- s.d
+	s.release()
+}
+
+func (s *stream) release() {
+	s.done = true
+	s.r.put(s.ds)
+}
+
+// put gives a pair of decoders back.
+func (r *Recognizer) put(ds [2]*decoder) {
+	r.pools[0] <- ds[0]
+	r.pools[1] <- ds[1]
 }
 
 // hypText is a hypothesis without the silence and noise words the grammar lets a speaker put
