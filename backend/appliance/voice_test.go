@@ -117,27 +117,6 @@ func answerKey(kind, intent string, sources []string) string {
 	return kind
 }
 
-func wordErrors(ref, hyp []string) int {
-	d := make([]int, len(hyp)+1)
-	for j := range d {
-		d[j] = j
-	}
-	for i := 1; i <= len(ref); i++ {
-		prev := d[0]
-		d[0] = i
-		for j := 1; j <= len(hyp); j++ {
-			cur := d[j]
-			cost := 1
-			if ref[i-1] == hyp[j-1] {
-				cost = 0
-			}
-			d[j] = min(d[j]+1, d[j-1]+1, prev+cost)
-			prev = cur
-		}
-	}
-	return d[len(hyp)]
-}
-
 func normWords(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r == '\'' || r >= '0' && r <= '9')
@@ -217,7 +196,7 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 				gotSources = append(gotSources, s.Title)
 			}
 			ref := normWords(q)
-			errs := wordErrors(ref, normWords(got.Transcript))
+			errs := voice.WordEdits(ref, normWords(got.Transcript))
 			same := r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources)
 			for _, tl := range []*tally{&all, part} {
 				tl.total++

@@ -116,24 +116,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 // question heard less exactly, not another one.
 func farApart(a, b string) bool {
 	x, y := strings.Fields(a), strings.Fields(b)
-	d := make([]int, len(y)+1)
-	for j := range d {
-		d[j] = j
-	}
-	for i := 1; i <= len(x); i++ {
-		prev := d[0]
-		d[0] = i
-		for j := 1; j <= len(y); j++ {
-			cur := d[j]
-			sub := prev
-			if x[i-1] != y[j-1] {
-				sub++
-			}
-			d[j] = min(d[j]+1, d[j-1]+1, sub)
-			prev = cur
-		}
-	}
-	return float64(d[len(y)]) > 0.4*float64(max(len(x), len(y)))
+	return float64(voice.WordEdits(x, y)) > 0.4*float64(max(len(x), len(y)))
 }
 
 // heard picks what the visitor said from a recognizer's readings: the content's expected

@@ -123,10 +123,9 @@ type Recognizer struct {
 type decoder struct {
 	ps      *C.ps_decoder_t
 	version int
-	lm      bool // a language-model decoder (else a grammar decoder)
-	warm    bool // it has finished an utterance: its running noise and channel estimate is set
-	hasLM   bool
-	hasFSG  bool
+	search  string // "grammar" or "lm": what it decodes with (searches[kind])
+	ready   bool   // the search is loaded
+	warm    bool   // it has finished an utterance: its running noise and channel estimate is set
 }
 
 // New checks the model files and reads the dictionary; no decoder is made yet.
@@ -279,7 +278,7 @@ func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 				r.mu.Unlock()
 				return nil, errors.New("pocketsphinx: could not load the model")
 			}
-			d = &decoder{ps: ps, lm: kind == 1}
+			d = &decoder{ps: ps, search: searches[kind]}
 		} else {
 			select {
 			case d = <-pool:
@@ -292,26 +291,26 @@ func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 	version, g, lm, extra := r.version, r.grammar, r.lm, r.extra
 	r.mu.Unlock()
 	if d.version != version {
-		d.hasFSG, d.hasLM = false, false
+		d.ready = false
 		for w, p := range extra {
 			cw, cp := C.CString(w), C.CString(p)
 			C.ps_add_word(d.ps, cw, cp, 0)
 			C.free(unsafe.Pointer(cw))
 			C.free(unsafe.Pointer(cp))
 		}
-		if g != "" && !d.lm {
+		if g != "" && d.search == "grammar" {
 			name, src := C.CString("grammar"), C.CString(g)
-			d.hasFSG = C.vb_set_fsg(d.ps, name, src, C.size_t(len(g))) >= 0
+			d.ready = C.vb_set_fsg(d.ps, name, src, C.size_t(len(g))) >= 0
 			C.free(unsafe.Pointer(name))
 			C.free(unsafe.Pointer(src))
 		}
-		if lm != "" && d.lm {
+		if lm != "" && d.search == "lm" {
 			if f, err := os.CreateTemp("", "voicebot-lm-*.arpa"); err == nil {
 				_, werr := f.WriteString(lm)
 				f.Close()
 				if werr == nil {
 					name, path := C.CString("lm"), C.CString(f.Name())
-					d.hasLM = C.ps_set_lm_file(d.ps, name, path) >= 0
+					d.ready = C.ps_set_lm_file(d.ps, name, path) >= 0
 					C.free(unsafe.Pointer(name))
 					C.free(unsafe.Pointer(path))
 				}
@@ -322,6 +321,9 @@ func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 	}
 	return d, nil
 }
+
+// searches names the two kinds of decoder: the content's grammar and its language model.
+var searches = [2]string{"grammar", "lm"}
 
 // pair takes two decoders at once (one per search); pairs are taken one at a time, so two
 // callers never hold one each while waiting for the other.
@@ -348,12 +350,12 @@ func hypOf(d *decoder) string {
 	return ""
 }
 
-// decode runs one search over a whole recording ("" when the decoder has no such search).
-func decode(d *decoder, search string, samples []int16) (string, error) {
-	if (search == "grammar" && !d.hasFSG) || (search == "lm" && !d.hasLM) {
+// decode runs the decoder's search over a whole recording ("" when it has none loaded).
+func decode(d *decoder, samples []int16) (string, error) {
+	if !d.ready {
 		return "", nil
 	}
-	name := C.CString(search)
+	name := C.CString(d.search)
 	rc := C.vb_decode(d.ps, name, (*C.short)(unsafe.Pointer(&samples[0])), C.size_t(len(samples)))
 	C.free(unsafe.Pointer(name))
 	if rc < 0 {
@@ -361,6 +363,23 @@ func decode(d *decoder, search string, samples []int16) (string, error) {
 	}
 	d.warm = true
 	return hypOf(d), nil
+}
+
+// decodePair decodes a whole recording on the decoders asked for, at once (one core each).
+func decodePair(ds [2]*decoder, samples []int16, which [2]bool) (out [2]string, err error) {
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		if which[i] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i], errs[i] = decode(d, samples)
+			}()
+		}
+	}
+	wg.Wait()
+	return out, errors.Join(errs[0], errs[1])
 }
 
 // transcript is the grammar's sentence, with the language model's words as the free reading
@@ -391,20 +410,11 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 		return voice.Transcript{}, err
 	}
 	defer r.put(ds)
-	var g, l string
-	var gerr, lerr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		g, gerr = decode(ds[0], "grammar", a.Samples)
-	}()
-	l, lerr = decode(ds[1], "lm", a.Samples)
-	wg.Wait()
-	if err := errors.Join(gerr, lerr); err != nil {
+	hs, err := decodePair(ds, a.Samples, [2]bool{true, true})
+	if err != nil {
 		return voice.Transcript{}, err
 	}
-	return transcript(g, l, start), nil
+	return transcript(hs[0], hs[1], start), nil
 }
 
 // NewStream starts decoding an utterance with the grammar and the language model, each on its
@@ -418,12 +428,12 @@ func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, 
 		return nil, err
 	}
 	st := &stream{r: r, ds: ds, start: time.Now()}
-	for i, search := range []string{"grammar", "lm"} {
-		if (i == 0 && !ds[0].hasFSG) || (i == 1 && !ds[1].hasLM) {
+	for i, d := range ds {
+		if !d.ready {
 			continue
 		}
-		name := C.CString(search)
-		rc := C.vb_start(ds[i].ps, name)
+		name := C.CString(d.search)
+		rc := C.vb_start(d.ps, name)
 		C.free(unsafe.Pointer(name))
 		if rc < 0 {
 			st.Close()
@@ -479,29 +489,28 @@ func (s *stream) End() (voice.Transcript, error) {
 	// opening hours" as nothing); that one is decoded again whole, which sets the estimate for
 	// the next ones.
 	var hs [2]string
-	var errs [2]error
-	var wg sync.WaitGroup
+	var again [2]bool
 	for i, d := range s.ds {
-		if !s.live[i] {
-			continue
+		if s.live[i] {
+			C.ps_end_utt(d.ps)
+			hs[i] = hypOf(d)
+			again[i] = !d.warm && len(s.buf) > 0
+			d.warm = true
 		}
-		C.ps_end_utt(d.ps)
-		hs[i] = hypOf(d)
-		if !d.warm && len(s.buf) > 0 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				hs[i], errs[i] = decode(d, []string{"grammar", "lm"}[i], s.buf)
-			}()
-			continue
-		}
-		d.warm = true
 	}
-	wg.Wait()
+	if again[0] || again[1] {
+		whole, err := decodePair(s.ds, s.buf, again)
+		if err != nil {
+			s.release()
+			return voice.Transcript{}, err
+		}
+		for i := range whole {
+			if again[i] {
+				hs[i] = whole[i]
+			}
+		}
+	}
 	s.release()
-	if err := errors.Join(errs[0], errs[1]); err != nil {
-		return voice.Transcript{}, err
-	}
 	return transcript(hs[0], hs[1], s.start), nil
 }
 

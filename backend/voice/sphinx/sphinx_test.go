@@ -105,7 +105,7 @@ func BenchmarkTranscribe3s(b *testing.B) {
 		defer r.put(ds)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if _, err := decode(ds[0], "grammar", clip.Samples); err != nil {
+			if _, err := decode(ds[0], clip.Samples); err != nil {
 				b.Fatal(err)
 			}
 		}
