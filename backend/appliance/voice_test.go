@@ -6,8 +6,8 @@ package appliance
 // demo phrasing and suggested question, and nine questions the documents answer, spoken by
 // espeak-ng and flite in three voices at two speeds (WAV files written by the test, never
 // committed). The intent or document the voice path answers with must match the text path's
-// for at least 95% of the phrasings and suggestions; the knowledge questions' figure and the
-// word error rate are reported.
+// for at least 95% of them; the figures for the phrasings and for the knowledge questions,
+// and the word error rate, are reported.
 
 import (
 	"bytes"
@@ -225,11 +225,11 @@ func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 	if os.Getenv("VOICEBOT_VOICE_REPORT") != "" {
 		_ = os.WriteFile(os.Getenv("VOICEBOT_VOICE_REPORT"), []byte(fmt.Sprintf("total %d\nsame_pct %.1f\nwer_pct %.1f\n", all.total, share, wer)), 0o644)
 	}
-	// The budget holds the expected questions to 95%. Free questions answered from the documents
-	// are heard by the language model beside the grammar; they are measured here but not yet
-	// good enough to hold to it (docs/BENCHMARKS.md).
-	if s := pct(byIntent.same, byIntent.total); s < 95 {
-		t.Errorf("voice path matches the text path for %.1f%% of the spoken intent phrasings and suggestions, want >= 95%%", s)
+	// The budget: the whole corpus at 95% or more. The expected phrasings are heard by the
+	// grammar (about 99%); the knowledge questions by the language model beside it, far less
+	// well (docs/BENCHMARKS.md), and they are held to no figure of their own.
+	if share < 95 {
+		t.Errorf("voice path matches the text path for %.1f%% of the spoken questions, want >= 95%%", share)
 	}
 }
 

@@ -4,6 +4,7 @@ package sphinx
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,4 +112,25 @@ func BenchmarkTranscribe3s(b *testing.B) {
 		}
 		b.ReportMetric(clip.Duration().Seconds(), "audio_s")
 	})
+}
+
+// Silence and steady noise are heard as nothing, also by fresh decoders and when the level
+// changes from one recording to the next (the grammar alone fitted "tue" or "bye" to them).
+func TestSilenceIsNothing(t *testing.T) {
+	r := demoRecognizer(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, amp := range []int{0, 3, 30, 300} {
+		s := make([]int16, voice.SampleRate)
+		for i := range s {
+			if amp > 0 {
+				s[i] = int16(rng.IntN(2*amp+1) - amp)
+			}
+		}
+		for k := 0; k < 2; k++ {
+			tr, err := r.Transcribe(context.Background(), voice.Audio{Rate: voice.SampleRate, Samples: s}, "en")
+			if err != nil || tr.Text != "" || tr.Free != "" {
+				t.Errorf("noise of ±%d, try %d: heard %q / %q (%v)", amp, k+1, tr.Text, tr.Free, err)
+			}
+		}
+	}
 }
