@@ -110,27 +110,39 @@ func readCSV(tb testing.TB, path string) []Example {
 // BenchmarkTrainCLINC150 trains on CLINC150's 15,100 training phrasings (budget: 5 s).
 func BenchmarkTrainCLINC150(b *testing.B) {
 	ex := readCSV(b, filepath.Join(benchdata.Dir(b, "clinc150"), "train.csv"))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Train(ex, Options{}); err != nil {
-			b.Fatal(err)
-		}
+	for _, v := range modelVariants {
+		b.Run(v.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Train(ex, v.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
+
+// modelVariants are the model as it ships and the linear model alone, its baseline.
+var modelVariants = []struct {
+	name string
+	opt  Options
+}{{"linear+network", Options{}}, {"linear-alone", Options{LinearOnly: true}}}
 
 // BenchmarkPredictCLINC150 classifies validation phrasings with the CLINC150 model (budget: p99
 // 1 ms per classification).
 func BenchmarkPredictCLINC150(b *testing.B) {
 	dir := benchdata.Dir(b, "clinc150")
-	m, err := Train(readCSV(b, filepath.Join(dir, "train.csv")), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	va := readCSV(b, filepath.Join(dir, "valid.csv"))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Predict(va[i%len(va)].Text)
+	for _, v := range modelVariants {
+		m, err := Train(readCSV(b, filepath.Join(dir, "train.csv")), v.opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				m.Predict(va[i%len(va)].Text)
+			}
+		})
 	}
 }
 
@@ -168,5 +180,41 @@ func BenchmarkAxpy(b *testing.B) {
 				axpy(0.5, x, y)
 			}
 		})
+	}
+}
+
+// The shipped model is the linear model and the network averaged; its confidence is the smaller
+// of their top probabilities, so an utterance is sure only when both parts are.
+func TestNetworkBesideLinear(t *testing.T) {
+	m, err := Train(smallSet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin, _ := Train(smallSet(), Options{LinearOnly: true})
+	if m.net == nil || lin.net != nil {
+		t.Fatalf("network: default %v, LinearOnly %v", m.net != nil, lin.net != nil)
+	}
+	for _, u := range []string{"when do you open", "where can i park the car", "zebra crossing"} {
+		x := m.vocab.featurize(u)
+		pl := make([]float64, len(m.labels))
+		m.scores(x, 1, pl)
+		softmax(pl)
+		pn := make([]float64, len(m.labels))
+		m.net.forward(x, make([]float32, m.net.h), pn)
+		softmax(pn)
+		p := m.Probabilities(u)
+		var sum float64
+		for c := range p {
+			sum += p[c]
+			if d := p[c] - (pl[c]+pn[c])/2; d > 1e-12 || d < -1e-12 {
+				t.Fatalf("%q: probability of %s is %v, not the average of %v and %v", u, m.labels[c], p[c], pl[c], pn[c])
+			}
+		}
+		if sum < 0.999999 || sum > 1.000001 {
+			t.Fatalf("%q: probabilities sum to %v", u, sum)
+		}
+		if got, want := m.PredictAt(u, 0).Confidence, min(pl[argmax(pl)], pn[argmax(pn)]); got != want {
+			t.Fatalf("%q: confidence %v, want the smaller top probability %v", u, got, want)
+		}
 	}
 }
