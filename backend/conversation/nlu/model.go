@@ -131,7 +131,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	fit, held := split(examples, opt.Holdout, opt.Seed)
 	if len(held) == 0 || len(labels) < 2 {
-		m.fit(xs, ys, opt.Epochs+1, 0, 1, opt)
+		m.fit(xs, ys, whole, opt)
 		return m, nil
 	}
 	var fx []sparse
@@ -139,21 +139,48 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	for _, i := range fit {
 		fx, fy = append(fx, xs[i]), append(fy, ys[i])
 	}
-	m.fit(fx, fy, opt.Epochs, 0, float64(opt.Epochs)/float64(opt.Epochs+1), opt)
+	m.fit(fx, fy, beforeCalibration, opt)
 	heldEx := make([]Example, len(held))
 	for k, i := range held {
 		heldEx[k] = examples[i]
 	}
 	m.threshold = m.calibrate(heldEx, opt.RejectRate)
-	m.fit(xs, ys, 1, float64(opt.Epochs)/float64(opt.Epochs+1), 1, opt)
+	m.fit(xs, ys, afterCalibration, opt)
 	return m, nil
 }
 
-// fit trains the linear model and the network over the same epochs of the schedule, side by
-// side: the network on one core, the linear model on the others (on one core too when there
-// are only two). Each owns its weights, so the result is the same for a seed.
-func (m *Model) fit(xs []sparse, ys []int, epochs int, from, to float64, opt Options) {
+// phase is a part of the training schedule: all of it when nothing is held out, or the part
+// before calibration (on the phrasings not held out) and the part after it (on all of them).
+type phase int
+
+const (
+	whole phase = iota
+	beforeCalibration
+	afterCalibration
+)
+
+// span is the phase's share of a schedule of total epochs of which before come before
+// calibration: how many epochs it runs and which part [from,to] of the learning-rate decay.
+func (p phase) span(before, total int) (epochs int, from, to float64) {
+	cut := float64(before) / float64(total)
+	switch p {
+	case beforeCalibration:
+		return before, 0, cut
+	case afterCalibration:
+		return total - before, cut, 1
+	}
+	return total, 0, 1
+}
+
+// fit trains the linear model and the network through one phase, side by side: the network on
+// one core, the linear model on the others (on one core too when there are only two). Each owns
+// its weights, so the result is the same for a seed. The linear model runs opt.Epochs epochs
+// before calibration and one after; the network, which learns more from the held-out phrasings,
+// netEpochsBefore of its netEpochs before (4 + 2 against 5 + 1: +0.4 points on validation at
+// the same threshold, same time).
+func (m *Model) fit(xs []sparse, ys []int, p phase, opt Options) {
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	epochs, from, to := p.span(opt.Epochs, opt.Epochs+1)
 	if m.net == nil {
 		m.sgd(xs, ys, epochs, from, to, workers, opt)
 		return
@@ -161,17 +188,8 @@ func (m *Model) fit(xs []sparse, ys []int, epochs int, from, to float64, opt Opt
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// The network learns more from the held-out phrasings than the linear model does, so
-		// it takes two of its six epochs on all the data after calibration, where the linear
-		// model takes one (4 + 2 against 5 + 1: +0.4 points on validation at the same
-		// threshold, same time). The three cases: before calibration, after it, no hold-out.
-		if from == 0 && to < 1 {
-			m.net.train(xs, ys, netEpochsBefore, 0, float64(netEpochsBefore)/netEpochs, opt)
-		} else if from > 0 {
-			m.net.train(xs, ys, netEpochs-netEpochsBefore, float64(netEpochsBefore)/netEpochs, 1, opt)
-		} else {
-			m.net.train(xs, ys, netEpochs, 0, 1, opt)
-		}
+		epochs, from, to := p.span(netEpochsBefore, netEpochs)
+		m.net.train(xs, ys, epochs, from, to, opt)
 	}()
 	m.sgd(xs, ys, epochs, from, to, max(1, workers-1), opt)
 	<-done
@@ -381,12 +399,7 @@ func (m *Model) rescale(s float64) {
 func (m *Model) scores(x sparse, scale float64, out []float64) {
 	C := len(m.labels)
 	var stack [256]float32
-	acc := stack[:0]
-	if C <= len(stack) {
-		acc = stack[:C]
-	} else {
-		acc = make([]float32, C)
-	}
+	acc := scratch(stack[:], C)
 	for k, f := range x.idx {
 		axpy(x.val[k], m.w[int(f)*C:int(f)*C+C], acc)
 	}
@@ -432,12 +445,7 @@ func (m *Model) probabilities(x sparse) (p []float64, sure float64) {
 		return p, p[argmax(p)]
 	}
 	var stack [256]float32
-	hid := stack[:0]
-	if m.net.h <= len(stack) {
-		hid = stack[:m.net.h]
-	} else {
-		hid = make([]float32, m.net.h)
-	}
+	hid := scratch(stack[:], m.net.h)
 	q := make([]float64, len(m.labels))
 	m.net.forward(x, hid, q)
 	softmax(q)
@@ -446,6 +454,15 @@ func (m *Model) probabilities(x sparse) (p []float64, sure float64) {
 		p[c] = (p[c] + q[c]) / 2
 	}
 	return p, sure
+}
+
+// scratch is n floats from a caller's stack buffer, or from the heap when it is too short: the
+// per-classification vectors then cost no allocation.
+func scratch(stack []float32, n int) []float32 {
+	if n <= len(stack) {
+		return stack[:n]
+	}
+	return make([]float32, n)
 }
 
 func argmax(p []float64) int {

@@ -59,12 +59,7 @@ func (n *network) forward(x sparse, hid []float32, out []float64) {
 		axpy(x.val[k], n.w1[int(f)*n.h:int(f)*n.h+n.h], hid)
 	}
 	var stack [256]float32
-	acc := stack[:0]
-	if n.c <= len(stack) {
-		acc = stack[:n.c]
-	} else {
-		acc = make([]float32, n.c)
-	}
+	acc := scratch(stack[:], n.c)
 	copy(acc, n.b2)
 	for i, v := range hid {
 		if v > 0 {
