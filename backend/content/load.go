@@ -29,10 +29,11 @@ const (
 // in the partial Pack so that a status page can show every file.
 func Load(fsys fs.FS, source string) (*Pack, error) {
 	l := &loader{fsys: fsys, pack: &Pack{
-		Source:   source,
-		Intents:  map[string][]*Intent{},
-		Lists:    map[string]templates.Lists{},
-		LoadedAt: time.Now(),
+		Source:     source,
+		Intents:    map[string][]*Intent{},
+		Lists:      map[string]templates.Lists{},
+		LoadedAt:   time.Now(),
+		OutOfScope: map[string][]string{},
 	}, status: map[string]*FileStatus{}}
 	l.loadBot()
 	if len(l.errs) == 0 {
@@ -401,8 +402,8 @@ func (l *loader) loadIntents(p string) {
 		return
 	}
 	var lang string
-	var listsNode, intentsNode *yaml.Node
-	for _, f := range l.fields(p, root, p, "language", "lists", "intents") {
+	var listsNode, intentsNode, oosNode *yaml.Node
+	for _, f := range l.fields(p, root, p, "language", "lists", "intents", "out_of_scope") {
 		switch f.k.Value {
 		case "language":
 			if s, ok := l.str(p, f.v, "language"); ok {
@@ -416,6 +417,8 @@ func (l *loader) loadIntents(p string) {
 			listsNode = f.v
 		case "intents":
 			intentsNode = f.v
+		case "out_of_scope":
+			oosNode = f.v
 		}
 	}
 	if lang == "" {
@@ -425,11 +428,26 @@ func (l *loader) loadIntents(p string) {
 	if listsNode != nil {
 		l.loadLists(p, lang, listsNode)
 	}
-	if intentsNode == nil {
-		if listsNode == nil {
-			l.fail(p, root.Line, "the file has neither intents nor lists")
+	var oos []string
+	if oosNode != nil && oosNode.Tag != "!!null" {
+		for _, s := range l.strList(p, oosNode, "out_of_scope") {
+			if len(text.Tokens(s)) == 0 {
+				l.fail(p, oosNode.Line, "out_of_scope: a phrasing has no words")
+				continue
+			}
+			oos = append(oos, s)
 		}
-		st.Detail = "lists only"
+		l.pack.OutOfScope[lang] = append(l.pack.OutOfScope[lang], oos...)
+	}
+	if intentsNode == nil {
+		switch {
+		case listsNode == nil && oosNode == nil:
+			l.fail(p, root.Line, "the file has neither intents nor lists")
+		case listsNode == nil:
+			st.Detail = fmt.Sprintf("%d out-of-scope phrasings (%s)", len(oos), lang)
+		default:
+			st.Detail = "lists only"
+		}
 		return
 	}
 	n := 0
@@ -445,6 +463,9 @@ func (l *loader) loadIntents(p string) {
 		}
 	}
 	st.Detail = fmt.Sprintf("%d intents (%s)", n, lang)
+	if len(oos) > 0 {
+		st.Detail += fmt.Sprintf(", %d out-of-scope phrasings", len(oos))
+	}
 }
 
 var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)

@@ -17,13 +17,17 @@ import (
 
 // Pack is one parsed, validated content pack. It is never modified after Load.
 type Pack struct {
-	Source   string // where it was loaded from: a folder, or "built-in demo"
-	Bot      Bot
-	Intents  map[string][]*Intent       // by language, in file order
-	Lists    map[string]templates.Lists // slot lists by language
-	Docs     []Document
-	Files    []FileStatus
-	LoadedAt time.Time
+	Source  string // where it was loaded from: a folder, or "built-in demo"
+	Bot     Bot
+	Intents map[string][]*Intent       // by language, in file order
+	Lists   map[string]templates.Lists // slot lists by language
+	// OutOfScope are phrasings that are not for this assistant, by language (the out_of_scope
+	// lists of the intents files, in file order): the intent model may learn from them what to
+	// leave to the documents and the fallback.
+	OutOfScope map[string][]string
+	Docs       []Document
+	Files      []FileStatus
+	LoadedAt   time.Time
 }
 
 // Bot holds the settings of bot.yaml, with defaults filled in.
