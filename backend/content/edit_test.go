@@ -255,7 +255,7 @@ func TestTeachNewIntentAndOutOfScope(t *testing.T) {
 // language with no file gets intents/<lang>.yaml.
 func TestTeachFileWithoutIntents(t *testing.T) {
 	dir := teachDir(t, map[string]string{"bot.yaml": "name: T\nlanguages: [en, es]\n",
-		"intents/en.yaml": "language: en\nintents:\n  hi:\n    examples: [hi]\n    responses: [hello]\n",
+		"intents/en.yaml":       "language: en\nintents:\n  hi:\n    examples: [hi]\n    responses: [hello]\n",
 		"intents/es-lists.yaml": "# listas\nlanguage: es\nlists:\n  dia: [lunes]\n"})
 	if _, err := Apply(dir, Teach{Text: "hola", Lang: "es", Intent: "saludo", Response: "¡Hola!"}); err != nil {
 		t.Fatal(err)
