@@ -46,6 +46,14 @@ func NewLoader(e *Engine, fsys fs.FS, source string) *Loader {
 	return &Loader{engine: e, fsys: fsys, source: source}
 }
 
+// SetSource makes the loader read another pack from now on (the next Reload loads it): the
+// appliance switches to an editable copy of the content this way.
+func (l *Loader) SetSource(fsys fs.FS, source string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fsys, l.source = fsys, source
+}
+
 // Status returns the current status.
 func (l *Loader) Status() Status {
 	l.mu.Lock()

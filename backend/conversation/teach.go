@@ -1,0 +1,48 @@
+package conversation
+
+import (
+	"sort"
+
+	"voicebot/backend/conversation/nlu"
+)
+
+// Candidate is an intent the model considered for an utterance, with its probability.
+type Candidate struct {
+	Intent      string  `json:"intent"`
+	Probability float64 `json:"probability"`
+}
+
+// Candidates returns the n intents the language's intent model finds likeliest for text (lang ""
+// detects it), most likely first, whatever the threshold: what the teach loop offers an operator
+// for a question the bot did not answer. A language with one intent has that one; with none, no
+// candidates.
+func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
+	utt, lang, s, err := e.check(text, lang)
+	if err != nil {
+		return nil, err
+	}
+	if lang == "" {
+		lang = s.detect(utt, "")
+	}
+	lb := s.langs[lang]
+	switch {
+	case lb == nil || n <= 0:
+		return nil, nil
+	case lb.model == nil && lb.single != nil:
+		return []Candidate{{Intent: lb.single.Name, Probability: 1}}, nil
+	case lb.model == nil:
+		return nil, nil
+	}
+	labels, p := lb.model.Labels(), lb.model.Probabilities(utt)
+	out := make([]Candidate, 0, len(labels))
+	for i, l := range labels {
+		if l != nlu.OOS && i < len(p) {
+			out = append(out, Candidate{Intent: l, Probability: round3(p[i])})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Probability > out[j].Probability })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
