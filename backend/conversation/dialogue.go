@@ -3,6 +3,7 @@ package conversation
 import (
 	"regexp"
 	"sort"
+	"strings"
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
@@ -300,3 +301,11 @@ func (s *Snapshot) fallback(st *State, lang string) Reply {
 }
 
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
+
+// exampleFor returns the intent that lists the tokens as one of its examples, or nil.
+func (lb *langBrain) exampleFor(toks []string) *content.Intent {
+	if lb == nil {
+		return nil
+	}
+	return lb.examples[strings.Join(toks, " ")]
+}

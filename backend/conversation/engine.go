@@ -278,6 +278,10 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 	if in, slots, ok := lb.matchTemplate(toks); ok {
 		return s.answerIntent(st, lb, in, slots, 1, "template", false)
 	}
+	if in := lb.exampleFor(toks); in != nil {
+		slots, _ := extractSlots(in, lb.lists, toks)
+		return s.answerIntent(st, lb, in, slots, 1, "example", false)
+	}
 	var pred nlu.Prediction
 	if lb.model != nil {
 		if ov.IntentThreshold > 0 {

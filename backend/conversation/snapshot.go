@@ -19,6 +19,8 @@ import (
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/conversation/retrieval"
 	"voicebot/backend/conversation/templates"
+	"voicebot/backend/conversation/text"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // Snapshot is everything needed to answer, built from one content pack: the intents and lists per
@@ -42,6 +44,9 @@ type langBrain struct {
 	lists   templates.Lists
 	model   *nlu.Model // nil when the language has fewer than two intents to tell apart
 	single  *content.Intent
+	// examples maps each listed example, folded, to its intent: a phrasing the operator wrote
+	// is answered by its own intent whatever the model makes of it.
+	examples map[string]*content.Intent
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -63,11 +68,16 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	var wg sync.WaitGroup
 	var firstErr error
 	for _, lang := range pack.Bot.Languages {
-		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang]}
+		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang], examples: map[string]*content.Intent{}}
 		s.langs[lang] = lb
 		var examples []nlu.Example
 		for i, in := range lb.intents {
 			lb.byName[in.Name] = in
+			for _, ex := range in.Examples {
+				if k := text.Fold(ex); lb.examples[k] == nil {
+					lb.examples[k] = in // listed twice: the first intent keeps it
+				}
+			}
 			phr := Phrasings(in, lb.lists, uint64(i+1))
 			for _, p := range phr {
 				examples = append(examples, nlu.Example{Text: p, Label: in.Name})
@@ -85,7 +95,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m, err := nlu.Train(examples, nlu.Options{Progress: progress})
+				m, err := nlu.Train(examples, nlu.Options{Progress: progress, Vectors: vecFor(lang)})
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -117,18 +127,31 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 }
 
 // Phrasings is what the intent model learns an intent from: its examples and an even sample of
-// what its templates say, with slots filled from the lists.
+// what its templates say, with slots filled from the lists. The examples are repeated so that
+// they weigh at least as much as the expansions together: a template says one thing many ways,
+// while each example is a way of asking of its own, and visitors' questions look more like the
+// examples than like the expansions.
 func Phrasings(in *content.Intent, lists templates.Lists, seed uint64) []string {
 	out := append([]string(nil), in.Examples...)
 	if len(in.Templates) == 0 {
 		return out
 	}
 	per := max(20, (maxPhrasingsPerIntent-len(out))/len(in.Templates))
+	var expanded []string
 	for i, t := range in.Templates {
-		out = append(out, t.Expand(lists, per, seed*31+uint64(i))...)
+		expanded = append(expanded, t.Expand(lists, per, seed*31+uint64(i))...)
 	}
-	return out
+	if n := len(in.Examples); n > 0 {
+		for r := 1; r*n < len(expanded)*exampleWeight/100; r++ {
+			out = append(out, in.Examples...)
+		}
+	}
+	return append(out, expanded...)
 }
+
+// exampleWeight is the share (percent) of an intent's expanded phrasings its examples are
+// repeated up to.
+var exampleWeight = 100
 
 // Languages lists the languages of the snapshot's pack.
 func (s *Snapshot) Languages() []string { return s.Pack.Bot.Languages }
@@ -140,3 +163,5 @@ func (s *Snapshot) IntentThreshold(lang string) float64 {
 	}
 	return 0
 }
+
+var vecFor = wordvec.For

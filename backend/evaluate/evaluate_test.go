@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,34 @@ func TestRetrievalOnTinyBEIR(t *testing.T) {
 	}
 	if _, err := ReadQrels(writeFile(t, dir, "bad.tsv", "q\td\tscore\nq1 d1 1\n")); err == nil || !strings.Contains(err.Error(), ":2:") {
 		t.Errorf("bad qrels: %v", err)
+	}
+}
+
+func TestSampleShots(t *testing.T) {
+	var rows []IntentRow
+	for i := 0; i < 30; i++ {
+		rows = append(rows, IntentRow{Text: "a" + string(rune('a'+i%26)) + strings.Repeat("x", i), Label: []string{"x", "y", "oos"}[i%3]})
+	}
+	got := SampleShots(rows, 4, 7)
+	if len(got) != 8 {
+		t.Fatalf("4 shots of 2 intents: %d rows", len(got))
+	}
+	count := map[string]int{}
+	for _, r := range got {
+		count[r.Label]++
+	}
+	if count["x"] != 4 || count["y"] != 4 || count["oos"] != 0 {
+		t.Errorf("rows per label %v", count)
+	}
+	again := SampleShots(append([]IntentRow(nil), rows...), 4, 7)
+	other := SampleShots(append([]IntentRow(nil), rows...), 4, 8)
+	if !reflect.DeepEqual(got, again) {
+		t.Error("the same seed drew other rows")
+	}
+	if reflect.DeepEqual(got, other) {
+		t.Error("another seed drew the same rows")
+	}
+	if n := len(SampleShots(rows, 100, 0)); n != 20 {
+		t.Errorf("more shots than rows: %d rows, want every in-scope row (20)", n)
 	}
 }

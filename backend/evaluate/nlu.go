@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strings"
@@ -72,6 +73,36 @@ func ReadIntentCSV(path string) ([]IntentRow, error) {
 		return nil, fmt.Errorf("%s: no rows after the header", path)
 	}
 	return rows, nil
+}
+
+// SampleShots draws n training rows of every in-scope label, as an operator writes a handful of
+// phrasings per intent: deterministic for a seed (the labels in sorted order, each label's rows
+// shuffled by one generator), rows in the order they were drawn. Out-of-scope rows are left out,
+// since operators write none. n <= 0 returns the rows unchanged.
+func SampleShots(rows []IntentRow, n int, seed uint64) []IntentRow {
+	if n <= 0 {
+		return rows
+	}
+	byLabel := map[string][]IntentRow{}
+	var labels []string
+	for _, r := range rows {
+		if r.Label == nlu.OOS {
+			continue
+		}
+		if _, ok := byLabel[r.Label]; !ok {
+			labels = append(labels, r.Label)
+		}
+		byLabel[r.Label] = append(byLabel[r.Label], r)
+	}
+	sort.Strings(labels)
+	rng := rand.New(rand.NewPCG(seed, 0x5107))
+	var out []IntentRow
+	for _, l := range labels {
+		rs := byLabel[l]
+		rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+		out = append(out, rs[:min(n, len(rs))]...)
+	}
+	return out
 }
 
 // NLUResult is the JSON contract of `voicebot eval nlu --json`.

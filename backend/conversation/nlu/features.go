@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // The intent model sees an utterance as a sparse vector of hashed features: word unigrams, word
@@ -78,10 +79,23 @@ type sparse struct {
 	val []float32
 }
 
-// vocabulary maps hashed features to dense indices and holds their idf weights.
+// vocabulary maps hashed features to dense indices and holds their idf weights. With a word
+// vector table, an utterance's vector also carries its averaged word vector in dims features
+// after the hashed ones, scaled to weight.
 type vocabulary struct {
-	index map[uint64]int32
-	idf   []float32
+	index  map[uint64]int32
+	idf    []float32
+	vec    *wordvec.Table
+	weight float32
+	words  known
+}
+
+// features is the number of input features: the hashed ones and the word vector's.
+func (v *vocabulary) features() int {
+	if v.vec == nil {
+		return len(v.idf)
+	}
+	return len(v.idf) + v.vec.Dims()
 }
 
 func buildVocabulary(docs [][]uint64) *vocabulary {
@@ -120,26 +134,37 @@ func buildVocabulary(docs [][]uint64) *vocabulary {
 }
 
 // vectorize turns raw hashed features into a weighted, normalised sparse vector; features the
-// vocabulary does not know are dropped.
-func (v *vocabulary) vectorize(raw []uint64) sparse {
-	ids := make([]int32, 0, len(raw))
+// vocabulary does not know are dropped. extra are features present in part (a stand-in for an
+// unknown word, with the similarity as its count).
+func (v *vocabulary) vectorize(raw []uint64, extra ...partial) sparse {
+	ids := make([]int32, 0, len(raw)+len(extra))
 	for _, h := range raw {
 		if i, ok := v.index[h]; ok {
 			ids = append(ids, i)
 		}
 	}
 	slices.Sort(ids)
-	s := sparse{idx: ids[:0], val: make([]float32, 0, len(ids))}
-	var norm float64
+	s := sparse{idx: ids[:0], val: make([]float32, 0, len(ids)+len(extra))}
 	for k := 0; k < len(ids); {
 		i, n := ids[k], 1
 		for k+n < len(ids) && ids[k+n] == i {
 			n++
 		}
 		k += n
-		w := (1 + float32(math.Log(float64(n)))) * v.idf[i]
 		s.idx = append(s.idx, i) // writes behind the read position: safe in place
-		s.val = append(s.val, w)
+		s.val = append(s.val, (1+float32(math.Log(float64(n))))*v.idf[i])
+	}
+	for _, e := range extra {
+		at, found := slices.BinarySearch(s.idx, e.id)
+		if found {
+			s.val[at] += e.count * v.idf[e.id]
+			continue
+		}
+		s.idx = slices.Insert(s.idx, at, e.id)
+		s.val = slices.Insert(s.val, at, e.count*v.idf[e.id])
+	}
+	var norm float64
+	for _, w := range s.val {
 		norm += float64(w) * float64(w)
 	}
 	if norm > 0 {
@@ -151,7 +176,140 @@ func (v *vocabulary) vectorize(raw []uint64) sparse {
 	return s
 }
 
+// partial is a feature counted in part.
+type partial struct {
+	id    int32
+	count float32
+}
+
 // featurize is the whole path from an utterance to its vector.
 func (v *vocabulary) featurize(utterance string) sparse {
-	return v.vectorize(rawFeatures(nil, text.Tokens(utterance)))
+	toks := text.Tokens(utterance)
+	return v.withMeaning(v.vectorize(rawFeatures(nil, toks), v.standIns(toks)...), toks)
+}
+
+// Stand-ins: a word the phrasings never use ("grocery", "safeguard") is read also as the
+// phrasings' words nearest to it in the word vectors ("shopping", "protect"), each counted by
+// its similarity, when that is at least standInMin.
+// On CLINC150's validation split with 10 phrasings per intent: +0.3 points of in-scope
+// accuracy (3 stand-ins of similarity 0.55 or more; 1 stand-in or 0.45 gave less).
+const (
+	standInK   = 3
+	standInMin = 0.55
+)
+
+// known indexes the training words the word vectors have, for standIns: their word features
+// and their unit vectors, one row each.
+type known struct {
+	feature []int32
+	vecs    []float32
+}
+
+func (v *vocabulary) learnWords(toks [][]string) {
+	if v.vec == nil {
+		return
+	}
+	seen := map[string]bool{}
+	d := v.vec.Dims()
+	for _, ts := range toks {
+		for _, t := range ts {
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			f, ok := v.index[hashAdd(hashStart(groupWord), t)]
+			i := v.vec.Index(t)
+			if !ok || i < 0 {
+				continue
+			}
+			v.words.feature = append(v.words.feature, f)
+			row := make([]float32, d)
+			v.vec.Add(i, 1, row)
+			v.words.vecs = append(v.words.vecs, row...)
+		}
+	}
+}
+
+func (v *vocabulary) standIns(toks []string) []partial {
+	if v.vec == nil || len(v.words.feature) == 0 {
+		return nil
+	}
+	var out []partial
+	d := v.vec.Dims()
+	var sims []float32
+	for _, t := range toks {
+		if _, ok := v.index[hashAdd(hashStart(groupWord), t)]; ok {
+			continue
+		}
+		i := v.vec.Index(t)
+		if i < 0 {
+			continue
+		}
+		var stack [128]float32
+		q := scratch(stack[:], d)
+		clear(q)
+		v.vec.Add(i, 1, q)
+		if sims == nil {
+			sims = make([]float32, len(v.words.feature))
+		}
+		blas.Sgemv(blasNoTrans, len(v.words.feature), d, 1, v.words.vecs, d, q, 1, 0, sims, 1)
+		for range standInK {
+			best := -1
+			for j, s := range sims {
+				if s >= standInMin && (best < 0 || s > sims[best]) {
+					best = j
+				}
+			}
+			if best < 0 {
+				break
+			}
+			out = append(out, partial{v.words.feature[best], sims[best]})
+			sims[best] = -1
+		}
+	}
+	return out
+}
+
+// sifA is the smoothing of the smooth inverse frequency weights (Arora et al. 2017): a word of
+// corpus probability p weighs a/(a+p), so that "the" and "is" hardly count and rare words fully.
+const sifA = 1e-3
+
+// withMeaning appends the utterance's averaged word vector (SIF-weighted, unit length, times the
+// vocabulary's weight) after the hashed features of s. Words the table lacks add nothing; an
+// utterance with none of its words in the table gets no such features.
+func (v *vocabulary) withMeaning(s sparse, toks []string) sparse {
+	if v.vec == nil {
+		return s
+	}
+	var stack [128]float32
+	acc := scratch(stack[:], v.vec.Dims())
+	clear(acc)
+	found := false
+	for _, t := range toks {
+		i := v.vec.Index(t)
+		if i < 0 {
+			continue
+		}
+		// Zipf: the word of rank r has a probability of about 0.1/(r+1) in a large corpus.
+		p := 0.1 / float64(v.vec.Rank(i)+1)
+		v.vec.Add(i, float32(sifA/(sifA+p)), acc)
+		found = true
+	}
+	if !found {
+		return s
+	}
+	var n float64
+	for _, x := range acc {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return s
+	}
+	k := v.weight / float32(math.Sqrt(n))
+	base := int32(len(v.idf))
+	for d, x := range acc {
+		s.idx = append(s.idx, base+int32(d))
+		s.val = append(s.val, x*k)
+	}
+	return s
 }

@@ -18,9 +18,11 @@ import (
 	"sort"
 	"sync"
 
+	blasapi "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // OOS is the label of out-of-scope examples in training data and of out-of-scope predictions.
@@ -49,6 +51,10 @@ type Options struct {
 	// LinearOnly trains the linear model alone, without the hidden-layer network that is
 	// otherwise averaged with it (the baseline in benchmarks).
 	LinearOnly bool
+	// Vectors, if set, adds each utterance's averaged word vector to its features, scaled to
+	// VectorWeight (default 1): what pretrained vectors know of words the phrasings never use.
+	Vectors      *wordvec.Table
+	VectorWeight float64
 	// Progress, if set, is called after each epoch of each training pass.
 	Progress func(stage string, done, total int)
 }
@@ -77,6 +83,9 @@ func (o *Options) defaults() {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.VectorWeight == 0 {
+		o.VectorWeight = 1
 	}
 }
 
@@ -125,9 +134,9 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		done := 0
 		opt.Progress = func(stage string, _, _ int) { done++; p(stage, done, opt.Epochs+1) }
 	}
-	m, xs, ys := newModel(examples, labels)
+	m, xs, ys := newModel(examples, labels, opt)
 	if !opt.LinearOnly {
-		m.net = newNetwork(len(m.vocab.idf), len(labels), opt.Seed)
+		m.net = newNetwork(m.vocab.features(), len(labels), opt.Seed)
 	}
 	fit, held := split(examples, opt.Holdout, opt.Seed)
 	if len(held) == 0 || len(labels) < 2 {
@@ -240,7 +249,7 @@ func split(examples []Example, share float64, seed uint64) (fit, held []int) {
 
 // newModel builds the vocabulary from all examples, zero weights, and the examples' vectors and
 // class indices.
-func newModel(examples []Example, labels []string) (*Model, []sparse, []int) {
+func newModel(examples []Example, labels []string, opt Options) (*Model, []sparse, []int) {
 	m := &Model{labels: labels, oos: -1}
 	labelIdx := make(map[string]int, len(labels))
 	for i, l := range labels {
@@ -249,14 +258,16 @@ func newModel(examples []Example, labels []string) (*Model, []sparse, []int) {
 			m.oos = i
 		}
 	}
-	raw := featurizeAll(examples)
+	toks, raw := featurizeAll(examples)
 	m.vocab = buildVocabulary(raw)
-	m.w = make([]float32, len(m.vocab.idf)*len(labels))
+	m.vocab.vec, m.vocab.weight = opt.Vectors, float32(opt.VectorWeight)
+	m.vocab.learnWords(toks)
+	m.w = make([]float32, m.vocab.features()*len(labels))
 	m.b = make([]float32, len(labels))
 	xs := make([]sparse, len(examples))
 	ys := make([]int, len(examples))
 	for i := range examples {
-		xs[i] = m.vocab.vectorize(raw[i])
+		xs[i] = m.vocab.withMeaning(m.vocab.vectorize(raw[i]), toks[i])
 		ys[i] = labelIdx[examples[i].Label]
 	}
 	return m, xs, ys
@@ -369,8 +380,9 @@ func parallel(wg *sync.WaitGroup, workers int, fn func(w int)) {
 	wg.Wait()
 }
 
-func featurizeAll(examples []Example) [][]uint64 {
+func featurizeAll(examples []Example) ([][]string, [][]uint64) {
 	raw := make([][]uint64, len(examples))
+	toks := make([][]string, len(examples))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -378,12 +390,13 @@ func featurizeAll(examples []Example) [][]uint64 {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(examples); i += workers {
-				raw[i] = rawFeatures(nil, text.Tokens(examples[i].Text))
+				toks[i] = text.Tokens(examples[i].Text)
+				raw[i] = rawFeatures(nil, toks[i])
 			}
 		}(w)
 	}
 	wg.Wait()
-	return raw
+	return toks, raw
 }
 
 func (m *Model) rescale(s float64) {
@@ -544,6 +557,8 @@ func axpy(a float32, x, y []float32) {
 }
 
 var blas gonum.Implementation
+
+const blasNoTrans = blasapi.NoTrans
 
 // dropout copies x into dst keeping each feature with probability 1-p, scaled by 1/(1-p) so that
 // the expected input is unchanged.

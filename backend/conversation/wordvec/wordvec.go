@@ -1,0 +1,153 @@
+// Package wordvec holds pretrained word vectors for the conversation engine: a table of unit
+// word vectors quantised to one byte a dimension, read in place from the bytes the binary
+// carries (embed/wordvec), so that a table costs no heap and only the pages a question touches.
+// The intent model adds a question's averaged vector to its n-gram features, and the knowledge
+// index and the out-of-scope gate compare words through them ("kids" and "children", "backpack"
+// and "bag"), knowledge a handful of operator phrasings cannot give.
+//
+// Why by hand: the file is the product's own (reduced and quantised from a registry package by
+// gen/), and the reader is a binary search over sorted words and a dot product.
+package wordvec
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	vbembed "voicebot/embed"
+)
+
+// Table is a read-only table of words and their vectors. Safe for concurrent use.
+//
+// The file layout (little endian): "VBWV1\n", uint32 count, uint16 dims, then count+1 uint32
+// offsets into the word blob, the word blob (folded words, sorted), count uint32 frequency ranks
+// (0 is the most frequent word of the source corpus), and count*dims int8 components, each
+// vector scaled so that its largest component is ±127.
+type Table struct {
+	count, dims int
+	offsets     string
+	words       string
+	ranks       string
+	vecs        string
+}
+
+const magic = "VBWV1\n"
+
+// le32 reads a little-endian uint32 at s[i:].
+func le32(s string, i int) uint32 {
+	return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24
+}
+
+// Parse reads a table from its bytes, keeping references into b.
+func Parse(b string) (*Table, error) {
+	if !strings.HasPrefix(b, magic) || len(b) < len(magic)+6 {
+		return nil, errors.New("wordvec: not a word vector table")
+	}
+	p := len(magic)
+	t := &Table{count: int(le32(b, p)), dims: int(b[p+4]) | int(b[p+5])<<8}
+	p += 6
+	need := func(n int) (string, error) {
+		if n < 0 || p+n > len(b) {
+			return "", fmt.Errorf("wordvec: truncated table (%d bytes)", len(b))
+		}
+		out := b[p : p+n]
+		p += n
+		return out, nil
+	}
+	var err error
+	if t.offsets, err = need(4 * (t.count + 1)); err != nil {
+		return nil, err
+	}
+	if t.words, err = need(int(le32(t.offsets, 4*t.count))); err != nil {
+		return nil, err
+	}
+	if t.ranks, err = need(4 * t.count); err != nil {
+		return nil, err
+	}
+	if t.vecs, err = need(t.count * t.dims); err != nil {
+		return nil, err
+	}
+	if p != len(b) {
+		return nil, fmt.Errorf("wordvec: %d bytes after the table", len(b)-p)
+	}
+	return t, nil
+}
+
+// Dims is the length of the vectors.
+func (t *Table) Dims() int { return t.dims }
+
+// Len is the number of words.
+func (t *Table) Len() int { return t.count }
+
+func (t *Table) word(i int) string {
+	return t.words[le32(t.offsets, 4*i):le32(t.offsets, 4*i+4)]
+}
+
+// Index returns the position of a folded word in the table, or -1.
+func (t *Table) Index(word string) int {
+	if t == nil {
+		return -1
+	}
+	i := sort.Search(t.count, func(i int) bool { return t.word(i) >= word })
+	if i < t.count && t.word(i) == word {
+		return i
+	}
+	return -1
+}
+
+// Rank is the frequency rank of the word at position i (0: the most frequent).
+func (t *Table) Rank(i int) int { return int(le32(t.ranks, 4*i)) }
+
+// Add adds w times the unit vector of the word at position i to dst (len(dst) == Dims()).
+func (t *Table) Add(i int, w float32, dst []float32) {
+	v := t.vecs[i*t.dims : (i+1)*t.dims]
+	var n float32
+	for _, c := range v {
+		n += float32(int8(c)) * float32(int8(c))
+	}
+	s := w / float32(math.Sqrt(float64(n)))
+	for k, c := range v {
+		dst[k] += float32(int8(c)) * s
+	}
+}
+
+// Similarity is the cosine of the vectors of the words at positions i and j.
+func (t *Table) Similarity(i, j int) float32 {
+	a, b := t.vecs[i*t.dims:(i+1)*t.dims], t.vecs[j*t.dims:(j+1)*t.dims]
+	var ab, aa, bb int32
+	for k := range a {
+		x, y := int32(int8(a[k])), int32(int8(b[k]))
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	return float32(float64(ab) / math.Sqrt(float64(aa)*float64(bb)))
+}
+
+var (
+	english     *Table
+	englishOnce sync.Once
+)
+
+// For returns the table of a language, or nil when the binary carries none for it (only English
+// today: no registry package ships Spanish vectors under a licence the product can carry).
+func For(lang string) *Table {
+	if lang != "en" {
+		return nil
+	}
+	englishOnce.Do(func() {
+		b := vbembed.WordVectors("en")
+		if b == "" {
+			return
+		}
+		t, err := Parse(b)
+		if err != nil {
+			panic(err) // the table is compiled in and tested
+		}
+		english = t
+	})
+	return english
+}

@@ -1,0 +1,79 @@
+package wordvec
+
+import (
+	"strings"
+	"testing"
+
+	vbembed "voicebot/embed"
+)
+
+func TestEnglishTable(t *testing.T) {
+	tab := For("en")
+	if tab == nil || tab.Dims() != 100 || tab.Len() < 50000 {
+		t.Fatalf("English table: %+v", tab)
+	}
+	if For("es") != nil {
+		t.Error("a Spanish table where none is carried")
+	}
+	idx := func(w string) int {
+		i := tab.Index(w)
+		if i < 0 {
+			t.Fatalf("%q not in the table", w)
+		}
+		return i
+	}
+	if tab.Index("zzzqqq") != -1 || tab.Index("") != -1 {
+		t.Error("a word that is not there was found")
+	}
+	if tab.Rank(idx("the")) != 0 || tab.Rank(idx("museum")) < 100 {
+		t.Errorf("ranks: the %d, museum %d", tab.Rank(idx("the")), tab.Rank(idx("museum")))
+	}
+	// What the vectors are for: related words are nearer than unrelated ones.
+	near := tab.Similarity(idx("kids"), idx("children"))
+	far := tab.Similarity(idx("kids"), idx("parking"))
+	if near < 0.6 || far > near-0.3 {
+		t.Errorf("similarity kids/children %.2f, kids/parking %.2f", near, far)
+	}
+	if s := tab.Similarity(idx("ticket"), idx("ticket")); s < 0.999 {
+		t.Errorf("a word with itself: %.3f", s)
+	}
+	v := make([]float32, tab.Dims())
+	tab.Add(idx("ticket"), 2, v)
+	var n float32
+	for _, x := range v {
+		n += x * x
+	}
+	if n < 3.99 || n > 4.01 {
+		t.Errorf("twice a unit vector has squared norm %.3f", n)
+	}
+}
+
+func TestParseRefusesDamage(t *testing.T) {
+	b := For("en")
+	if b == nil {
+		t.Fatal("no table")
+	}
+	full := string(mustRaw(t))
+	for name, bad := range map[string]string{
+		"empty":     "",
+		"magic":     "NOTAVEC" + full[7:],
+		"truncated": full[:len(full)-1],
+		"trailing":  full + "x",
+	} {
+		if _, err := Parse(bad); err == nil || !strings.HasPrefix(err.Error(), "wordvec:") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Parse(full); err != nil {
+		t.Error(err)
+	}
+}
+
+func mustRaw(t *testing.T) string {
+	t.Helper()
+	s := vbembed.WordVectors("en")
+	if s == "" {
+		t.Fatal("no English table in the binary")
+	}
+	return s
+}
