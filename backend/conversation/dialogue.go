@@ -11,19 +11,27 @@ import (
 	"voicebot/backend/conversation/text"
 )
 
-// matchTemplate returns the first intent (in file order) with a template that matches exactly.
+// matchTemplate returns the intent with a template that matches exactly. When templates of
+// several intents match, the most literal wins, the one that fills the fewest slots: "is there
+// a cafe" is the cafe intent's own sentence before it is where_is's "is there a {place}"; among
+// equals, the first in file order.
 func (lb *langBrain) matchTemplate(toks []string) (*content.Intent, map[string]string, bool) {
 	if lb == nil || len(toks) == 0 {
 		return nil, nil, false
 	}
+	var best *content.Intent
+	var bestSlots map[string]string
 	for _, in := range lb.intents {
 		for _, t := range in.Templates {
-			if slots, ok := t.Match(toks, lb.lists); ok {
-				return in, slots, true
+			if slots, ok := t.Match(toks, lb.lists); ok && (best == nil || len(slots) < len(bestSlots)) {
+				best, bestSlots = in, slots
+				if len(slots) == 0 {
+					return best, bestSlots, true
+				}
 			}
 		}
 	}
-	return nil, nil, false
+	return best, bestSlots, best != nil
 }
 
 // extractSlots finds values of the intent's slots anywhere in the tokens, longest phrase first,

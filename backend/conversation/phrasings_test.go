@@ -1,0 +1,59 @@
+package conversation
+
+import (
+	"testing"
+
+	"voicebot/backend/conversation/text"
+)
+
+// TestDemoAnswersItsOwnPhrasings asks every example of every demo intent, and a sample of each
+// template's expansions, in both languages, as the first turn of a new session: each must be
+// answered by its own intent (a form's first question or a confirmation count as that intent).
+// A sentence that two intents' templates both say ("is there a shop": where_is and gift_shop)
+// belongs to neither alone; `voicebot content check` reports those.
+func TestDemoAnswersItsOwnPhrasings(t *testing.T) {
+	e := demoEngine(t)
+	s := e.Snapshot()
+	for _, lang := range s.Languages() {
+		lb := s.langs[lang]
+		total, wrong := 0, 0
+		owners := map[string]map[string]bool{}
+		phrasings := map[string][]string{}
+		for i, in := range lb.intents {
+			phr := append([]string(nil), in.Examples...)
+			for k, tp := range in.Templates {
+				phr = append(phr, tp.Expand(lb.lists, 8, uint64(i*131+k))...)
+				// every expansion, to find sentences shared with another intent
+				for _, x := range tp.Expand(lb.lists, 100000, 1) {
+					f := text.Fold(x)
+					if owners[f] == nil {
+						owners[f] = map[string]bool{}
+					}
+					owners[f][in.Name] = true
+				}
+			}
+			phrasings[in.Name] = phr
+		}
+		for _, in := range lb.intents {
+			for _, p := range phrasings[in.Name] {
+				if o := owners[text.Fold(p)]; len(o) > 1 {
+					t.Logf("%s %q is said by %d intents' templates", lang, p, len(o))
+					continue
+				}
+				total++
+				r, err := e.Try(p, lang)
+				if err != nil {
+					t.Fatalf("%s %q: %v", lang, p, err)
+				}
+				if r.Intent != in.Name {
+					wrong++
+					t.Errorf("%s %q (%s): answered %s %s (%.2f, via %s)", lang, p, in.Name, r.Kind, r.Intent, r.Confidence, r.Via)
+				}
+			}
+		}
+		t.Logf("%s: %d of %d phrasings answered by their own intent", lang, total-wrong, total)
+		if total < 400 {
+			t.Errorf("%s: only %d phrasings asked", lang, total)
+		}
+	}
+}
