@@ -88,14 +88,19 @@ func equalTokens(a, b []string) bool {
 }
 
 // followUp answers "and on Sunday?" after an opening-hours answer: an utterance that says little
-// but values for the last intent's slots re-asks that intent with those values.
+// but values for the last intent's slots re-asks that intent with those values. An elliptical
+// question ("what about for seniors?", "¿y para jubilados?") is read against the last intent too,
+// unless the model is sure it asks something else.
 func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Prediction) (Reply, bool) {
 	last := lb.byName[st.LastIntent]
-	if last == nil || len(last.Slots) == 0 {
+	if last == nil {
 		return Reply{}, false
 	}
 	found, used := extractSlots(last, lb.lists, toks)
 	if len(found) == 0 {
+		if elliptical(lb.lang, toks) && !(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= unsureKnowledge) {
+			return s.answerIntent(st, lb, last, cloneMap(st.Slots), pred.Confidence, "followup", false), true
+		}
 		return Reply{}, false
 	}
 	residual := 0
@@ -115,6 +120,37 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 		slots[k] = v
 	}
 	return s.answerIntent(st, lb, last, slots, 1, "followup", false), true
+}
+
+// followUpOpenings are how a question that leans on the previous one begins.
+var followUpOpenings = map[string][][]string{
+	"en": {{"what", "about"}, {"how", "about"}, {"and"}, {"what", "if"}, {"same", "for"}, {"also"}},
+	"es": {{"y"}, {"que", "tal"}, {"tambien"}, {"lo", "mismo"}},
+}
+
+// elliptical reports whether an utterance is a short question that begins as a follow-up does
+// ("what about for seniors?", "¿y los domingos?").
+func elliptical(lang string, toks []string) bool {
+	if len(toks) > 6 {
+		return false
+	}
+	for _, o := range followUpOpenings[lang] {
+		if len(toks) > len(o) && hasPrefixWords(toks, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutOpening drops a follow-up opening from the tokens ("and where is the cafe" -> "where
+// is the cafe"), or returns them as they are.
+func withoutOpening(lang string, toks []string) []string {
+	for _, o := range followUpOpenings[lang] {
+		if len(toks) > len(o) && hasPrefixWords(toks, o) {
+			return toks[len(o):]
+		}
+	}
+	return toks
 }
 
 // fillerWords are words a follow-up may carry besides slot values.

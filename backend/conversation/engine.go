@@ -275,12 +275,16 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 			return r
 		}
 	}
-	if in, slots, ok := lb.matchTemplate(toks); ok {
-		return s.answerIntent(st, lb, in, slots, 1, "template", false)
-	}
-	if in := lb.exampleFor(toks); in != nil {
-		slots, _ := extractSlots(in, lb.lists, toks)
-		return s.answerIntent(st, lb, in, slots, 1, "example", false)
+	// A template or an example says it word for word, also after a follow-up's opening ("and
+	// where is the cafe?").
+	for _, ts := range [][]string{toks, withoutOpening(lang, toks)} {
+		if in, slots, ok := lb.matchTemplate(ts); ok {
+			return s.answerIntent(st, lb, in, slots, 1, "template", false)
+		}
+		if in := lb.exampleFor(ts); in != nil {
+			slots, _ := extractSlots(in, lb.lists, ts)
+			return s.answerIntent(st, lb, in, slots, 1, "example", false)
+		}
 	}
 	var pred nlu.Prediction
 	if lb.model != nil {

@@ -87,6 +87,10 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 				samples[lang] = append(samples[lang], r.Text)
 			}
 		}
+		// What the operator marked "not for this assistant" trains the out-of-scope class.
+		for _, q := range pack.OutOfScope[lang] {
+			examples = append(examples, nlu.Example{Text: q, Label: nlu.OOS})
+		}
 		switch len(lb.intents) {
 		case 0:
 		case 1:
