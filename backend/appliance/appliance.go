@@ -15,10 +15,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"voicebot/backend/config"
-	"voicebot/backend/content"
 	"voicebot/backend/conversation"
 	"voicebot/backend/dashboard"
 	"voicebot/backend/history"
@@ -79,6 +79,10 @@ type Appliance struct {
 	srv       *http.Server
 
 	stop           context.CancelFunc // ends the watchers and background jobs
+	ctx            context.Context    // the appliance's own: ends with Close
+	teachMu        sync.Mutex         // one teach (edit, reload) at a time
+	taughtPrint    atomic.Value       // string: the content folder's folderPrint when a teach reloaded it
+	watchStop      context.CancelFunc // ends the content folder's watcher (guarded by mu)
 	mu             sync.Mutex
 	flags          Options         // the options as given, before the settings file
 	file           config.Settings // the settings file as last loaded successfully
@@ -163,7 +167,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{Opts: o, DB: db, Instance: inst, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file}
+	a := &Appliance{Opts: o, DB: db, Instance: inst, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file, ctx: ctx}
 	if o.LogLevel != nil && file.LogLevel != "" {
 		_ = o.LogLevel.UnmarshalText([]byte(file.LogLevel))
 	}
@@ -205,16 +209,16 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		if !st.OK {
 			detail = fmt.Sprintf("%d errors; version %d keeps serving", len(st.Errors), st.Version)
 		}
-		_ = db.Audit(context.Background(), store.AuditEntry{Actor: "system", Action: "content.reload", Target: source, Detail: detail})
+		_ = db.Audit(context.Background(), store.AuditEntry{Actor: "system", Action: "content.reload", Target: st.Source, Detail: detail})
 	}
 	_ = a.Loader.Reload() // errors are in the status; the API says not_ready until content loads
 	if o.ContentDir != "" {
-		if err := content.Watch(ctx, o.ContentDir, content.DefaultDebounce, func() { _ = a.Loader.Reload() }); err != nil {
+		if err := a.watchContent(o.ContentDir); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("watch %s: %w", o.ContentDir, err)
+			return nil, err
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending},
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a},
 		httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: o.Version})
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
@@ -316,9 +320,16 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 		}
 	}
 	a.Opts.RateLimit, a.Opts.CORS, a.Opts.Retention = o.RateLimit, o.CORS, o.Retention
+	contentMoved := o.ContentDir != a.Opts.ContentDir
 	a.mu.Unlock()
 	if len(changed) == 0 {
 		return
+	}
+	if contentMoved {
+		if err := a.switchContent(o.ContentDir); err != nil {
+			slog.Error("content folder not switched; the current content keeps serving", "err", err)
+			_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+		}
 	}
 	a.API.SetConfig(httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: a.Opts.Version})
 	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: f.IntentThreshold, KnowledgeMatch: f.KnowledgeMatch})

@@ -116,6 +116,8 @@ var routeCases = []struct {
 	{"DELETE", "/v1/keys/nonexist", "admin", ""},
 	{"POST", "/v1/keys/nonexist/rotate", "admin", ""},
 	{"GET", "/v1/audit", "admin", ""},
+	{"GET", "/v1/content/candidates?text=hello", "admin", ""},
+	{"POST", "/v1/content/teach", "admin", `{"text":"hello","intent":"greeting"}`},
 }
 
 // TestAuthMatrix: every route x no key, malformed, bad checksum, unknown, revoked, expired,

@@ -45,3 +45,50 @@ func TestContentInit(t *testing.T) {
 		t.Error("--from nope: no error")
 	}
 }
+
+// TestContentTeach: the command writes the phrasing into the intents file of its language (the
+// intent's, or detected), refuses the built-in demo with how to make it editable, and reads the
+// folder from the settings file's content setting.
+func TestContentTeach(t *testing.T) {
+	cfgDir, dataDir := t.TempDir(), t.TempDir()
+	out, err := run(t, "", "content", "teach", "--config-dir", cfgDir, "--data-dir", dataDir, "--intent", "pets", "can my cat come")
+	if err == nil || !strings.Contains(err.Error(), "voicebot content init DIR --from demo") {
+		t.Fatalf("demo: %v %s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "pack")
+	if _, err := run(t, "", "content", "init", dir); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(cfgDir, "settings.yaml"), []byte("content: "+dir+"\n"), 0o600)
+	out, err = run(t, "", "content", "teach", "--config-dir", cfgDir, "--data-dir", dataDir, "--intent", "pets", "can my cat come along")
+	if err != nil || !strings.Contains(out, "intents/en.yaml:") {
+		t.Fatalf("teach: %v %s", err, out)
+	}
+	out, err = run(t, "", "content", "teach", "--content", dir, "--data-dir", dataDir, "--intent", "pets", "¿puedo venir con mi gato?")
+	if err != nil || !strings.Contains(out, "(es)") || !strings.Contains(out, "intents/es.yaml:") {
+		t.Fatalf("spanish: %v %s", err, out)
+	}
+	out, err = run(t, "", "content", "teach", "--content", dir, "--data-dir", dataDir, "--lang", "en", "--out-of-scope", "what is the capital of France")
+	if err != nil || !strings.Contains(out, "out_of_scope") {
+		t.Fatalf("out of scope: %v %s", err, out)
+	}
+	p, err := content.Load(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oos := p.OutOfScope["en"]; len(oos) != 1 {
+		t.Errorf("out_of_scope %q", oos)
+	}
+	found := false
+	for _, in := range p.Intents["en"] {
+		if in.Name == "pets" && in.Examples[len(in.Examples)-1] == "can my cat come along" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the example is not in the pack")
+	}
+	if _, err := run(t, "", "content", "teach", "--content", dir, "--data-dir", dataDir, "--intent", "nope", "--lang", "en", "a brand new question"); err == nil || !strings.Contains(err.Error(), "no intent \"nope\"") {
+		t.Errorf("unknown intent: %v", err)
+	}
+}

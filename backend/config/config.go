@@ -1,6 +1,6 @@
 // Package config reads the appliance's settings file (YAML) and follows it: settings that are
-// safe to change live (rate limit, CORS origins, retention, log level) apply within a second of a
-// save; a change that needs a restart (listen address, data folder, content folder) is reported
+// safe to change live (rate limit, CORS origins, retention, log level, content folder) apply within
+// a second of a save; a change that needs a restart (listen address, data folder) is reported
 // as such; an invalid file keeps the running settings and reports the error with file and line.
 package config
 
@@ -27,7 +27,7 @@ import (
 type Settings struct {
 	Listen      string        // restart
 	DataDir     string        // restart
-	Content     string        // restart
+	Content     string        // live: the content folder ("" = the built-in demo)
 	RateLimit   string        // live
 	CORSOrigins []string      // live
 	Retention   time.Duration // live
@@ -66,8 +66,9 @@ type VoiceEngine struct {
 // DefaultKioskExitKeys is the key combination that asks for the kiosk PIN.
 const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
-// RestartKeys are the settings that apply only at start.
-var RestartKeys = []string{"listen", "data_dir", "content", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
+// RestartKeys are the settings that apply only at start. The content folder is live: the
+// appliance switches to the new folder and watches it.
+var RestartKeys = []string{"listen", "data_dir", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
 
 var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}

@@ -3,8 +3,17 @@ package conversation
 import (
 	"sort"
 
+	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
 )
+
+// Taught is the outcome of teaching the content one phrasing: what was written where, the
+// content version then in service, and how that version answers the phrasing as a first turn.
+type Taught struct {
+	content.Edit
+	Version uint64 `json:"content_version"`
+	Reply   *Reply `json:"reply,omitempty"`
+}
 
 // Candidate is an intent the model considered for an utterance, with its probability.
 type Candidate struct {

@@ -31,6 +31,12 @@ const (
 	CodePaused            = "paused" // the operator paused visitor conversation
 	CodeInternal          = "internal"
 	CodeUnsupportedStream = "not_acceptable"
+	// teaching the content (POST /v1/content/teach; the codes of content.TeachError)
+	CodeContentReadOnly = "content_read_only" // the built-in demo or a folder that cannot be written: 409
+	CodeContentInvalid  = "content_invalid"   // the content has errors, or would with the change: 422
+	CodeUnknownIntent   = "unknown_intent"    // 404
+	CodeIntentExists    = "intent_exists"     // 409
+	CodePhrasingTaken   = "phrasing_taken"    // another intent or out_of_scope has it: 409
 )
 
 type errorBody struct {

@@ -62,6 +62,8 @@ type Server struct {
 	Started time.Time
 	// RestartPending, if set, lists settings changed that need a restart (shown on /readyz).
 	RestartPending func() []string
+	// Content, if set, edits the content in service (POST /v1/content/teach).
+	Content ContentEditor
 
 	paused atomic.Bool
 	audio  *expirable.LRU[string, []byte] // spoken replies of /v1/voice, by id
@@ -122,6 +124,8 @@ func New(s *Server, cfg Config) *Server {
 	route("DELETE /v1/keys/{id}", "keys_revoke", keys.ScopeAdmin, s.revokeKey)
 	route("POST /v1/keys/{id}/rotate", "keys_rotate", keys.ScopeAdmin, s.rotateKey)
 	route("GET /v1/audit", "audit", keys.ScopeAdmin, s.auditLog)
+	route("GET /v1/content/candidates", "content_candidates", keys.ScopeAdmin, s.candidates)
+	route("POST /v1/content/teach", "content_teach", keys.ScopeAdmin, s.teach)
 	// A known path with another method gets a JSON 405 with Allow, not the mux's plain text.
 	allow := map[string][]string{}
 	var paths []string
@@ -368,6 +372,7 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 var auditedRoutes = map[string]bool{
 	"metrics": true, "sessions": true, "session_messages": true, "session_export": true, "session_erase": true,
 	"keys_list": true, "keys_create": true, "keys_revoke": true, "keys_rotate": true, "audit": true,
+	"content_candidates": true, "content_teach": true,
 }
 
 // allow takes a token from the key's bucket for the route and sets the RateLimit headers
