@@ -24,6 +24,7 @@ func evalNLUCmd() *cobra.Command {
 	var asJSON bool
 	var shots int
 	var seed uint64
+	var vectors bool
 	cmd := &cobra.Command{
 		Use:   "nlu --train FILE --test FILE [--shots N --seed S] [--lang L] [--json]",
 		Short: "Train the intent model on a CSV file (text,label[,lang]) and measure it on another",
@@ -37,7 +38,10 @@ test rows), macro_f1, train_seconds, p50_us, p99_us, n_test, n_train.
 
 --shots N trains on N rows of each intent drawn from the training file, the few phrasings an
 operator writes; the draw is the same for the same --seed, and out-of-scope rows are not drawn
-(operators write none), so the threshold alone must reject out-of-scope test rows.`,
+(operators write none), so the threshold alone must reject out-of-scope test rows.
+
+The model is the engine's, with the built-in word vectors of the rows' language (English only
+today; rows without a lang column count as English); --vectors=false measures it without.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			train, err := evaluate.ReadIntentCSV(trainPath)
@@ -53,7 +57,7 @@ operator writes; the draw is the same for the same --seed, and out-of-scope rows
 			}
 			train = evaluate.SampleShots(train, shots, seed)
 			fmt.Fprintf(os.Stderr, "training on %d rows from %s\n", len(train), trainPath)
-			res, err := evaluate.NLU(train, test, lang, stderrProgress)
+			res, err := evaluate.NLU(train, test, lang, vectors, stderrProgress)
 			if err != nil {
 				return err
 			}
@@ -75,6 +79,7 @@ operator writes; the draw is the same for the same --seed, and out-of-scope rows
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
 	cmd.Flags().IntVar(&shots, "shots", 0, "train on this many rows per intent drawn from --train, out-of-scope rows left out (0: every row)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the --shots draw")
+	cmd.Flags().BoolVar(&vectors, "vectors", true, "use the built-in word vectors of the rows' language, as the engine does (English; rows without a lang column are English)")
 	_ = cmd.MarkFlagRequired("train")
 	_ = cmd.MarkFlagRequired("test")
 	return cmd

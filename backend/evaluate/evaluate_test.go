@@ -62,14 +62,14 @@ func TestNLUWithLanguageColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	test, _ := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label,lang\nwhen do you open on sunday,hours,en\nhow much for an adult ticket,tickets,en\ncuánto cuesta una entrada,tickets,es\nplay a song for me,oos,en\n"))
-	res, err := NLU(train, test, "", nil)
+	res, err := NLU(train, test, "", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.NTest != 4 || res.OOSRecall == nil || res.InScopeAccuracy < 66 {
 		t.Errorf("result %+v", res)
 	}
-	es, err := NLU(train, test, "es", nil)
+	es, err := NLU(train, test, "es", true, nil)
 	if err != nil || es.NTest != 1 || es.OOSRecall != nil {
 		t.Errorf("--lang es: %+v %v", es, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // IntentRow is one row of an intent CSV file.
@@ -119,8 +120,10 @@ type NLUResult struct {
 }
 
 // NLU trains on train and measures on test. lang, if set, keeps only rows of that language (rows
-// without a lang column are kept).
-func NLU(train, test []IntentRow, lang string, progress func(stage string, done, total int)) (*NLUResult, error) {
+// without a lang column are kept). The model is the engine's: with the word vectors of the
+// rows' language when the binary carries them (rows without a lang column are read as
+// English), unless vectors is false.
+func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
 	keep := func(rows []IntentRow) []IntentRow {
 		if lang == "" {
 			return rows
@@ -142,7 +145,11 @@ func NLU(train, test []IntentRow, lang string, progress func(stage string, done,
 		ex[i] = nlu.Example{Text: r.Text, Label: r.Label}
 	}
 	start := time.Now()
-	model, err := nlu.Train(ex, nlu.Options{Progress: progress})
+	opt := nlu.Options{Progress: progress}
+	if vectors {
+		opt.Vectors = wordvec.For(rowsLanguage(train, lang))
+	}
+	model, err := nlu.Train(ex, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +196,26 @@ func NLU(train, test []IntentRow, lang string, progress func(stage string, done,
 	res.P50us = round(percentile(lat, 0.50), 1)
 	res.P99us = round(percentile(lat, 0.99), 1)
 	return res, nil
+}
+
+// rowsLanguage is the language of a set of rows: lang when set, else the one language of their
+// lang column, "en" without one, and "" when they mix languages.
+func rowsLanguage(rows []IntentRow, lang string) string {
+	if lang != "" {
+		return strings.ToLower(lang)
+	}
+	found := ""
+	for _, r := range rows {
+		l := strings.ToLower(r.Lang)
+		if l == "" {
+			l = "en"
+		}
+		if found != "" && l != found {
+			return ""
+		}
+		found = l
+	}
+	return found
 }
 
 // macroF1 averages F1 over the gold labels of the test set (out of scope included as a class).

@@ -92,7 +92,7 @@ type vocabulary struct {
 
 // features is the number of input features: the hashed ones and the word vector's.
 func (v *vocabulary) features() int {
-	if v.vec == nil {
+	if v.vec == nil || v.weight <= 0 {
 		return len(v.idf)
 	}
 	return len(v.idf) + v.vec.Dims()
@@ -198,6 +198,10 @@ const (
 	standInMin = 0.55
 )
 
+// functionWords is how many of the corpus's most frequent words get no stand-ins: "the", "of"
+// and their like say nothing of what is asked, and their neighbours are more of the same.
+const functionWords = 150
+
 // known indexes the training words the word vectors have, for standIns: their word features
 // and their unit vectors, one row each.
 type known struct {
@@ -242,7 +246,7 @@ func (v *vocabulary) standIns(toks []string) []partial {
 			continue
 		}
 		i := v.vec.Index(t)
-		if i < 0 {
+		if i < 0 || v.vec.Rank(i) < functionWords {
 			continue
 		}
 		var stack [128]float32
@@ -278,7 +282,7 @@ const sifA = 1e-3
 // vocabulary's weight) after the hashed features of s. Words the table lacks add nothing; an
 // utterance with none of its words in the table gets no such features.
 func (v *vocabulary) withMeaning(s sparse, toks []string) sparse {
-	if v.vec == nil {
+	if v.vec == nil || v.weight <= 0 {
 		return s
 	}
 	var stack [128]float32

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"voicebot/backend/conversation/wordvec"
 
 	"voicebot/backend/internal/benchdata"
 )
@@ -216,5 +217,45 @@ func TestNetworkBesideLinear(t *testing.T) {
 		if got, want := m.PredictAt(u, 0).Confidence, min(pl[argmax(pl)], pn[argmax(pn)]); got != want {
 			t.Fatalf("%q: confidence %v, want the smaller top probability %v", u, got, want)
 		}
+	}
+}
+
+// TestWordVectorsReachUnseenWords: with the built-in vectors, a question in words no phrasing
+// uses ("fees") finds the intent whose phrasings use its neighbours, where the n-grams alone
+// guess another.
+func TestWordVectorsReachUnseenWords(t *testing.T) {
+	ex := []Example{
+		{"activities for children", "family"}, {"things for children to do", "family"}, {"is it good for children", "family"},
+		{"where can i park my car", "parking"}, {"is there a car park", "parking"}, {"parking for my car", "parking"},
+		{"how much is a ticket", "prices"}, {"ticket prices", "prices"}, {"what does entry cost", "prices"},
+	}
+	vec := wordvec.For("en")
+	with, err := Train(ex, Options{Vectors: vec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Train(ex, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{"fees": "prices", "anything for youngsters": "family", "garage for the truck": "parking"} {
+		if p := with.PredictAt(q, 0); p.Intent != want {
+			t.Errorf("%q with vectors: %s, want %s", q, p.Intent, want)
+		}
+	}
+	wrong := 0
+	for _, q := range []string{"fees"} {
+		if without.PredictAt(q, 0).Intent != "prices" {
+			wrong++
+		}
+	}
+	if wrong == 0 {
+		t.Error("the n-grams alone answer the unseen words too: the test shows nothing of the vectors")
+	}
+	if got := len(with.vocab.standIns([]string{"youngsters"})); got == 0 {
+		t.Error("no stand-in for youngsters")
+	}
+	if got := with.vocab.standIns([]string{"children"}); got != nil {
+		t.Errorf("a known word got stand-ins %v", got)
 	}
 }
