@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/config"
 	"voicebot/backend/content"
+	"voicebot/backend/conversation"
 	"voicebot/backend/conversation/langid"
 	"voicebot/backend/paths"
 	"voicebot/backend/store"
@@ -26,7 +30,7 @@ func contentCmd() *cobra.Command {
 built-in demo, or a blank one), teach adds a phrasing to an intent, check answers every phrasing
 of the pack and reports what is answered wrong.`,
 	}
-	cmd.AddCommand(contentInitCmd(), contentTeachCmd())
+	cmd.AddCommand(contentInitCmd(), contentTeachCmd(), contentCheckCmd())
 	return cmd
 }
 
@@ -199,4 +203,107 @@ Then serve it: voicebot serve --content DIR, or content: DIR in the settings fil
 	}
 	cmd.Flags().StringVar(&from, "from", "demo", "what to start from: demo (a copy of the built-in demo) or blank")
 	return cmd
+}
+
+func contentCheckCmd() *cobra.Command {
+	var dir, configFile, configDir string
+	var asJSON bool
+	var sample int
+	cmd := &cobra.Command{
+		Use:   "check [--content DIR] [--json]",
+		Short: "Answer every phrasing of the content and report what is answered wrong",
+		Long: `Load the content (--content, else the content setting of the settings file, else the built-in
+demo), answer every example of every intent, a sample of what each template says and every
+out_of_scope phrasing, in every language, each as the first question of a new conversation, and
+report: phrasings answered by another intent or by no intent (documents, fallback), the pairs of
+intents the model confuses, out_of_scope phrasings an intent answers, and phrasings listed twice
+or under two intents. The exit code is 1 when any phrasing is answered wrong (duplicates alone
+do not fail), so that the command can gate a CI pipeline.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			folder, err := contentFolder(dir, configFile, configDir)
+			if err != nil {
+				return err
+			}
+			engine := conversation.New(conversation.NewMemorySessions(16, 0))
+			fsys, source := contentSource(folder)
+			if err := conversation.NewLoader(engine, fsys, source).Reload(); err != nil {
+				return err
+			}
+			rep, err := engine.Check(sample)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				printCheck(out, source, rep)
+			}
+			if !rep.OK() {
+				cmd.SilenceUsage = true
+				return fmt.Errorf("content check: %d phrasings answered wrong, %d out_of_scope phrasings answered by an intent", len(rep.Wrong), len(rep.OutOfScope))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "content", "", "content pack folder (default: the content setting of the settings file, else the built-in demo)")
+	cmd.Flags().StringVar(&configFile, "config", "", "settings file to read the content setting from (default: settings.yaml in the config folder)")
+	cmd.Flags().StringVar(&configDir, "config-dir", "", "config folder (default $VOICEBOT_CONFIG_DIR, else the OS's per-user config folder)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().IntVar(&sample, "sample", conversation.CheckTemplateSample, "phrasings checked per template")
+	return cmd
+}
+
+// printCheck writes a check report for a person.
+func printCheck(w io.Writer, source string, rep *conversation.CheckReport) {
+	fmt.Fprintf(w, "content %q version %d: %d phrasings in %s, %d answered by their intent (%.1f%%)\n",
+		source, rep.Version, rep.Phrasings, strings.Join(rep.Languages, ", "), rep.Right, rep.Share())
+	for _, l := range rep.PerLang {
+		fmt.Fprintf(w, "  %s: %d of %d\n", l.Lang, l.Right, l.Phrasings)
+	}
+	answer := func(m conversation.CheckMiss) string {
+		if m.Got != "" {
+			return fmt.Sprintf("%s %s (%.2f)", m.Kind, m.Got, m.Confidence)
+		}
+		return m.Kind
+	}
+	if len(rep.Wrong) > 0 {
+		fmt.Fprintf(w, "\nanswered wrong (%d):\n", len(rep.Wrong))
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		for _, m := range rep.Wrong {
+			fmt.Fprintf(tw, "  %s\t%s\t%q\t-> %s\t%s:%d %s\n", m.Lang, m.Intent, m.Text, answer(m), m.File, m.Line, m.Source)
+		}
+		tw.Flush()
+	}
+	if len(rep.Confusions) > 0 {
+		fmt.Fprintf(w, "\nintents confused (phrasings of the first answered by the second):\n")
+		for _, c := range rep.Confusions {
+			fmt.Fprintf(w, "  %s  %s -> %s  %d\n", c.Lang, c.Want, c.Got, c.N)
+		}
+	}
+	if len(rep.OutOfScope) > 0 {
+		fmt.Fprintf(w, "\nout_of_scope phrasings an intent answers (%d):\n", len(rep.OutOfScope))
+		for _, m := range rep.OutOfScope {
+			fmt.Fprintf(w, "  %s  %q -> %s\n", m.Lang, m.Text, answer(m))
+		}
+	}
+	if len(rep.Duplicates) > 0 {
+		fmt.Fprintf(w, "\nphrasings listed more than once (%d):\n", len(rep.Duplicates))
+		for _, d := range rep.Duplicates {
+			var where []string
+			for i := range d.Intents {
+				where = append(where, d.Intents[i]+" ("+d.Sources[i]+")")
+			}
+			fmt.Fprintf(w, "  %s  %q: %s\n", d.Lang, d.Text, strings.Join(where, ", "))
+		}
+	}
+	if rep.OK() {
+		fmt.Fprintln(w, "\nevery phrasing is answered by its intent")
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,40 @@ func TestContentTeach(t *testing.T) {
 	}
 	if _, err := run(t, "", "content", "teach", "--content", dir, "--data-dir", dataDir, "--intent", "nope", "--lang", "en", "a brand new question"); err == nil || !strings.Contains(err.Error(), "no intent \"nope\"") {
 		t.Errorf("unknown intent: %v", err)
+	}
+}
+
+// TestContentCheck: a pack whose example another intent's template takes fails the check (an
+// error, so exit code 1) and names it, in text and in JSON; a pack answered right passes.
+func TestContentCheck(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "intents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "bot.yaml"), []byte("name: T\nlanguages: [en]\n"), 0o644)
+	intents := `language: en
+intents:
+  hours:
+    examples: [when do you open, what are your opening hours, what time do you close, how much is a ticket]
+    responses: [nine to five]
+  tickets:
+    templates: ["how much is a ticket"]
+    examples: [ticket prices, what does entry cost, is there a student discount]
+    responses: [ten euros]
+`
+	os.WriteFile(filepath.Join(dir, "intents", "en.yaml"), []byte(intents), 0o644)
+	out, err := run(t, "", "content", "check", "--content", dir)
+	if err == nil || !strings.Contains(out, `hours  "how much is a ticket"  -> intent tickets`) || !strings.Contains(out, "hours -> tickets  1") {
+		t.Fatalf("text: %v\n%s", err, out)
+	}
+	out, err = run(t, "", "content", "check", "--content", dir, "--json")
+	var rep struct {
+		Phrasings, Right int
+		Wrong            []struct{ Intent, Text, Got string }
+	}
+	if jerr := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); err == nil || jerr != nil || len(rep.Wrong) != 1 || rep.Wrong[0].Got != "tickets" || rep.Right != rep.Phrasings-1 {
+		t.Fatalf("json: %v %v\n%s", err, jerr, out)
+	}
+	os.WriteFile(filepath.Join(dir, "intents", "en.yaml"), []byte(strings.Replace(intents, ", how much is a ticket]", "]", 1)), 0o644)
+	if out, err := run(t, "", "content", "check", "--content", dir); err != nil || !strings.Contains(out, "every phrasing is answered by its intent") {
+		t.Errorf("a right pack: %v\n%s", err, out)
 	}
 }
