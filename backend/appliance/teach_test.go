@@ -3,6 +3,7 @@ package appliance
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,60 @@ func TestMakeEditable(t *testing.T) {
 	waitUntil(t, "the switch back to the demo", func() bool { return a.Loader.Status().Source == "built-in demo" })
 	if rp := a.RestartPending(); len(rp) != 0 {
 		t.Errorf("restart pending: %v", rp)
+	}
+}
+
+// TestDashboardTeach: over the dashboard's forms (no browser): the built-in demo offers an
+// editable copy; after it, a question nobody answered is listed with three candidate intents and
+// taught to one of them; a bad choice comes back with its message.
+func TestDashboardTeach(t *testing.T) {
+	a := start(t, Options{})
+	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	_, get, postForm := browserSession(t, a)
+	const q = "can I fly a drone over the harbour"
+	post2 := func(path string, v url.Values) (int, string) {
+		_, page := get("/dashboard/teach")
+		v.Set("csrf", csrfRe.FindStringSubmatch(page)[1])
+		return postForm(path, v)
+	}
+	if r := post(t, a, "/v1/chat", chat, `{"text":"`+q+`","lang":"en"}`); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	code, page := get("/dashboard/teach")
+	if code != 200 || !strings.Contains(page, "The content is read-only") || !strings.Contains(page, q) || strings.Contains(page, `class="teach-choice"`) {
+		t.Fatalf("read-only teach page: %d", code)
+	}
+	code, page = post2("/dashboard/content/editable", url.Values{"next": {"teach"}})
+	if code != 200 || !strings.Contains(page, "The content is now the editable folder "+filepath.Join(a.Opts.DataDir, "content")) {
+		t.Fatalf("make editable: %d %s", code, page)
+	}
+	if strings.Contains(page, "The content is read-only") || !strings.Contains(page, `class="teach-choice"`) {
+		t.Fatal("the teach page still offers no teaching")
+	}
+	if n := strings.Count(page[strings.Index(page, `class="teach-choice"`):], `name="intent" value=`); n < 3 {
+		t.Errorf("candidate buttons: %d", n)
+	}
+	code, page = post2("/dashboard/teach", url.Values{"text": {q}, "lang": {"en"}, "action": {"new_intent"}, "name": {"drones"}, "response": {"No drones, please."}})
+	if code != 200 || !strings.Contains(page, "as the example of the new intent drones") || !strings.Contains(page, "now answered as: intent drones") {
+		t.Fatalf("teach: %d %s", code, page)
+	}
+	if !strings.Contains(page, "Now answered: intent drones") {
+		t.Error("the question is not shown as answered now")
+	}
+	code, page = post2("/dashboard/teach", url.Values{"text": {q}, "lang": {"en"}, "action": {"example"}, "intent": {"pets"}})
+	if code != 200 || !strings.Contains(page, `class="error"`) || !strings.Contains(page, "already an example of intent") {
+		t.Errorf("a taken phrasing: %d", code)
+	}
+	// the Content page checks the content as the command does
+	if code, page := get("/dashboard/content?check=1"); code != 200 || !strings.Contains(page, "phrasings answered by their intent") && !strings.Contains(page, "phrasings are answered by their intent") {
+		t.Errorf("content check on the Content page: %d", code)
+	}
+	log, _ := a.DB.AuditSearch(context.Background(), store.AuditFilter{Action: "content.", Limit: 20})
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action)
+	}
+	if s := strings.Join(actions, " "); !strings.Contains(s, "content.teach") || !strings.Contains(s, "content.init") {
+		t.Errorf("audit actions: %s", s)
 	}
 }

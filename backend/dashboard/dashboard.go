@@ -50,12 +50,14 @@ type Dashboard struct {
 	Metrics  *telemetry.Metrics
 	Voice    *voice.Service
 	Settings SettingsService
+	Content  ContentService // nil: the content cannot be edited from here
 	Version  string
 	Listen   func() string
 	Started  time.Time
 
 	mu       sync.Mutex
-	sessions map[string]*signIn // by SHA-256 of the cookie token
+	sessions map[string]*signIn        // by SHA-256 of the cookie token
+	check    *conversation.CheckReport // the last content check, of its content version
 	mux      *http.ServeMux
 }
 
@@ -91,6 +93,9 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/metrics", d.signed(d.metrics))
 	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
 	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))
+	m.HandleFunc("POST /dashboard/content/editable", d.signed(d.makeEditable))
+	m.HandleFunc("GET /dashboard/teach", d.signed(d.teachPage))
+	m.HandleFunc("POST /dashboard/teach", d.signed(d.teach))
 	m.HandleFunc("GET /dashboard/settings", d.signed(d.settings))
 	m.HandleFunc("POST /dashboard/settings", d.signed(d.saveSettings))
 	m.HandleFunc("GET /dashboard/keys", d.signed(d.keysGet))

@@ -16,7 +16,7 @@ nav a[aria-current=page]{background:var(--accent);color:var(--bg)}nav a:focus-vi
 .card{background:var(--card);border:1px solid var(--line);border-radius:.6rem;padding:1rem}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
 table{width:100%;border-collapse:collapse;background:var(--card)}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
-input,button{font:inherit;padding:.45rem .7rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
+input,button,textarea{font:inherit;padding:.45rem .7rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
 button{background:var(--accent);color:var(--bg);border-color:var(--accent);cursor:pointer}
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}.filters label{display:flex;gap:.3rem;align-items:center}select{font:inherit;padding:.4rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad,.error{color:var(--bad)}
@@ -27,5 +27,7 @@ button{background:var(--accent);color:var(--bg);border-color:var(--accent);curso
 .charts svg{max-width:100%;height:auto;background:#fff;border-radius:.4rem}.ranges{margin-bottom:1rem}.ranges a{border:1px solid var(--line)}
 form.inline{display:inline}button.danger{background:var(--bad);border-color:var(--bad)}
 .newkey{display:grid;gap:.4rem;max-width:32rem;margin-top:1.5rem}fieldset{border:1px solid var(--line);border-radius:.4rem}fieldset label{margin-right:1rem}
-code.key{font-size:1.1rem;word-break:break-all}.created img{background:#fff;padding:.5rem;border-radius:.4rem}
+code.key{font-size:1.1rem;word-break:break-all}
+.teachq h2{font-size:1.1rem;margin:0 0 .25rem}.teachq form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.4rem 0}
+.teachq .newkey{display:grid;margin-top:.4rem}.teachq .newkey label{display:grid;gap:.2rem}.teachq .newkey button{justify-self:start}.teachq details{margin:.4rem 0}button.secondary{background:var(--card);color:var(--fg);border-color:var(--line)}.created img{background:#fff;padding:.5rem;border-radius:.4rem}
 `
