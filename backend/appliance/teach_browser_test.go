@@ -37,11 +37,13 @@ func TestTeachInABrowser(t *testing.T) {
 		}
 		return rep.Reply.Kind, rep.Reply.Intent
 	}
-	// nothing in the demo answers it, and as the only example of an intent it is answered by it
-	const q, joke = "can I fly a drone over the harbour", "what is the capital of France"
+	// two questions the demo does not answer
+	q := unanswered(t, a, "")
+	joke := unanswered(t, a, q)
+	t.Logf("teaching %q, marking %q not for this assistant", q, joke)
 	for _, s := range []string{q, joke} {
-		if kind, _ := ask(s); kind != "fallback" {
-			t.Fatalf("%q is answered (%s) before any teaching: pick a question the demo does not answer", s, kind)
+		if _, intent := ask(s); intent == "taught_question" {
+			t.Fatalf("%q is answered by taught_question before any teaching", s)
 		}
 	}
 
@@ -72,14 +74,15 @@ func TestTeachInABrowser(t *testing.T) {
 
 	do("new intent", chromedp.Click(chromedp.CSS(article+" details.teach-new summary")),
 		chromedp.WaitVisible(chromedp.CSS(article+` input[name="name"]`)),
-		chromedp.SendKeys(chromedp.CSS(article+` input[name="name"]`), "drones"),
-		chromedp.SendKeys(chromedp.CSS(article+` textarea[name="response"]`), "Drones are not allowed over the museum or the harbour."))
+		chromedp.SendKeys(chromedp.CSS(article+` input[name="name"]`), "taught_question"),
+		chromedp.SendKeys(chromedp.CSS(article+` textarea[name="response"]`), "This answer was taught from the dashboard."))
 	shot("03-new-intent-form")
-	do("teach it", chromedp.Click(chromedp.CSS(article+" details.teach-new button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#result.ok")))
-	if m := text("#result"); !strings.Contains(m, "new intent drones") || !strings.Contains(m, "now answered as: intent drones") {
+	// the page before has a #result too: wait for the new one
+	do("teach it", chromedp.Click(chromedp.CSS(article+" details.teach-new button[type=submit]")), chromedp.WaitVisible(chromedp.Search(`//p[@id="result"][starts-with(., "Taught")]`)))
+	if m := text("#result"); !strings.Contains(m, "new intent taught_question") || !strings.Contains(m, "now answered as: intent taught_question") {
 		t.Errorf("after teaching: %q", m)
 	}
-	if m := text(chromedp.CSS(article + " .now")); !strings.Contains(m, "intent drones") {
+	if m := text(chromedp.CSS(article + " .now")); !strings.Contains(m, "intent taught_question") {
 		t.Errorf("the question's current answer: %q", m)
 	}
 	shot("04-taught")
@@ -88,19 +91,19 @@ func TestTeachInABrowser(t *testing.T) {
 	orig, _ := fs.ReadFile(vbembed.DemoContent(), "intents/en.yaml")
 	now, _ := os.ReadFile(filepath.Join(copyDir, "intents", "en.yaml"))
 	added := insertedLines(t, orig, now)
-	if got := strings.Join(added, ""); !strings.Contains(got, "  drones:\n") || !strings.Contains(got, `- "`+q+`"`) || !strings.Contains(got, "Drones are not allowed") {
+	if got := strings.Join(added, ""); !strings.Contains(got, "  taught_question:\n") || !strings.Contains(got, `- "`+q+`"`) || !strings.Contains(got, "This answer was taught") {
 		t.Errorf("inserted lines: %q", got)
 	}
 	if !strings.HasPrefix(string(now), "# English intents of the Harbour City Museum demo.") {
 		t.Error("the file's first comment is gone")
 	}
-	if kind, intent := ask(q); intent != "drones" {
+	if kind, intent := ask(q); intent != "taught_question" {
 		t.Errorf("the next ask through the API: %s %q", kind, intent)
 	}
 
 	// not for this assistant
 	jokeArticle := `article[data-q="` + joke + `"]`
-	do("not for this assistant", chromedp.Click(chromedp.CSS(jokeArticle+" .teach-oos button")), chromedp.WaitVisible(chromedp.CSS("#result.ok")))
+	do("not for this assistant", chromedp.Click(chromedp.CSS(jokeArticle+" .teach-oos button")), chromedp.WaitVisible(chromedp.Search(`//p[@id="result"][contains(., "as not for this assistant")]`)))
 	if m := text("#result"); !strings.Contains(m, "not for this assistant") {
 		t.Errorf("after out of scope: %q", m)
 	}

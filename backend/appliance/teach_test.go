@@ -40,14 +40,14 @@ func TestTeachOverTheAPI(t *testing.T) {
 	a := start(t, Options{ContentDir: dir})
 	admin = newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
 	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
-	const q = "can I fly a drone over the harbour"
+	q := unanswered(t, a, "")
 	answer := func() (kind, intent string) {
 		var rep struct{ Reply struct{ Kind, Intent string } }
 		json.Unmarshal(post(t, a, "/v1/chat", chat, `{"text":"`+q+`","lang":"en"}`).body, &rep)
 		return rep.Reply.Kind, rep.Reply.Intent
 	}
-	if kind, _ := answer(); kind != "fallback" {
-		t.Fatalf("before teaching: %s (pick a question the demo does not answer)", kind)
+	if _, intent := answer(); intent == "drones" {
+		t.Fatalf("before teaching: answered by drones")
 	}
 	r = do(t, a, "GET", "/v1/content/candidates?text="+strings.ReplaceAll(q, " ", "+")+"&lang=en", admin, "")
 	var cand struct {
@@ -110,6 +110,35 @@ func TestTeachOverTheAPI(t *testing.T) {
 	}
 }
 
+// unanswered is a question the content in service does not answer (other than but): the first of
+// a list it answers with the fallback, else the first it answers unsure (an intent under 0.5 from
+// the model, which the Teach page lists too). The engine improves; the list keeps the tests off
+// questions it has learnt to answer.
+func unanswered(t *testing.T, a *Appliance, but string) string {
+	t.Helper()
+	unsure := ""
+	for _, s := range []string{"can I fly a drone over the harbour", "zeppelin quokka xylophone", "what is the capital of France",
+		"who won the football match yesterday", "do you repair bicycles", "is there a telescope on the roof", "can I borrow a kayak"} {
+		if s == but {
+			continue
+		}
+		r, err := a.Engine.Try(s, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind == "fallback" {
+			return s
+		}
+		if unsure == "" && r.Kind == "intent" && r.Confidence < 0.5 && r.Via == "model" {
+			unsure = s
+		}
+	}
+	if unsure == "" {
+		t.Fatal("the content answers every question of the list: add one it does not answer")
+	}
+	return unsure
+}
+
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestMakeEditable: the dashboard's "make an editable copy" writes the demo into the data
@@ -161,7 +190,7 @@ func TestDashboardTeach(t *testing.T) {
 	a := start(t, Options{})
 	chat := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
 	_, get, postForm := browserSession(t, a)
-	const q = "can I fly a drone over the harbour"
+	q := unanswered(t, a, "")
 	post2 := func(path string, v url.Values) (int, string) {
 		_, page := get("/dashboard/teach")
 		v.Set("csrf", csrfRe.FindStringSubmatch(page)[1])
