@@ -271,3 +271,25 @@ func TestTeachFileWithoutIntents(t *testing.T) {
 		t.Errorf("writable folder: %v", err)
 	}
 }
+
+// TestTeachReadOnlyFolder: a folder the process cannot write is refused with how to make the
+// content editable, and nothing changes (root writes everywhere: skipped).
+func TestTeachReadOnlyFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can write a read-only folder")
+	}
+	dir := teachDir(t, map[string]string{"bot.yaml": goodBot, "intents/en.yaml": commented})
+	os.Chmod(filepath.Join(dir, "intents", "en.yaml"), 0o444)
+	os.Chmod(filepath.Join(dir, "intents"), 0o555)
+	os.Chmod(dir, 0o555)
+	t.Cleanup(func() { os.Chmod(dir, 0o755); os.Chmod(filepath.Join(dir, "intents"), 0o755) })
+	if err := Writable(dir); code(err) != CodeReadOnly || !strings.Contains(err.Error(), "voicebot content init DIR --from demo") {
+		t.Errorf("Writable: %v", err)
+	}
+	if _, err := Apply(dir, Teach{Text: "is it open late", Lang: "en", Intent: "hours"}); code(err) != CodeReadOnly {
+		t.Errorf("Apply: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "intents", "en.yaml")); string(b) != commented {
+		t.Error("the file changed")
+	}
+}
