@@ -173,7 +173,7 @@ browser:
 ## test: generated code up to date, vet, format check and every test with the race detector
 ## (the browser tests leave screenshots in test-artifacts/).
 test: deps browser desktop-deps desktop-test-deps generated-check fmt-check vet
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory package-test
 
 generated-check: generate dashboard-assets frontend

@@ -300,7 +300,7 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		// capital of France"), the model's guess rests on the rest: the question is out of
 		// scope for the intents, whatever the softmax says.
 		if unknown := contentWords(lang, lb.model.UnknownWords(utt)); len(unknown) > 0 {
-			if 2*len(unknown) > len(contentWords(lang, toks)) {
+			if strange := contentWords(lang, lb.model.StrangeWords(utt)); 2*len(strange) > len(contentWords(lang, toks)) {
 				pred.Label = nlu.OOS
 			}
 			need := strongKnowledge
@@ -316,6 +316,10 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		}
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
+	}
+	// An intent whose phrasings say less than half of what was asked is a guess.
+	if pred.Label != nlu.OOS && !lb.supported(pred.Label, toks) {
+		pred.Label = nlu.OOS
 	}
 	if r, ok := s.followUp(st, lb, toks, pred); ok {
 		return r

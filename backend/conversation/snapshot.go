@@ -47,6 +47,10 @@ type langBrain struct {
 	// examples maps each listed example, folded, to its intent: a phrasing the operator wrote
 	// is answered by its own intent whatever the model makes of it.
 	examples map[string]*content.Intent
+	// words are the stems of the words each intent's phrasings use, and vec the language's
+	// word vectors (nil when the binary has none): what supports an answer (support).
+	words map[string]intentWords
+	vec   *wordvec.Table
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -68,7 +72,8 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	var wg sync.WaitGroup
 	var firstErr error
 	for _, lang := range pack.Bot.Languages {
-		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang], examples: map[string]*content.Intent{}}
+		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang],
+			examples: map[string]*content.Intent{}, words: map[string]intentWords{}, vec: vecFor(lang)}
 		s.langs[lang] = lb
 		var examples []nlu.Example
 		for i, in := range lb.intents {
@@ -79,8 +84,13 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 				}
 			}
 			phr := Phrasings(in, lb.lists, uint64(i+1))
+			lb.learnWords(in, phr)
+			written := map[string]bool{}
+			for _, ex := range in.Examples {
+				written[ex] = true
+			}
 			for _, p := range phr {
-				examples = append(examples, nlu.Example{Text: p, Label: in.Name})
+				examples = append(examples, nlu.Example{Text: p, Label: in.Name, Generated: !written[p]})
 			}
 			samples[lang] = append(samples[lang], phr...)
 			for _, r := range in.Responses {
@@ -99,7 +109,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m, err := nlu.Train(examples, nlu.Options{Progress: progress, Vectors: vecFor(lang)})
+				m, err := nlu.Train(examples, nlu.Options{Progress: progress, Vectors: vecFor(lang), Lang: lang})
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {

@@ -88,6 +88,7 @@ type vocabulary struct {
 	vec    *wordvec.Table
 	weight float32
 	words  known
+	stems  map[string]bool // stems of the training words
 }
 
 // features is the number of input features: the hashed ones and the word vector's.
@@ -209,29 +210,53 @@ type known struct {
 	vecs    []float32
 }
 
-func (v *vocabulary) learnWords(toks [][]string) {
-	if v.vec == nil {
-		return
-	}
+func (v *vocabulary) learnWords(lang string, toks [][]string) {
 	seen := map[string]bool{}
-	d := v.vec.Dims()
+	v.stems = map[string]bool{}
 	for _, ts := range toks {
 		for _, t := range ts {
 			if seen[t] {
 				continue
 			}
 			seen[t] = true
+			v.stems[text.Stem(lang, t)] = true
+			if v.vec == nil {
+				continue
+			}
 			f, ok := v.index[hashAdd(hashStart(groupWord), t)]
 			i := v.vec.Index(t)
 			if !ok || i < 0 {
 				continue
 			}
 			v.words.feature = append(v.words.feature, f)
-			row := make([]float32, d)
+			row := make([]float32, v.vec.Dims())
 			v.vec.Add(i, 1, row)
 			v.words.vecs = append(v.words.vecs, row...)
 		}
 	}
+}
+
+// nearest returns the similarity of the training word nearest to a word in the vectors (0
+// without vectors or when the table lacks the word), filling sims with every training word's.
+func (v *vocabulary) nearest(t string, sims []float32) float32 {
+	if v.vec == nil || len(v.words.feature) == 0 {
+		return 0
+	}
+	i := v.vec.Index(t)
+	if i < 0 {
+		return 0
+	}
+	d := v.vec.Dims()
+	var stack [128]float32
+	q := scratch(stack[:], d)
+	clear(q)
+	v.vec.Add(i, 1, q)
+	blas.Sgemv(blasNoTrans, len(v.words.feature), d, 1, v.words.vecs, d, q, 1, 0, sims, 1)
+	best := float32(0)
+	for _, s := range sims {
+		best = max(best, s)
+	}
+	return best
 }
 
 func (v *vocabulary) standIns(toks []string) []partial {
@@ -239,24 +264,18 @@ func (v *vocabulary) standIns(toks []string) []partial {
 		return nil
 	}
 	var out []partial
-	d := v.vec.Dims()
 	var sims []float32
 	for _, t := range toks {
 		if _, ok := v.index[hashAdd(hashStart(groupWord), t)]; ok {
 			continue
 		}
-		i := v.vec.Index(t)
-		if i < 0 || v.vec.Rank(i) < functionWords {
+		if i := v.vec.Index(t); i < 0 || v.vec.Rank(i) < functionWords {
 			continue
 		}
-		var stack [128]float32
-		q := scratch(stack[:], d)
-		clear(q)
-		v.vec.Add(i, 1, q)
 		if sims == nil {
 			sims = make([]float32, len(v.words.feature))
 		}
-		blas.Sgemv(blasNoTrans, len(v.words.feature), d, 1, v.words.vecs, d, q, 1, 0, sims, 1)
+		v.nearest(t, sims)
 		for range standInK {
 			best := -1
 			for j, s := range sims {

@@ -62,8 +62,8 @@ func TestTrainingIsDeterministic(t *testing.T) {
 
 func TestOutOfScopeClass(t *testing.T) {
 	ex := append(smallSet(),
-		Example{"what is the weather like", OOS}, Example{"tell me a joke", OOS}, Example{"who won the game", OOS},
-		Example{"play some music", OOS}, Example{"what is two plus two", OOS}, Example{"book me a flight", OOS})
+		Example{Text: "what is the weather like", Label: OOS}, Example{Text: "tell me a joke", Label: OOS}, Example{Text: "who won the game", Label: OOS},
+		Example{Text: "play some music", Label: OOS}, Example{Text: "what is two plus two", Label: OOS}, Example{Text: "book me a flight", Label: OOS})
 	m, err := Train(ex, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -225,9 +225,9 @@ func TestNetworkBesideLinear(t *testing.T) {
 // guess another.
 func TestWordVectorsReachUnseenWords(t *testing.T) {
 	ex := []Example{
-		{"activities for children", "family"}, {"things for children to do", "family"}, {"is it good for children", "family"},
-		{"where can i park my car", "parking"}, {"is there a car park", "parking"}, {"parking for my car", "parking"},
-		{"how much is a ticket", "prices"}, {"ticket prices", "prices"}, {"what does entry cost", "prices"},
+		{Text: "activities for children", Label: "family"}, {Text: "things for children to do", Label: "family"}, {Text: "is it good for children", Label: "family"},
+		{Text: "where can i park my car", Label: "parking"}, {Text: "is there a car park", Label: "parking"}, {Text: "parking for my car", Label: "parking"},
+		{Text: "how much is a ticket", Label: "prices"}, {Text: "ticket prices", Label: "prices"}, {Text: "what does entry cost", Label: "prices"},
 	}
 	vec := wordvec.For("en")
 	with, err := Train(ex, Options{Vectors: vec})
