@@ -295,17 +295,16 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		}
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
-		// the question well wins; one that covers it in part wins over an unsure model. And
-		// when most of the words that carry meaning are unknown to every intent ("what is the
-		// capital of France"), the model's guess rests on the rest: the question is out of
-		// scope for the intents, whatever the softmax says.
+		// the question well wins; one that covers it in part wins over an unsure model, or
+		// over any model when most of the words that carry meaning are strange to every intent
+		// (not even another form of their words). Whether an intent answers at all is the
+		// model's to say: its confidence already counts how much of the question the intent's
+		// phrasings speak of (nlu/coverage.go).
 		if unknown := contentWords(lang, lb.model.UnknownWords(utt)); len(unknown) > 0 {
-			if strange := contentWords(lang, lb.model.StrangeWords(utt)); 2*len(strange) > len(contentWords(lang, toks)) {
-				pred.Label = nlu.OOS
-			}
+			strange := contentWords(lang, lb.model.StrangeWords(utt))
 			need := strongKnowledge
 			switch {
-			case pred.Label == nlu.OOS:
+			case pred.Label == nlu.OOS || 2*len(strange) > len(contentWords(lang, toks)):
 				need = knowledgeMatch
 			case pred.Confidence < sureIntent:
 				need = unsureKnowledge
@@ -316,10 +315,6 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		}
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
-	}
-	// An intent whose phrasings say less than half of what was asked is a guess.
-	if pred.Label != nlu.OOS && !lb.supported(pred.Label, toks) {
-		pred.Label = nlu.OOS
 	}
 	if r, ok := s.followUp(st, lb, toks, pred); ok {
 		return r

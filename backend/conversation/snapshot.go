@@ -9,6 +9,7 @@ package conversation
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,10 +48,6 @@ type langBrain struct {
 	// examples maps each listed example, folded, to its intent: a phrasing the operator wrote
 	// is answered by its own intent whatever the model makes of it.
 	examples map[string]*content.Intent
-	// words are the stems of the words each intent's phrasings use, and vec the language's
-	// word vectors (nil when the binary has none): what supports an answer (support).
-	words map[string]intentWords
-	vec   *wordvec.Table
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -73,10 +70,18 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	var firstErr error
 	for _, lang := range pack.Bot.Languages {
 		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang],
-			examples: map[string]*content.Intent{}, words: map[string]intentWords{}, vec: vecFor(lang)}
+			examples: map[string]*content.Intent{}}
 		s.langs[lang] = lb
 		var examples []nlu.Example
+		saidWords := map[string][]string{}
 		for i, in := range lb.intents {
+			for _, sl := range in.Slots {
+				for _, v := range lb.lists[sl.List] {
+					for _, ph := range v.Phrases {
+						saidWords[in.Name] = append(saidWords[in.Name], strings.Join(ph, " "))
+					}
+				}
+			}
 			lb.byName[in.Name] = in
 			for _, ex := range in.Examples {
 				if k := text.Fold(ex); lb.examples[k] == nil {
@@ -84,7 +89,6 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 				}
 			}
 			phr := Phrasings(in, lb.lists, uint64(i+1))
-			lb.learnWords(in, phr)
 			written := map[string]bool{}
 			for _, ex := range in.Examples {
 				written[ex] = true
@@ -109,7 +113,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m, err := nlu.Train(examples, nlu.Options{Progress: progress, Vectors: vecFor(lang), Lang: lang})
+				m, err := nlu.Train(examples, nlu.Options{Progress: progress, Vectors: vecFor(lang), Lang: lang, Said: saidWords})
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {

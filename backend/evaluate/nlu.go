@@ -145,9 +145,9 @@ func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage
 		ex[i] = nlu.Example{Text: r.Text, Label: r.Label}
 	}
 	start := time.Now()
-	opt := nlu.Options{Progress: progress}
+	opt := nlu.Options{Progress: progress, Lang: rowsLanguage(train, lang)}
 	if vectors {
-		opt.Vectors = wordvec.For(rowsLanguage(train, lang))
+		opt.Vectors = wordvec.For(opt.Lang)
 	}
 	model, err := nlu.Train(ex, opt)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
 
 	"voicebot/backend/internal/benchdata"
@@ -214,8 +215,8 @@ func TestNetworkBesideLinear(t *testing.T) {
 		if sum < 0.999999 || sum > 1.000001 {
 			t.Fatalf("%q: probabilities sum to %v", u, sum)
 		}
-		if got, want := m.PredictAt(u, 0).Confidence, min(pl[argmax(pl)], pn[argmax(pn)]); got != want {
-			t.Fatalf("%q: confidence %v, want the smaller top probability %v", u, got, want)
+		if got, want := m.PredictAt(u, 0).Confidence, min(pl[argmax(pl)], pn[argmax(pn)])*m.coverage(argmax(p), text.Tokens(u)); got != want {
+			t.Fatalf("%q: confidence %v, want the smaller top probability times the coverage %v", u, got, want)
 		}
 	}
 }
@@ -257,5 +258,41 @@ func TestWordVectorsReachUnseenWords(t *testing.T) {
 	}
 	if got := with.vocab.standIns([]string{"children"}); got != nil {
 		t.Errorf("a known word got stand-ins %v", got)
+	}
+}
+
+// TestCoverage: the confidence counts how much of a question the intent's phrasings say, as
+// words, other forms of them and (with vectors) near words.
+func TestCoverage(t *testing.T) {
+	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := func(label, q string) float64 {
+		for i, l := range m.labels {
+			if l == label {
+				return m.coverage(i, text.Tokens(q))
+			}
+		}
+		t.Fatalf("no label %s", label)
+		return 0
+	}
+	for _, tc := range []struct {
+		label, q string
+		lo, hi   float64
+	}{
+		{"tickets", "how much is a ticket", 1, 1},               // every meaningful word said
+		{"tickets", "ticket", 1, 1},                             // ...
+		{"tickets", "tickets please", 1, 1},                     // another form, and a stop word
+		{"tickets", "the", 1, 1},                                // nothing meaningful: no evidence against
+		{"tickets", "ticket for the opera in vienna", 0.2, 0.7}, // half of it foreign
+		{"tickets", "capital of mongolia", 0, 0.4},
+	} {
+		if got := c(tc.label, tc.q); got < tc.lo || got > tc.hi {
+			t.Errorf("coverage of %q by %s: %.2f, want %.2f..%.2f", tc.q, tc.label, got, tc.lo, tc.hi)
+		}
+	}
+	if p := m.PredictAt("capital of mongolia", 0); p.Confidence > 0.35 {
+		t.Errorf("a question no intent speaks of: confidence %.2f", p.Confidence)
 	}
 }

@@ -1,0 +1,110 @@
+package nlu
+
+import (
+	"voicebot/backend/conversation/text"
+)
+
+// Coverage: how much of a question the phrasings of the predicted intent speak of. A model over
+// a few intents is sure of one of them for any question that shares some n-grams with it ("what
+// is two plus two" with "how much for two adults"; "play some music" with a membership intent),
+// and its softmax cannot say that most of what was asked is foreign to that intent. The model's
+// confidence is therefore its probability times the share of the question's meaningful words
+// that the intent's phrasings say: as they are, as another form of the word (same stem), or,
+// with word vectors, as a near word (counted by its similarity). The threshold is calibrated on
+// this product, so it needs no constant of its own.
+
+// coverNear is the least similarity in the word vectors at which a word counts as said by a
+// near one.
+const coverNear = 0.5
+
+// said is what one intent's phrasings say.
+type said struct {
+	words map[string]bool // words and their stems
+	vec   []int           // the words' places in the word vectors
+}
+
+// learnSaid records what each label's phrasings say, from the examples at idx (all when nil)
+// and the extra words of opt.Said.
+func (m *Model) learnSaid(examples []Example, idx []int, extra map[string][]string) {
+	m.said = make([]said, len(m.labels))
+	words := make([]map[string]bool, len(m.labels))
+	for c := range words {
+		words[c] = map[string]bool{}
+	}
+	labelIdx := map[string]int{}
+	for c, l := range m.labels {
+		labelIdx[l] = c
+	}
+	add := func(c int, s string) {
+		for _, t := range text.Tokens(s) {
+			words[c][t] = true
+		}
+	}
+	if idx == nil {
+		for _, e := range examples {
+			add(labelIdx[e.Label], e.Text)
+		}
+	} else {
+		for _, i := range idx {
+			add(labelIdx[examples[i].Label], examples[i].Text)
+		}
+	}
+	for l, ws := range extra {
+		if c, ok := labelIdx[l]; ok {
+			for _, w := range ws {
+				add(c, w)
+			}
+		}
+	}
+	stems := map[string]string{}
+	for c, ws := range words {
+		s := said{words: make(map[string]bool, 2*len(ws))}
+		for w := range ws {
+			st, ok := stems[w]
+			if !ok {
+				st = text.Stem(m.lang, w)
+				stems[w] = st
+			}
+			s.words[w], s.words[st] = true, true
+			if i := m.vocab.vec.Index(w); i >= 0 {
+				s.vec = append(s.vec, i)
+			}
+		}
+		m.said[c] = s
+	}
+}
+
+// coverage is the share of the meaningful words of toks that label c's phrasings say (1 when
+// the question has no meaningful word, or the model no record of what labels say).
+func (m *Model) coverage(c int, toks []string) float64 {
+	if m.said == nil {
+		return 1
+	}
+	s := m.said[c]
+	var n, got float64
+	for _, t := range toks {
+		if text.IsStopword(m.lang, t) {
+			continue
+		}
+		n++
+		if s.words[t] || s.words[text.Stem(m.lang, t)] {
+			got++
+			continue
+		}
+		i := m.vocab.vec.Index(t)
+		if i < 0 {
+			continue
+		}
+		best := float32(0)
+		for _, j := range s.vec {
+			best = max(best, m.vocab.vec.Similarity(i, j))
+		}
+		if best >= coverNear {
+			got += float64(best)
+		}
+	}
+	if n == 0 {
+		return 1
+	}
+	return got / n
+}
