@@ -233,6 +233,7 @@ func (e *Engine) Greeting(lang string) string {
 // document covers the question at least strongKnowledge (idf-weighted share of its words).
 const (
 	sureIntent      = 0.95
+	doubtfulIntent  = 0.5 // below it, a document that matches as usual wins
 	strongKnowledge = 0.9
 	unsureKnowledge = 0.7
 )
@@ -304,7 +305,7 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 			strange := contentWords(lang, lb.model.StrangeWords(utt))
 			need := strongKnowledge
 			switch {
-			case pred.Label == nlu.OOS || 2*len(strange) > len(contentWords(lang, toks)):
+			case pred.Label == nlu.OOS || pred.Confidence < doubtfulIntent || 2*len(strange) > len(contentWords(lang, toks)):
 				need = knowledgeMatch
 			case pred.Confidence < sureIntent:
 				need = unsureKnowledge

@@ -132,7 +132,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 		docs[i] = retrieval.Document{ID: d.Path, Title: d.Title, Text: d.Text, Lang: d.Lang, Tags: d.Tags}
 		samples[d.Lang] = append(samples[d.Lang], d.Title, d.Text)
 	}
-	s.index = retrieval.NewIndex(docs, retrieval.Options{PassageWords: 120}, nil)
+	s.index = retrieval.NewIndex(docs, retrieval.Options{PassageWords: 120, Vectors: vecFor}, nil)
 	s.detector = langid.New(samples)
 	wg.Wait()
 	if firstErr != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"voicebot/backend/conversation/retrieval"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // RetrievalResult is the JSON contract of `voicebot eval retrieval --json`.
@@ -122,7 +123,7 @@ func readJSONL(path string, fn func(line int, raw []byte) error) error {
 // Retrieval indexes the corpus and measures the queries that have judgements.
 func Retrieval(docs []retrieval.Document, queries map[string]string, qrels map[string]map[string]int, lang string, progress func(stage string, done, total int)) (*RetrievalResult, error) {
 	start := time.Now()
-	ix := retrieval.NewIndex(docs, retrieval.Options{}, func(d, t int) {
+	ix := retrieval.NewIndex(docs, retrieval.Options{Vectors: vectorsFor}, func(d, t int) {
 		if progress != nil {
 			progress("index", d, t)
 		}
@@ -218,3 +219,7 @@ func mrrAt(ranked []string, rel map[string]int, k int) float64 {
 	}
 	return 0
 }
+
+// vectorsFor is how eval retrieval searches: as the engine does, with the built-in word vectors
+// of the corpus's language (set to a function returning nil to measure without).
+var vectorsFor = wordvec.For
