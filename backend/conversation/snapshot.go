@@ -154,7 +154,9 @@ func Phrasings(in *content.Intent, lists templates.Lists, seed uint64) []string 
 	if len(in.Templates) == 0 {
 		return out
 	}
-	per := max(20, (maxPhrasingsPerIntent-len(out))/len(in.Templates))
+	// Half the intent's budget for the expansions (the examples, repeated, take the other half),
+	// so that weighing the examples does not make training longer.
+	per := max(10, (maxPhrasingsPerIntent/2)/len(in.Templates))
 	var expanded []string
 	for i, t := range in.Templates {
 		expanded = append(expanded, t.Expand(lists, per, seed*31+uint64(i))...)
@@ -169,7 +171,7 @@ func Phrasings(in *content.Intent, lists templates.Lists, seed uint64) []string 
 
 // exampleWeight is the share (percent) of an intent's expanded phrasings its examples are
 // repeated up to.
-var exampleWeight = 100
+const exampleWeight = 100
 
 // Languages lists the languages of the snapshot's pack.
 func (s *Snapshot) Languages() []string { return s.Pack.Bot.Languages }
