@@ -353,3 +353,16 @@ func (lb *langBrain) exampleFor(toks []string) *content.Intent {
 	}
 	return lb.examples[strings.Join(toks, " ")]
 }
+
+// unlisted drops the words that are values of the language's lists (a slot value the model
+// never saw in a sentence, such as "lockers" for the cloakroom, is still something the intents
+// know about).
+func (lb *langBrain) unlisted(words []string) []string {
+	out := words[:0:0]
+	for _, w := range words {
+		if !lb.listed[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}

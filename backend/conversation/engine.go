@@ -301,7 +301,7 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		// (not even another form of their words). Whether an intent answers at all is the
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
-		if unknown := contentWords(lang, lb.model.UnknownWords(utt)); len(unknown) > 0 {
+		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 {
 			strange := contentWords(lang, lb.model.StrangeWords(utt))
 			need := strongKnowledge
 			switch {

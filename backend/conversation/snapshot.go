@@ -48,6 +48,7 @@ type langBrain struct {
 	// examples maps each listed example, folded, to its intent: a phrasing the operator wrote
 	// is answered by its own intent whatever the model makes of it.
 	examples map[string]*content.Intent
+	listed   map[string]bool // the words of every list value and synonym
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -70,7 +71,16 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	var firstErr error
 	for _, lang := range pack.Bot.Languages {
 		lb := &langBrain{lang: lang, intents: pack.Intents[lang], byName: map[string]*content.Intent{}, lists: pack.Lists[lang],
-			examples: map[string]*content.Intent{}}
+			examples: map[string]*content.Intent{}, listed: map[string]bool{}}
+		for _, vals := range lb.lists {
+			for _, v := range vals {
+				for _, ph := range v.Phrases {
+					for _, w := range ph {
+						lb.listed[w] = true
+					}
+				}
+			}
+		}
 		s.langs[lang] = lb
 		var examples []nlu.Example
 		saidWords := map[string][]string{}

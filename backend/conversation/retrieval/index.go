@@ -228,6 +228,9 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	for i, t := range uniq {
 		n := df(t)
 		idf := math.Log(1 + (N-n+0.5)/(n+0.5))
+		if n == 0 {
+			idf = min(idf, ix.commonness(lang, uniqWords[i]))
+		}
 		idfTotal += idf
 		if n > 0 {
 			add(t, 1, idf)
@@ -254,6 +257,22 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 		hits = hits[:k]
 	}
 	return hits
+}
+
+// commonness bounds the weight of a question's word that no passage has by how common the word
+// is in the language (its rank in the word vectors' corpus): a small corpus gives every word it
+// lacks the highest idf, so "become" in "how do i become a volunteer" outweighed "volunteer",
+// which the page on volunteering has. Without vectors for the language, no bound.
+func (ix *Index) commonness(lang, word string) float64 {
+	nw := ix.near[lang]
+	if nw == nil {
+		return math.Inf(1)
+	}
+	i := nw.vec.Index(word)
+	if i < 0 {
+		return math.Inf(1)
+	}
+	return math.Log(1 + float64(nw.vec.Rank(i))/100)
 }
 
 type expansion struct {
