@@ -118,12 +118,73 @@ var visitorQuestions = [][]turn{
 	{{say: "¿quién ganó el partido ayer?", want: "oos"}},
 }
 
+// visitorQuestionsLater were written after the engine's changes for issue 12 were made on
+// visitorQuestions, and measured once, as a check on how much of the gain was fitted to them.
+var visitorQuestionsLater = [][]turn{
+	{{say: "what time does the museum shut", want: "opening_hours"}},
+	{{say: "are you open on bank holidays", want: "opening_hours", slot: "day=holiday"}},
+	{{say: "how much is entry for a child", want: "ticket_prices|free_entry"}},
+	{{say: "is there a family ticket", want: "ticket_prices"}},
+	{{say: "can i get tickets at the entrance", want: "buy_tickets"}},
+	{{say: "what's the museum's postcode", want: "location_address"}},
+	{{say: "is the museum near the river", want: "location_address|directions_transport"}},
+	{{say: "which bus should i take", want: "directions_transport"}},
+	{{say: "where is the closest car park", want: "parking"}},
+	{{say: "is there step free access to all floors", want: "accessibility"}},
+	{{say: "where's the gents", want: "where_is", slot: "place=toilets"}},
+	{{say: "where can i get something to drink", want: "cafe|where_is|food_drink"}},
+	{{say: "does the shop sell postcards", want: "gift_shop"}},
+	{{say: "is there a tour in the afternoon", want: "guided_tours"}},
+	{{say: "do you rent audio guides", want: "audio_guide"}},
+	{{say: "am i allowed to film", want: "photography"}},
+	{{say: "what's new at the museum", want: "current_exhibitions"}},
+	{{say: "what is the museum famous for", want: "permanent_collection"}},
+	{{say: "is there a baby changing room", want: "kids_families"}},
+	{{say: "i found a wallet", want: "lost_and_found"}},
+	{{say: "can i bring my cat", want: "pets"}},
+	{{say: "is eating allowed in the galleries", want: "food_drink"}},
+	{{say: "how much is a membership", want: "membership"}},
+	{{say: "what's your email address", want: "contact"}},
+	{{say: "is an hour enough to see the museum", want: "visit_duration"}},
+	{{say: "when was the museum founded", want: "doc:knowledge/en/history-of-the-museum.md|doc:knowledge/en/the-building.md"}},
+	{{say: "how big is the lighthouse lens", want: "doc:knowledge/en/the-lighthouse-lens.md"}},
+	{{say: "do you run school workshops", want: "doc:knowledge/en/learning-and-schools.md|groups_schools"}},
+	{{say: "when are you open on sundays", want: "opening_hours"}, {say: "and on mondays?", want: "opening_hours", slot: "day=monday"}},
+	{{say: "how much are tickets", want: "ticket_prices"}, {say: "what about students?", want: "ticket_prices"}},
+	{{say: "what's the best pizza place nearby", want: "oos"}},
+	{{say: "set a timer for five minutes", want: "oos"}},
+	{{say: "what's the exchange rate for dollars", want: "oos"}},
+	{{say: "tell me about quantum physics", want: "oos"}},
+	{{say: "¿a qué hora abre el museo?", want: "opening_hours"}},
+	{{say: "¿hay entradas para familias?", want: "ticket_prices"}},
+	{{say: "¿dónde está la cafetería?", want: "where_is|cafe"}},
+	{{say: "¿hay visitas en inglés?", want: "guided_tours"}},
+	{{say: "¿se puede entrar con carrito de bebé?", want: "kids_families"}},
+	{{say: "¿cuánto cuesta ser socio?", want: "membership"}},
+	{{say: "¿qué hay en la galería marítima?", want: "doc:knowledge/es/galeria-maritima.md|where_is|permanent_collection"}},
+	{{say: "¿abrís el lunes?", want: "opening_hours", slot: "dia=lunes"}, {say: "¿y el sábado?", want: "opening_hours", slot: "dia=sábado"}},
+	{{say: "¿cuál es la receta de la paella?", want: "oos"}},
+	{{say: "¿quién es el presidente de Francia?", want: "oos"}},
+}
+
 // TestVisitorQuestions answers the development set and holds its figure (docs/BENCHMARKS.md).
 func TestVisitorQuestions(t *testing.T) {
 	e := demoEngine(t)
+	if pct := answerVisitors(t, e, visitorQuestions); pct < minVisitorShare {
+		t.Errorf("visitor questions answered right: %.1f%%, want at least %.0f%%", pct, minVisitorShare)
+	}
+	if pct := answerVisitors(t, e, visitorQuestionsLater); pct < minVisitorShareLater {
+		t.Errorf("later visitor questions answered right: %.1f%%, want at least %.0f%%", pct, minVisitorShareLater)
+	}
+}
+
+// answerVisitors asks each conversation in a new session and returns the share of turns
+// answered right, logging the misses.
+func answerVisitors(t *testing.T, e *Engine, set [][]turn) float64 {
+	t.Helper()
 	total, ok := 0, 0
 	byLang := map[string][2]int{}
-	for _, conv := range visitorQuestions {
+	for _, conv := range set {
 		session := ""
 		for _, tc := range conv {
 			r, err := e.Reply(context.Background(), Request{SessionID: session, Text: tc.say, Lang: tc.lang})
@@ -135,10 +196,8 @@ func TestVisitorQuestions(t *testing.T) {
 			switch r.Kind {
 			case KindKnowledge:
 				got = "doc:" + r.Sources[0].Path
-			case KindIntent, KindPrompt, KindConfirm:
-				if r.Kind == KindIntent {
-					got = r.Intent
-				}
+			case KindIntent:
+				got = r.Intent
 			case KindFallback, KindHandoff:
 				got = "oos"
 			}
@@ -164,10 +223,11 @@ func TestVisitorQuestions(t *testing.T) {
 	}
 	pct := 100 * float64(ok) / float64(total)
 	t.Logf("visitor questions: %d of %d (%.1f%%); by language %v", ok, total, pct, byLang)
-	if pct < minVisitorShare {
-		t.Errorf("visitor questions answered right: %.1f%%, want at least %.0f%%", pct, minVisitorShare)
-	}
+	return pct
 }
 
 // minVisitorShare is the floor the development set must keep.
-const minVisitorShare = 78.0
+const minVisitorShare = 84.0
+
+// minVisitorShareLater is the floor of the later set.
+const minVisitorShareLater = 80.0
