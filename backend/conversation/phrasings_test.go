@@ -57,3 +57,16 @@ func TestDemoAnswersItsOwnPhrasings(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoContentCheck: `voicebot content check` on the demo finds every phrasing answered by
+// its intent (sentences two intents' templates both say are reported as duplicates, not as
+// mistakes) and no out_of_scope phrasing answered.
+func TestDemoContentCheck(t *testing.T) {
+	rep, err := demoEngine(t).Check(CheckTemplateSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Right != rep.Phrasings || rep.Phrasings < 1000 {
+		t.Errorf("demo: %d of %d phrasings right; wrong %+v", rep.Right, rep.Phrasings, rep.Wrong)
+	}
+}
