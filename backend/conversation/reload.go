@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -100,6 +101,11 @@ func (l *Loader) Reload() error {
 		slog.Error("content not loaded; the previous version keeps serving", "source", l.source, "err", err)
 	} else {
 		slog.Info("content loaded", "source", l.source, "version", l.version, "intents", l.status.Intents, "documents", l.status.Documents, "build_ms", l.status.BuildMillis)
+		// Training allocates about 90 MB for the demo, all of it garbage once the snapshot is
+		// built; the runtime would hand it back to the system only slowly, and a kiosk's
+		// resident memory would stay at the peak. One forced return after each reload costs a
+		// few milliseconds off the request path.
+		go debug.FreeOSMemory()
 	}
 	if l.OnReload != nil {
 		l.OnReload(l.status)

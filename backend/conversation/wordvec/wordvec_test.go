@@ -57,6 +57,7 @@ func TestParseRefusesDamage(t *testing.T) {
 	for name, bad := range map[string]string{
 		"empty":     "",
 		"magic":     "NOTAVEC" + full[7:],
+		"old":       "VBWV1\n" + full[6:],
 		"truncated": full[:len(full)-1],
 		"trailing":  full + "x",
 	} {

@@ -67,20 +67,30 @@ func run(in, out string, n int) error {
 		seen[w] = true
 		keep = append(keep, entry{w, rank, v[:src.Dimensions]})
 	}
-	sort.Slice(keep, func(i, j int) bool { return keep[i].word < keep[j].word })
+	// Vectors in frequency order, so that the rows a content pack touches (mostly common
+	// words) share few pages of the binary; words sorted for the binary search, each with the
+	// row of its vector.
+	sorted := make([]int, len(keep))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	sort.Slice(sorted, func(a, b int) bool { return keep[sorted[a]].word < keep[sorted[b]].word })
 	var b bytes.Buffer
-	b.WriteString("VBWV1\n")
+	b.WriteString("VBWV2\n")
 	le := binary.LittleEndian
 	b.Write(le.AppendUint32(nil, uint32(len(keep))))
 	b.Write(le.AppendUint16(nil, uint16(src.Dimensions)))
 	off := 0
-	for _, e := range keep {
+	for _, r := range sorted {
 		b.Write(le.AppendUint32(nil, uint32(off)))
-		off += len(e.word)
+		off += len(keep[r].word)
 	}
 	b.Write(le.AppendUint32(nil, uint32(off)))
-	for _, e := range keep {
-		b.WriteString(e.word)
+	for _, r := range sorted {
+		b.WriteString(keep[r].word)
+	}
+	for _, r := range sorted {
+		b.Write(le.AppendUint32(nil, uint32(r)))
 	}
 	for _, e := range keep {
 		b.Write(le.AppendUint32(nil, uint32(e.rank)))
