@@ -194,4 +194,6 @@ func (s *Snapshot) IntentThreshold(lang string) float64 {
 	return 0
 }
 
+// vecFor gives the word vectors of a language (nil for none) to the intent model and the
+// knowledge index; a variable so that tests can measure the engine without them.
 var vecFor = wordvec.For
