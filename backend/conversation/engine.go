@@ -277,8 +277,12 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		}
 	}
 	// A template or an example says it word for word, also after a follow-up's opening ("and
-	// where is the cafe?").
-	for _, ts := range [][]string{toks, withoutOpening(lang, toks)} {
+	// where is the cafe?") or with contractions spelled out ("where's the cafe").
+	readings := [][]string{toks, withoutOpening(lang, toks)}
+	if full := spelledOut(lang, toks); full != nil {
+		readings = append(readings, full, withoutOpening(lang, full))
+	}
+	for _, ts := range readings {
 		if in, slots, ok := lb.matchTemplate(ts); ok {
 			return s.answerIntent(st, lb, in, slots, 1, "template", false)
 		}

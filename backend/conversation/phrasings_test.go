@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"strings"
 	"testing"
 
 	"voicebot/backend/conversation/text"
@@ -68,5 +69,26 @@ func TestDemoContentCheck(t *testing.T) {
 	}
 	if !rep.OK() || rep.Right != rep.Phrasings || rep.Phrasings < 1000 {
 		t.Errorf("demo: %d of %d phrasings right; wrong %+v", rep.Right, rep.Phrasings, rep.Wrong)
+	}
+}
+
+// TestContractionsMeetTemplates: "where's the gents" is where_is's template "where (is|are) the
+// {place}" with the contraction spelled out, also after a follow-up's opening.
+func TestContractionsMeetTemplates(t *testing.T) {
+	e := demoEngine(t)
+	for _, q := range []string{"where's the gents", "and where's the cloakroom"} {
+		r, err := e.Try(q, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Intent != "where_is" || r.Via != "template" {
+			t.Errorf("%q: %s via %s", q, r.Intent, r.Via)
+		}
+	}
+	if got := spelledOut("en", []string{"where", "is"}); got != nil {
+		t.Errorf("nothing to spell out: %v", got)
+	}
+	if got := strings.Join(spelledOut("en", []string{"im", "lost", "whats", "this"}), " "); got != "i am lost what is this" {
+		t.Errorf("spelled out: %q", got)
 	}
 }
