@@ -55,6 +55,9 @@ today; rows without a lang column count as English); --vectors=false measures it
 			if shots < 0 {
 				return fmt.Errorf("--shots must be 1 or more (0 trains on every row)")
 			}
+			if lang != "" && shots > 0 { // N rows of the language, not N rows before the filter
+				train = evaluate.OfLanguage(train, lang)
+			}
 			train = evaluate.SampleShots(train, shots, seed)
 			fmt.Fprintf(os.Stderr, "training on %d rows from %s\n", len(train), trainPath)
 			res, err := evaluate.NLU(train, test, lang, vectors, stderrProgress)

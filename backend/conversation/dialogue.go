@@ -98,8 +98,11 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 	}
 	found, used := extractSlots(last, lb.lists, toks)
 	if len(found) == 0 {
-		if elliptical(lb.lang, toks) && !(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= unsureKnowledge) {
-			return s.answerIntent(st, lb, last, cloneMap(st.Slots), pred.Confidence, "followup", false), true
+		// Elliptical: the model is not sure of another intent, and what the question adds is
+		// not foreign to the intents ("what about the capital of France" is not a follow-up).
+		if elliptical(lb.lang, toks) && !(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= sureIntent) &&
+			(lb.model == nil || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
+			return s.answerIntent(st, lb, last, cloneMap(st.Slots), 1, "followup", false), true
 		}
 		return Reply{}, false
 	}
@@ -348,7 +351,7 @@ func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
 
 // exampleFor returns the intent that lists the tokens as one of its examples, or nil.
 func (lb *langBrain) exampleFor(toks []string) *content.Intent {
-	if lb == nil {
+	if lb == nil || len(toks) == 0 {
 		return nil
 	}
 	return lb.examples[strings.Join(toks, " ")]
@@ -376,7 +379,7 @@ var contractions = map[string]map[string][]string{
 		"im": {"i", "am"}, "youre": {"you", "are"}, "theyre": {"they", "are"},
 		"dont": {"do", "not"}, "doesnt": {"does", "not"}, "didnt": {"did", "not"}, "cant": {"can", "not"},
 		"isnt": {"is", "not"}, "arent": {"are", "not"}, "wont": {"will", "not"}, "ive": {"i", "have"},
-		"id": {"i", "would"}, "ill": {"i", "will"}, "lets": {"let", "us"},
+		"lets": {"let", "us"}, // not "id" and "ill": they are words too ("do i need id")
 	},
 }
 

@@ -278,9 +278,15 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 	}
 	// A template or an example says it word for word, also after a follow-up's opening ("and
 	// where is the cafe?") or with contractions spelled out ("where's the cafe").
-	readings := [][]string{toks, withoutOpening(lang, toks)}
+	readings := [][]string{toks}
+	if w := withoutOpening(lang, toks); len(w) != len(toks) {
+		readings = append(readings, w)
+	}
 	if full := spelledOut(lang, toks); full != nil {
-		readings = append(readings, full, withoutOpening(lang, full))
+		readings = append(readings, full)
+		if w := withoutOpening(lang, full); len(w) != len(full) {
+			readings = append(readings, w)
+		}
 	}
 	for _, ts := range readings {
 		if in, slots, ok := lb.matchTemplate(ts); ok {
@@ -306,7 +312,7 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
 		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 {
-			strange := contentWords(lang, lb.model.StrangeWords(utt))
+			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(utt)))
 			need := strongKnowledge
 			switch {
 			case pred.Label == nlu.OOS || pred.Confidence < doubtfulIntent || 2*len(strange) > len(contentWords(lang, toks)):

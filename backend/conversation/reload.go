@@ -103,8 +103,9 @@ func (l *Loader) Reload() error {
 		slog.Info("content loaded", "source", l.source, "version", l.version, "intents", l.status.Intents, "documents", l.status.Documents, "build_ms", l.status.BuildMillis)
 		// Training allocates about 90 MB for the demo, all of it garbage once the snapshot is
 		// built; the runtime would hand it back to the system only slowly, and a kiosk's
-		// resident memory would stay at the peak. One forced return after each reload costs a
-		// few milliseconds off the request path.
+		// resident memory would stay at the peak. One forced collection and return after each
+		// reload (in the background; requests keep being answered while it runs) brings idle
+		// memory back down (docs/BENCHMARKS.md).
 		go debug.FreeOSMemory()
 	}
 	if l.OnReload != nil {

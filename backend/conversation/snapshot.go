@@ -94,7 +94,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			}
 			lb.byName[in.Name] = in
 			for _, ex := range in.Examples {
-				if k := text.Fold(ex); lb.examples[k] == nil {
+				if k := text.Fold(ex); k != "" && lb.examples[k] == nil {
 					lb.examples[k] = in // listed twice: the first intent keeps it
 				}
 			}
@@ -106,7 +106,13 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			for _, p := range phr {
 				examples = append(examples, nlu.Example{Text: p, Label: in.Name, Generated: !written[p]})
 			}
-			samples[lang] = append(samples[lang], phr...)
+			seenPhr := map[string]bool{}
+			for _, p := range phr {
+				if !seenPhr[p] {
+					seenPhr[p] = true
+					samples[lang] = append(samples[lang], p)
+				}
+			}
 			for _, r := range in.Responses {
 				samples[lang] = append(samples[lang], r.Text)
 			}
@@ -195,5 +201,5 @@ func (s *Snapshot) IntentThreshold(lang string) float64 {
 }
 
 // vecFor gives the word vectors of a language (nil for none) to the intent model and the
-// knowledge index; a variable so that tests can measure the engine without them.
+// knowledge index.
 var vecFor = wordvec.For

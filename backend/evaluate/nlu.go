@@ -106,6 +106,20 @@ func SampleShots(rows []IntentRow, n int, seed uint64) []IntentRow {
 	return out
 }
 
+// OfLanguage keeps the rows of a language (and those without a lang column); "" keeps all.
+func OfLanguage(rows []IntentRow, lang string) []IntentRow {
+	if lang == "" {
+		return rows
+	}
+	var out []IntentRow
+	for _, r := range rows {
+		if r.Lang == "" || strings.EqualFold(r.Lang, lang) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // NLUResult is the JSON contract of `voicebot eval nlu --json`.
 type NLUResult struct {
 	InScopeAccuracy float64  `json:"in_scope_accuracy"`
@@ -124,19 +138,7 @@ type NLUResult struct {
 // rows' language when the binary carries them (rows without a lang column are read as
 // English), unless vectors is false.
 func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
-	keep := func(rows []IntentRow) []IntentRow {
-		if lang == "" {
-			return rows
-		}
-		var out []IntentRow
-		for _, r := range rows {
-			if r.Lang == "" || strings.EqualFold(r.Lang, lang) {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
-	train, test = keep(train), keep(test)
+	train, test = OfLanguage(train, lang), OfLanguage(test, lang)
 	if len(train) == 0 || len(test) == 0 {
 		return nil, fmt.Errorf("no rows left for language %q", lang)
 	}

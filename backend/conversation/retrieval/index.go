@@ -16,9 +16,6 @@ import (
 	"sync"
 	"unicode"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-
 	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
 )
@@ -62,11 +59,11 @@ type Index struct {
 }
 
 // nearWords are the words of one language's passages that the word vectors have: each word's
-// stem (its term in the index) and its unit vector, one row each.
+// stem (its term in the index) and its place in the vectors (read in place, no copy).
 type nearWords struct {
-	vec   *wordvec.Table
-	terms []string
-	rows  []float32
+	vec    *wordvec.Table
+	terms  []string
+	places []int32
 }
 
 // Expansion: a missing word is searched as at most expandK indexed words of similarity
@@ -79,6 +76,7 @@ const (
 	expandK      = 2
 	expandMin    = 0.7
 	expandCredit = 0.5
+	expandWords  = 2 // missing words a question is expanded for, each a pass over the words
 )
 
 type posting struct {
@@ -155,9 +153,7 @@ func NewIndex(docs []Document, opt Options, progress func(done, total int)) *Ind
 		sort.Strings(ws) // deterministic rows
 		for _, w := range ws {
 			if i := nw.vec.Index(w); i >= 0 {
-				row := make([]float32, nw.vec.Dims())
-				nw.vec.Add(i, 1, row)
-				nw.rows = append(nw.rows, row...)
+				nw.places = append(nw.places, int32(i))
 				nw.terms = append(nw.terms, words[w])
 			}
 		}
@@ -215,7 +211,8 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	// add scores the passages that have term t, weighted by w, and credits credit of the
 	// query's idf to them as matched.
 	add := func(t string, w, credit float64) {
-		idf := math.Log(1 + (N-df(t)+0.5)/(df(t)+0.5))
+		n := df(t)
+		idf := math.Log(1 + (N-n+0.5)/(n+0.5))
 		for _, l := range langs {
 			for _, p := range ix.postings[key(l, t)] {
 				tf := float64(p.tf)
@@ -225,6 +222,7 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 			}
 		}
 	}
+	expanded := 0
 	for i, t := range uniq {
 		n := df(t)
 		idf := math.Log(1 + (N-n+0.5)/(n+0.5))
@@ -236,6 +234,10 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 			add(t, 1, idf)
 			continue
 		}
+		if expanded == expandWords {
+			continue
+		}
+		expanded++
 		for _, e := range ix.expand(lang, uniqWords[i]) {
 			if !seen[e.term] {
 				add(e.term, e.sim, expandCredit*e.sim*idf)
@@ -290,11 +292,10 @@ func (ix *Index) expand(lang, word string) []expansion {
 	if i < 0 {
 		return nil
 	}
-	d := nw.vec.Dims()
-	q := make([]float32, d)
-	nw.vec.Add(i, 1, q)
 	sims := make([]float32, len(nw.terms))
-	blasImpl.Sgemv(blas.NoTrans, len(nw.terms), d, 1, nw.rows, d, q, 1, 0, sims, 1)
+	for j, p := range nw.places {
+		sims[j] = nw.vec.Similarity(i, int(p))
+	}
 	var out []expansion
 	for range expandK {
 		best := -1
@@ -315,8 +316,6 @@ func (ix *Index) expand(lang, word string) []expansion {
 	}
 	return out
 }
-
-var blasImpl gonum.Implementation
 
 // SearchDocs ranks documents by their best passage.
 func (ix *Index) SearchDocs(lang, query string, k int) []Hit {

@@ -3,9 +3,10 @@
 // carries (embed/wordvec), so that a table costs no heap and only the pages it touches. The
 // English table keeps the 50,000 most frequent words (6.0 MB): 100,000 gave the same figures on
 // every development set and cost 6 MB more of the binary and of resident memory.
-// The intent model adds a question's averaged vector to its n-gram features, and the knowledge
-// index and the out-of-scope gate compare words through them ("kids" and "children", "backpack"
-// and "bag"), knowledge a handful of operator phrasings cannot give.
+// The intent model reads a word its phrasings never use as their nearest words and counts near
+// words in its confidence's coverage, and the knowledge index searches a word no passage has as
+// the passages' nearest ("kids" and "children", "rent" and "hire"): knowledge a handful of
+// operator phrasings cannot give.
 //
 // Why by hand: the file is the product's own (reduced and quantised from a registry package by
 // gen/), and the reader is a binary search over sorted words and a dot product.
@@ -84,11 +85,21 @@ func Parse(b string) (*Table, error) {
 	return t, nil
 }
 
-// Dims is the length of the vectors.
-func (t *Table) Dims() int { return t.dims }
+// Dims is the length of the vectors (0 for the nil table).
+func (t *Table) Dims() int {
+	if t == nil {
+		return 0
+	}
+	return t.dims
+}
 
-// Len is the number of words.
-func (t *Table) Len() int { return t.count }
+// Len is the number of words (0 for the nil table).
+func (t *Table) Len() int {
+	if t == nil {
+		return 0
+	}
+	return t.count
+}
 
 func (t *Table) word(i int) string {
 	return t.words[le32(t.offsets, 4*i):le32(t.offsets, 4*i+4)]

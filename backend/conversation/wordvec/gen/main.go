@@ -64,6 +64,13 @@ func run(in, out string, n int) error {
 		if len(v) < src.Dimensions {
 			return fmt.Errorf("%q: vector of %d numbers", w, len(v))
 		}
+		zero := true
+		for _, x := range v[:src.Dimensions] {
+			zero = zero && x == 0
+		}
+		if zero { // no direction to keep
+			continue
+		}
 		seen[w] = true
 		keep = append(keep, entry{w, rank, v[:src.Dimensions]})
 	}
