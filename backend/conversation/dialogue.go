@@ -100,7 +100,7 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 	if len(found) == 0 {
 		// Elliptical: the model is not sure of another intent, and what the question adds is
 		// not foreign to the intents ("what about the capital of France" is not a follow-up).
-		if elliptical(lb.lang, toks) && !(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= sureIntent) &&
+		if elliptical(lb.lang, toks) && !(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) &&
 			(lb.model == nil || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
 			return s.answerIntent(st, lb, last, cloneMap(st.Slots), 1, "followup", false), true
 		}

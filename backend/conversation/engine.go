@@ -234,6 +234,7 @@ func (e *Engine) Greeting(lang string) string {
 const (
 	sureIntent      = 0.95
 	doubtfulIntent  = 0.5 // below it, a document that matches as usual wins
+	elsewhereIntent = 0.7 // at least this sure of another intent, an elliptical question is not a follow-up
 	strongKnowledge = 0.9
 	unsureKnowledge = 0.7
 )

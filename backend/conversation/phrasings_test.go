@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -90,5 +91,28 @@ func TestContractionsMeetTemplates(t *testing.T) {
 	}
 	if got := strings.Join(spelledOut("en", []string{"im", "lost", "whats", "this"}), " "); got != "i am lost what is this" {
 		t.Errorf("spelled out: %q", got)
+	}
+}
+
+// TestEllipticalFollowUps: "what about for seniors?" after a ticket question is the ticket
+// intent again; "what about the capital of France?" after it is not a follow-up at all.
+func TestEllipticalFollowUps(t *testing.T) {
+	e := demoEngine(t)
+	for _, tc := range []struct{ first, then, want string }{
+		{"how much is a ticket", "what about for seniors?", "ticket_prices"},
+		{"¿cuánto cuesta la entrada?", "¿y para jubilados?", "ticket_prices"},
+		{"how much is a ticket", "what about the capital of France?", ""},
+	} {
+		r, err := e.Reply(context.Background(), Request{Text: tc.first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err = e.Reply(context.Background(), Request{SessionID: r.SessionID, Text: tc.then})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Intent != tc.want || (tc.want == "" && r.Kind == KindIntent) {
+			t.Errorf("%q after %q: %s %s via %s", tc.then, tc.first, r.Kind, r.Intent, r.Via)
+		}
 	}
 }
