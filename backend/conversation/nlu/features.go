@@ -80,23 +80,13 @@ type sparse struct {
 }
 
 // vocabulary maps hashed features to dense indices and holds their idf weights. With a word
-// vector table it also gives unknown words stand-ins, and, only when weight > 0 (off in the
-// engine), appends the utterance's averaged word vector in dims features after the hashed ones.
+// vector table it also gives unknown words stand-ins.
 type vocabulary struct {
-	index  map[uint64]int32
-	idf    []float32
-	vec    *wordvec.Table
-	weight float32
-	words  known
-	stems  map[string]bool // stems of the training words
-}
-
-// features is the number of input features: the hashed ones and the word vector's.
-func (v *vocabulary) features() int {
-	if v.vec == nil || v.weight <= 0 {
-		return len(v.idf)
-	}
-	return len(v.idf) + v.vec.Dims()
+	index map[uint64]int32
+	idf   []float32
+	vec   *wordvec.Table
+	words known
+	stems map[string]bool // stems of the training words
 }
 
 func buildVocabulary(docs [][]uint64) *vocabulary {
@@ -185,8 +175,12 @@ type partial struct {
 
 // featurize is the whole path from an utterance to its vector.
 func (v *vocabulary) featurize(utterance string) sparse {
-	toks := text.Tokens(utterance)
-	return v.withMeaning(v.vectorize(rawFeatures(nil, toks), v.standIns(toks)...), toks)
+	return v.featurizeTokens(text.Tokens(utterance))
+}
+
+// featurizeTokens is featurize for an utterance already split into tokens.
+func (v *vocabulary) featurizeTokens(toks []string) sparse {
+	return v.vectorize(rawFeatures(nil, toks), v.standIns(toks)...)
 }
 
 // Stand-ins: a word the phrasings never use ("grocery", "safeguard") is read also as the
@@ -299,48 +293,4 @@ func (v *vocabulary) standIns(toks []string) []partial {
 		}
 	}
 	return out
-}
-
-// sifA is the smoothing of the smooth inverse frequency weights (Arora et al. 2017): a word of
-// corpus probability p weighs a/(a+p), so that "the" and "is" hardly count and rare words fully.
-const sifA = 1e-3
-
-// withMeaning appends the utterance's averaged word vector (SIF-weighted, unit length, times the
-// vocabulary's weight) after the hashed features of s. Words the table lacks add nothing; an
-// utterance with none of its words in the table gets no such features.
-func (v *vocabulary) withMeaning(s sparse, toks []string) sparse {
-	if v.vec == nil || v.weight <= 0 {
-		return s
-	}
-	var stack [128]float32
-	acc := scratch(stack[:], v.vec.Dims())
-	clear(acc)
-	found := false
-	for _, t := range toks {
-		i := v.vec.Index(t)
-		if i < 0 {
-			continue
-		}
-		// Zipf: the word of rank r has a probability of about 0.1/(r+1) in a large corpus.
-		p := 0.1 / float64(v.vec.Rank(i)+1)
-		v.vec.Add(i, float32(sifA/(sifA+p)), acc)
-		found = true
-	}
-	if !found {
-		return s
-	}
-	var n float64
-	for _, x := range acc {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return s
-	}
-	k := v.weight / float32(math.Sqrt(n))
-	base := int32(len(v.idf))
-	for d, x := range acc {
-		s.idx = append(s.idx, base+int32(d))
-		s.val = append(s.val, x*k)
-	}
-	return s
 }

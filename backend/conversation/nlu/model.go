@@ -55,12 +55,10 @@ type Options struct {
 	// otherwise averaged with it (the baseline in benchmarks).
 	LinearOnly bool
 	// Vectors, if set, reads a word the phrasings never use as the phrasings' words nearest to
-	// it in the vectors (stand-ins). VectorWeight > 0 also adds the utterance's averaged word
-	// vector to its features at that scale; off by default, since on CLINC150's validation split
-	// (weight 1) it cost out-of-scope recall (30 per intent: 63 -> 24; all: 68 -> 66) for no
-	// in-scope gain, while stand-ins alone gained a little everywhere (docs/BENCHMARKS.md).
-	Vectors      *wordvec.Table
-	VectorWeight float64
+	// it in the vectors (stand-ins), and counts near words in the coverage. (Their averaged
+	// sentence vector as more features was tried and dropped: on CLINC150's validation split it
+	// cost out-of-scope recall, 30 per intent 63 -> 24; docs/BENCHMARKS.md.)
+	Vectors *wordvec.Table
 	// Lang is the language of the phrasings, for stems and stop words (StrangeWords, coverage);
 	// "" stems nothing.
 	Lang string
@@ -145,7 +143,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	m, xs, ys := newModel(examples, labels, opt)
 	m.lang = opt.Lang
 	if !opt.LinearOnly {
-		m.net = newNetwork(m.vocab.features(), len(labels), opt.Seed)
+		m.net = newNetwork(len(m.vocab.idf), len(labels), opt.Seed)
 	}
 	fit, held := split(examples, opt.Holdout, opt.Seed)
 	if len(held) == 0 || len(labels) < 2 {
@@ -291,14 +289,14 @@ func newModel(examples []Example, labels []string, opt Options) (*Model, []spars
 	}
 	toks, raw := featurizeAll(examples)
 	m.vocab = buildVocabulary(raw)
-	m.vocab.vec, m.vocab.weight = opt.Vectors, float32(opt.VectorWeight)
+	m.vocab.vec = opt.Vectors
 	m.vocab.learnWords(opt.Lang, toks)
-	m.w = make([]float32, m.vocab.features()*len(labels))
+	m.w = make([]float32, len(m.vocab.idf)*len(labels))
 	m.b = make([]float32, len(labels))
 	xs := make([]sparse, len(examples))
 	ys := make([]int, len(examples))
 	for i := range examples {
-		xs[i] = m.vocab.withMeaning(m.vocab.vectorize(raw[i]), toks[i])
+		xs[i] = m.vocab.vectorize(raw[i])
 		ys[i] = labelIdx[examples[i].Label]
 	}
 	return m, xs, ys
@@ -552,7 +550,7 @@ func (m *Model) Predict(utterance string) Prediction { return m.PredictAt(uttera
 // PredictAt classifies one utterance, judging it out of scope below the given threshold.
 func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 	toks := text.Tokens(utterance)
-	p, sure := m.probabilities(m.vocab.withMeaning(m.vocab.vectorize(rawFeatures(nil, toks), m.vocab.standIns(toks)...), toks))
+	p, sure := m.probabilities(m.vocab.featurizeTokens(toks))
 	best, bestIn := argmax(p), -1
 	for c := range p {
 		if c != m.oos && (bestIn < 0 || p[c] > p[bestIn]) {
