@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"voicebot/backend/internal/testcontent"
 
 	"github.com/chromedp/chromedp"
 
@@ -90,7 +91,7 @@ func TestTeachInABrowser(t *testing.T) {
 	// the file: the new intent added, every other byte as the demo has it
 	orig, _ := fs.ReadFile(vbembed.DemoContent(), "intents/en.yaml")
 	now, _ := os.ReadFile(filepath.Join(copyDir, "intents", "en.yaml"))
-	added := insertedLines(t, orig, now)
+	added := testcontent.InsertedLines(t, orig, now)
 	if got := strings.Join(added, ""); !strings.Contains(got, "  taught_question:\n") || !strings.Contains(got, `- "`+q+`"`) || !strings.Contains(got, "This answer was taught") {
 		t.Errorf("inserted lines: %q", got)
 	}
@@ -108,7 +109,7 @@ func TestTeachInABrowser(t *testing.T) {
 		t.Errorf("after out of scope: %q", m)
 	}
 	now2, _ := os.ReadFile(filepath.Join(copyDir, "intents", "en.yaml"))
-	if got := strings.Join(insertedLines(t, now, now2), ""); !strings.Contains(got, "out_of_scope:\n  - \""+joke+"\"\n") {
+	if got := strings.Join(testcontent.InsertedLines(t, now, now2), ""); !strings.Contains(got, "out_of_scope:\n  - \""+joke+"\"\n") {
 		t.Errorf("out_of_scope lines: %q", got)
 	}
 	shot("05-out-of-scope")
@@ -117,23 +118,4 @@ func TestTeachInABrowser(t *testing.T) {
 		t.Errorf("audit log: %q", m)
 	}
 	shot("06-audit")
-}
-
-// insertedLines returns the lines new has that old has not, failing when removing them does not
-// give old back byte for byte.
-func insertedLines(t *testing.T, old, new []byte) []string {
-	t.Helper()
-	o, n := strings.SplitAfter(string(old), "\n"), strings.SplitAfter(string(new), "\n")
-	i := 0
-	for i < len(o) && i < len(n) && o[i] == n[i] {
-		i++
-	}
-	j := 0
-	for j < len(o)-i && j < len(n)-i && o[len(o)-1-j] == n[len(n)-1-j] {
-		j++
-	}
-	if strings.Join(n[:i], "")+strings.Join(n[len(n)-j:], "") != string(old) {
-		t.Fatalf("the file changed outside the inserted lines")
-	}
-	return n[i : len(n)-j]
 }

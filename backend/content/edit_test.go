@@ -10,25 +10,6 @@ import (
 	"voicebot/backend/internal/testcontent"
 )
 
-// inserted returns the lines new has that old has not, checking that removing them gives old
-// back byte for byte.
-func inserted(t *testing.T, old, new []byte) []string {
-	t.Helper()
-	o, n := strings.SplitAfter(string(old), "\n"), strings.SplitAfter(string(new), "\n")
-	i := 0
-	for i < len(o) && i < len(n) && o[i] == n[i] {
-		i++
-	}
-	j := 0
-	for j < len(o)-i && j < len(n)-i && o[len(o)-1-j] == n[len(n)-1-j] {
-		j++
-	}
-	if strings.Join(n[:i], "")+strings.Join(n[len(n)-j:], "") != string(old) {
-		t.Fatalf("the file changed outside the inserted lines:\n%s", new)
-	}
-	return n[i : len(n)-j]
-}
-
 func teachDir(t *testing.T, files map[string]string) string {
 	dir := t.TempDir()
 	for name, body := range files {
@@ -60,7 +41,7 @@ func TestTeachDemoKeepsBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(file)
-	got := inserted(t, before, after)
+	got := testcontent.InsertedLines(t, before, after)
 	if len(got) != 1 || got[0] != "      - \"is there a discount for teachers\"\n" {
 		t.Fatalf("inserted %q", got)
 	}
@@ -160,7 +141,7 @@ func TestTeachEditsText(t *testing.T) {
 					t.Error("other lines changed")
 				}
 			} else {
-				got := inserted(t, []byte(commented), after)
+				got := testcontent.InsertedLines(t, []byte(commented), after)
 				if strings.Join(got, "") != strings.Join(c.want, "") {
 					t.Fatalf("inserted %q, want %q", got, c.want)
 				}
@@ -188,7 +169,7 @@ func TestTeachNewIntentAndOutOfScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(file)
-	got := strings.Join(inserted(t, []byte(crlf), after), "")
+	got := strings.Join(testcontent.InsertedLines(t, []byte(crlf), after), "")
 	want := "\r\n  pets:\r\n    examples:\r\n      - \"can I bring my dog\"\r\n    responses:\r\n      - \"Only assistance dogs, sorry.\"\r\n"
 	if got != want {
 		t.Fatalf("new intent: %q\nwant %q", got, want)
@@ -219,7 +200,7 @@ func TestTeachNewIntentAndOutOfScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ = os.ReadFile(file)
-	got = strings.Join(inserted(t, before, after), "")
+	got = strings.Join(testcontent.InsertedLines(t, before, after), "")
 	if !strings.HasSuffix(got, "out_of_scope:\r\n  - \"what is the capital of France\"\r\n") || !strings.HasPrefix(got, "\r\n# ") {
 		t.Fatalf("out_of_scope block: %q", got)
 	}
@@ -228,7 +209,7 @@ func TestTeachNewIntentAndOutOfScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ = os.ReadFile(file)
-	if got := inserted(t, before, after); len(got) != 1 || got[0] != "  - \"tell me a joke\"\r\n" {
+	if got := testcontent.InsertedLines(t, before, after); len(got) != 1 || got[0] != "  - \"tell me a joke\"\r\n" {
 		t.Fatalf("out_of_scope append: %q", got)
 	}
 	p, err := Load(os.DirFS(dir), dir)

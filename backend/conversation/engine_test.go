@@ -119,13 +119,7 @@ func TestDemoAnswers(t *testing.T) {
 				t.Fatalf("%q: %v", tc.say, err)
 			}
 			session = r.SessionID
-			got := r.Kind
-			switch {
-			case r.Kind == KindKnowledge:
-				got = "doc:" + r.Sources[0].Path
-			case r.Kind == KindIntent:
-				got = r.Intent
-			}
+			got := answered(r)
 			ok := got == tc.want
 			if ok && tc.slot != "" {
 				k, v, _ := strings.Cut(tc.slot, "=")

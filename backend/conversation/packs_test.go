@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,18 +10,24 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"voicebot/backend/evaluate"
 )
 
+// readCLINC reads a CLINC150 split (the shared benchmark data beside the clone) as the texts of
+// each label.
 func readCLINC(t *testing.T, split string) map[string][]string {
-	f, err := os.Open("../../../shared/bench/clinc150/" + split + ".csv")
-	if err != nil {
+	path := "../../../shared/bench/clinc150/" + split + ".csv"
+	if _, err := os.Stat(path); err != nil {
 		t.Skipf("CLINC150 is not beside this clone (../shared/bench/clinc150): %v", err)
 	}
-	defer f.Close()
-	rows, _ := csv.NewReader(f).ReadAll()
+	rows, err := evaluate.ReadIntentCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string][]string{}
-	for _, r := range rows[1:] {
-		out[r[1]] = append(out[r[1]], r[0])
+	for _, r := range rows {
+		out[r.Label] = append(out[r.Label], r.Text)
 	}
 	return out
 }

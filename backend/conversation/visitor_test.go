@@ -192,13 +192,8 @@ func answerVisitors(t *testing.T, e *Engine, set [][]turn) float64 {
 				t.Fatalf("%q: %v", tc.say, err)
 			}
 			session = r.SessionID
-			got := r.Kind
-			switch r.Kind {
-			case KindKnowledge:
-				got = "doc:" + r.Sources[0].Path
-			case KindIntent:
-				got = r.Intent
-			case KindFallback, KindHandoff:
+			got := answered(r)
+			if r.Kind == KindFallback || r.Kind == KindHandoff {
 				got = "oos"
 			}
 			good := false

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	vbembed "voicebot/embed"
@@ -34,4 +35,23 @@ func CopyDemo(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return dir
+}
+
+// InsertedLines returns the lines new has that old has not, failing the test when removing them
+// does not give old back byte for byte: an edit that inserts and touches nothing else.
+func InsertedLines(tb testing.TB, old, new []byte) []string {
+	tb.Helper()
+	o, n := strings.SplitAfter(string(old), "\n"), strings.SplitAfter(string(new), "\n")
+	i := 0
+	for i < len(o) && i < len(n) && o[i] == n[i] {
+		i++
+	}
+	j := 0
+	for j < len(o)-i && j < len(n)-i && o[len(o)-1-j] == n[len(n)-1-j] {
+		j++
+	}
+	if strings.Join(n[:i], "")+strings.Join(n[len(n)-j:], "") != string(old) {
+		tb.Fatalf("the file changed outside the inserted lines:\n%s", new)
+	}
+	return n[i : len(n)-j]
 }
