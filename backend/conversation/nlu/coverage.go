@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/conversation/wordvec"
 )
 
 // Coverage: how much of a question the phrasings of the predicted intent speak of. A model over
@@ -20,7 +21,7 @@ const coverNear = 0.5
 // said is what one intent's phrasings say.
 type said struct {
 	words map[string]bool // words and their stems
-	vec   []int           // the words' places in the word vectors
+	near  wordvec.Group   // the words in the word vectors
 }
 
 // learnSaid records what each label's phrasings say, from the examples at idx (all when nil)
@@ -59,6 +60,7 @@ func (m *Model) learnSaid(examples []Example, idx []int, extra map[string][]stri
 	stems := map[string]string{}
 	for c, ws := range words {
 		s := said{words: make(map[string]bool, 2*len(ws))}
+		var places []int32
 		for w := range ws {
 			st, ok := stems[w]
 			if !ok {
@@ -67,9 +69,10 @@ func (m *Model) learnSaid(examples []Example, idx []int, extra map[string][]stri
 			}
 			s.words[w], s.words[st] = true, true
 			if i := m.vocab.vec.Index(w); i >= 0 {
-				s.vec = append(s.vec, i)
+				places = append(places, int32(i))
 			}
 		}
+		s.near = m.vocab.vec.Group(places)
 		m.said[c] = s
 	}
 }
@@ -95,11 +98,7 @@ func (m *Model) coverage(c int, toks []string) float64 {
 		if i < 0 {
 			continue
 		}
-		best := float32(0)
-		for _, j := range s.vec {
-			best = max(best, m.vocab.vec.Similarity(i, j))
-		}
-		if best >= coverNear {
+		if best := s.near.Max(i); best >= coverNear {
 			got += float64(best)
 		}
 	}

@@ -61,9 +61,9 @@ type Index struct {
 // nearWords are the words of one language's passages that the word vectors have: each word's
 // stem (its term in the index) and its place in the vectors (read in place, no copy).
 type nearWords struct {
-	vec    *wordvec.Table
-	terms  []string
-	places []int32
+	vec   *wordvec.Table
+	terms []string
+	group wordvec.Group
 }
 
 // Expansion: a missing word is searched as at most expandK indexed words of similarity
@@ -150,13 +150,15 @@ func NewIndex(docs []Document, opt Options, progress func(done, total int)) *Ind
 		for w := range words {
 			ws = append(ws, w)
 		}
-		sort.Strings(ws) // deterministic rows
+		sort.Strings(ws) // deterministic order
+		var places []int32
 		for _, w := range ws {
 			if i := nw.vec.Index(w); i >= 0 {
-				nw.places = append(nw.places, int32(i))
+				places = append(places, int32(i))
 				nw.terms = append(nw.terms, words[w])
 			}
 		}
+		nw.group = nw.vec.Group(places)
 		if ix.near == nil {
 			ix.near = map[string]*nearWords{}
 		}
@@ -292,10 +294,8 @@ func (ix *Index) expand(lang, word string) []expansion {
 	if i < 0 {
 		return nil
 	}
-	sims := make([]float32, len(nw.terms))
-	for j, p := range nw.places {
-		sims[j] = nw.vec.Similarity(i, int(p))
-	}
+	sims := make([]float32, nw.group.Len())
+	nw.group.Similarities(i, sims)
 	var out []expansion
 	for range expandK {
 		best := -1

@@ -123,27 +123,91 @@ func (t *Table) Rank(i int) int { return int(le32(t.ranks, 4*i)) }
 // Add adds w times the unit vector of the word at position i to dst (len(dst) == Dims()).
 func (t *Table) Add(i int, w float32, dst []float32) {
 	v := t.vecs[i*t.dims : (i+1)*t.dims]
-	var n float32
-	for _, c := range v {
-		n += float32(int8(c)) * float32(int8(c))
-	}
-	s := w / float32(math.Sqrt(float64(n)))
-	for k, c := range v {
-		dst[k] += float32(int8(c)) * s
+	s := w / t.norm(i)
+	for k := 0; k < len(v); k++ { // by byte: ranging over a string would decode runes
+		dst[k] += float32(int8(v[k])) * s
 	}
 }
 
-// Similarity is the cosine of the vectors of the words at positions i and j.
+// Similarity is the cosine of the vectors of the words at places i and j.
 func (t *Table) Similarity(i, j int) float32 {
-	a, b := t.vecs[i*t.dims:(i+1)*t.dims], t.vecs[j*t.dims:(j+1)*t.dims]
-	var ab, aa, bb int32
-	for k := range a {
-		x, y := int32(int8(a[k])), int32(int8(b[k]))
-		ab += x * y
-		aa += x * x
-		bb += y * y
+	return float32(t.dot(i, j)) / (t.norm(i) * t.norm(j))
+}
+
+// norm is the length of the quantised vector at place i.
+func (t *Table) norm(i int) float32 {
+	v := t.vecs[i*t.dims : (i+1)*t.dims]
+	var n int32
+	for k := 0; k < len(v); k++ { // by byte: ranging over a string would decode runes
+		n += int32(int8(v[k])) * int32(int8(v[k]))
 	}
-	return float32(float64(ab) / math.Sqrt(float64(aa)*float64(bb)))
+	return float32(math.Sqrt(float64(n)))
+}
+
+// dot is the dot product of the quantised vectors at places i and j.
+func (t *Table) dot(i, j int) int32 {
+	a, b := t.vecs[i*t.dims:(i+1)*t.dims], t.vecs[j*t.dims:(j+1)*t.dims]
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	k := 0
+	for ; k+4 <= len(a); k += 4 {
+		s0 += int32(int8(a[k])) * int32(int8(b[k]))
+		s1 += int32(int8(a[k+1])) * int32(int8(b[k+1]))
+		s2 += int32(int8(a[k+2])) * int32(int8(b[k+2]))
+		s3 += int32(int8(a[k+3])) * int32(int8(b[k+3]))
+	}
+	for ; k < len(a); k++ {
+		s0 += int32(int8(a[k])) * int32(int8(b[k]))
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// Group is a set of words of the table, to compare one word with all of them: their places and
+// the inverse lengths of their vectors, worked out once (the vectors stay in place).
+type Group struct {
+	t      *Table
+	places []int32
+	inv    []float32
+}
+
+// Group returns the words at the given places as a group (empty for the nil table).
+func (t *Table) Group(places []int32) Group {
+	g := Group{t: t, places: places}
+	if t == nil {
+		g.places = nil
+		return g
+	}
+	g.inv = make([]float32, len(places))
+	for k, p := range places {
+		g.inv[k] = 1 / t.norm(int(p))
+	}
+	return g
+}
+
+// Len is the number of words in the group.
+func (g Group) Len() int { return len(g.places) }
+
+// Similarities writes the cosine of the word at place i with each word of the group to dst
+// (len(dst) >= Len()).
+func (g Group) Similarities(i int, dst []float32) {
+	q := 1 / g.t.norm(i)
+	for k, p := range g.places {
+		dst[k] = float32(g.t.dot(i, int(p))) * q * g.inv[k]
+	}
+}
+
+// Max is the greatest cosine of the word at place i with a word of the group (0 for an empty
+// group).
+func (g Group) Max(i int) float32 {
+	if len(g.places) == 0 {
+		return 0
+	}
+	q := 1 / g.t.norm(i)
+	best := float32(0)
+	for k, p := range g.places {
+		best = max(best, float32(g.t.dot(i, int(p)))*g.inv[k])
+	}
+	return best * q
 }
 
 var (
