@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"voicebot/backend/content"
@@ -103,10 +104,10 @@ func (l *Loader) Reload() error {
 		slog.Info("content loaded", "source", l.source, "version", l.version, "intents", l.status.Intents, "documents", l.status.Documents, "build_ms", l.status.BuildMillis)
 		// Training allocates about 90 MB for the demo, all of it garbage once the snapshot is
 		// built; the runtime would hand it back to the system only slowly, and a kiosk's
-		// resident memory would stay at the peak. One forced collection and return after each
-		// reload (in the background; requests keep being answered while it runs) brings idle
-		// memory back down (docs/BENCHMARKS.md).
-		go debug.FreeOSMemory()
+		// resident memory would stay at the peak. One forced collection and return, half a
+		// second after a reload (after the start's burst of work) and one for a run of reloads,
+		// brings idle memory back down (docs/BENCHMARKS.md).
+		returnMemorySoon()
 	}
 	if l.OnReload != nil {
 		l.OnReload(l.status)
@@ -115,4 +116,17 @@ func (l *Loader) Reload() error {
 		return fmt.Errorf("load %s: %w", l.source, err)
 	}
 	return nil
+}
+
+var memoryReturn atomic.Bool
+
+// returnMemorySoon hands the memory freed by a reload back to the system half a second from now,
+// once for however many reloads come before then.
+func returnMemorySoon() {
+	if memoryReturn.CompareAndSwap(false, true) {
+		time.AfterFunc(500*time.Millisecond, func() {
+			memoryReturn.Store(false)
+			debug.FreeOSMemory()
+		})
+	}
 }
