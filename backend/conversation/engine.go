@@ -43,6 +43,9 @@ type Request struct {
 	Text      string
 	Lang      string // optional: one of the pack's languages; detected when empty
 	KeyID     string // who asks (an API key id), recorded with the turn
+	// Spoken is set for a voice turn: the recogniser's readings of the speech, which the
+	// engine chooses between (Text is then ignored; see spoken.go).
+	Spoken *Spoken
 }
 
 // Reply is the engine's answer to one turn.
@@ -58,6 +61,11 @@ type Reply struct {
 	Via        string            `json:"via,omitempty"` // template, model, followup, form, confirm, knowledge, cache
 	Version    uint64            `json:"content_version"`
 	Turn       int               `json:"turn"` // number of this turn in the session, from 1
+	// Offer is, on a repair (kind repair), the reading the engine thinks it heard, for the
+	// visitor to confirm with a tap ("" when it has none worth offering).
+	Offer string `json:"offer,omitempty"`
+	// Heard is, on a voice turn, what was heard and how sure the engine is of it.
+	Heard *Heard `json:"heard,omitempty"`
 }
 
 // Source cites a knowledge document.
@@ -75,6 +83,7 @@ const (
 	KindCancelled = "cancelled"
 	KindFallback  = "fallback"
 	KindHandoff   = "handoff"
+	KindRepair    = "repair" // a voice turn not heard well enough to answer: "could you say that again?"
 )
 
 // Engine answers turns from the current snapshot. Safe for concurrent use; turns of one session

@@ -78,6 +78,7 @@ type Turn struct {
 	KeyID   string // the API key that asked, "" from the terminal
 	At      time.Time
 	Latency time.Duration // time to decide the reply, before saving
+	Heard   *Heard        // a voice turn's transcript, confidence and alternatives (nil when typed)
 }
 
 // MemorySessions is a SessionStore in memory, bounded in size and idle time (a library LRU with
