@@ -1,7 +1,9 @@
 // Package history keeps conversations in the store: each session's memory (so a restart resumes
 // where the visitor was) and every message, written in the same grouped transaction before the
-// engine acknowledges the turn. It implements conversation.SessionStore, and serves the session
-// list, transcripts, export and erase for the API, the dashboard and the command line.
+// engine acknowledges the turn (a voice turn's transcript, confidence and alternatives with the
+// visitor's message, a repair's offered reading with the bot's). It implements
+// conversation.SessionStore, and serves the session list, transcripts, export and erase for the
+// API, the dashboard and the command line.
 package history
 
 import (
@@ -80,11 +82,19 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 			b, _ := json.Marshal(t.Reply.Sources)
 			sources = string(b)
 		}
+		heard, err := heardColumn(t.Heard)
+		if err != nil {
+			return err
+		}
+		var offer any // NULL but on a repair
+		if t.Reply.Kind == conversation.KindRepair {
+			offer = t.Reply.Offer
+		}
 		// both messages of the turn in one statement
-		_, err := tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms)
-			VALUES (?, ?, 'visitor', ?, ?, '', '', NULL, '', NULL, ?, ?), (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at,
-			st.ID, st.Turns, t.Reply.Text, t.Reply.Lang, t.Reply.Kind, t.Reply.Intent, t.Reply.Confidence, sources, t.Latency.Microseconds(), t.KeyID, at)
+		_, err = tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer)
+			VALUES (?, ?, 'visitor', ?, ?, '', '', NULL, '', NULL, ?, ?, ?, NULL), (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at, heard,
+			st.ID, st.Turns, t.Reply.Text, t.Reply.Lang, t.Reply.Kind, t.Reply.Intent, t.Reply.Confidence, sources, t.Latency.Microseconds(), t.KeyID, at, offer)
 		return err
 	})
 	if err != nil {
@@ -93,6 +103,19 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 	}
 	s.cache.Add(st.ID, st.Clone())
 	return nil
+}
+
+// heardColumn is the messages.heard value of a visitor's message: the Heard as JSON, or NULL for a
+// typed turn.
+func heardColumn(h *conversation.Heard) (any, error) {
+	if h == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("the voice turn's transcript cannot be stored: %w", err)
+	}
+	return string(b), nil
 }
 
 // Session is one row of the session list.
@@ -120,6 +143,12 @@ type Message struct {
 	LatencyUS  *int64                `json:"latency_us,omitempty"`
 	KeyID      string                `json:"key_id,omitempty"`
 	At         time.Time             `json:"at"`
+	// Heard is, on the visitor's message of a voice turn, the transcript, how sure the engine
+	// was of it and the other readings; nil for a typed turn.
+	Heard *conversation.Heard `json:"heard,omitempty"`
+	// Offer is, on the bot's message of a repair (kind repair), the reading offered for the
+	// visitor to confirm ("" when none was offered).
+	Offer string `json:"offer,omitempty"`
 }
 
 // ListQuery pages and filters the session list.
@@ -203,7 +232,7 @@ func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
 	if exists == 0 {
 		return nil, ErrNoSession
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms FROM messages WHERE session_id = ? ORDER BY id`, id)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer FROM messages WHERE session_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -215,9 +244,17 @@ func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
 		var lat sql.NullInt64
 		var sources string
 		var at int64
-		if err := rows.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &conf, &sources, &lat, &m.KeyID, &at); err != nil {
+		var heard, offer sql.NullString
+		if err := rows.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &conf, &sources, &lat, &m.KeyID, &at, &heard, &offer); err != nil {
 			return nil, err
 		}
+		if heard.Valid {
+			m.Heard = new(conversation.Heard)
+			if err := json.Unmarshal([]byte(heard.String), m.Heard); err != nil {
+				return nil, fmt.Errorf("session %s, message %d: stored transcript unreadable: %w", id, m.ID, err)
+			}
+		}
+		m.Offer = offer.String
 		if conf.Valid {
 			m.Confidence = &conf.Float64
 		}

@@ -39,12 +39,16 @@ func TestMigrateFromThePreviousSchema(t *testing.T) {
 
 	db := openTest(t, path, key)
 	ctx := context.Background()
-	if v, _ := db.SchemaVersion(ctx); v != 5 {
+	if v, _ := db.SchemaVersion(ctx); v != 6 {
 		t.Fatalf("version after upgrade %d", v)
 	}
 	var text string
-	if err := db.Read().QueryRow(`SELECT text FROM messages WHERE session_id = 's1'`).Scan(&text); err != nil || text != "kept across the upgrade" {
+	var heard, offer sql.NullString
+	if err := db.Read().QueryRow(`SELECT text, heard, offer FROM messages WHERE session_id = 's1'`).Scan(&text, &heard, &offer); err != nil || text != "kept across the upgrade" {
 		t.Fatalf("data after upgrade: %q %v", text, err)
+	}
+	if heard.Valid || offer.Valid {
+		t.Errorf("a message from before 0006 reads as heard %v, offer %v: want both NULL (a typed turn)", heard, offer)
 	}
 	var idx int
 	db.Read().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_unanswered'`).Scan(&idx)
