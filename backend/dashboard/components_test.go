@@ -40,6 +40,10 @@ func TestComponentSnapshots(t *testing.T) {
 		"transcript": transcript(page{Title: "Conversation", Active: "Conversations", CSRF: "c", Signed: true}, "s_1", []history.Message{
 			{Role: "visitor", Text: "can I hire the museum for a wedding"},
 			{Role: "bot", Text: "The museum's spaces can be hired...", Kind: "knowledge", Confidence: &conf, Sources: []conversation.Source{{Title: "Venue Hire", Path: "knowledge/en/venue-hire.html"}}},
+			{Role: "visitor", Text: "what time do you open", Heard: &conversation.Heard{Transcript: "what time do you open", Confidence: 0.82, Alternatives: []string{"what time do you close", "what type do you own"}}},
+			{Role: "bot", Text: "We open at ten.", Kind: "intent", Intent: "opening_hours", Confidence: &conf},
+			{Role: "visitor", Text: "what's the phone number", Heard: &conversation.Heard{Transcript: "what exhibits are on", Confidence: 0.31}},
+			{Role: "bot", Text: "Sorry, I didn't catch that. Did you ask about the phone number?", Kind: "repair", Offer: "what is the phone number"},
 		}),
 		"keys": keysPage(page{Title: "Keys", Active: "Keys", CSRF: "c", Signed: true}, []*keys.Key{
 			{ID: "Mv8OxwQ3", Name: "lobby tablet", Scopes: []string{"chat"}, Rate: "60/m", Created: at, Uses: 42, LastUsed: &at},
@@ -66,6 +70,7 @@ func TestComponentSnapshots(t *testing.T) {
 				{Text: "can I fly a drone", Lang: "en", N: 3, Last: at, Why: "not answered", Now: "fallback",
 					Candidates: []conversation.Candidate{{Intent: "rules", Probability: 0.41}, {Intent: "pets", Probability: 0.2}, {Intent: "tickets", Probability: 0.1}}},
 				{Text: "do you sell umbrellas", Lang: "en", N: 1, Last: at, Why: "unsure: intent gift_shop (0.31)", Now: "intent gift_shop (0.65)", NowOK: true},
+				{Text: "can i take pictures inside", Lang: "en", N: 3, Spoken: 2, Heard: 0.27, Last: at, Why: "not heard well enough: asked again", Now: "intent photography (0.71)", NowOK: true},
 			}}),
 		"teach-read-only": teachPage(page{Title: "Teach", Active: "Teach", CSRF: "c", Signed: true}, TeachData{ReadOnly: "the built-in demo content is read-only: " + content.ReadOnlyHelp,
 			DefaultDir: "/var/lib/voicebot/content", Below: 0.5, Days: 7, Questions: []TeachQuestion{{Text: "can I fly a drone", Lang: "en", N: 1, Last: at, Why: "not answered", Now: "fallback"}}}),

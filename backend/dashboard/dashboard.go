@@ -373,6 +373,9 @@ func searchSuffix(q string) string {
 	return fmt.Sprintf(" with %q", q)
 }
 
+// percent shows a 0..1 confidence as a whole percentage.
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
 func roleLabel(role string) string {
 	if role == "bot" {
 		return "Bot"

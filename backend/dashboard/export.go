@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"voicebot/backend/history"
@@ -44,13 +45,21 @@ func (d *Dashboard) exportCSV(w http.ResponseWriter, r *http.Request, s *signIn)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="conversation-%s.csv"`, x.Session.ID))
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"at", "turn", "role", "text", "lang", "kind", "intent", "confidence"})
+	// heard, heard_confidence and alternatives: a voice turn's transcript (on the visitor's
+	// row); offer: a repair's offered reading (on the bot's row); empty otherwise
+	_ = cw.Write([]string{"at", "turn", "role", "text", "lang", "kind", "intent", "confidence", "heard", "heard_confidence", "alternatives", "offer"})
 	for _, m := range x.Messages {
 		conf := ""
 		if m.Confidence != nil {
 			conf = fmt.Sprintf("%.3f", *m.Confidence)
 		}
-		_ = cw.Write([]string{m.At.UTC().Format(time.RFC3339), fmt.Sprint(m.Turn), m.Role, csvSafe(m.Text), m.Lang, m.Kind, m.Intent, conf})
+		var heard, heardConf, alts string
+		if h := m.Heard; h != nil {
+			heard, heardConf = h.Transcript, fmt.Sprintf("%.3f", h.Confidence)
+			alts = strings.Join(h.Alternatives, " | ")
+		}
+		_ = cw.Write([]string{m.At.UTC().Format(time.RFC3339), fmt.Sprint(m.Turn), m.Role, csvSafe(m.Text), m.Lang, m.Kind, m.Intent, conf,
+			csvSafe(heard), heardConf, csvSafe(alts), csvSafe(m.Offer)})
 	}
 	cw.Flush()
 }

@@ -21,7 +21,7 @@ button{background:var(--accent);color:var(--bg);border-color:var(--accent);curso
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}.filters label{display:flex;gap:.3rem;align-items:center}select{font:inherit;padding:.4rem;border-radius:.4rem;border:1px solid var(--line);background:var(--card);color:var(--fg)}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad,.error{color:var(--bad)}
 .transcript{list-style:none;padding:0}.msg{margin:.5rem 0;padding:.6rem .8rem;border-radius:.6rem;border:1px solid var(--line);background:var(--card)}
-.msg.bot{margin-left:2rem}.who{font-weight:600;margin-right:.5rem}.meta{display:block;color:var(--muted);font-size:.875rem}
+.msg.bot{margin-left:2rem}.msg.repair{border-color:var(--warn)}.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;border:1px solid var(--accent);color:var(--accent);font-size:.8rem}.badge.repair{border-color:var(--warn);color:var(--warn)}.who{font-weight:600;margin-right:.5rem}.meta{display:block;color:var(--muted);font-size:.875rem}
 .errors code{white-space:pre-wrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1rem;margin:1rem 0}.charts figure{margin:0;overflow-x:auto}
 .charts svg{max-width:100%;height:auto;background:#fff;border-radius:.4rem}.ranges{margin-bottom:1rem}.ranges a{border:1px solid var(--line)}

@@ -1,8 +1,9 @@
 package dashboard
 
-// The teach loop: the questions the bot did not answer (and those it answered unsure), each with
-// the intents the model weighed, a new intent, or "not for this assistant"; a choice is written
-// into the content, which reloads at once.
+// The teach loop: the questions the bot did not answer (and those it answered unsure), and the
+// spoken ones it asked again (a repair) or heard unsure, by their transcript; each with the
+// intents the model weighed, a new intent, or "not for this assistant"; a choice is written into
+// the content, which reloads at once (and the recogniser's grammar is rebuilt from it).
 
 import (
 	"context"
@@ -49,9 +50,11 @@ type TeachQuestion struct {
 	Lang       string
 	N          int
 	Last       time.Time
-	Why        string // "not answered", or "unsure: intent x (0.31)"
-	Now        string // how the content in service answers it now
-	NowOK      bool   // now answered by an intent
+	Why        string  // "not answered", "unsure: intent x (0.31)", "not heard well enough: asked again"
+	Spoken     int     // how many of the N were asked by voice (Text is then the transcript)
+	Heard      float64 // the lowest confidence of what was heard among those, 0..1
+	Now        string  // how the content in service answers it now
+	NowOK      bool    // now answered by an intent
 	Candidates []conversation.Candidate
 }
 
@@ -96,14 +99,18 @@ func (d *Dashboard) teachPage(w http.ResponseWriter, r *http.Request, s *signIn)
 	d.render(w, r, http.StatusOK, teachPage(d.page("Teach", "Teach", s), td))
 }
 
-// teachQuestions reads the visitors' questions answered by the fallback or the handoff, and those
-// an intent answered with a confidence under below, since a time; grouped by their folded words,
-// most asked first; each with how the content answers it now and the intents the model weighs.
+// teachQuestions reads the visitors' questions answered by the fallback or the handoff, those an
+// intent answered with a confidence under below, and the spoken ones that ended in a repair or
+// were heard with a confidence under below (by their transcript), since a time; grouped by their
+// folded words, most asked first; each with how the content answers it now and the intents the
+// model weighs.
 func (d *Dashboard) teachQuestions(ctx context.Context, since time.Time, below float64) ([]TeachQuestion, error) {
-	rows, err := d.DB.Read().QueryContext(ctx, `SELECT v.text, b.lang, b.kind, b.intent, coalesce(b.confidence, 0), count(*), max(b.created_ms)
+	rows, err := d.DB.Read().QueryContext(ctx, `SELECT coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0),
+			count(*), max(b.created_ms), count(v.heard), coalesce(min(v.heard ->> '$.confidence'), 0)
 		FROM messages b JOIN messages v ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
-		WHERE b.role = 'bot' AND b.created_ms >= ? AND (b.kind IN ('fallback', 'handoff') OR (b.kind = 'intent' AND b.confidence < ?))
-		GROUP BY 1, 2, 3, 4 ORDER BY 6 DESC, 7 DESC LIMIT 2000`, since.UnixMilli(), below)
+		WHERE b.role = 'bot' AND b.created_ms >= ? AND (b.kind IN ('fallback', 'handoff', 'repair') OR (b.kind = 'intent' AND b.confidence < ?)
+			OR v.heard ->> '$.confidence' < ?)
+		GROUP BY 1, 2, 3, 4 ORDER BY 6 DESC, 7 DESC LIMIT 2000`, since.UnixMilli(), below, below)
 	if err != nil {
 		return nil, err
 	}
@@ -115,20 +122,36 @@ func (d *Dashboard) teachQuestions(ctx context.Context, since time.Time, below f
 		var kind, intent string
 		var conf float64
 		var last int64
-		if err := rows.Scan(&q.Text, &q.Lang, &kind, &intent, &conf, &q.N, &last); err != nil {
+		if err := rows.Scan(&q.Text, &q.Lang, &kind, &intent, &conf, &q.N, &last, &q.Spoken, &q.Heard); err != nil {
 			return nil, err
 		}
+		if strings.TrimSpace(q.Text) == "" {
+			continue // a voice turn that heard nothing: nothing to teach
+		}
 		q.Last = time.UnixMilli(last)
-		q.Why = "not answered"
-		if kind == conversation.KindIntent {
+		switch {
+		case kind == conversation.KindRepair:
+			q.Why = "not heard well enough: asked again"
+		case kind == conversation.KindIntent && conf < below:
 			q.Why = fmt.Sprintf("unsure: intent %s (%.2f)", intent, conf)
+		case kind == conversation.KindIntent:
+			q.Why = fmt.Sprintf("answered by intent %s (%.2f), but unsure what was heard", intent, conf)
+		case kind == conversation.KindFallback || kind == conversation.KindHandoff:
+			q.Why = "not answered"
+		default:
+			q.Why = "answered (" + kind + "), but unsure what was heard"
 		}
 		key := q.Lang + "\x00" + text.Fold(q.Text)
 		if i, ok := idx[key]; ok {
-			out[i].N += q.N
-			if q.Last.After(out[i].Last) {
-				out[i].Last = q.Last
+			o := &out[i]
+			o.N += q.N
+			if q.Last.After(o.Last) {
+				o.Last = q.Last
 			}
+			if q.Spoken > 0 && (o.Spoken == 0 || q.Heard < o.Heard) {
+				o.Heard = q.Heard
+			}
+			o.Spoken += q.Spoken
 			continue
 		}
 		idx[key] = len(out)
@@ -161,6 +184,25 @@ func (d *Dashboard) teachQuestions(ctx context.Context, since time.Time, below f
 		q.Candidates, _ = d.Engine.Candidates(q.Text, q.Lang, 3)
 	}
 	return out, nil
+}
+
+// spokenTimes says how many of a question's asks were spoken, after the "spoken" badge.
+func spokenTimes(q TeachQuestion) string {
+	switch {
+	case q.N == 1:
+		return ""
+	case q.Spoken == q.N:
+		return " each time"
+	}
+	return fmt.Sprintf(" %d of %d times", q.Spoken, q.N)
+}
+
+// lowest marks the heard confidence as the lowest of several spoken asks.
+func lowest(q TeachQuestion) string {
+	if q.Spoken > 1 {
+		return " at the lowest"
+	}
+	return ""
 }
 
 // teach applies one choice of the Teach page and comes back to it with the outcome.
