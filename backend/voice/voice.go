@@ -26,8 +26,20 @@ type Transcript struct {
 	// Free is another reading of the same speech by a model of free questions (the built-in
 	// recognizer's language model, where Text is the grammar's expected sentence); empty when
 	// the recognizer has one reading only. The voice turn picks between them (httpapi).
-	Free string        `json:"-"`
-	Took time.Duration `json:"-"`
+	Free string `json:"-"`
+	// TextProb and FreeProb are the recogniser's posterior probability of Text and of Free
+	// given the speech (0..1; 0 when it gives none).
+	TextProb, FreeProb float64 `json:"-"`
+	// Alternatives are the free model's next readings, likeliest first.
+	Alternatives []Reading     `json:"-"`
+	Took         time.Duration `json:"-"`
+}
+
+// Reading is one more way a recogniser heard the speech: Score is its log-likelihood (natural
+// log) against the best reading's, so 0 or below.
+type Reading struct {
+	Text  string
+	Score float64
 }
 
 // Recognizer turns 16 kHz mono speech into text.
@@ -120,6 +132,21 @@ func CorpusFrom(p *content.Pack) *Corpus {
 			}
 			for _, e := range in.Examples {
 				add(e)
+			}
+			// What the content answers is worded much as visitors ask about it.
+			for _, r := range in.Responses {
+				c.Text[lang] = append(c.Text[lang], r.Text)
+			}
+			if in.Confirm != "" {
+				c.Text[lang] = append(c.Text[lang], in.Confirm)
+			}
+		}
+		// Every value and synonym of a list can be said on its own.
+		for _, vals := range p.Lists[lang] {
+			for _, v := range vals {
+				for _, ph := range v.Phrases {
+					c.Text[lang] = append(c.Text[lang], strings.Join(ph, " "))
+				}
 			}
 		}
 		for _, q := range p.Bot.Suggestions[lang] {

@@ -234,3 +234,25 @@ func For(lang string) *Table {
 	})
 	return english
 }
+
+// Common returns the words among the table's n most frequent, the most frequent first (fewer
+// than n: the source's punctuation folds to nothing and is left out).
+func (t *Table) Common(n int) []string {
+	if t == nil {
+		return nil
+	}
+	n = min(n, t.count)
+	byRank := make([]string, n)
+	for i := 0; i < t.count; i++ {
+		if r := t.Rank(int(le32(t.rows, 4*i))); r < n {
+			byRank[r] = t.word(i)
+		}
+	}
+	out := byRank[:0]
+	for _, w := range byRank {
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}

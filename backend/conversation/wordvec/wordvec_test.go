@@ -116,3 +116,27 @@ func diff(a, b float32) float32 {
 	}
 	return b - a
 }
+
+// Common gives the most frequent words first, each once.
+func TestCommon(t *testing.T) {
+	tab := For("en")
+	if tab == nil {
+		t.Skip("no English table in this build")
+	}
+	words := tab.Common(1000)
+	if len(words) < 950 || words[0] != "the" {
+		t.Fatalf("%d common words, the first %q: want about 1000, the first the", len(words), words[0])
+	}
+	seen := map[string]bool{}
+	last := -1
+	for _, w := range words {
+		r := tab.Rank(tab.Index(w))
+		if w == "" || seen[w] || r <= last || r >= 1000 {
+			t.Fatalf("%q (rank %d) after rank %d", w, r, last)
+		}
+		seen[w], last = true, r
+	}
+	if !seen["museum"] && !seen["water"] {
+		t.Errorf("neither museum nor water among the 1000 commonest words")
+	}
+}

@@ -134,8 +134,9 @@ func grammarSentences(sentences []string, d dictionary) (keep [][]string, unknow
 
 // arpaBigram writes a bigram language model in ARPA form with absolute discounting (D = 0.5)
 // and back-off to unigrams; sentences are weighted (the expected questions count more than
-// document text).
-func arpaBigram(sentences [][]string, weights []float64) string {
+// document text), and general words are unigrams only, each with its share of the sentences'
+// total weight.
+func arpaBigram(sentences [][]string, weights []float64, general map[string]float64) string {
 	const D = 0.5
 	uni := map[string]float64{}
 	bi := map[string]map[string]float64{}
@@ -155,6 +156,10 @@ func arpaBigram(sentences [][]string, weights []float64) string {
 				bi[x][seq[j+1]] += w
 			}
 		}
+	}
+	// General words: unigrams only, with a share of the mass, reached by back-off.
+	for w, c := range general {
+		uni[w] += c * total
 	}
 	uni["<s>"] += 0 // present, never predicted
 	vocab := make([]string, 0, len(uni))
