@@ -5,6 +5,7 @@ package espeak
 /*
 #cgo LDFLAGS: -lespeak-ng
 #include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <espeak-ng/speak_lib.h>
 
@@ -18,6 +19,25 @@ static int vb_init(void) {
 
 static int vb_synth(const char *text, size_t len, void *user) {
 	return espeak_Synth(text, len + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, user);
+}
+
+// vb_phonemes writes the IPA phonemes of text (one clause at a time, joined by spaces) into out,
+// with '_' between the phonemes of a word: phoneme mode bit 1 is IPA, bits 8-23 the separator.
+static int vb_phonemes(const char *text, char *out, size_t n) {
+	const void *p = text;
+	size_t used = 0;
+	out[0] = 0;
+	while (p != NULL) {
+		const char *ph = espeak_TextToPhonemes(&p, espeakCHARS_UTF8, 0x02 | ('_' << 8));
+		if (ph == NULL) break;
+		size_t k = strlen(ph);
+		if (used + k + 2 > n) return -1;
+		if (used > 0) out[used++] = ' ';
+		memcpy(out + used, ph, k);
+		used += k;
+		out[used] = 0;
+	}
+	return (int)used;
 }
 */
 import "C"
@@ -45,11 +65,74 @@ func init() {
 }
 
 // Synthesizer is espeak-ng.
-type Synthesizer struct {
+type Synthesizer struct{}
+
+// engine is espeak-ng itself, one per process: it is not thread-safe, so synthesis and
+// phoneme lookups take turns under mu; it starts on first use.
+var engine struct {
 	mu   sync.Mutex
 	rate int
 	init bool
 	err  error
+}
+
+// start starts espeak-ng once; engine.mu is held.
+func start() error {
+	if !engine.init {
+		engine.init = true
+		if r := int(C.vb_init()); r <= 0 {
+			engine.err = errors.New("espeak-ng did not start (Debian: apt-get install espeak-ng-data)")
+		} else {
+			engine.rate = r
+		}
+	}
+	return engine.err
+}
+
+// setVoice selects a voice by name; engine.mu is held.
+func setVoice(v string) error {
+	cv := C.CString(v)
+	rc := C.espeak_SetVoiceByName(cv)
+	C.free(unsafe.Pointer(cv))
+	if rc != C.EE_OK {
+		return fmt.Errorf("espeak-ng has no voice %q", v)
+	}
+	return nil
+}
+
+// Phonemes returns how espeak-ng's voice for lang (a language such as "es", or a voice such as
+// "es-419") pronounces text, in IPA: the phonemes of a word separated by "_" (so that "t_ʃ" and
+// "tʃ" differ), words by spaces, with espeak-ng's stress marks (ˈ ˌ) and lengths (ː) where it
+// puts them. Safe for concurrent use with Synthesize.
+func Phonemes(text, lang string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", nil
+	}
+	if len(text) > MaxText {
+		return "", fmt.Errorf("text longer than %d bytes", MaxText)
+	}
+	v, ok := voices[lang]
+	if !ok {
+		v = lang
+	}
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if err := start(); err != nil {
+		return "", err
+	}
+	if err := setVoice(v); err != nil {
+		return "", err
+	}
+	ct := C.CString(text)
+	defer C.free(unsafe.Pointer(ct))
+	n := 16*len(text) + 64
+	out := (*C.char)(C.malloc(C.size_t(n)))
+	defer C.free(unsafe.Pointer(out))
+	if C.vb_phonemes(ct, out, C.size_t(n)) < 0 {
+		return "", errors.New("espeak-ng: phonemes longer than expected")
+	}
+	return strings.TrimSpace(C.GoString(out)), nil
 }
 
 // New makes the synthesizer; espeak-ng itself starts on first use.
@@ -95,27 +178,16 @@ func (s *Synthesizer) Synthesize(ctx context.Context, text, lang, voiceName stri
 	if voiceName != "" && strings.HasPrefix(voiceName, lang) {
 		v = voiceName
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return voice.Audio{}, err
 	}
-	if !s.init {
-		s.init = true
-		if r := int(C.vb_init()); r <= 0 {
-			s.err = errors.New("espeak-ng did not start (Debian: apt-get install espeak-ng-data)")
-		} else {
-			s.rate = r
-		}
+	if err := start(); err != nil {
+		return voice.Audio{}, err
 	}
-	if s.err != nil {
-		return voice.Audio{}, s.err
-	}
-	cv := C.CString(v)
-	rc := C.espeak_SetVoiceByName(cv)
-	C.free(unsafe.Pointer(cv))
-	if rc != C.EE_OK {
-		return voice.Audio{}, fmt.Errorf("espeak-ng has no voice %q", v)
+	if err := setVoice(v); err != nil {
+		return voice.Audio{}, err
 	}
 	col := &collector{}
 	h := cgo.NewHandle(col)
@@ -128,5 +200,5 @@ func (s *Synthesizer) Synthesize(ctx context.Context, text, lang, voiceName stri
 	if rc := C.vb_synth(ct, C.size_t(len(text)), user); rc != C.EE_OK {
 		return voice.Audio{}, fmt.Errorf("espeak-ng synthesis failed (%d)", int(rc))
 	}
-	return voice.Audio{Rate: s.rate, Samples: col.samples}, nil
+	return voice.Audio{Rate: engine.rate, Samples: col.samples}, nil
 }

@@ -33,3 +33,38 @@ func TestSynthesizeEnglishAndSpanish(t *testing.T) {
 		t.Fatal("unknown language accepted")
 	}
 }
+
+// Phonemes gives espeak-ng's IPA, phoneme by phoneme, also while another goroutine speaks.
+func TestPhonemes(t *testing.T) {
+	for _, tc := range []struct{ text, lang, want string }{
+		{"mañana", "es", "m_a_ɲ_ˈa_n_a"},
+		{"cerráis", "es", "θ_e_r_ˈa_i_s"},
+		{"cerráis", "es-419", "s_e_r_ˈa_i_s"},
+		{"hola, qué tal", "es", "ˈo_l_a k_ˈe t_ˈa_l"},
+	} {
+		got, err := Phonemes(tc.text, tc.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s %q: %q, want %q", tc.lang, tc.text, got, tc.want)
+		}
+	}
+	if _, err := Phonemes("hola", "xx-nothing"); err == nil {
+		t.Error("unknown voice accepted")
+	}
+	s, _ := New()
+	done := make(chan error)
+	go func() {
+		_, err := s.Synthesize(context.Background(), "Abrimos de martes a domingo.", "es", "")
+		done <- err
+	}()
+	for i := 0; i < 20; i++ {
+		if got, err := Phonemes("jubilados", "es"); err != nil || got != "x_ˌu_β_i_l_ˈa_ð_o_s" {
+			t.Fatalf("jubilados: %q %v", got, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
