@@ -9,6 +9,8 @@ package espeak
 #include <stdint.h>
 #include <espeak-ng/speak_lib.h>
 
+#define VB_CUSHION 65536
+
 extern int vbSynthCallback(short *wav, int n, espeak_EVENT *events);
 
 static int vb_init(void) {
@@ -17,13 +19,25 @@ static int vb_init(void) {
 	return rate;
 }
 
+// vb_synth speaks text. espeak-ng 1.51 (Debian's) can read a little past the end of a buffer
+// on its own stack while it translates a clause; called from Go, that stack is a thread's
+// whose top is close (cgo calls start near it), and the read went into the guard page beyond:
+// a SIGSEGV in utf8_in, now and then, when it spoke the demo's Spanish replies (about one
+// run in ten of speaking them all three times, on the code before this). A zeroed cushion on
+// the stack above espeak-ng's frames takes those reads.
 static int vb_synth(const char *text, size_t len, void *user) {
-	return espeak_Synth(text, len + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, user);
+	volatile char cushion[VB_CUSHION];
+	memset((char *)cushion, 0, sizeof cushion);
+	int rc = espeak_Synth(text, len + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, user);
+	cushion[0] = 0;
+	return rc;
 }
 
 // vb_phonemes writes the IPA phonemes of text (one clause at a time, joined by spaces) into out,
 // with '_' between the phonemes of a word: phoneme mode bit 1 is IPA, bits 8-23 the separator.
 static int vb_phonemes(const char *text, char *out, size_t n) {
+	volatile char cushion[VB_CUSHION]; // as in vb_synth
+	memset((char *)cushion, 0, sizeof cushion);
 	const void *p = text;
 	size_t used = 0;
 	out[0] = 0;
@@ -37,6 +51,7 @@ static int vb_phonemes(const char *text, char *out, size_t n) {
 		used += k;
 		out[used] = 0;
 	}
+	cushion[0] = 0;
 	return (int)used;
 }
 */
