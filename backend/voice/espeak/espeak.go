@@ -19,15 +19,16 @@ static int vb_init(void) {
 	return rate;
 }
 
-// vb_synth speaks text. espeak-ng 1.51 (Debian's) can read a little past the end of a buffer
-// on its own stack while it translates a clause; called from Go, that stack is a thread's
-// whose top is close (cgo calls start near it), and the read went into the guard page beyond:
-// a SIGSEGV in utf8_in, now and then, when it spoke the demo's Spanish replies (about one
-// run in ten of speaking them all three times, on the code before this). A zeroed cushion on
-// the stack above espeak-ng's frames takes those reads.
+// vb_synth speaks text. espeak-ng 1.51 (Debian's) can scan past the end of a word buffer on
+// its own stack, upwards until it meets a space, while it translates a clause (utf8_in). On a
+// process's main thread the environment above the stack stops it; called from Go, espeak-ng
+// runs near the top of a thread's stack, and the scan ran into the unmapped page beyond: a
+// SIGSEGV now and then (speaking the demo's Spanish replies with phoneme lookups between them:
+// 8 runs of 12). A cushion of spaces on the stack above espeak-ng's frames stops the scan
+// (0 of 32). A cushion of zeros did not (the scan does not stop at a zero).
 static int vb_synth(const char *text, size_t len, void *user) {
 	volatile char cushion[VB_CUSHION];
-	memset((char *)cushion, 0, sizeof cushion);
+	memset((char *)cushion, ' ', sizeof cushion);
 	int rc = espeak_Synth(text, len + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, user);
 	cushion[0] = 0;
 	return rc;
@@ -37,7 +38,7 @@ static int vb_synth(const char *text, size_t len, void *user) {
 // with '_' between the phonemes of a word: phoneme mode bit 1 is IPA, bits 8-23 the separator.
 static int vb_phonemes(const char *text, char *out, size_t n) {
 	volatile char cushion[VB_CUSHION]; // as in vb_synth
-	memset((char *)cushion, 0, sizeof cushion);
+	memset((char *)cushion, ' ', sizeof cushion);
 	const void *p = text;
 	size_t used = 0;
 	out[0] = 0;

@@ -4,8 +4,10 @@ package espeak
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"voicebot/backend/content"
 	vbembed "voicebot/embed"
@@ -72,23 +74,40 @@ func TestPhonemes(t *testing.T) {
 	}
 }
 
-// Speaking the demo's Spanish replies over and over does not crash: before vb_synth's cushion,
-// about one run in ten of this died with a SIGSEGV inside espeak-ng.
-func TestSpeakSpanishRepliesRepeatedly(t *testing.T) {
+// Phoneme lookups and synthesis, Spanish and English, over and over, do not crash: before
+// the cushion of spaces in vb_synth and vb_phonemes this died with a SIGSEGV inside espeak-ng
+// in 8 runs of 12 (a cushion of zeros did not help).
+func TestSpeakAndLookUpRepeatedly(t *testing.T) {
 	pack, err := content.Load(vbembed.DemoContent(), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var replies []string
+	words := map[string]bool{}
 	for _, in := range pack.Intents["es"] {
 		for _, r := range in.Responses {
 			replies = append(replies, r.Text)
 		}
+		for _, e := range append(append([]string(nil), in.Examples...), replies...) {
+			for _, w := range strings.FieldsFunc(strings.ToLower(e), func(r rune) bool { return !unicode.IsLetter(r) }) {
+				words[w] = true
+			}
+		}
 	}
 	s, _ := New()
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 2; i++ {
+		for _, v := range []string{"es", "es-419"} {
+			for w := range words {
+				if _, err := Phonemes(w, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		for _, r := range replies {
 			if _, err := s.Synthesize(context.Background(), r, "es", ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Synthesize(context.Background(), "Hello there, we open at ten.", "en", ""); err != nil {
 				t.Fatal(err)
 			}
 		}
