@@ -105,12 +105,16 @@ func words(s string) (out []string, ok bool) {
 	return out, ok
 }
 
+// splitter splits a sentence into a language's dictionary words: words (English: a-z and
+// apostrophes) or lettersWords (Spanish: any letters).
+type splitter func(string) ([]string, bool)
+
 // grammarSentences keeps the sentences whose words are all in the dictionary, and lists the
 // words that are not.
-func grammarSentences(sentences []string, d dictionary) (keep [][]string, unknown []string) {
+func grammarSentences(sentences []string, d dictionary, split splitter) (keep [][]string, unknown []string) {
 	miss := map[string]bool{}
 	for _, s := range sentences {
-		ws, ok := words(s)
+		ws, ok := split(s)
 		if !ok || len(ws) == 0 {
 			continue
 		}
@@ -247,7 +251,7 @@ func known(ws []string, d dictionary) bool {
 // templateOK reports whether a template's grammar expression can be heard: all its words are
 // in the dictionary and every list it names has phrases that can be said (those are added to
 // rules, without the ones that cannot).
-func templateOK(expr string, d dictionary, lists map[string][]string, rules map[string][]string) bool {
+func templateOK(expr string, d dictionary, lists map[string][]string, rules map[string][]string, split splitter) bool {
 	for _, tok := range strings.Fields(expr) {
 		switch {
 		case tok == "(" || tok == ")" || tok == "[" || tok == "]" || tok == "|":
@@ -258,7 +262,7 @@ func templateOK(expr string, d dictionary, lists map[string][]string, rules map[
 			}
 			var keep []string
 			for _, ph := range lists[name] {
-				if ws, ok := words(ph); ok && len(ws) > 0 && known(ws, d) {
+				if ws, ok := split(ph); ok && len(ws) > 0 && known(ws, d) {
 					keep = append(keep, strings.Join(ws, " "))
 				}
 			}

@@ -38,6 +38,19 @@ static ps_decoder_t *vb_new(const char *hmm, const char *dict, int lm) {
 	return ps;
 }
 
+// vb_new_tuned makes a decoder with the settings given (the Spanish decoders: spanish.go,
+// spanishSettings).
+static ps_decoder_t *vb_new_tuned(const char *hmm, const char *dict, const char *beam, const char *pbeam,
+		const char *wbeam, const char *silprob, const char *lw) {
+	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
+		"-logfn", "/dev/null", "-samprate", "16000",
+		"-beam", beam, "-pbeam", pbeam, "-wbeam", wbeam, "-silprob", silprob, "-lw", lw, NULL);
+	if (cfg == NULL) return NULL;
+	ps_decoder_t *ps = ps_init(cfg);
+	cmd_ln_free_r(cfg);
+	return ps;
+}
+
 // vb_set_fsg adds a search of the grammar given in FSG text form.
 static int vb_set_fsg(ps_decoder_t *ps, const char *name, char *text, size_t n) {
 	FILE *f = fmemopen(text, n, "r");
@@ -120,22 +133,38 @@ func modelDir() string {
 	return ModelDir
 }
 
-// Recognizer is pocketsphinx adapted to the content. Decoders are made on first use (each
-// holds the acoustic model, about 30 MB) and kept in two pools, one of grammar decoders and one
-// of language-model decoders, each as large as the cores (up to 4).
+// Recognizer is pocketsphinx adapted to the content, in English and, on the same English
+// acoustic model, in Spanish (spanish.go). Decoders are made on first use (each holds the
+// acoustic model) and kept per language in two pools, one of grammar decoders and one of
+// language-model decoders, each as large as the cores (up to 4).
 type Recognizer struct {
 	hmm, dict string
 
-	mu      sync.Mutex
-	version int
+	mu    sync.Mutex
+	langs map[string]*language // "en" always; "es" once the content had Spanish to adapt
+	ipa   map[string][]string  // espeak-ng's IPA of Spanish words, per spanishVoices (a cache)
+}
+
+// language is what one language's decoders are made with and brought up to.
+type language struct {
+	code  string
+	dict  string     // the dictionary file the decoders start with
+	tuned *[2]tuning // nil: vb_new's settings (English)
+	split splitter
+
+	version int               // under Recognizer.mu, as the three below
 	grammar string            // FSG of the expected sentences ("" = none)
 	extra   map[string]string // words added to the decoders' dictionary, with their phones
 	lm      string            // ARPA bigram model ("" = none)
+	words   [][2]string       // extra in the order it is added (bases before their variants)
 
 	pools  [2]chan *decoder // grammar decoders, language-model decoders
 	made   [2]int
 	pairMu sync.Mutex
 }
+
+// tuning is a decoder's search settings, as pocketsphinx's flags take them.
+type tuning struct{ beam, pbeam, wbeam, silprob, lw string }
 
 type decoder struct {
 	ps      *C.ps_decoder_t
@@ -154,18 +183,81 @@ func New(dir string) (*Recognizer, error) {
 			return nil, fmt.Errorf("pocketsphinx: no English model at %s (Debian: apt-get install pocketsphinx-en-us)", dir)
 		}
 	}
-	n := min(runtime.NumCPU(), 4)
-	return &Recognizer{hmm: hmm, dict: dict, pools: [2]chan *decoder{make(chan *decoder, n), make(chan *decoder, n)}}, nil
+	r := &Recognizer{hmm: hmm, dict: dict, langs: map[string]*language{}, ipa: map[string][]string{}}
+	r.langs["en"] = r.newLanguage("en", dict, nil, words)
+	return r, nil
 }
 
-func (r *Recognizer) Name() string        { return "pocketsphinx" }
-func (r *Recognizer) Languages() []string { return []string{"en"} }
-func (r *Recognizer) Builtin() bool       { return true }
+func (r *Recognizer) newLanguage(code, dict string, tuned *[2]tuning, split splitter) *language {
+	n := min(runtime.NumCPU(), 4)
+	return &language{code: code, dict: dict, tuned: tuned, split: split,
+		pools: [2]chan *decoder{make(chan *decoder, n), make(chan *decoder, n)}}
+}
 
-// Adapt compiles the grammar and the language model of the English part of the corpus.
+func (r *Recognizer) Name() string  { return "pocketsphinx" }
+func (r *Recognizer) Builtin() bool { return true }
+
+// Languages is English, and Spanish when the content has Spanish the recognizer could adapt to.
+func (r *Recognizer) Languages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if es := r.langs["es"]; es != nil && (es.grammar != "" || es.lm != "") {
+		return []string{"en", "es"}
+	}
+	return []string{"en"}
+}
+
+// lang returns a language the recognizer serves now, else nil.
+func (r *Recognizer) lang(code string) *language {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.langs[code]
+	if l == nil || l.grammar == "" && l.lm == "" && code != "en" {
+		return nil
+	}
+	return l
+}
+
+// models is what Adapt compiles for one language.
+type models struct {
+	grammar, lm string
+	extra       map[string]string
+	words       [][2]string
+}
+
+// install swaps a language's models in; its decoders load them when next taken.
+func (r *Recognizer) install(l *language, m models) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l.version++
+	l.grammar, l.lm, l.extra, l.words = m.grammar, m.lm, m.extra, m.words
+	if l.words == nil {
+		for w, p := range m.extra {
+			l.words = append(l.words, [2]string{w, p})
+		}
+	}
+}
+
+// Adapt compiles the grammar and the language model of the English part of the corpus, and of
+// the Spanish part when it has one (an error there leaves English adapted and Spanish as it was).
 func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	start := time.Now()
 	rep := voice.AdaptReport{Unknown: map[string][]string{}, Sentences: map[string]int{}}
+	en, err := r.adaptEnglish(c, &rep)
+	if err != nil {
+		return rep, err
+	}
+	r.install(r.langs["en"], en)
+	if err := r.adaptSpanish(c, &rep); err != nil {
+		rep.Took = time.Since(start)
+		return rep, fmt.Errorf("Spanish: %w", err)
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+// adaptEnglish builds English's grammar and language model, with Debian's dictionary.
+func (r *Recognizer) adaptEnglish(c *voice.Corpus, rep *voice.AdaptReport) (models, error) {
 	// Every word the content may make a visitor say, to look up in the dictionary.
 	var all []string
 	all = append(all, c.Sentences["en"]...)
@@ -186,7 +278,7 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	}
 	dict, err := loadDictionary(r.dict, wanted)
 	if err != nil {
-		return rep, err
+		return models{}, err
 	}
 	// Words the dictionary lacks: pronounce what can be pronounced from its parts, report the rest.
 	var spoken []string
@@ -197,45 +289,65 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 	for _, ex := range c.Expanded["en"] {
 		spoken = append(spoken, ex...)
 	}
-	_, unknown := grammarSentences(spoken, dict)
+	_, unknown := grammarSentences(spoken, dict, words)
 	extra, err := pronounce(r.dict, unknown)
 	if err != nil {
-		return rep, err
+		return models{}, err
 	}
 	for w, p := range extra {
 		dict[w] = p
 	}
-	// The grammar: the phrasings as a word graph, the templates as they are written (their
-	// lists as rules, so every value can be heard); a template with a word the dictionary lacks
-	// contributes the sentences of its sample that can be said instead.
-	sentences := append([]string(nil), c.Sentences["en"]...)
+	gen, err := r.general()
+	if err != nil {
+		return models{}, err
+	}
+	m, err := compile("en", c, dict, words, gen, rep)
+	m.extra = extra
+	return m, err
+}
+
+// compile builds a language's grammar and bigram model from its corpus, with the words the
+// dictionary has. The grammar: the phrasings as a word graph, the templates as they are written
+// (their lists as rules, so every value can be heard); a template with a word the dictionary
+// lacks contributes the sentences of its sample that can be said instead. The language model:
+// those sentences and the samples (weight 3), the content's text (weight 1), and general words.
+func compile(lang string, c *voice.Corpus, dict dictionary, split splitter, gen map[string]float64, rep *voice.AdaptReport) (models, error) {
+	var spoken []string
+	spoken = append(spoken, c.Sentences[lang]...)
+	for _, phrases := range c.Lists[lang] {
+		spoken = append(spoken, phrases...)
+	}
+	for _, ex := range c.Expanded[lang] {
+		spoken = append(spoken, ex...)
+	}
+	sentences := append([]string(nil), c.Sentences[lang]...)
 	var exprs []string
 	rules := map[string][]string{}
-	for i, expr := range c.Templates["en"] {
-		if ok := templateOK(expr, dict, c.Lists["en"], rules); ok {
+	for i, expr := range c.Templates[lang] {
+		if ok := templateOK(expr, dict, c.Lists[lang], rules, split); ok {
 			exprs = append(exprs, expr)
-		} else if i < len(c.Expanded["en"]) {
-			sentences = append(sentences, c.Expanded["en"][i]...)
+		} else if i < len(c.Expanded[lang]) {
+			sentences = append(sentences, c.Expanded[lang][i]...)
 		}
 	}
-	sents, _ := grammarSentences(sentences, dict)
-	_, unknown = grammarSentences(append(spoken, c.Templates["en"]...), dict)
-	rep.Unknown["en"], rep.Sentences["en"] = unknown, len(sents)+len(exprs)
+	sents, _ := grammarSentences(sentences, dict, split)
+	_, unknown := grammarSentences(append(spoken, c.Templates[lang]...), dict, split)
+	rep.Unknown[lang], rep.Sentences[lang] = unknown, len(sents)+len(exprs)
 	var lmSents [][]string
 	var weights []float64
 	for _, s := range sents {
 		lmSents, weights = append(lmSents, s), append(weights, 3)
 	}
-	for _, ex := range c.Expanded["en"] {
+	for _, ex := range c.Expanded[lang] {
 		for _, s := range ex {
-			if ws, ok := words(s); ok && known(ws, dict) {
+			if ws, ok := split(s); ok && known(ws, dict) {
 				lmSents, weights = append(lmSents, ws), append(weights, 3)
 			}
 		}
 	}
-	for _, text := range c.Text["en"] {
+	for _, text := range c.Text[lang] {
 		for _, line := range splitSentences(text) {
-			ws, _ := words(line)
+			ws, _ := split(line)
 			var keep []string
 			for _, w := range ws {
 				if _, ok := dict[w]; ok {
@@ -247,27 +359,18 @@ func (r *Recognizer) Adapt(c *voice.Corpus) (voice.AdaptReport, error) {
 			}
 		}
 	}
-	g, lm := "", ""
+	var m models
 	if len(sents) > 0 || len(exprs) > 0 {
 		graph, err := buildGraph(sents, exprs, rules)
 		if err != nil {
-			return rep, err
+			return m, err
 		}
-		g = graph.fsg("grammar")
+		m.grammar = graph.fsg("grammar")
 	}
 	if len(lmSents) > 0 {
-		gen, err := r.general()
-		if err != nil {
-			return rep, err
-		}
-		lm = arpaBigram(lmSents, weights, gen)
+		m.lm = arpaBigram(lmSents, weights, gen)
 	}
-	r.mu.Lock()
-	r.version++
-	r.grammar, r.lm, r.extra = g, lm, extra
-	r.mu.Unlock()
-	rep.Took = time.Since(start)
-	return rep, nil
+	return m, nil
 }
 
 // General words: the most common English words (by the word vectors' frequency ranks) that
@@ -311,28 +414,25 @@ func splitSentences(text string) []string {
 	return strings.FieldsFunc(text, func(r rune) bool { return r == '.' || r == '?' || r == '!' || r == '\n' })
 }
 
-// get takes a decoder from the pool, making one if the pool has room, and brings its searches
-// up to the current content.
-func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
+// get takes a decoder of the language from its pool, making one if the pool has room, and
+// brings its searches up to the current content.
+func (r *Recognizer) get(ctx context.Context, l *language, kind int) (*decoder, error) {
 	var d *decoder
-	pool := r.pools[kind]
+	pool := l.pools[kind]
 	select {
 	case d = <-pool:
 	default:
 		r.mu.Lock()
-		canMake := r.made[kind] < cap(pool)
+		canMake := l.made[kind] < cap(pool)
 		if canMake {
-			r.made[kind]++
+			l.made[kind]++
 		}
 		r.mu.Unlock()
 		if canMake {
-			hmm, dict := C.CString(r.hmm), C.CString(r.dict)
-			ps := C.vb_new(hmm, dict, C.int(kind))
-			C.free(unsafe.Pointer(hmm))
-			C.free(unsafe.Pointer(dict))
+			ps := newDecoder(r.hmm, l, kind)
 			if ps == nil {
 				r.mu.Lock()
-				r.made[kind]--
+				l.made[kind]--
 				r.mu.Unlock()
 				return nil, errors.New("pocketsphinx: could not load the model")
 			}
@@ -346,15 +446,12 @@ func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 		}
 	}
 	r.mu.Lock()
-	version, g, lm, extra := r.version, r.grammar, r.lm, r.extra
+	version, g, lm, extra := l.version, l.grammar, l.lm, l.words
 	r.mu.Unlock()
 	if d.version != version {
 		d.ready = false
-		for w, p := range extra {
-			cw, cp := C.CString(w), C.CString(p)
-			C.ps_add_word(d.ps, cw, cp, 0)
-			C.free(unsafe.Pointer(cw))
-			C.free(unsafe.Pointer(cp))
+		for _, e := range extra {
+			addWord(d.ps, e[0], e[1])
 		}
 		if g != "" && d.search == "grammar" {
 			name, src := C.CString("grammar"), C.CString(g)
@@ -380,21 +477,52 @@ func (r *Recognizer) get(ctx context.Context, kind int) (*decoder, error) {
 	return d, nil
 }
 
+// newDecoder makes a decoder of the kind for the language.
+func newDecoder(hmm string, l *language, kind int) *C.ps_decoder_t {
+	var cs []*C.char
+	cstr := func(s string) *C.char {
+		c := C.CString(s)
+		cs = append(cs, c)
+		return c
+	}
+	defer func() {
+		for _, c := range cs {
+			C.free(unsafe.Pointer(c))
+		}
+	}()
+	if l.tuned == nil {
+		return C.vb_new(cstr(hmm), cstr(l.dict), C.int(kind))
+	}
+	t := l.tuned[kind]
+	return C.vb_new_tuned(cstr(hmm), cstr(l.dict), cstr(t.beam), cstr(t.pbeam), cstr(t.wbeam), cstr(t.silprob), cstr(t.lw))
+}
+
+// addWord adds a word (or a variant, "word(2)") to a decoder's dictionary; false when the
+// decoder refuses it (a phone the model lacks, or the word is there already).
+func addWord(ps *C.ps_decoder_t, word, phones string) bool {
+	cw, cp := C.CString(word), C.CString(phones)
+	defer C.free(unsafe.Pointer(cw))
+	defer C.free(unsafe.Pointer(cp))
+	return C.ps_add_word(ps, cw, cp, 0) >= 0
+}
+
+func freeDecoder(ps *C.ps_decoder_t) { C.ps_free(ps) }
+
 // searches names the two kinds of decoder: the content's grammar and its language model.
 var searches = [2]string{"grammar", "lm"}
 
-// pair takes two decoders at once (one per search); pairs are taken one at a time, so two
-// callers never hold one each while waiting for the other.
-func (r *Recognizer) pair(ctx context.Context) ([2]*decoder, error) {
-	r.pairMu.Lock()
-	defer r.pairMu.Unlock()
-	a, err := r.get(ctx, 0)
+// pair takes two decoders of the language at once (one per search); pairs are taken one at a
+// time, so two callers never hold one each while waiting for the other.
+func (r *Recognizer) pair(ctx context.Context, l *language) ([2]*decoder, error) {
+	l.pairMu.Lock()
+	defer l.pairMu.Unlock()
+	a, err := r.get(ctx, l, 0)
 	if err != nil {
 		return [2]*decoder{}, err
 	}
-	b, err := r.get(ctx, 1)
+	b, err := r.get(ctx, l, 1)
 	if err != nil {
-		r.pools[0] <- a
+		l.pools[0] <- a
 		return [2]*decoder{}, err
 	}
 	return [2]*decoder{a, b}, nil
@@ -499,8 +627,8 @@ func decodePair(ds [2]*decoder, samples []int16, which [2]bool) (out [2]heard, e
 // (and as the text when the grammar found nothing). When the language model ran and heard no
 // word at all, neither is taken: the grammar must end on one of its sentences and, over
 // silence or noise, sometimes fits the shortest ("tue", "bye") to it.
-func transcript(grammar, free heard, lmRan bool, start time.Time) voice.Transcript {
-	t := voice.Transcript{Text: grammar.text, Free: free.text, Lang: "en", TextProb: grammar.prob, FreeProb: free.prob,
+func transcript(lang string, grammar, free heard, lmRan bool, start time.Time) voice.Transcript {
+	t := voice.Transcript{Text: grammar.text, Free: free.text, Lang: lang, TextProb: grammar.prob, FreeProb: free.prob,
 		Alternatives: free.nbest, Took: time.Since(start)}
 	if lmRan && free.text == "" {
 		t.Text = ""
@@ -508,14 +636,26 @@ func transcript(grammar, free heard, lmRan bool, start time.Time) voice.Transcri
 	if t.Text == "" || t.Free == t.Text {
 		t.Text, t.Free = free.text, ""
 	}
+	if !freeReadings[lang] && t.Text != "" {
+		t.Text, t.Free, t.FreeProb, t.Alternatives = grammar.text, "", 0, nil
+	}
 	return t
 }
 
-// Transcribe decodes the recording with the grammar and with the language model at once, on
+// freeReadings are the languages whose language-model readings are offered beside the
+// grammar's sentence. Spanish's are not: its language model (of the content's Spanish text
+// only, on English phones) heard the tuning voices' questions so poorly (word error rate about
+// 40%) that, offered to the engine, they outvoted the grammar's right sentence: 53.8% of the
+// tuning set answered as typed with them, 94.0% without (docs/BENCHMARKS.md). Its decoder
+// still runs beside the grammar's, to tell speech from silence as in English.
+var freeReadings = map[string]bool{"en": true}
+
+// Transcribe decodes the recording with the language's grammar and language model at once, on
 // two decoders (two cores).
 func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string) (voice.Transcript, error) {
 	start := time.Now()
-	if lang != "en" {
+	l := r.lang(lang)
+	if l == nil {
 		return voice.Transcript{}, fmt.Errorf("%w %q", voice.ErrNoRecognizer, lang)
 	}
 	if a.Rate != voice.SampleRate {
@@ -524,30 +664,35 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 	if len(a.Samples) == 0 {
 		return voice.Transcript{}, voice.ErrNoAudio
 	}
-	ds, err := r.pair(ctx)
+	ds, err := r.pair(ctx, l)
 	if err != nil {
 		return voice.Transcript{}, err
 	}
-	defer r.put(ds)
+	defer l.put(ds)
 	var dz ditherer
-	hs, err := decodePair(ds, dz.apply(nil, a.Samples), [2]bool{true, true})
+	samples := dz.apply(nil, a.Samples)
+	hs, err := decodePair(ds, samples, [2]bool{true, true})
 	if err != nil {
 		return voice.Transcript{}, err
 	}
-	return transcript(hs[0], hs[1], ds[1].ready, start), nil
+	t := transcript(lang, hs[0], hs[1], ds[1].ready, start)
+	t.Forced = forced(ds[0], t.Text, t.Free, samples)
+	t.Took = time.Since(start)
+	return t, nil
 }
 
 // NewStream starts decoding an utterance with the grammar and the language model, each on its
 // own decoder, as its audio arrives.
 func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, error) {
-	if lang != "en" {
+	l := r.lang(lang)
+	if l == nil {
 		return nil, fmt.Errorf("%w %q", voice.ErrNoRecognizer, lang)
 	}
-	ds, err := r.pair(ctx)
+	ds, err := r.pair(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	st := &stream{r: r, ds: ds, start: time.Now()}
+	st := &stream{l: l, ds: ds, start: time.Now()}
 	for i, d := range ds {
 		if !d.ready {
 			continue
@@ -565,7 +710,7 @@ func (r *Recognizer) NewStream(ctx context.Context, lang string) (voice.Stream, 
 }
 
 type stream struct {
-	r     *Recognizer
+	l     *language
 	ds    [2]*decoder // the grammar's and the language model's
 	start time.Time
 	live  [2]bool // the search is running on the decoder
@@ -633,8 +778,11 @@ func (s *stream) End() (voice.Transcript, error) {
 			}
 		}
 	}
+	t := transcript(s.l.code, hs[0], hs[1], s.live[1], s.start)
+	t.Forced = forced(s.ds[0], t.Text, t.Free, s.buf)
+	t.Took = time.Since(s.start)
 	s.release()
-	return transcript(hs[0], hs[1], s.live[1], s.start), nil
+	return t, nil
 }
 
 // Close gives the decoders back when the stream is dropped before End.
@@ -652,13 +800,13 @@ func (s *stream) Close() {
 
 func (s *stream) release() {
 	s.done = true
-	s.r.put(s.ds)
+	s.l.put(s.ds)
 }
 
 // put gives a pair of decoders back.
-func (r *Recognizer) put(ds [2]*decoder) {
-	r.pools[0] <- ds[0]
-	r.pools[1] <- ds[1]
+func (l *language) put(ds [2]*decoder) {
+	l.pools[0] <- ds[0]
+	l.pools[1] <- ds[1]
 }
 
 // hypText is a hypothesis without the silence and noise words the grammar lets a speaker put
