@@ -670,15 +670,11 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 	}
 	defer l.put(ds)
 	var dz ditherer
-	samples := dz.apply(nil, a.Samples)
-	hs, err := decodePair(ds, samples, [2]bool{true, true})
+	hs, err := decodePair(ds, dz.apply(nil, a.Samples), [2]bool{true, true})
 	if err != nil {
 		return voice.Transcript{}, err
 	}
-	t := transcript(lang, hs[0], hs[1], ds[1].ready, start)
-	t.Forced = forced(ds[0], t.Text, t.Free, samples)
-	t.Took = time.Since(start)
-	return t, nil
+	return transcript(lang, hs[0], hs[1], ds[1].ready, start), nil
 }
 
 // NewStream starts decoding an utterance with the grammar and the language model, each on its
@@ -778,11 +774,8 @@ func (s *stream) End() (voice.Transcript, error) {
 			}
 		}
 	}
-	t := transcript(s.l.code, hs[0], hs[1], s.live[1], s.start)
-	t.Forced = forced(s.ds[0], t.Text, t.Free, s.buf)
-	t.Took = time.Since(s.start)
 	s.release()
-	return t, nil
+	return transcript(s.l.code, hs[0], hs[1], s.live[1], s.start), nil
 }
 
 // Close gives the decoders back when the stream is dropped before End.
