@@ -265,7 +265,7 @@ func (l *loader) loadBot() {
 	bot.HandoffAfter = 3
 	bot.KnowledgeMatch = 0.5
 	bot.KnowledgeMinScore = 1.0
-	fields := l.fields(p, root, "bot.yaml", "name", "languages", "default_language", "greeting", "fallback", "handoff", "handoff_after", "suggestions", "thresholds")
+	fields := l.fields(p, root, "bot.yaml", "name", "languages", "default_language", "greeting", "fallback", "handoff", "repair", "repair_offer", "handoff_after", "suggestions", "thresholds")
 	// languages first: the localised fields are checked against them
 	for _, f := range fields {
 		if f.k.Value != "languages" {
@@ -306,6 +306,15 @@ func (l *loader) loadBot() {
 			bot.Fallback = l.localizedList(p, f.v, "fallback")
 		case "handoff":
 			bot.Handoff = l.localized(p, f.v, "handoff")
+		case "repair":
+			bot.Repair = l.localized(p, f.v, "repair")
+		case "repair_offer":
+			bot.RepairOffer = l.localized(p, f.v, "repair_offer")
+			for lang, text := range bot.RepairOffer {
+				if !strings.Contains(text, "{question}") {
+					l.fail(p, f.v.Line, "repair_offer (%s): say where the question goes with {question}, as in \"Did you ask: {question}?\"", lang)
+				}
+			}
 		case "handoff_after":
 			if v, ok := l.number(p, f.v, "handoff_after", 1, 100); ok {
 				bot.HandoffAfter = int(v)
@@ -335,6 +344,18 @@ func (l *loader) loadBot() {
 			}
 			bot.Fallback[lang] = []string{defaultFallback(lang)}
 		}
+		if bot.Repair == nil {
+			bot.Repair = map[string]string{}
+		}
+		if bot.RepairOffer == nil {
+			bot.RepairOffer = map[string]string{}
+		}
+		if bot.Repair[lang] == "" {
+			bot.Repair[lang] = defaultRepair(lang)
+		}
+		if bot.RepairOffer[lang] == "" {
+			bot.RepairOffer[lang] = defaultRepairOffer(lang)
+		}
 	}
 	st.Detail = fmt.Sprintf("%s, languages %s", bot.Name, strings.Join(bot.Languages, ", "))
 }
@@ -344,6 +365,22 @@ func defaultFallback(lang string) string {
 		return "Perdona, no lo he entendido. ¿Puedes decirlo de otra forma?"
 	}
 	return "Sorry, I did not understand that. Could you say it another way?"
+}
+
+// defaultRepair and defaultRepairOffer are said to a spoken question not heard well enough
+// when the content says nothing else (English for a language without its own).
+func defaultRepair(lang string) string {
+	if lang == "es" {
+		return "Perdona, no te he oído bien. ¿Puedes repetirlo?"
+	}
+	return "Sorry, I didn't catch that. Could you say it again?"
+}
+
+func defaultRepairOffer(lang string) string {
+	if lang == "es" {
+		return "Perdona, no te he oído bien. ¿Has preguntado: {question}?"
+	}
+	return "Sorry, I didn't catch that. Did you ask: {question}?"
 }
 
 // ignorable reports files an editor or the OS leaves behind, which are never content.

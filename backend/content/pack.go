@@ -38,8 +38,12 @@ type Bot struct {
 	Greeting        map[string]string
 	Fallback        map[string][]string
 	Handoff         map[string]string
-	HandoffAfter    int
-	Suggestions     map[string][]string
+	// Repair is said when a spoken question was not heard well enough to answer, and
+	// RepairOffer when there is a likely reading to offer ({question} stands for it).
+	Repair       map[string]string
+	RepairOffer  map[string]string
+	HandoffAfter int
+	Suggestions  map[string][]string
 	// IntentThreshold is the confidence an intent needs; 0 means calibrated from the content.
 	IntentThreshold float64
 	// KnowledgeMatch is the share of a question's content words a passage must contain.

@@ -129,6 +129,9 @@ var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Reply answers one turn and saves the session's memory before returning.
 func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
+	if req.Spoken != nil {
+		req.Text = req.Spoken.first()
+	}
 	utt, lang, s, err := e.check(req.Text, req.Lang)
 	if err != nil {
 		return Reply{}, err
@@ -166,11 +169,28 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 		lang = s.detect(utt, st.Lang)
 	}
 	st.Lang = lang
-	r := s.turn(st, utt, lang, e.currentOverrides())
+	ov := e.currentOverrides()
+	var r Reply
+	var heard *Heard
+	if req.Spoken != nil {
+		c := s.hear(st, req.Spoken, lang, ov)
+		heard = &c.heard
+		if c.repair {
+			r = s.repairReply(lang, c.offer)
+		} else {
+			r = s.turn(st, c.text, lang, ov)
+		}
+		if c.heard.Transcript != "" {
+			utt = c.heard.Transcript
+		}
+		r.Heard = heard
+	} else {
+		r = s.turn(st, utt, lang, ov)
+	}
 	st.Turns++
 	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
-	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now)}
+	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now), Heard: heard}
 	if err := e.sessions.Put(ctx, st, turn); err != nil {
 		return Reply{}, fmt.Errorf("save session: %w", err)
 	}
@@ -191,6 +211,20 @@ func (e *Engine) Try(text, lang string) (Reply, error) {
 	r := s.turn(st, utt, lang, e.currentOverrides())
 	r.Lang, r.Version, r.Turn = lang, s.Version, 1
 	return r, nil
+}
+
+// Hear chooses what a recogniser's readings say, as the first turn of a new session would, and
+// saves nothing (for transcription without a turn).
+func (e *Engine) Hear(sp Spoken, lang string) (Heard, error) {
+	_, lang, s, err := e.check(sp.first(), lang)
+	if err != nil {
+		return Heard{}, err
+	}
+	if lang == "" {
+		lang = s.detect(sp.first(), "")
+	}
+	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
+	return s.hear(st, &sp, lang, e.currentOverrides()).heard, nil
 }
 
 // check validates an utterance and an optional language against the snapshot in service, and

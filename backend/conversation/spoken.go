@@ -1,14 +1,37 @@
 package conversation
 
 // Voice turns: the recogniser hears one utterance in several ways (the built-in one: the
-// content's expected sentence, and a free reading by its language model), and the engine
-// chooses what was said by what the content can answer, or asks again when it cannot tell.
+// content's expected sentence from its grammar, and the free readings of its language model,
+// likeliest first), and the engine chooses what was said, or asks again when it cannot tell.
+//
+// The expected sentence is answered when the recogniser says it was not forced onto the speech
+// (Forced < 0.5: it fits the speech about as well as the free reading). Otherwise the free
+// readings decide by meaning: every reading is answered as the session's next turn would be
+// (on a copy of its state, so follow-ups count), and each answer gets the reading's weight
+// (1/(1+rank)) times the engine's confidence in it. The expected sentence's answer is still
+// taken when it has expectedSupport of the whole; another answer needs freeSupport, and then
+// the first reading that gives it is answered. Below both, the reply is a repair that offers
+// the likeliest answerable reading. Chosen on the tuning set (TestSpokenVisitorTuning and the
+// tuning voices of the demo's phrasings in backend/appliance), never on the test set;
+// docs/BENCHMARKS.md has the figures.
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
 
 // Spoken is what a recogniser offers for one utterance.
 type Spoken struct {
-	// Readings are the recogniser's transcripts, the likeliest by sound first; the first is
-	// the content's expected sentence when the recogniser has a grammar of them.
-	Readings []string
+	// Expected is the content's expected sentence the recogniser's grammar heard ("" when it
+	// has no grammar of the content).
+	Expected string
+	// Free are the recogniser's free readings, likeliest first (an external engine's
+	// transcript is one reading).
+	Free []string
+	// Forced is how surely the expected sentence was forced onto other speech (0..1, see
+	// voice.Transcript); 0 when the recogniser cannot tell.
+	Forced float64
 }
 
 // Heard is what the engine took a voice turn to say, as the history and the API show it.
@@ -16,4 +39,165 @@ type Heard struct {
 	Transcript   string   `json:"transcript"`             // the reading answered (or offered, on a repair)
 	Confidence   float64  `json:"confidence"`             // 0..1: how sure the engine is that it heard the question
 	Alternatives []string `json:"alternatives,omitempty"` // the other readings
+}
+
+// Settings of the choice (see the top of the file).
+const (
+	forcedAt        = 0.5
+	expectedSupport = 0.5
+	freeSupport     = 0.7
+	maxReadings     = 9 // free readings weighed (the built-in recogniser gives up to 9)
+	maxAlternatives = 4 // readings kept with the turn for the operator
+)
+
+// readings are the distinct usable readings: the free ones first, then the expected sentence
+// (when no free reading says it); text that is empty, too long or not UTF-8 is left out.
+func (sp *Spoken) readings() (free []string, expected string) {
+	seen := map[string]bool{}
+	ok := func(t string) bool {
+		return t != "" && utf8.ValidString(t) && utf8.RuneCountInString(t) <= MaxUtteranceRunes && !seen[t]
+	}
+	for _, t := range sp.Free {
+		t = strings.TrimSpace(t)
+		if ok(t) && len(free) < maxReadings {
+			seen[t] = true
+			free = append(free, t)
+		}
+	}
+	expected = strings.TrimSpace(sp.Expected)
+	if !utf8.ValidString(expected) || utf8.RuneCountInString(expected) > MaxUtteranceRunes {
+		expected = ""
+	}
+	if len(free) == 0 && expected != "" {
+		free = []string{expected}
+	}
+	return free, expected
+}
+
+// first is the text that stands for the turn before the choice (for validation and language).
+func (sp *Spoken) first() string {
+	free, expected := sp.readings()
+	if expected != "" {
+		return expected
+	}
+	if len(free) > 0 {
+		return free[0]
+	}
+	return ""
+}
+
+// answerKey names what a reply answers with, so that two readings can be compared: the
+// intent, the documents, or that nothing answers.
+func answerKey(r Reply) string {
+	switch r.Kind {
+	case KindFallback, KindHandoff:
+		return "nothing"
+	case KindKnowledge:
+		var b strings.Builder
+		b.WriteString("doc")
+		for _, s := range r.Sources {
+			b.WriteString("|" + s.Path)
+		}
+		return b.String()
+	}
+	return r.Kind + "|" + r.Intent
+}
+
+// choice is what hear decided.
+type choice struct {
+	text   string // the reading to answer ("" on a repair)
+	offer  string // on a repair, the likeliest answerable reading ("" when there is none)
+	heard  Heard
+	repair bool
+}
+
+// hear weighs the readings against what the content answers to each, in the session's state.
+func (s *Snapshot) hear(st *State, sp *Spoken, lang string, ov Overrides) choice {
+	free, expected := sp.readings()
+	if len(free) == 0 {
+		return choice{repair: true}
+	}
+	alternatives := func(except string) []string {
+		var out []string
+		for _, t := range append([]string{expected}, free...) {
+			if t != "" && t != except && len(out) < maxAlternatives && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	if expected != "" && sp.Forced < forcedAt {
+		return choice{text: expected, heard: Heard{Transcript: expected, Confidence: round3(1 - max(sp.Forced, 0)), Alternatives: alternatives(expected)}}
+	}
+	type answered struct {
+		text string
+		key  string
+	}
+	var total float64
+	support := map[string]float64{}
+	var answers []answered
+	keyOf := func(t string) (string, float64) {
+		r := s.turn(st.Clone(), t, lang, ov)
+		k, conf := answerKey(r), r.Confidence
+		if k == "nothing" || conf == 0 {
+			conf = 1 // sure that nothing answers it, or an answer that gives no figure
+		}
+		return k, conf
+	}
+	for i, t := range free {
+		w := 1 / float64(1+i)
+		k, conf := keyOf(t)
+		support[k] += w * conf
+		total += w
+		answers = append(answers, answered{t, k})
+	}
+	for k := range support {
+		support[k] /= total
+	}
+	if expected != "" {
+		k := ""
+		for _, a := range answers {
+			if a.text == expected {
+				k = a.key
+			}
+		}
+		if k == "" {
+			k, _ = keyOf(expected)
+		}
+		if support[k] >= expectedSupport {
+			return choice{text: expected, heard: Heard{Transcript: expected, Confidence: round3(min(support[k], 1)), Alternatives: alternatives(expected)}}
+		}
+	}
+	top := ""
+	for _, a := range answers { // in reading order, so that a tie goes to the likelier reading
+		if top == "" || support[a.key] > support[top] {
+			top = a.key
+		}
+	}
+	var text string
+	for _, a := range answers {
+		if a.key == top {
+			text = a.text
+			break
+		}
+	}
+	conf := round3(min(support[top], 1))
+	if support[top] >= freeSupport {
+		return choice{text: text, heard: Heard{Transcript: text, Confidence: conf, Alternatives: alternatives(text)}}
+	}
+	c := choice{repair: true, heard: Heard{Transcript: free[0], Confidence: conf, Alternatives: alternatives(free[0])}}
+	if top != "nothing" {
+		c.offer = text
+		c.heard = Heard{Transcript: text, Confidence: conf, Alternatives: alternatives(text)}
+	}
+	return c
+}
+
+// repairReply asks the visitor to say it again, offering the likeliest reading when there is one.
+func (s *Snapshot) repairReply(lang, offer string) Reply {
+	bot := &s.Pack.Bot
+	if offer == "" {
+		return Reply{Kind: KindRepair, Text: bot.Localized(bot.Repair, lang)}
+	}
+	return Reply{Kind: KindRepair, Text: strings.ReplaceAll(bot.Localized(bot.RepairOffer, lang), "{question}", offer), Offer: offer}
 }

@@ -71,6 +71,7 @@ type ChatReply struct {
 func chatReply(rep conversation.Reply) ChatReply {
 	return ChatReply{SessionID: rep.SessionID, TurnID: fmt.Sprintf("%s.%d", rep.SessionID, rep.Turn), Reply: ReplyBody{
 		Text: rep.Text, Lang: rep.Lang, Kind: rep.Kind, Intent: rep.Intent, Confidence: rep.Confidence, Slots: rep.Slots, Sources: rep.Sources,
+		Offer: rep.Offer, Heard: rep.Heard,
 	}}
 }
 
@@ -83,6 +84,11 @@ type ReplyBody struct {
 	Confidence float64               `json:"confidence,omitempty"`
 	Slots      map[string]string     `json:"slots,omitempty"`
 	Sources    []conversation.Source `json:"sources,omitempty"`
+	// Offer is, on a repair (kind repair: a spoken question not heard well enough), the reading
+	// the visitor can confirm with a tap; Heard is a voice turn's transcript, confidence and
+	// alternatives.
+	Offer string              `json:"offer,omitempty"`
+	Heard *conversation.Heard `json:"heard,omitempty"`
 }
 
 // apiError is a refusal before it is written: status, stable code, message.

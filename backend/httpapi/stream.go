@@ -149,13 +149,12 @@ func (v *voiceSession) run() {
 			return
 		}
 		v.s.Metrics.NoteVoice("stt", tr.Took)
-		tr.Text = v.s.heard(tr, v.lang)
-		v.send(streamEvent{"type": "final", "text": tr.Text, "decode_ms": time.Since(eos).Milliseconds()})
 		if tr.Text == "" {
+			v.send(streamEvent{"type": "final", "text": "", "decode_ms": time.Since(eos).Milliseconds()})
 			v.send(streamEvent{"type": "error", "code": CodeNoSpeech, "message": "no speech was recognised"})
 			return
 		}
-		v.reply(tr.Text, eos)
+		v.reply(spokenOf(tr), eos)
 	}
 	defer func() {
 		if st != nil {
@@ -249,13 +248,21 @@ func (v *voiceSession) run() {
 	}
 }
 
-// reply runs the turn and speaks the answer sentence by sentence in the background.
-func (v *voiceSession) reply(text string, eos time.Time) {
-	rep, e := v.s.runTurn(v.ctx, conversation.Request{SessionID: v.session, Text: text, Lang: v.lang, KeyID: v.keyID})
+// reply runs the turn on what was heard, sends the transcript the engine chose (the one
+// answered, or offered on a repair) and the reply, and speaks the answer sentence by sentence
+// in the background.
+func (v *voiceSession) reply(sp *conversation.Spoken, eos time.Time) {
+	rep, e := v.s.runTurn(v.ctx, conversation.Request{SessionID: v.session, Spoken: sp, Lang: v.lang, KeyID: v.keyID})
 	if e != nil {
+		v.send(streamEvent{"type": "final", "text": sp.Expected, "decode_ms": time.Since(eos).Milliseconds()})
 		v.send(streamEvent{"type": "error", "code": e.code, "message": e.message})
 		return
 	}
+	final := streamEvent{"type": "final", "text": sp.Expected, "decode_ms": time.Since(eos).Milliseconds()}
+	if rep.Heard != nil {
+		final["text"], final["confidence"] = rep.Heard.Transcript, rep.Heard.Confidence
+	}
+	v.send(final)
 	v.session = rep.SessionID
 	out := chatReply(rep)
 	v.send(streamEvent{"type": "reply", "session_id": out.SessionID, "turn_id": out.TurnID, "reply": out.Reply})

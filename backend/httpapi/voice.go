@@ -107,42 +107,22 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 		return voice.Transcript{}, false
 	}
 	s.Metrics.NoteVoice("stt", tr.Took)
-	tr.Text = s.heard(tr, lang)
 	return tr, true
 }
 
-// farApart reports whether two readings differ in more than 40% of their words (edit
-// distance over the longer one): a reading close to the expected sentence is the same
-// question heard less exactly, not another one.
-func farApart(a, b string) bool {
-	x, y := strings.Fields(a), strings.Fields(b)
-	return float64(voice.WordEdits(x, y)) > 0.4*float64(max(len(x), len(y)))
-}
-
-// minFreeWords is the fewest words a free reading needs to be taken over the expected
-// sentence: a question for the documents names what it asks about and what it asks, while
-// the language model's readings of an expected phrasing it misheard are mostly short
-// fragments ("the port", "can tall you") that retrieval still matches to some document.
-const minFreeWords = 4
-
-// heard picks what the visitor said from a recognizer's readings: the content's expected
-// sentence, unless the free reading is a question the documents answer (of at least
-// minFreeWords words) and the expected one is not. The built-in recognizer's grammar holds
-// only the expected sentences and forces a free question onto the nearest of them; its
-// language model hears such a question, less exactly. Measured on the demo's spoken
-// questions (docs/BENCHMARKS.md).
-func (s *Server) heard(tr voice.Transcript, lang string) string {
-	if tr.Free == "" || tr.Free == tr.Text || !farApart(tr.Text, tr.Free) || len(strings.Fields(tr.Free)) < minFreeWords {
-		return tr.Text
+// spokenOf is what a recogniser heard, as the engine weighs it (conversation/spoken.go): the
+// built-in recogniser's grammar sentence as the expected reading, then its language model's
+// readings, likeliest first; an external engine's transcript is both.
+func spokenOf(tr voice.Transcript) *conversation.Spoken {
+	first := tr.Free
+	if first == "" {
+		first = tr.Text
 	}
-	free, err := s.Engine.Try(tr.Free, lang)
-	if err != nil || free.Kind != conversation.KindKnowledge {
-		return tr.Text
+	sp := &conversation.Spoken{Expected: tr.Text, Free: []string{first}, Forced: tr.Forced}
+	for _, a := range tr.Alternatives {
+		sp.Free = append(sp.Free, a.Text)
 	}
-	if exp, err := s.Engine.Try(tr.Text, lang); err == nil && exp.Kind == conversation.KindKnowledge {
-		return tr.Text
-	}
-	return tr.Free
+	return sp
 }
 
 // transcriptions is OpenAI's POST /v1/audio/transcriptions: multipart file, optional language.
@@ -174,6 +154,11 @@ func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request) {
 	tr, ok := s.transcribe(w, r, b, lang)
 	if !ok {
 		return
+	}
+	if tr.Text != "" {
+		if h, err := s.Engine.Hear(*spokenOf(tr), lang); err == nil {
+			tr.Text = h.Transcript
+		}
 	}
 	if r.FormValue("response_format") == "text" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -243,7 +228,8 @@ func (s *Server) speak(w http.ResponseWriter, r *http.Request, text, lang, voice
 	return a, true
 }
 
-// VoiceReply is a voice turn's answer.
+// VoiceReply is a voice turn's answer: Transcript is the reading answered (on a repair, the
+// one offered, or the likeliest).
 type VoiceReply struct {
 	ChatReply
 	Transcript string `json:"transcript"`
@@ -274,9 +260,13 @@ func (s *Server) voiceTurn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, CodeNoSpeech, "no speech was recognised; speak closer to the microphone or type the question")
 		return
 	}
-	rep, ok := s.turn(w, r, conversation.Request{SessionID: q.Get("session_id"), Text: tr.Text, Lang: lang, KeyID: keyFrom(r).ID})
+	rep, ok := s.turn(w, r, conversation.Request{SessionID: q.Get("session_id"), Spoken: spokenOf(tr), Lang: lang, KeyID: keyFrom(r).ID})
 	if !ok {
 		return
+	}
+	transcript := tr.Text
+	if rep.Heard != nil {
+		transcript = rep.Heard.Transcript
 	}
 	a, ok := s.speak(w, r, rep.Text, rep.Lang, "")
 	if !ok {
@@ -286,7 +276,7 @@ func (s *Server) voiceTurn(w http.ResponseWriter, r *http.Request) {
 	s.audio.Add(id, voice.EncodeWAV(a))
 	writeJSON(w, http.StatusOK, VoiceReply{
 		ChatReply:  chatReply(rep),
-		Transcript: tr.Text,
+		Transcript: transcript,
 		AudioURL:   "/v1/voice/audio/" + id,
 	})
 }

@@ -27,6 +27,11 @@ type Transcript struct {
 	// recognizer's language model, where Text is the grammar's expected sentence); empty when
 	// the recognizer has one reading only. The voice turn picks between them (httpapi).
 	Free string `json:"-"`
+	// Forced says how surely Text, the content's expected sentence, was forced onto speech that
+	// said something else: 0 when it fits the speech as well as Free does (or there is nothing
+	// to compare), rising to 1 as Free fits much better (sphinx measures both by aligning them
+	// to the speech).
+	Forced float64 `json:"-"`
 	// TextProb and FreeProb are the recogniser's posterior probability of Text and of Free
 	// given the speech (0..1; 0 when it gives none).
 	TextProb, FreeProb float64 `json:"-"`

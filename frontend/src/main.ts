@@ -155,10 +155,14 @@ const voice = new Voice({
     liveLine.classList.toggle("pending", !final);
     if (final) liveLine = null;
   },
-  botLine: (text, l) => {
+  botLine: (text, l, offer) => {
     liveLine = null;
     const li = add("bot", text);
     li.lang = l;
+    if (offer) {
+      li.classList.add("repair");
+      $("suggestions").replaceChildren(suggestion(offer));
+    }
   },
   status: (st, level) => {
     const mic = $("mic");
@@ -190,17 +194,19 @@ function reset(l: string) {
   $("mic").hidden = !voiceLangs.includes(l) && !BrowserRecognition;
   add("bot", bot.greeting[l] ?? "");
   const sugg = $("suggestions");
-  sugg.replaceChildren(
-    ...(bot.suggestions[l] ?? []).map((q) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "suggestion";
-      b.textContent = q;
-      b.addEventListener("click", () => ask(q));
-      return b;
-    }),
-  );
+  sugg.replaceChildren(...(bot.suggestions[l] ?? []).map(suggestion));
   $<HTMLInputElement>("text").focus();
+}
+
+// suggestion is a question the visitor can ask with a tap (the content's suggestions, or the
+// reading offered when a spoken question was not heard well enough).
+function suggestion(q: string): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "suggestion";
+  b.textContent = q;
+  b.addEventListener("click", () => ask(q));
+  return b;
 }
 
 function add(who: "visitor" | "bot", text: string): HTMLElement {

@@ -12,7 +12,8 @@ export interface VoiceUI {
   session(): string;
   setSession(id: string): void;
   visitorLine(text: string, final: boolean): void;
-  botLine(text: string, lang: string): void;
+  // offer is, on a repair (a question not heard well enough), the reading to confirm with a tap.
+  botLine(text: string, lang: string, offer?: string): void;
   status(s: "off" | "listening" | "hearing" | "thinking" | "speaking", level?: number): void;
   error(msg: string): void;
 }
@@ -102,7 +103,7 @@ export class Voice {
         break;
       case "reply":
         this.ui.setSession(ev.session_id);
-        this.ui.botLine(ev.reply.text, ev.reply.lang);
+        this.ui.botLine(ev.reply.text, ev.reply.lang, ev.reply.kind === "repair" ? ev.reply.offer : undefined);
         break;
       case "audio_start":
         this.rate = ev.sample_rate;

@@ -21,14 +21,14 @@ package sphinx
 // voices the corpus does not use (flite awb and rms, espeak-ng en-us+f3): expected phrasings
 // 96.7% -> 99.3% there, 97.0% -> 99.4% on the corpus voices. The language model's decoder
 // hears the questions the grammar does not hold, and its lattice gives the voice turn more
-// readings to choose from: every frame, a flat pass and a best-path search over the lattice
-// (the lighter settings it had, every other frame and one pass, heard visitors' questions
-// worse: TestSpokenVisitorTuning, docs/BENCHMARKS.md).
+// readings to choose from: every frame and a best-path search over the lattice (every other
+// frame heard visitors' questions worse; a flat second pass and beams of 1e-55 cost a third
+// more time for nothing on the tuning set: TestSpokenVisitorTuning, docs/BENCHMARKS.md).
 static ps_decoder_t *vb_new(const char *hmm, const char *dict, int lm) {
 	cmd_ln_t *cfg = lm
 		? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
 			"-logfn", "/dev/null", "-samprate", "16000",
-			"-beam", "1e-55", "-pbeam", "1e-55", "-wbeam", "1e-40", NULL)
+			"-beam", "1e-48", "-pbeam", "1e-48", "-wbeam", "1e-40", "-fwdflat", "no", NULL)
 		: cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", dict,
 			"-logfn", "/dev/null", "-samprate", "16000",
 			"-beam", "1e-55", "-pbeam", "1e-55", "-wbeam", "1e-50", "-silprob", "1e-10", "-lw", "2", NULL);
@@ -533,6 +533,10 @@ type heard struct {
 	text  string
 	prob  float64         // posterior probability of text given the speech (0..1), from the lattice
 	nbest []voice.Reading // the next readings (the language model's decoder only)
+	// fit is the grammar's sentence aligned to the speech (align.go), when asked for: done on
+	// the grammar's decoder while the language model's is still at work.
+	fit   float64
+	fitOK bool
 }
 
 // maxNBest bounds the readings taken from the language model's lattice, and nbestSteps the
@@ -606,8 +610,9 @@ func decode(d *decoder, samples []int16) (heard, error) {
 	return resultOf(d), nil
 }
 
-// decodePair decodes a whole recording on the decoders asked for, at once (one core each).
-func decodePair(ds [2]*decoder, samples []int16, which [2]bool) (out [2]heard, err error) {
+// decodePair decodes a whole recording on the decoders asked for, at once (one core each);
+// with fit, the grammar's decoder then aligns its sentence (align.go).
+func decodePair(ds [2]*decoder, samples []int16, which [2]bool, fit bool) (out [2]heard, err error) {
 	var errs [2]error
 	var wg sync.WaitGroup
 	for i, d := range ds {
@@ -616,6 +621,9 @@ func decodePair(ds [2]*decoder, samples []int16, which [2]bool) (out [2]heard, e
 			go func() {
 				defer wg.Done()
 				out[i], errs[i] = decode(d, samples)
+				if i == 0 && fit && errs[i] == nil {
+					out[i].fit, out[i].fitOK = align(d, strings.Fields(out[i].text), samples)
+				}
 			}()
 		}
 	}
@@ -670,11 +678,15 @@ func (r *Recognizer) Transcribe(ctx context.Context, a voice.Audio, lang string)
 	}
 	defer l.put(ds)
 	var dz ditherer
-	hs, err := decodePair(ds, dz.apply(nil, a.Samples), [2]bool{true, true})
+	samples := dz.apply(nil, a.Samples)
+	hs, err := decodePair(ds, samples, [2]bool{true, true}, freeReadings[lang])
 	if err != nil {
 		return voice.Transcript{}, err
 	}
-	return transcript(lang, hs[0], hs[1], ds[1].ready, start), nil
+	t := transcript(lang, hs[0], hs[1], ds[1].ready, start)
+	t.Forced = forced(ds[0], t, hs[0], samples)
+	t.Took = time.Since(start)
+	return t, nil
 }
 
 // NewStream starts decoding an utterance with the grammar and the language model, each on its
@@ -752,18 +764,30 @@ func (s *stream) End() (voice.Transcript, error) {
 	// estimate, and its words can be wrong or missing (a fresh decoder heard "what are the
 	// opening hours" as nothing); that one is decoded again whole, which sets the estimate for
 	// the next ones.
+	// The two decoders finish at once (the language model's best path and readings take the
+	// longer), and the grammar's then aligns its sentence for Forced.
 	var hs [2]heard
 	var again [2]bool
+	fit := freeReadings[s.l.code]
+	var wg sync.WaitGroup
 	for i, d := range s.ds {
 		if s.live[i] {
-			C.ps_end_utt(d.ps)
-			hs[i] = resultOf(d)
-			again[i] = !d.warm && len(s.buf) > 0
-			d.warm = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				C.ps_end_utt(d.ps)
+				hs[i] = resultOf(d)
+				again[i] = !d.warm && len(s.buf) > 0
+				d.warm = true
+				if i == 0 && fit && !again[i] {
+					hs[i].fit, hs[i].fitOK = align(d, strings.Fields(hs[i].text), s.buf)
+				}
+			}()
 		}
 	}
+	wg.Wait()
 	if again[0] || again[1] {
-		whole, err := decodePair(s.ds, s.buf, again)
+		whole, err := decodePair(s.ds, s.buf, again, fit)
 		if err != nil {
 			s.release()
 			return voice.Transcript{}, err
@@ -774,8 +798,11 @@ func (s *stream) End() (voice.Transcript, error) {
 			}
 		}
 	}
+	t := transcript(s.l.code, hs[0], hs[1], s.live[1], s.start)
+	t.Forced = forced(s.ds[0], t, hs[0], s.buf)
+	t.Took = time.Since(s.start)
 	s.release()
-	return transcript(s.l.code, hs[0], hs[1], s.live[1], s.start), nil
+	return t, nil
 }
 
 // Close gives the decoders back when the stream is dropped before End.
