@@ -319,3 +319,42 @@ func TestSpokenVisitorTuning(t *testing.T) {
 	}
 	speakVisitors(t, a, tuningVisitorQuestions, tuningOffTopic, tuningVisitorSpeakers)
 }
+
+// A phrasing taught from a spoken question is heard by the recognizer's grammar after the
+// reload: the same recording then comes back word for word and is answered by the taught intent.
+func TestTaughtPhrasingIsHeard(t *testing.T) {
+	needSpeechTools(t)
+	a := start(t, Options{ContentDir: copyDemoContent(t)})
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		t.Skip("no built-in recognizer in this build: ", err)
+	}
+	admin := newKey(t, a, keysSpec("admin"))
+	key := newKey(t, a, keysSpec("chat", "voice"))
+	const q = "can i bring my bicycle inside"
+	wav := record(t, []string{q}, visitorSpeakers[3:])[0][0]
+	body, err := os.ReadFile(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func() VoiceResult {
+		r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
+		var got VoiceResult
+		if err := json.Unmarshal(r.body, &got); err != nil || r.status != 200 {
+			t.Fatalf("voice turn: %d %s", r.status, r.body)
+		}
+		return got
+	}
+	before := ask()
+	t.Logf("before teaching: heard %q -> %s %s", before.Transcript, before.Reply.Kind, before.Reply.Intent)
+	if r := post(t, a, "/v1/content/teach", admin, `{"text":"`+q+`","lang":"en","intent":"parking"}`); r.status != 201 {
+		t.Fatalf("teach: %d %s", r.status, r.body)
+	}
+	var after VoiceResult
+	waitUntil(t, "the taught phrasing heard word for word", func() bool {
+		after = ask()
+		return after.Transcript == q
+	})
+	if after.Reply.Kind != "intent" || after.Reply.Intent != "parking" {
+		t.Errorf("after teaching: heard %q -> %s %s, want parking", after.Transcript, after.Reply.Kind, after.Reply.Intent)
+	}
+}
