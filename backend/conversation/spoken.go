@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"voicebot/backend/conversation/text"
 )
 
 // Spoken is what a recogniser offers for one utterance.
@@ -187,10 +189,43 @@ func (s *Snapshot) hear(st *State, sp *Spoken, lang string, ov Overrides) choice
 	}
 	c := choice{repair: true, heard: Heard{Transcript: free[0], Confidence: conf, Alternatives: alternatives(free[0])}}
 	if top != "nothing" {
-		c.offer = text
+		c.offer = s.offerFor(lang, top, text)
 		c.heard = Heard{Transcript: text, Confidence: conf, Alternatives: alternatives(text)}
 	}
 	return c
+}
+
+// offerFor is what a repair offers for a reading: for an intent, the intent's own phrasing that
+// shares the most words with the reading (a misheard "can i bring my guide includes light" offers
+// "can I bring my guide dog", which the visitor recognises and the engine answers the same way);
+// otherwise, or when no phrasing shares a word, the reading itself.
+func (s *Snapshot) offerFor(lang, key, reading string) string {
+	kind, name, _ := strings.Cut(key, "|")
+	if kind != KindIntent {
+		return reading
+	}
+	heard := map[string]bool{}
+	for _, w := range text.Tokens(reading) {
+		heard[w] = true
+	}
+	best, most := reading, 0
+	for _, in := range s.Pack.Intents[lang] {
+		if in.Name != name {
+			continue
+		}
+		for _, ex := range in.Examples {
+			shared := 0
+			for _, w := range text.Tokens(ex) {
+				if heard[w] {
+					shared++
+				}
+			}
+			if shared > most {
+				best, most = ex, shared
+			}
+		}
+	}
+	return best
 }
 
 // repairReply asks the visitor to say it again, offering the likeliest reading when there is one.

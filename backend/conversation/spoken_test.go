@@ -142,3 +142,23 @@ func TestOneReadingIsAnsweredAsTyped(t *testing.T) {
 		t.Errorf("no readings: %v, want ErrEmpty", err)
 	}
 }
+
+// A repair offers the answering intent's own phrasing nearest to what was heard, which the
+// visitor recognises, rather than the misheard words; a document's answer offers the reading.
+func TestRepairOffersTheContentsPhrasing(t *testing.T) {
+	e, _ := spokenEngine(t)
+	s := e.snap.Load()
+	for _, tc := range []struct{ key, reading, want string }{
+		{"intent|accessibility", "can i bring my guide includes light", "can I bring my guide dog"},
+		{"intent|accessibility", "xyzzy plugh", "xyzzy plugh"},
+		{"doc|knowledge/en/visitor-rules.md", "is smoke king allowed", "is smoke king allowed"},
+	} {
+		if got := s.offerFor("en", tc.key, tc.reading); got != tc.want {
+			t.Errorf("offer for %q (%s): %q, want %q", tc.reading, tc.key, got, tc.want)
+		}
+		typed, err := e.Try(s.offerFor("en", tc.key, tc.reading), "en")
+		if err == nil && tc.key == "intent|accessibility" && tc.reading != "xyzzy plugh" && typed.Intent != "accessibility" {
+			t.Errorf("the offer %q is answered by %s", tc.want, answered(typed))
+		}
+	}
+}
