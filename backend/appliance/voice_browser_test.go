@@ -29,15 +29,7 @@ func TestVisitorScreenMicrophone(t *testing.T) {
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	q := spokenPCM(t, "What are the opening hours?")
 	samples := append(append(make([]int16, voice.SampleRate), q...), make([]int16, 3*voice.SampleRate)...)
-	wav := filepath.Join(t.TempDir(), "mic.wav")
-	if err := os.WriteFile(wav, voice.EncodeWAV(voice.Audio{Rate: voice.SampleRate, Samples: samples}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := newTab(t, exe, "visitor-voice",
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", wav),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	b := micTab(t, exe, "visitor-voice", samples)
 	defer b.close()
 	base := "http://" + a.Addr()
 	b.do("open", chromedp.Navigate(base+"/#key="+key), chromedp.WaitVisible(chromedp.ID("mic")))
@@ -99,15 +91,7 @@ func TestVisitorScreenRepairOffer(t *testing.T) {
 	// decoder's first utterance is decoded again whole); the test waits for a loop that ends in
 	// a repair, which most do.
 	samples := append(append(make([]int16, voice.SampleRate), q.Samples...), make([]int16, 4*voice.SampleRate)...)
-	wav := filepath.Join(t.TempDir(), "mic.wav")
-	if err := os.WriteFile(wav, voice.EncodeWAV(voice.Audio{Rate: voice.SampleRate, Samples: samples}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := newTab(t, exe, "visitor-repair",
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", wav),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	b := micTab(t, exe, "visitor-repair", samples)
 	defer b.close()
 	b.do("open", chromedp.Navigate("http://"+a.Addr()+"/#key="+key), chromedp.WaitVisible(chromedp.ID("mic")))
 	b.do("talk", chromedp.Click(chromedp.ID("mic")),
@@ -123,4 +107,18 @@ func TestVisitorScreenRepairOffer(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"visitor") and .="`+offer+`"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"visitor") and .="`+offer+`"]/following-sibling::li[contains(@class,"bot") and not(contains(@class,"pending"))]`)))
 	b.shot("02-offer-asked")
+}
+
+// micTab is a Chromium tab whose fake microphone plays the samples (16 kHz), looped.
+func micTab(t *testing.T, exe, name string, samples []int16) *tab {
+	t.Helper()
+	wav := filepath.Join(t.TempDir(), "mic.wav")
+	if err := os.WriteFile(wav, voice.EncodeWAV(voice.Audio{Rate: voice.SampleRate, Samples: samples}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return newTab(t, exe, name,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 }

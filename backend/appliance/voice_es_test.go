@@ -10,18 +10,13 @@ package appliance
 // chosen on the tuning voices (TestSpanishVoiceTuningSet); the test voices are others.
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"voicebot/backend/content"
 	"voicebot/backend/conversation/text"
 	"voicebot/backend/voice"
-	vbembed "voicebot/embed"
 )
 
 func espeakSpeaker(v string, wpm int) speaker {
@@ -37,34 +32,8 @@ var (
 )
 
 // spanishQuestions are the demo's Spanish phrasings and suggested questions without digits or
-// symbols, each once (folded).
-func spanishQuestions(t *testing.T) (qs []string, skipped int) {
-	t.Helper()
-	pack, err := content.Load(vbembed.DemoContent(), "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	add := func(e string) {
-		if strings.ContainsAny(e, "0123456789€$%&/") {
-			skipped++
-			return
-		}
-		if k := text.Fold(e); !seen[k] {
-			seen[k] = true
-			qs = append(qs, e)
-		}
-	}
-	for _, in := range pack.Intents["es"] {
-		for _, e := range in.Examples {
-			add(e)
-		}
-	}
-	for _, q := range pack.Bot.Suggestions["es"] {
-		add(q)
-	}
-	return qs, skipped
-}
+// symbols, each once.
+func spanishQuestions(t *testing.T) (qs []string, skipped int) { return spokenPhrasings(t, "es") }
 
 // speakSpanish has every question spoken by every voice and sent through POST
 // /v1/voice?lang=es, in a fixed order (a decoder's noise estimate carries over); it returns the
@@ -78,59 +47,16 @@ func speakSpanish(t *testing.T, a *Appliance, qs []string, voices []speaker) (sa
 		t.Skip("no Spanish recognizer in this build: ", err)
 	}
 	key := newKey(t, a, keysSpec("chat", "voice"))
-	dir := t.TempDir()
-	wav := func(qi, si int) string { return filepath.Join(dir, fmt.Sprintf("%d-%d.wav", qi, si)) }
-	jobs := make(chan [2]int)
-	errs := make(chan error, 2)
-	for w := 0; w < 2; w++ {
-		go func() {
-			var first error
-			for j := range jobs {
-				if b, err := voices[j[1]].cmd(qs[j[0]], wav(j[0], j[1])).CombinedOutput(); err != nil && first == nil {
-					first = fmt.Errorf("%s: %v\n%s", voices[j[1]].name, err, b)
-				}
-			}
-			errs <- first
-		}()
-	}
-	for qi := range qs {
-		for si := range voices {
-			jobs <- [2]int{qi, si}
-		}
-	}
-	close(jobs)
-	for w := 0; w < 2; w++ {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
+	wavs := record(t, qs, voices)
 	var total, ok, errWords, refWords int
 	for qi, q := range qs {
-		want, err := a.Engine.Try(q, "es")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wantSources []string
-		for _, s := range want.Sources {
-			wantSources = append(wantSources, s.Title)
-		}
+		wantKey := typedAnswer(t, a, q, "es")
 		for si, sp := range voices {
-			body, err := os.ReadFile(wav(qi, si))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := do(t, a, "POST", "/v1/voice?lang=es", key, string(body), "Content-Type", "audio/wav")
-			var got VoiceResult
-			_ = json.Unmarshal(r.body, &got)
-			var gotSources []string
-			for _, s := range got.Reply.Sources {
-				gotSources = append(gotSources, s.Title)
-			}
+			r, got, gotKey := voiceAnswer(t, a, key, "es", wavs[qi][si])
 			ref := text.Tokens(q)
 			total++
 			refWords += len(ref)
 			errWords += voice.WordEdits(ref, text.Tokens(got.Transcript))
-			gotKey, wantKey := answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources)
 			if r.status == 200 && gotKey == wantKey {
 				ok++
 			} else {

@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	"voicebot/backend/content"
+	"voicebot/backend/conversation/text"
 	"voicebot/backend/voice"
 	vbembed "voicebot/embed"
 )
@@ -80,6 +81,13 @@ var knowledgeQuestions = []string{
 // suggested questions (those a speaker can say as written: no digits or symbols), then the
 // knowledge questions; skipped says how many phrasings were left out for digits or symbols.
 func demoQuestions(t *testing.T) (intents, knowledge []string, skipped int) {
+	intents, skipped = spokenPhrasings(t, "en")
+	return intents, knowledgeQuestions, skipped
+}
+
+// spokenPhrasings are the demo's phrasings and suggested questions in a language that a speaker
+// can say as written (no digits or symbols), each once (folded words); skipped counts the others.
+func spokenPhrasings(t *testing.T, lang string) (qs []string, skipped int) {
 	t.Helper()
 	pack, err := content.Load(vbembed.DemoContent(), "demo")
 	if err != nil {
@@ -91,20 +99,20 @@ func demoQuestions(t *testing.T) (intents, knowledge []string, skipped int) {
 			skipped++
 			return
 		}
-		if k := strings.Join(normWords(e), " "); !seen[k] {
+		if k := strings.Join(text.Tokens(e), " "); !seen[k] {
 			seen[k] = true
-			intents = append(intents, e)
+			qs = append(qs, e)
 		}
 	}
-	for _, in := range pack.Intents["en"] {
+	for _, in := range pack.Intents[lang] {
 		for _, e := range in.Examples {
 			add(e)
 		}
 	}
-	for _, q := range pack.Bot.Suggestions["en"] {
+	for _, q := range pack.Bot.Suggestions[lang] {
 		add(q)
 	}
-	return intents, knowledgeQuestions, skipped
+	return qs, skipped
 }
 
 func answerKey(kind, intent string, sources []string) string {
@@ -222,70 +230,23 @@ func speakCorpus(t *testing.T, a *Appliance, intentQs, knowledgeQs []string, voi
 	t.Helper()
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	questions := append(append([]string(nil), intentQs...), knowledgeQs...)
-	dir := t.TempDir()
-
-	// The recordings are made first, two at a time (espeak-ng and flite are separate processes).
-	wavs := make([][]string, len(questions))
-	jobs := make(chan [2]int)
-	errs := make(chan error, 2)
-	for w := 0; w < 2; w++ {
-		go func() {
-			var first error
-			for j := range jobs {
-				out := filepath.Join(dir, fmt.Sprintf("%d-%d.wav", j[0], j[1]))
-				if b, err := voices[j[1]].cmd(questions[j[0]], out).CombinedOutput(); err != nil && first == nil {
-					first = fmt.Errorf("%s: %v\n%s", voices[j[1]].name, err, b)
-				}
-			}
-			errs <- first
-		}()
-	}
-	for qi := range questions {
-		wavs[qi] = make([]string, len(voices))
-		for si := range voices {
-			wavs[qi][si] = filepath.Join(dir, fmt.Sprintf("%d-%d.wav", qi, si))
-			jobs <- [2]int{qi, si}
-		}
-	}
-	close(jobs)
-	for w := 0; w < 2; w++ {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
+	wavs := record(t, questions, voices)
 
 	// Then sent one at a time, in a fixed order: a decoder carries state from one utterance to
 	// the next (its noise and channel estimates), so with two at once the figure varied slightly
 	// from run to run; in order it repeats.
 	res := corpusResult{questions: len(questions), voices: len(voices)}
 	for qi, q := range questions {
-		want, err := a.Engine.Try(q, "en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wantSources []string
-		for _, s := range want.Sources {
-			wantSources = append(wantSources, s.Title)
-		}
+		wantKey := typedAnswer(t, a, q, "en")
 		part := &res.byIntent
 		if qi >= len(intentQs) {
 			part = &res.byDoc
 		}
 		for si, sp := range voices {
-			body, err := os.ReadFile(wavs[qi][si])
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
-			var got VoiceResult
-			_ = json.Unmarshal(r.body, &got)
-			var gotSources []string
-			for _, s := range got.Reply.Sources {
-				gotSources = append(gotSources, s.Title)
-			}
+			r, got, gotKey := voiceAnswer(t, a, key, "en", wavs[qi][si])
 			ref := normWords(q)
 			errs := voice.WordEdits(ref, normWords(got.Transcript))
-			same := r.status == 200 && answerKey(got.Reply.Kind, got.Reply.Intent, gotSources) == answerKey(want.Kind, want.Intent, wantSources)
+			same := r.status == 200 && gotKey == wantKey
 			for _, tl := range []*tally{&res.all, part} {
 				tl.total++
 				tl.refWords += len(ref)
@@ -295,8 +256,7 @@ func speakCorpus(t *testing.T, a *Appliance, intentQs, knowledgeQs []string, voi
 				}
 			}
 			if !same {
-				res.misses = append(res.misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", sp.name, q, got.Transcript,
-					answerKey(got.Reply.Kind, got.Reply.Intent, gotSources), answerKey(want.Kind, want.Intent, wantSources), r.status))
+				res.misses = append(res.misses, fmt.Sprintf("%s: %q heard %q -> %s (text path %s) [%d]", sp.name, q, got.Transcript, gotKey, wantKey, r.status))
 			}
 		}
 	}

@@ -180,28 +180,9 @@ func speakVisitors(t *testing.T, a *Appliance, answerable, offTopic []string, vo
 	wavs := record(t, questions, voices)
 	var res visitorResult
 	for qi, q := range questions {
-		want, err := a.Engine.Try(q, "en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wantSources []string
-		for _, s := range want.Sources {
-			wantSources = append(wantSources, s.Title)
-		}
-		wantKey := answerKey(want.Kind, want.Intent, wantSources)
+		wantKey := typedAnswer(t, a, q, "en")
 		for si, sp := range voices {
-			body, err := os.ReadFile(wavs[qi][si])
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := do(t, a, "POST", "/v1/voice?lang=en", key, string(body), "Content-Type", "audio/wav")
-			var got VoiceResult
-			_ = json.Unmarshal(r.body, &got)
-			var gotSources []string
-			for _, s := range got.Reply.Sources {
-				gotSources = append(gotSources, s.Title)
-			}
-			gotKey := answerKey(got.Reply.Kind, got.Reply.Intent, gotSources)
+			r, got, gotKey := voiceAnswer(t, a, key, "en", wavs[qi][si])
 			var end string
 			switch {
 			case r.status == 422 && r.code() == "no_speech", r.status == 200 && got.Reply.Kind == "repair":
@@ -231,6 +212,38 @@ func speakVisitors(t *testing.T, a *Appliance, answerable, offTopic []string, vo
 		t.Log(m)
 	}
 	return res
+}
+
+// typedAnswer is what the text path answers to a question, as answerKey names it.
+func typedAnswer(t *testing.T, a *Appliance, q, lang string) string {
+	t.Helper()
+	want, err := a.Engine.Try(q, lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sources []string
+	for _, s := range want.Sources {
+		sources = append(sources, s.Title)
+	}
+	return answerKey(want.Kind, want.Intent, sources)
+}
+
+// voiceAnswer sends a recording through POST /v1/voice and returns the response's status, body
+// and answer (as answerKey names it).
+func voiceAnswer(t *testing.T, a *Appliance, key, lang, wav string) (resp, VoiceResult, string) {
+	t.Helper()
+	body, err := os.ReadFile(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, a, "POST", "/v1/voice?lang="+lang, key, string(body), "Content-Type", "audio/wav")
+	var got VoiceResult
+	_ = json.Unmarshal(r.body, &got)
+	var sources []string
+	for _, s := range got.Reply.Sources {
+		sources = append(sources, s.Title)
+	}
+	return r, got, answerKey(got.Reply.Kind, got.Reply.Intent, sources)
 }
 
 // record makes a WAV file of every question in every voice, two processes at a time, and
