@@ -116,10 +116,7 @@ func (w *wsClient) waitFor(t testing.TB, typ string) map[string]any {
 
 func TestVoiceStream(t *testing.T) {
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	key := newKey(t, a, keysSpec("voice"))
 	// Without the voice scope, or without a key, no upgrade.
 	if _, res, err := websocket.Dial(context.Background(), "ws://"+a.Addr()+"/v1/voice/stream", nil); err == nil || res == nil || res.StatusCode != 401 {

@@ -22,10 +22,7 @@ import (
 func TestVisitorScreenMicrophone(t *testing.T) {
 	needSpeechTools(t)
 	exe := chromium(t)
-	a := start(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	q := spokenPCM(t, "What are the opening hours?")
 	samples := append(append(make([]int16, voice.SampleRate), q...), make([]int16, 3*voice.SampleRate)...)
@@ -81,10 +78,7 @@ func TestVisitorScreenRepairOffer(t *testing.T) {
 	}
 	needSpeechTools(t)
 	exe := chromium(t)
-	a := start(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{VisitorUI: os.DirFS(visitorUI(t))})
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	rec := record(t, []string{"can i bring my bicycle inside"}, speakers[:1])[0][0]
 	b0, err := os.ReadFile(rec)

@@ -78,7 +78,7 @@ func TestVoiceReadings(t *testing.T) {
 				}
 				free := []map[string]any{answer(tr.Free)}
 				for _, alt := range tr.Alternatives {
-					free = append(free, answer(alt.Text))
+					free = append(free, answer(alt))
 				}
 				_ = enc.Encode(map[string]any{
 					"set": set.name, "question": q, "voice": sp.name, "off_topic": qi >= len(set.questions)-set.offTopic,

@@ -50,6 +50,17 @@ var speakers = []speaker{
 	}},
 }
 
+// startVoice starts an appliance for a voice test, skipped in a build without the built-in
+// English recognizer.
+func startVoice(t *testing.T, o Options) *Appliance {
+	t.Helper()
+	a := start(t, o)
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		t.Skip("no built-in recognizer in this build: ", err)
+	}
+	return a
+}
+
 func needSpeechTools(t *testing.T) {
 	t.Helper()
 	for _, c := range []string{"espeak-ng", "flite"} {
@@ -133,10 +144,7 @@ func normWords(s string) []string {
 
 func TestVoiceTurnsOnSpokenDemoQuestions(t *testing.T) {
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	intentQs, knowledgeQs, skipped := demoQuestions(t)
 	res := speakCorpus(t, a, intentQs, knowledgeQs, speakers)
 	share := res.report(t, skipped)
@@ -187,10 +195,7 @@ func TestVoiceTuningSet(t *testing.T) {
 		t.Skip("set VOICEBOT_VOICE_TUNING=1 to measure the recognizer on its tuning voices")
 	}
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	intentQs, knowledgeQs, skipped := demoQuestions(t)
 	res := speakCorpus(t, a, intentQs, append(append([]string(nil), knowledgeQs...), tuningKnowledge...), tuningSpeakers)
 	res.report(t, skipped)
@@ -266,10 +271,7 @@ func speakCorpus(t *testing.T, a *Appliance, intentQs, knowledgeQs []string, voi
 // The voice routes refuse bad audio with clear codes, and serve the spoken reply.
 func TestVoiceRoutes(t *testing.T) {
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	key := newKey(t, a, keysSpec("voice"))
 	chatOnly := newKey(t, a, keysSpec("chat"))
 	wav := filepath.Join(t.TempDir(), "q.wav")

@@ -293,10 +293,7 @@ const (
 // and holds the floors above.
 func TestSpokenVisitorQuestions(t *testing.T) {
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	for _, q := range spokenVisitorQuestions {
 		if strings.ContainsAny(q, "0123456789") {
 			t.Fatalf("%q: spell numbers out, a speaker says them", q)
@@ -326,10 +323,7 @@ func TestSpokenVisitorTuning(t *testing.T) {
 		t.Skip("set VOICEBOT_VOICE_TUNING=1 to measure the voice path on its tuning set")
 	}
 	needSpeechTools(t)
-	a := start(t, Options{})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{})
 	speakVisitors(t, a, tuningVisitorQuestions, tuningOffTopic, tuningVisitorSpeakers)
 }
 
@@ -337,10 +331,7 @@ func TestSpokenVisitorTuning(t *testing.T) {
 // reload: the same recording then comes back word for word and is answered by the taught intent.
 func TestTaughtPhrasingIsHeard(t *testing.T) {
 	needSpeechTools(t)
-	a := start(t, Options{ContentDir: copyDemoContent(t)})
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
-	}
+	a := startVoice(t, Options{ContentDir: copyDemoContent(t)})
 	admin := newKey(t, a, keysSpec("admin"))
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	const q = "can i bring my bicycle inside"

@@ -118,11 +118,7 @@ func spokenOf(tr voice.Transcript) *conversation.Spoken {
 	if first == "" {
 		first = tr.Text
 	}
-	sp := &conversation.Spoken{Expected: tr.Text, Free: []string{first}, Forced: tr.Forced}
-	for _, a := range tr.Alternatives {
-		sp.Free = append(sp.Free, a.Text)
-	}
-	return sp
+	return &conversation.Spoken{Expected: tr.Text, Free: append([]string{first}, tr.Alternatives...), Forced: tr.Forced}
 }
 
 // transcriptions is OpenAI's POST /v1/audio/transcriptions: multipart file, optional language.

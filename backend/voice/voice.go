@@ -25,26 +25,17 @@ type Transcript struct {
 	Lang string `json:"lang"`
 	// Free is another reading of the same speech by a model of free questions (the built-in
 	// recognizer's language model, where Text is the grammar's expected sentence); empty when
-	// the recognizer has one reading only. The voice turn picks between them (httpapi).
+	// the recognizer has one reading only. The engine chooses between the readings
+	// (conversation/spoken.go).
 	Free string `json:"-"`
 	// Forced says how surely Text, the content's expected sentence, was forced onto speech that
 	// said something else: 0 when it fits the speech as well as Free does (or there is nothing
 	// to compare), rising to 1 as Free fits much better (sphinx measures both by aligning them
 	// to the speech).
 	Forced float64 `json:"-"`
-	// TextProb and FreeProb are the recogniser's posterior probability of Text and of Free
-	// given the speech (0..1; 0 when it gives none).
-	TextProb, FreeProb float64 `json:"-"`
 	// Alternatives are the free model's next readings, likeliest first.
-	Alternatives []Reading     `json:"-"`
+	Alternatives []string      `json:"-"`
 	Took         time.Duration `json:"-"`
-}
-
-// Reading is one more way a recogniser heard the speech: Score is its log-likelihood (natural
-// log) against the best reading's, so 0 or below.
-type Reading struct {
-	Text  string
-	Score float64
 }
 
 // Recognizer turns 16 kHz mono speech into text.

@@ -80,16 +80,6 @@ static int vb_feed(ps_decoder_t *ps, const short *buf, size_t n) {
 	return ps_process_raw(ps, buf, n, FALSE, FALSE);
 }
 
-// vb_prob is the posterior probability of the best hypothesis (0..1), from the lattice.
-static double vb_prob(ps_decoder_t *ps) {
-	return logmath_exp(ps_get_logmath(ps), ps_get_prob(ps));
-}
-
-// vb_ln turns a score difference on the decoder's log scale into natural log.
-static double vb_ln(ps_decoder_t *ps, int score) {
-	return logmath_log_to_ln(ps_get_logmath(ps), score);
-}
-
 static const char *vb_hyp(ps_decoder_t *ps) {
 	int32 score;
 	return ps_get_hyp(ps, &score);
@@ -531,8 +521,7 @@ func (r *Recognizer) pair(ctx context.Context, l *language) ([2]*decoder, error)
 // heard is what one decoder made of an utterance.
 type heard struct {
 	text  string
-	prob  float64         // posterior probability of text given the speech (0..1), from the lattice
-	nbest []voice.Reading // the next readings (the language model's decoder only)
+	nbest []string // the next readings (the language model's decoder only)
 	// fit is the grammar's sentence aligned to the speech (align.go), when asked for: done on
 	// the grammar's decoder while the language model's is still at work.
 	fit   float64
@@ -554,20 +543,17 @@ func hypOf(d *decoder) string {
 	return ""
 }
 
-// resultOf reads a finished utterance: the best words, their posterior probability and, for
-// the language model's decoder, the next distinct readings with their scores.
+// resultOf reads a finished utterance: the best words and, for the language model's decoder,
+// the next distinct readings (n-best, likeliest first).
 func resultOf(d *decoder) heard {
 	h := heard{text: hypOf(d)}
 	if h.text == "" {
 		return h
 	}
-	h.prob = float64(C.vb_prob(d.ps))
 	if d.search != "lm" {
 		return h
 	}
 	seen := map[string]bool{h.text: true}
-	var best C.int32
-	first := true
 	nb := C.ps_nbest(d.ps)
 	for i := 0; nb != nil && i < nbestSteps && len(h.nbest) < maxNBest; i++ {
 		nb = C.ps_nbest_next(nb)
@@ -579,15 +565,12 @@ func resultOf(d *decoder) heard {
 		if c == nil {
 			continue
 		}
-		if first {
-			best, first = score, false
-		}
 		text := hypText(C.GoString(c))
 		if text == "" || seen[text] {
 			continue
 		}
 		seen[text] = true
-		h.nbest = append(h.nbest, voice.Reading{Text: text, Score: float64(C.vb_ln(d.ps, C.int(score-best)))})
+		h.nbest = append(h.nbest, text)
 	}
 	if nb != nil {
 		C.ps_nbest_free(nb)
@@ -636,8 +619,7 @@ func decodePair(ds [2]*decoder, samples []int16, which [2]bool, fit bool) (out [
 // word at all, neither is taken: the grammar must end on one of its sentences and, over
 // silence or noise, sometimes fits the shortest ("tue", "bye") to it.
 func transcript(lang string, grammar, free heard, lmRan bool, start time.Time) voice.Transcript {
-	t := voice.Transcript{Text: grammar.text, Free: free.text, Lang: lang, TextProb: grammar.prob, FreeProb: free.prob,
-		Alternatives: free.nbest, Took: time.Since(start)}
+	t := voice.Transcript{Text: grammar.text, Free: free.text, Lang: lang, Alternatives: free.nbest, Took: time.Since(start)}
 	if lmRan && free.text == "" {
 		t.Text = ""
 	}
@@ -645,7 +627,7 @@ func transcript(lang string, grammar, free heard, lmRan bool, start time.Time) v
 		t.Text, t.Free = free.text, ""
 	}
 	if !freeReadings[lang] && t.Text != "" {
-		t.Text, t.Free, t.FreeProb, t.Alternatives = grammar.text, "", 0, nil
+		t.Text, t.Free, t.Alternatives = grammar.text, "", nil
 	}
 	return t
 }
