@@ -3,6 +3,8 @@
 // Writes go through one writer goroutine that groups concurrent writes into one transaction
 // (group commit), so that synchronous=FULL durability — an acknowledged write survives kill -9
 // and power loss — costs one fsync per group, not per write. Reads use a separate pool.
+// secure_delete is on: a deleted row (an erased session, a purged turn) is overwritten with
+// zeros in its page, so that it does not survive in free space of the decrypted file.
 package store
 
 import (
@@ -99,7 +101,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	hexKey := hex.EncodeToString(key)
 	init := func(c *sqlite3.Conn) error {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
-			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL;")
+			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;")
 	}
 	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
 	w, err := driver.Open(dsn, init)
