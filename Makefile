@@ -32,7 +32,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench eval clean
+.PHONY: wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
 
 all: build
 
@@ -170,10 +170,11 @@ browser:
 	    || { echo "could not install chromium: sudo apt-get install chromium"; exit 1; }; \
 	  else echo "missing: chromium for the browser tests. Run: sudo apt-get install chromium"; exit 1; fi; }
 
-## test: generated code up to date, vet, format check and every test with the race detector
-## (the browser tests leave screenshots in test-artifacts/).
+## test: generated code up to date, vet, format check, every test with the race detector (the
+## browser tests leave screenshots in test-artifacts/), every benchmark once and the package test.
 test: deps browser desktop-deps desktop-test-deps generated-check fmt-check vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory bench-check
 	$(MAKE) --no-print-directory package-test
 
 generated-check: generate dashboard-assets frontend
@@ -190,6 +191,11 @@ fmt-check:
 ## bench: the benchmarks recorded in docs/BENCHMARKS.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./backend/... | tee bench.out
+
+## bench-check: every benchmark once (-benchtime 1x), with cgo for the voice ones, so that their
+## built-in checks run and a benchmark that fails or cannot run its setup fails the build.
+bench-check: deps desktop-deps desktop-test-deps
+	CGO_ENABLED=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
 
 ## eval: the public benchmarks (needs ../shared/bench).
 eval: headless
