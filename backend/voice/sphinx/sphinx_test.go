@@ -16,7 +16,7 @@ import (
 )
 
 // speak makes a WAV file with espeak-ng (a real recording of synthetic speech, made here).
-func speak(t *testing.T, text string, args ...string) voice.Audio {
+func speak(t testing.TB, text string, args ...string) voice.Audio {
 	t.Helper()
 	if _, err := exec.LookPath("espeak-ng"); err != nil {
 		t.Skip("espeak-ng is not installed (apt-get install espeak-ng)")
@@ -33,7 +33,7 @@ func speak(t *testing.T, text string, args ...string) voice.Audio {
 	return a
 }
 
-func demoRecognizer(t *testing.T) *Recognizer {
+func demoRecognizer(t testing.TB) *Recognizer {
 	t.Helper()
 	r, err := New(modelDir())
 	if err != nil {
@@ -75,17 +75,16 @@ func TestTranscribeDemoQuestion(t *testing.T) {
 //
 //	go test ./backend/voice/sphinx -run '^$' -bench Transcribe -count 5
 func BenchmarkTranscribe3s(b *testing.B) {
-	t := &testing.T{}
-	r := demoRecognizer(t)
-	clip := speak(t, "What time does the museum open on Sunday?", "-v", "en-us", "-s", "150")
+	r := demoRecognizer(b)
+	clip := speak(b, "What time does the museum open on Sunday?", "-v", "en-us", "-s", "150")
 	for _, tc := range []struct {
 		name, lang string
 		a          voice.Audio
 	}{
 		{"expected-question", "en", clip},
-		{"free-question", "en", speak(t, "Is the painting by the harbour older than the museum building itself?", "-v", "en-us", "-s", "150")},
+		{"free-question", "en", speak(b, "Is the painting by the harbour older than the museum building itself?", "-v", "en-us", "-s", "150")},
 		// Spanish: the grammar on its wider beams, beside the language model (spanishSettings).
-		{"spanish-question", "es", speak(t, "¿Hay entrada reducida para los jubilados?", "-v", "es", "-s", "140")},
+		{"spanish-question", "es", speak(b, "¿Hay entrada reducida para los jubilados?", "-v", "es", "-s", "140")},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			if _, err := r.Transcribe(context.Background(), tc.a, tc.lang); err != nil { // warm the decoders
