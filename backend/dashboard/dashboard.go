@@ -40,6 +40,9 @@ const SessionTTL = 12 * time.Hour
 
 const cookieName = "vb_dashboard"
 
+// linkActor is the actor of a session opened by a one-time link (no key behind it).
+const linkActor = "link"
+
 // Dashboard serves the pages. Build it with New.
 type Dashboard struct {
 	Keys     *keys.Service
@@ -62,7 +65,7 @@ type Dashboard struct {
 }
 
 type signIn struct {
-	keyID   string
+	keyID   string // the admin key that signed in, or linkActor
 	csrf    string
 	expires time.Time
 }
@@ -156,6 +159,21 @@ func (d *Dashboard) signed(next func(http.ResponseWriter, *http.Request, *signIn
 				s = nil
 			}
 			d.mu.Unlock()
+		}
+		if s != nil && s.keyID != linkActor {
+			// The session is only as good as the admin key that opened it: revoked, rotated
+			// (which revokes) or expired, the session ends now, not at its own expiry.
+			switch err := d.Keys.Active(r.Context(), s.keyID); {
+			case errors.Is(err, keys.ErrRevoked), errors.Is(err, keys.ErrExpired), errors.Is(err, keys.ErrUnknown):
+				d.mu.Lock()
+				delete(d.sessions, hashToken(c.Value))
+				d.mu.Unlock()
+				s = nil
+			case err != nil:
+				slog.Error("dashboard: check the session's key", "key", s.keyID, "err", err)
+				http.Error(w, "could not check the key of this sign-in; try again", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		if s == nil {
 			if r.Method == http.MethodGet {

@@ -317,6 +317,47 @@ func (s *Service) applyUsage(k *Key) {
 	}
 }
 
+// record returns a key's record from the short cache or the store (ErrUnknown when there is
+// none).
+func (s *Service) record(ctx context.Context, id string) (*Key, error) {
+	if k, ok := s.verified.Get(id); ok {
+		return k, nil
+	}
+	k, err := scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrUnknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.verified.Add(id, k)
+	return k, nil
+}
+
+// usable says why a key can no longer be used (revoked, expired), or nil.
+func (k *Key) usable(now time.Time) error {
+	if k.Revoked != nil {
+		return ErrRevoked
+	}
+	if k.Expires != nil && now.After(*k.Expires) {
+		return ErrExpired
+	}
+	return nil
+}
+
+// Active reports whether the key with this id may still be used: nil, or ErrUnknown, ErrRevoked
+// or ErrExpired. The dashboard asks it on every request of a session the key opened, so that
+// revoking, rotating or the expiry of the key ends the session at once. It reads the same
+// short cache as Verify (a revocation in this process is seen at once; one by another process
+// within CacheTTL) and counts no use.
+func (s *Service) Active(ctx context.Context, id string) error {
+	k, err := s.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	return k.usable(time.Now())
+}
+
 // Verify checks a presented key: form and checksum first (no database work), then the stored
 // hash, compared in constant time, then revocation and expiry. It counts the use.
 func (s *Service) Verify(ctx context.Context, presented string) (*Key, error) {
@@ -324,25 +365,15 @@ func (s *Service) Verify(ctx context.Context, presented string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, ok := s.verified.Get(id)
-	if !ok {
-		k, err = scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrUnknown
-		}
-		if err != nil {
-			return nil, err
-		}
-		s.verified.Add(id, k)
+	k, err := s.record(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if subtle.ConstantTimeCompare(hashKey(presented), k.hash) != 1 {
 		return nil, ErrUnknown
 	}
-	if k.Revoked != nil {
-		return nil, ErrRevoked
-	}
-	if k.Expires != nil && time.Now().After(*k.Expires) {
-		return nil, ErrExpired
+	if err := k.usable(time.Now()); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	u := s.usage[id]
