@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -125,6 +126,10 @@ type Service struct {
 	// verified caches key records by id for a few seconds, so that verification is not a
 	// database read per request; revocation and rotation in this process drop entries at once.
 	verified *expirable.LRU[string, *Key]
+	// cacheGen counts invalidations (revoke, rotate); cacheMu orders an invalidation against
+	// adding a record read before it (see record).
+	cacheMu  sync.Mutex
+	cacheGen atomic.Uint64
 
 	mu    sync.Mutex
 	usage map[string]usage // counted in memory, flushed by FlushUsage
@@ -134,6 +139,9 @@ type usage struct {
 	n    int64
 	last int64
 }
+
+// testHookRead, set by tests, runs between reading a key's record and caching it.
+var testHookRead func()
 
 // CacheTTL bounds how long a key revoked by another process (the CLI) may still be accepted.
 const CacheTTL = 5 * time.Second
@@ -195,7 +203,7 @@ func (s *Service) create(ctx context.Context, sp Spec, rotatedFrom, actor, remot
 		return "", nil, err
 	}
 	if rotatedFrom != "" {
-		s.verified.Remove(rotatedFrom)
+		s.invalidate(rotatedFrom)
 	}
 	return plain, k, nil
 }
@@ -237,8 +245,17 @@ func (s *Service) Revoke(ctx context.Context, id, actor, remote string) error {
 		}
 		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: "key.revoke", Target: id, Remote: remote})
 	})
-	s.verified.Remove(id)
+	s.invalidate(id)
 	return err
+}
+
+// invalidate drops a key's cached record after its revocation committed, and keeps any
+// verification that read the row before the commit from caching it again.
+func (s *Service) invalidate(id string) {
+	s.cacheMu.Lock()
+	s.cacheGen.Add(1)
+	s.verified.Remove(id)
+	s.cacheMu.Unlock()
 }
 
 const keyColumns = `id, name, hash, scopes, origins, rate, created_ms, expires_ms, revoked_ms, last_used_ms, use_count, rotated_from`
@@ -323,6 +340,7 @@ func (s *Service) record(ctx context.Context, id string) (*Key, error) {
 	if k, ok := s.verified.Get(id); ok {
 		return k, nil
 	}
+	gen := s.cacheGen.Load()
 	k, err := scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnknown
@@ -330,7 +348,17 @@ func (s *Service) record(ctx context.Context, id string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.verified.Add(id, k)
+	if testHookRead != nil {
+		testHookRead()
+	}
+	// Cache what was read only if no revocation or rotation finished since the read began: a
+	// row read before such a commit may be stale, and caching it after the invalidation would
+	// let a revoked key in until CacheTTL.
+	s.cacheMu.Lock()
+	if s.cacheGen.Load() == gen {
+		s.verified.Add(id, k)
+	}
+	s.cacheMu.Unlock()
 	return k, nil
 }
 
