@@ -100,6 +100,7 @@ func New(s *Server, cfg Config) *Server {
 	route := func(pattern, name, scope string, h http.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, h)))
 		s.routes = append(s.routes, pattern)
+		noteRoute(pattern, scope) // RouteTable, routes_list.go
 	}
 	mux.Handle("GET /healthz", s.instrument("healthz", http.HandlerFunc(s.healthz)))
 	s.routes = append(s.routes, "GET /healthz")
