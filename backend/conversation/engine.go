@@ -92,13 +92,38 @@ type Engine struct {
 	snap      atomic.Pointer[Snapshot]
 	overrides atomic.Pointer[Overrides]
 	sessions  SessionStore
-	locks     [64]sync.Mutex
+	locks     SessionLocks
 	now       func() time.Time
+}
+
+// SessionLocks serialise what happens to one session: the engine holds a session's lock through
+// a turn (read its memory, answer, save), so turns of one session wait for each other while
+// others run in parallel (64 striped mutexes).
+type SessionLocks struct{ mu [64]sync.Mutex }
+
+// Lock takes the session's lock and returns its unlock.
+func (l *SessionLocks) Lock(id string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &l.mu[h.Sum32()%uint32(len(l.mu))]
+	m.Lock()
+	return m.Unlock
+}
+
+// SessionLocker is implemented by a SessionStore that changes sessions outside turns (history's
+// erase): New hands it the engine's session locks, so that such a change waits for a turn in
+// flight and no turn starts during it.
+type SessionLocker interface {
+	UseSessionLocks(*SessionLocks)
 }
 
 // New returns an engine with no content; Swap in a snapshot before the first turn.
 func New(sessions SessionStore) *Engine {
-	return &Engine{sessions: sessions, now: time.Now}
+	e := &Engine{sessions: sessions, now: time.Now}
+	if l, ok := sessions.(SessionLocker); ok {
+		l.UseSessionLocks(&e.locks)
+	}
+	return e
 }
 
 // Overrides are thresholds set by the operator at run time (the settings), over the content's
@@ -143,11 +168,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, ErrSessionID
 	}
 
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	lock := &e.locks[h.Sum32()%uint32(len(e.locks))]
-	lock.Lock()
-	defer lock.Unlock()
+	defer e.locks.Lock(id)()
 
 	var st *State
 	ok := false

@@ -24,12 +24,20 @@ import (
 // ErrNoSession is returned for an unknown session id.
 var ErrNoSession = errors.New("no such session")
 
+// ErrSessionErased is returned by Put when the session was erased while its turn was answered.
+var ErrSessionErased = errors.New("the session was erased while this turn was answered")
+
 // Store is the SQLite-backed session store, with the active sessions' memory cached in front
 // (write-through: every Put reaches the database before it returns).
 type Store struct {
 	db    *store.DB
 	cache *expirable.LRU[string, *conversation.State]
+	locks *conversation.SessionLocks // the engine's, once an engine uses this store
 }
+
+// UseSessionLocks implements conversation.SessionLocker: conversation.New hands the store the
+// engine's session locks, which Erase takes.
+func (s *Store) UseSessionLocks(l *conversation.SessionLocks) { s.locks = l }
 
 // New returns a history store over db.
 func New(db *store.DB) *Store {
@@ -68,10 +76,24 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 		if t != nil {
 			keyID = t.KeyID
 		}
-		if _, err := tx.Exec(`INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+		if st.Turns <= 1 { // the session's first turn: the row is made here
+			if _, err := tx.Exec(`INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms`,
-			st.ID, st.Lang, string(state), keyID, st.Turns, st.Created.UnixMilli(), st.Updated.UnixMilli()); err != nil {
-			return err
+				st.ID, st.Lang, string(state), keyID, st.Turns, st.Created.UnixMilli(), st.Updated.UnixMilli()); err != nil {
+				return err
+			}
+		} else {
+			// A later turn updates the row its memory was read from. No row means the session
+			// was erased (or purged) while the turn was answered, by another process (the
+			// command line) or past the session lock: it is not written back.
+			res, err := tx.Exec(`UPDATE sessions SET lang = ?, state = ?, turns = ?, updated_ms = ? WHERE id = ?`,
+				st.Lang, string(state), st.Turns, st.Updated.UnixMilli(), st.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return ErrSessionErased
+			}
 		}
 		if t == nil {
 			return nil
@@ -297,7 +319,13 @@ func (s *Store) Export(ctx context.Context, id, actor, remote string) (*Export, 
 }
 
 // Erase deletes a session and all its messages, and records the erasure (without the content).
+// It holds the session's lock (the engine's, see UseSessionLocks), so a turn in flight finishes
+// first and is erased with the rest, and no turn of the session starts until the erase is
+// committed. With secure_delete on, the deleted rows are zeroed in their pages.
 func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
+	if s.locks != nil {
+		defer s.locks.Lock(id)()
+	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"voicebot/backend/conversation"
+	"voicebot/backend/history"
 )
 
 // decodeJSON reads a JSON body of at most limit bytes into v, refusing wrong content types,
@@ -138,6 +139,8 @@ func (s *Server) runTurn(ctx context.Context, req conversation.Request) (convers
 		return rep, &apiError{http.StatusBadRequest, CodeUnsupportedLang, err.Error()}
 	case errors.Is(err, conversation.ErrNotReady):
 		return rep, &apiError{http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet"}
+	case errors.Is(err, history.ErrSessionErased):
+		return rep, &apiError{http.StatusConflict, CodeSessionErased, "the conversation was erased while this turn was answered; start a new one"}
 	case strings.Contains(err.Error(), "UTF-8"):
 		return rep, &apiError{http.StatusBadRequest, CodeInvalidUTF8, err.Error()}
 	default:

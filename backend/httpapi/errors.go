@@ -24,6 +24,7 @@ const (
 	CodeTextTooLong       = "text_too_long"
 	CodeUnsupportedLang   = "unsupported_language"
 	CodeInvalidSessionID  = "invalid_session_id"
+	CodeSessionErased     = "session_erased" // 409: the session was erased while its turn was answered
 	CodeInvalidParameter  = "invalid_parameter"
 	CodeNotFound          = "not_found"
 	CodeMethodNotAllowed  = "method_not_allowed"
