@@ -46,7 +46,16 @@ type Request struct {
 	// Spoken is set for a voice turn: the recogniser's readings of the speech, which the
 	// engine chooses between (Text is then ignored; see spoken.go).
 	Spoken *Spoken
+	// Prior, for a new session only (SessionID empty), are the visitor's earlier utterances
+	// of this conversation as the client kept them (an OpenAI-style client resending its
+	// history): they are answered in order, in memory, before Text, so that the new session
+	// has the dialogue memory they make (follow-ups, forms); nothing of them is saved or
+	// counted as a turn. At most MaxPrior, the latest; invalid ones are skipped.
+	Prior []string
 }
+
+// MaxPrior bounds the earlier utterances a turn replays (Request.Prior).
+const MaxPrior = 20
 
 // Reply is the engine's answer to one turn.
 type Reply struct {
@@ -186,6 +195,9 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 	if st.Rotation == nil {
 		st.Rotation = map[string]int{}
 	}
+	if !ok && req.SessionID == "" {
+		e.replay(st, s, req.Prior, req.Lang)
+	}
 	if lang == "" {
 		lang = s.detect(utt, st.Lang)
 	}
@@ -216,6 +228,26 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, fmt.Errorf("save session: %w", err)
 	}
 	return r, nil
+}
+
+// replay answers a new session's earlier utterances (Request.Prior) into its memory, saving
+// nothing.
+func (e *Engine) replay(st *State, s *Snapshot, prior []string, lang string) {
+	if len(prior) > MaxPrior {
+		prior = prior[len(prior)-MaxPrior:]
+	}
+	ov := e.currentOverrides()
+	for _, p := range prior {
+		utt, l, _, err := e.check(p, lang)
+		if err != nil {
+			continue
+		}
+		if l == "" {
+			l = s.detect(utt, st.Lang)
+		}
+		st.Lang = l
+		s.turn(st, utt, l, ov)
+	}
 }
 
 // Try answers an utterance as the first turn of a new session would, and saves nothing: the

@@ -228,6 +228,10 @@ func (s *sse) raw(data string) {
 // OpenAI-compatible chat completions: the same turn, in the form OpenAI clients send and read,
 // so that existing clients can talk to the kiosk bot (model "voicebot").
 
+// SessionHeader carries the session of an OpenAI-compatible turn: set on every answer, and
+// echoed by a client that wants its next turn in the same session.
+const SessionHeader = "VoiceBot-Session"
+
 type oaMessage struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
@@ -262,30 +266,39 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeEmptyText, "messages must hold at least one user message")
 		return
 	}
-	// The session is the client's "user" if it is a valid session id; otherwise the key and the
-	// conversation's first user message name it, so a client resending its history keeps one
-	// session without knowing about sessions.
-	session := req.User
-	if session == "" {
-		first := ""
-		for _, m := range req.Messages {
+	// Which session answers (docs/API.md, OpenAI-compatible): the VoiceBot-Session header, an
+	// id this route returned, continues that session; else `user`, the client's name for its
+	// visitor, names a session of its own per key and user; else the turn starts a new session,
+	// with the earlier user messages the client resent answered into its memory first (saved:
+	// only this turn). Nothing a visitor says decides another visitor's session.
+	turn := conversation.Request{Text: req.Messages[last].Content, KeyID: keyFrom(r).ID}
+	switch {
+	case r.Header.Get(SessionHeader) != "":
+		turn.SessionID = r.Header.Get(SessionHeader)
+	case req.User != "":
+		if len(req.User) > 256 {
+			writeError(w, http.StatusBadRequest, CodeInvalidParameter, "user must be at most 256 bytes")
+			return
+		}
+		h := sha256.Sum256([]byte(keyFrom(r).ID + "\x00user\x00" + req.User))
+		turn.SessionID = "oa_" + hex.EncodeToString(h[:12])
+	default:
+		for _, m := range req.Messages[:last] {
 			if m.Role == "user" {
-				first = m.Content
-				break
+				turn.Prior = append(turn.Prior, m.Content)
 			}
 		}
-		h := sha256.Sum256([]byte(keyFrom(r).ID + "\x00" + first))
-		session = "oa_" + hex.EncodeToString(h[:12])
 	}
-	rep, ok := s.turn(w, r, conversation.Request{SessionID: session, Text: req.Messages[last].Content, KeyID: keyFrom(r).ID})
+	rep, ok := s.turn(w, r, turn)
 	if !ok {
 		return
 	}
+	w.Header().Set(SessionHeader, rep.SessionID)
 	id := fmt.Sprintf("chatcmpl-%s-%d", rep.SessionID, rep.Turn)
 	created := time.Now().Unix()
 	if !req.Stream {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"id": id, "object": "chat.completion", "created": created, "model": "voicebot",
+			"id": id, "object": "chat.completion", "created": created, "model": "voicebot", "session_id": rep.SessionID,
 			"choices": []map[string]any{{"index": 0, "message": oaMessage{Role: "assistant", Content: rep.Text}, "finish_reason": "stop"}},
 			"usage":   map[string]int{"prompt_tokens": words(req.Messages[last].Content), "completion_tokens": words(rep.Text), "total_tokens": words(req.Messages[last].Content) + words(rep.Text)},
 		})
