@@ -138,6 +138,7 @@ type Window struct {
 	pinHash  []byte
 	exitKeys config.KeyCombo
 
+	pinMu       sync.Mutex // one PIN attempt at a time (Unlock)
 	mu          sync.Mutex
 	ctx         context.Context
 	until       time.Time // unlocked until
@@ -162,10 +163,17 @@ func (w *Window) Info() WindowInfo {
 // Unlock checks the kiosk PIN (bcrypt, constant time); after maxPINFailures wrong ones the
 // keypad locks for a minute. Every attempt is audited. It returns "" on success, else the
 // reason to show.
+//
+// Attempts are taken one at a time (pinMu): the lockout check, the bcrypt compare and the
+// count are one critical section, so parallel attempts cannot all pass the check before any is
+// counted. w.mu is held only around the state, not through the compare, so the window's other
+// calls do not wait for bcrypt.
 func (w *Window) Unlock(pin string) string {
 	if !w.kiosk {
 		return ""
 	}
+	w.pinMu.Lock()
+	defer w.pinMu.Unlock()
 	w.mu.Lock()
 	now := time.Now()
 	if now.Before(w.lockedUntil) {
@@ -175,8 +183,8 @@ func (w *Window) Unlock(pin string) string {
 	}
 	w.mu.Unlock()
 	ok := len(pin) <= 64 && bcrypt.CompareHashAndPassword(w.pinHash, []byte(pin)) == nil
+	now = time.Now()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	action := "kiosk.unlock"
 	msg := ""
 	if ok {
@@ -192,7 +200,10 @@ func (w *Window) Unlock(pin string) string {
 			msg = "Wrong PIN. The keypad is locked for a minute."
 		}
 	}
-	_ = w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: "window", Action: action})
+	w.mu.Unlock()
+	if err := w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: "window", Action: action}); err != nil {
+		slog.Error("audit", "action", action, "err", err)
+	}
 	return msg
 }
 
