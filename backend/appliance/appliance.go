@@ -219,7 +219,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		}
 	}
 	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a},
-		httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: o.Version})
+		apiConfig(o, file))
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
 			db.Close()
@@ -272,6 +272,21 @@ func visitorHandler(ui fs.FS) http.Handler {
 		}
 		files.ServeHTTP(w, r)
 	})
+}
+
+// apiConfig is the API's live configuration from the options in force and the settings file:
+// the default rate per key and route, the chat, voice and admin routes' rates, the limit per
+// address of failed authentications (each with its default when the file sets none).
+func apiConfig(o Options, f config.Settings) httpapi.Config {
+	pick := func(v, def string) string {
+		if v != "" {
+			return v
+		}
+		return def
+	}
+	return httpapi.Config{DefaultRate: o.RateLimit, ChatRate: f.RateLimitChat,
+		VoiceRate: pick(f.RateLimitVoice, config.DefaultRateVoice), AdminRate: pick(f.RateLimitAdmin, config.DefaultRateAdmin),
+		AddressRate: pick(f.RateLimitUnauthenticated, config.DefaultRateUnauthenticated), CORSOrigins: o.CORS, Version: o.Version}
 }
 
 // merge lays the options given (flags) over the settings file.
@@ -331,7 +346,7 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 			_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
 		}
 	}
-	a.API.SetConfig(httpapi.Config{DefaultRate: o.RateLimit, CORSOrigins: o.CORS, Version: a.Opts.Version})
+	a.API.SetConfig(apiConfig(o, f))
 	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: f.IntentThreshold, KnowledgeMatch: f.KnowledgeMatch})
 	if a.Opts.LogLevel != nil && f.LogLevel != "" {
 		_ = a.Opts.LogLevel.UnmarshalText([]byte(f.LogLevel))

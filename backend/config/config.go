@@ -25,13 +25,18 @@ import (
 
 // Settings are the file's values; empty means "not set in the file".
 type Settings struct {
-	Listen      string        // restart
-	DataDir     string        // restart
-	Content     string        // live: the content folder ("" = the built-in demo)
-	RateLimit   string        // live
-	CORSOrigins []string      // live
-	Retention   time.Duration // live
-	LogLevel    string        // live: debug, info, warn, error
+	Listen    string // restart
+	DataDir   string // restart
+	Content   string // live: the content folder ("" = the built-in demo)
+	RateLimit string // live
+	// RateLimitChat, RateLimitVoice and RateLimitAdmin are the rates per key of the routes of
+	// the chat, voice and admin scopes (live; a key's own rate wins; empty: the defaults below,
+	// and rate_limit for chat); RateLimitUnauthenticated limits, per remote address, the
+	// requests that fail authentication, checked before authentication (live).
+	RateLimitChat, RateLimitVoice, RateLimitAdmin, RateLimitUnauthenticated string
+	CORSOrigins                                                             []string      // live
+	Retention                                                               time.Duration // live
+	LogLevel                                                                string        // live: debug, info, warn, error
 	// IntentThreshold and KnowledgeMatch override the content's answer thresholds (live; 0
 	// keeps the content's: the calibrated intent threshold, bot.yaml's knowledge_match).
 	IntentThreshold float64
@@ -63,6 +68,15 @@ type VoiceEngine struct {
 	APIKey string   `yaml:"api_key"`
 }
 
+// Defaults of the route and address limits when the file sets none (rate_limit_chat defaults
+// to rate_limit). A voice turn costs a decoder's CPU time and an admin route guards keys and
+// content, so both get less than chat's 6000/m; the address limit only counts failures.
+const (
+	DefaultRateVoice           = "600/m"
+	DefaultRateAdmin           = "600/m"
+	DefaultRateUnauthenticated = "600/m"
+)
+
 // DefaultKioskExitKeys is the key combination that asks for the kiosk PIN.
 const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
@@ -70,7 +84,7 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 // appliance switches to the new folder and watches it.
 var RestartKeys = []string{"listen", "data_dir", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
 
-var allowed = []string{"listen", "data_dir", "content", "rate_limit", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
+var allowed = []string{"listen", "data_dir", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
 
 // Error is a problem in the settings file, with its line.
@@ -173,6 +187,12 @@ func Load(path string) (Settings, error) {
 				return s, fail(v, "%v", err)
 			}
 			s.RateLimit = val
+		case "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated":
+			if _, _, err := keys.ParseRate(val); err != nil {
+				return s, fail(v, "%s: %v", k.Value, err)
+			}
+			*map[string]*string{"rate_limit_chat": &s.RateLimitChat, "rate_limit_voice": &s.RateLimitVoice,
+				"rate_limit_admin": &s.RateLimitAdmin, "rate_limit_unauthenticated": &s.RateLimitUnauthenticated}[k.Value] = val
 		case "retention":
 			d, err := time.ParseDuration(val)
 			if err != nil || d < 0 {
@@ -231,6 +251,10 @@ func Changed(a, b Settings) []string {
 	add("data_dir", a.DataDir != b.DataDir)
 	add("content", a.Content != b.Content)
 	add("rate_limit", a.RateLimit != b.RateLimit)
+	add("rate_limit_chat", a.RateLimitChat != b.RateLimitChat)
+	add("rate_limit_voice", a.RateLimitVoice != b.RateLimitVoice)
+	add("rate_limit_admin", a.RateLimitAdmin != b.RateLimitAdmin)
+	add("rate_limit_unauthenticated", a.RateLimitUnauthenticated != b.RateLimitUnauthenticated)
 	add("cors_origins", !slices.Equal(a.CORSOrigins, b.CORSOrigins))
 	add("retention", a.Retention != b.Retention)
 	add("log_level", a.LogLevel != b.LogLevel)

@@ -44,6 +44,13 @@ const (
 type Config struct {
 	// DefaultRate applies per key and route when a key has no rate of its own (live).
 	DefaultRate string
+	// ChatRate, VoiceRate and AdminRate, when set, replace DefaultRate on the routes of the
+	// chat, voice and admin scopes (live); a key's own rate still wins.
+	ChatRate, VoiceRate, AdminRate string
+	// AddressRate limits, per remote address, the requests that fail authentication (no key,
+	// a malformed, unknown, revoked or expired one); it is checked before authentication, so
+	// an address that spent it is refused without its key being looked at (live; "" = none).
+	AddressRate string
 	// CORSOrigins are the browser origins allowed to call the API at all (live); a key's own
 	// origin list narrows it further.
 	CORSOrigins []string
@@ -155,7 +162,8 @@ func New(s *Server, cfg Config) *Server {
 func (s *Server) SetConfig(cfg Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cfg.DefaultRate != s.cfg.DefaultRate {
+	if cfg.DefaultRate != s.cfg.DefaultRate || cfg.ChatRate != s.cfg.ChatRate || cfg.VoiceRate != s.cfg.VoiceRate ||
+		cfg.AdminRate != s.cfg.AdminRate || cfg.AddressRate != s.cfg.AddressRate {
 		s.limiters = map[string]*limiter{} // new limits start with full buckets
 	}
 	s.cfg = cfg
@@ -290,10 +298,23 @@ func remoteAddr(r *http.Request) string {
 // audits the use of the key.
 func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, local := r.Context().Value(localKey{}).(*keys.Key)
+		addrRate := s.config().AddressRate
+		addrBucket := "addr\x00" + remoteAddr(r)
+		if !local && addrRate != "" && !s.take(w, addrBucket, addrRate, 0) {
+			// This address spent its allowance of failed authentications: refused before its
+			// key is looked at, so a flood costs no hashing and no database read.
+			s.Metrics.NoteRateLimited(route)
+			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "too many requests without a valid key from this address; retry after the Retry-After seconds")
+			return
+		}
 		refuse := func(status int, code, msg string) {
 			s.Metrics.AuthFailures.WithLabelValues(code).Inc()
 			if status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="voicebot"`)
+				if !local && addrRate != "" {
+					s.take(w, addrBucket, addrRate, 1)
+				}
 			}
 			writeError(w, status, code, msg)
 		}
@@ -354,7 +375,7 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			refuse(http.StatusForbidden, CodeForbiddenScope, fmt.Sprintf("this key lacks the %q scope", scope))
 			return
 		}
-		if !s.allow(w, k, route) {
+		if !s.allow(w, k, route, scope) {
 			s.Metrics.NoteRateLimited(route)
 			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit reached for this key on this route; retry after the Retry-After seconds")
 			return
@@ -376,40 +397,70 @@ var auditedRoutes = map[string]bool{
 	"content_candidates": true, "content_teach": true,
 }
 
-// allow takes a token from the key's bucket for the route and sets the RateLimit headers
-// (IETF draft: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset in seconds), with
-// Retry-After when refused.
-func (s *Server) allow(w http.ResponseWriter, k *keys.Key, route string) bool {
+// routeRate is the rate per key of a route of the scope, for keys without a rate of their own.
+func (s *Server) routeRate(scope string) string {
+	cfg := s.config()
+	spec := map[string]string{keys.ScopeChat: cfg.ChatRate, keys.ScopeVoice: cfg.VoiceRate, keys.ScopeAdmin: cfg.AdminRate}[scope]
+	if spec == "" {
+		spec = cfg.DefaultRate
+	}
+	return spec
+}
+
+// allow takes a token from the key's bucket for the route: the key's own rate, else the route's
+// (chat, voice, admin), else the default.
+func (s *Server) allow(w http.ResponseWriter, k *keys.Key, route, scope string) bool {
 	spec := k.Rate
 	if spec == "" {
-		spec = s.config().DefaultRate
+		spec = s.routeRate(scope)
 	}
 	if spec == "" {
 		return true
 	}
+	return s.take(w, "key\x00"+k.ID+"\x00"+route, spec, 1)
+}
+
+// maxBuckets bounds the token buckets kept in memory.
+const maxBuckets = 100000
+
+// take takes n tokens (0: only looks) from the bucket id, of rate spec (N/PERIOD), and sets the
+// RateLimit headers (IETF draft: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset in
+// seconds, RateLimit-Policy), with Retry-After when refused (a look that passes sets none). It reports whether the request may
+// go on: the tokens were there (n > 0), or at least one is (n == 0).
+func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
 	perSec, burst, err := keys.ParseRate(spec)
 	if err != nil {
 		return true // validated when set; never reached
 	}
-	id := k.ID + "\x00" + route
 	now := time.Now()
 	s.mu.Lock()
 	l := s.limiters[id]
 	if l == nil || l.spec != spec {
-		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSec), burst), burst: burst, spec: spec}
-		s.limiters[id] = l
-		if len(s.limiters) > 100000 { // bound memory: drop idle buckets
+		if len(s.limiters) >= maxBuckets { // bound memory: drop idle buckets, or all of them
 			for key, v := range s.limiters {
 				if now.Sub(v.last) > time.Hour {
 					delete(s.limiters, key)
 				}
 			}
+			if len(s.limiters) >= maxBuckets {
+				s.limiters = map[string]*limiter{}
+			}
 		}
+		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSec), burst), burst: burst, spec: spec}
+		s.limiters[id] = l
 	}
 	l.last = now
-	ok := l.lim.AllowN(now, 1)
+	var ok bool
+	if n > 0 {
+		ok = l.lim.AllowN(now, n)
+	} else {
+		ok = l.lim.TokensAt(now) >= 1
+	}
 	tokens := l.lim.TokensAt(now)
 	s.mu.Unlock()
+	if n == 0 && ok {
+		return true // a look that lets the request on says nothing: the key's bucket will
+	}
 	h := w.Header()
 	h.Set("RateLimit-Limit", strconv.Itoa(burst))
 	h.Set("RateLimit-Remaining", strconv.Itoa(max(0, int(math.Floor(tokens)))))
