@@ -80,6 +80,11 @@ type Appliance struct {
 
 	stop           context.CancelFunc // ends the watchers and background jobs
 	ctx            context.Context    // the appliance's own: ends with Close
+	bg             sync.WaitGroup     // the background jobs started by Start, waited for by Close
+	lifeMu         sync.RWMutex       // settings changes hold it shared; Close takes it to end them
+	closed         bool               // guarded by lifeMu
+	closeOnce      sync.Once
+	closeErr       error
 	teachMu        sync.Mutex         // one teach (edit, reload) at a time
 	taughtPrint    atomic.Value       // string: the content folder's folderPrint when a teach reloaded it
 	watchStop      context.CancelFunc // ends the content folder's watcher (guarded by mu)
@@ -245,14 +250,14 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
 	go a.serve(a.ln)
-	go a.background(ctx)
-	go a.Metrics.Sample(ctx, db)
+	a.goBackground(func() { a.background(ctx) })
+	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
-	go func() {
+	a.goBackground(func() {
 		if err := a.Metrics.Rollup.Load(ctx, db.Read(), loadedUntil); err != nil && ctx.Err() == nil {
 			slog.Warn("metrics rollup: stored history not read", "err", err)
 		}
-	}()
+	})
 	return a, nil
 }
 
@@ -314,6 +319,10 @@ func merge(flags Options, f config.Settings) Options {
 // settingsChanged applies a saved settings file: live settings at once, the others noted as
 // needing a restart; an invalid file changes nothing. Every applied change is audited.
 func (a *Appliance) settingsChanged(f config.Settings, err error) {
+	if !a.enter() {
+		return // closing: the store is about to close
+	}
+	defer a.leave()
 	ctx := context.Background()
 	if err != nil {
 		slog.Error("settings file not applied; the running settings stay", "err", err)
@@ -469,11 +478,69 @@ func (a *Appliance) purge(ctx context.Context) {
 	}
 }
 
-// Close stops the server (letting requests in flight finish), flushes usage and closes the store.
+// goBackground runs f as a background job that Close waits for (only from Start, before any
+// Close).
+func (a *Appliance) goBackground(f func()) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		f()
+	}()
+}
+
+// enter begins work that writes to the store from outside a request (a settings change from
+// the watcher); false once Close has begun. leave ends it.
+func (a *Appliance) enter() bool {
+	a.lifeMu.RLock()
+	if a.closed {
+		a.lifeMu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (a *Appliance) leave() { a.lifeMu.RUnlock() }
+
+// Close shuts the appliance down in order, so that nothing in flight loses its write and
+// nothing outlives the store:
+//
+//  1. stop accepting connections and drain: requests in flight finish (http.Server.Shutdown)
+//     and the turns under way, also in voice streams and from the desktop window, are answered
+//     and saved while new ones are refused (httpapi.Server.Shutdown), both until ctx ends;
+//     past it, the connections left are closed;
+//  2. stop the background work (watchers, usage flush, retention, metrics sampling) and wait
+//     for it, a settings change being applied and a content reload under way included;
+//  3. flush the key usage counted in memory, close the store, free the data folder.
+//
+// Close is safe to call more than once; later calls return the first one's result.
 func (a *Appliance) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() { a.closeErr = a.close(ctx) })
+	return a.closeErr
+}
+
+func (a *Appliance) close(ctx context.Context) error {
+	var drain sync.WaitGroup
+	var srvErr, apiErr error
+	drain.Add(2)
+	go func() { defer drain.Done(); srvErr = a.srv.Shutdown(ctx) }()
+	go func() { defer drain.Done(); apiErr = a.API.Shutdown(ctx) }()
+	drain.Wait()
+	err := errors.Join(srvErr, apiErr)
+	if err != nil {
+		slog.Warn("shutdown: requests still under way at the deadline; closing their connections", "err", err)
+		_ = a.srv.Close()
+	}
+
 	a.stop()
-	err := a.srv.Shutdown(ctx)
-	_ = a.Keys.FlushUsage(context.Background())
+	a.lifeMu.Lock() // waits for a settings change being applied
+	a.closed = true
+	a.lifeMu.Unlock()
+	a.bg.Wait()
+	a.Loader.Close() // waits for a reload under way (a watcher's, a teach's); later ones do nothing
+
+	if ferr := a.Keys.FlushUsage(context.Background()); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("flush key usage: %w", ferr))
+	}
 	err = errors.Join(err, a.DB.Close())
 	a.Instance.Release()
 	return err

@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -26,6 +27,19 @@ type Loader struct {
 	mu      sync.Mutex
 	version uint64
 	status  Status
+	closed  bool
+}
+
+// ErrClosed is returned by Reload once the loader is closed.
+var ErrClosed = errors.New("the content loader is closed")
+
+// Close waits for a reload under way to finish (with its OnReload) and makes every later Reload
+// return ErrClosed at once: the appliance closes the loader before the store that OnReload
+// writes to, so that no reload, a watcher's debounced one included, outlives it.
+func (l *Loader) Close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }
 
 // Status says what content is in service and how the last load went.
@@ -71,6 +85,9 @@ func (l *Loader) Status() Status {
 func (l *Loader) Reload() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
 	l.status.Source = l.source
 	l.status.LastAttempt = time.Now()
 	pack, err := content.Load(l.fsys, l.source)

@@ -102,8 +102,11 @@ type apiError struct {
 func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.Request) (conversation.Reply, bool) {
 	rep, e := s.runTurn(r.Context(), req)
 	if e != nil {
-		if e.code == CodePaused {
+		switch e.code {
+		case CodePaused:
 			w.Header().Set("Retry-After", "60")
+		case CodeShuttingDown:
+			w.Header().Set("Retry-After", "5")
 		}
 		writeError(w, e.status, e.code, e.message)
 		return conversation.Reply{}, false
@@ -116,6 +119,10 @@ func (s *Server) runTurn(ctx context.Context, req conversation.Request) (convers
 	if s.Paused() {
 		return conversation.Reply{}, &apiError{http.StatusServiceUnavailable, CodePaused, "the assistant is paused by the operator; please ask at the desk"}
 	}
+	if !s.beginTurn() {
+		return conversation.Reply{}, &apiError{http.StatusServiceUnavailable, CodeShuttingDown, "the appliance is shutting down; try again in a moment"}
+	}
+	defer s.endTurn()
 	start := time.Now()
 	rep, err := s.Engine.Reply(ctx, req)
 	var le *conversation.LanguageError

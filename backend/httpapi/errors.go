@@ -29,7 +29,8 @@ const (
 	CodeNotFound          = "not_found"
 	CodeMethodNotAllowed  = "method_not_allowed"
 	CodeNotReady          = "not_ready"
-	CodePaused            = "paused" // the operator paused visitor conversation
+	CodePaused            = "paused"        // the operator paused visitor conversation
+	CodeShuttingDown      = "shutting_down" // 503: the appliance is stopping; no new turns
 	CodeInternal          = "internal"
 	CodeUnsupportedStream = "not_acceptable"
 	// teaching the content (POST /v1/content/teach; the codes of content.TeachError)

@@ -74,6 +74,7 @@ type Server struct {
 
 	paused atomic.Bool
 	audio  *expirable.LRU[string, []byte] // spoken replies of /v1/voice, by id
+	life   life                           // turns under way and open voice streams, for Shutdown
 
 	mu       sync.RWMutex
 	cfg      Config
@@ -97,6 +98,7 @@ func New(s *Server, cfg Config) *Server {
 	s.cfg = cfg
 	s.limiters = map[string]*limiter{}
 	s.audio = newAudioCache()
+	s.life.streams, s.life.endStreams = context.WithCancel(context.Background())
 	if s.Voice == nil {
 		s.Voice = voice.NewService(true)
 	}
@@ -156,6 +158,64 @@ func New(s *Server, cfg Config) *Server {
 	})))
 	s.mux = mux
 	return s
+}
+
+// life counts the turns under way, so that Shutdown can wait for them, and ends the open voice
+// streams.
+type life struct {
+	mu         sync.Mutex
+	turns      int
+	closing    bool
+	idle       chan struct{} // closed when the last turn ends after Shutdown began
+	streams    context.Context
+	endStreams context.CancelFunc
+}
+
+// beginTurn registers a turn; false once the server is shutting down.
+func (s *Server) beginTurn() bool {
+	s.life.mu.Lock()
+	defer s.life.mu.Unlock()
+	if s.life.closing {
+		return false
+	}
+	s.life.turns++
+	return true
+}
+
+func (s *Server) endTurn() {
+	s.life.mu.Lock()
+	defer s.life.mu.Unlock()
+	s.life.turns--
+	if s.life.turns == 0 && s.life.idle != nil {
+		close(s.life.idle)
+		s.life.idle = nil
+	}
+}
+
+// Shutdown refuses new turns (503 shutting_down), waits until the turns under way, over HTTP,
+// in voice streams and from the desktop window, are answered and saved, or ctx ends, and then
+// ends the open voice streams. The HTTP server's own Shutdown stops accepting connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.life.mu.Lock()
+	s.life.closing = true
+	var idle chan struct{}
+	if s.life.turns > 0 {
+		if s.life.idle == nil {
+			s.life.idle = make(chan struct{})
+		}
+		idle = s.life.idle
+	}
+	s.life.mu.Unlock()
+	defer s.life.endStreams()
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("turns still under way: %w", ctx.Err())
+	}
 }
 
 // SetConfig applies the live settings.

@@ -122,6 +122,9 @@ func (s *Server) voiceStream(w http.ResponseWriter, r *http.Request) {
 // ServeVoice runs a voice conversation on conn until it closes (the desktop window calls it
 // with its bridge; the WebSocket route with its socket). lang must be one of the content's.
 func (s *Server) ServeVoice(ctx context.Context, conn VoiceConn, lang, session, keyID string) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.life.streams, cancel)() // Shutdown ends the stream
 	v := &voiceSession{s: s, c: conn, ctx: ctx, lang: lang, session: session, keyID: keyID}
 	v.send(streamEvent{"type": "ready", "lang": lang, "sample_rate": voice.SampleRate, "format": "pcm_s16le"})
 	v.run()
