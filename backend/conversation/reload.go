@@ -18,16 +18,20 @@ import (
 // are serialised; each runs off the request path.
 type Loader struct {
 	engine *Engine
-	fsys   fs.FS
-	source string
 	// OnReload, if set, is called after every attempt with the status (for logs, metrics, the
 	// dashboard and the tray).
 	OnReload func(Status)
 
-	mu      sync.Mutex
-	version uint64
-	status  Status
-	closed  bool
+	// reloadMu makes reloads one at a time; it is held through parsing, training, the swap and
+	// OnReload. mu guards the fields below and is never held through any of that, so Status
+	// answers at once while a reload runs (with the last finished attempt's status).
+	reloadMu sync.Mutex
+	mu       sync.Mutex
+	fsys     fs.FS
+	source   string
+	version  uint64
+	status   Status
+	closed   bool
 }
 
 // ErrClosed is returned by Reload once the loader is closed.
@@ -37,6 +41,8 @@ var ErrClosed = errors.New("the content loader is closed")
 // return ErrClosed at once: the appliance closes the loader before the store that OnReload
 // writes to, so that no reload, a watcher's debounced one included, outlives it.
 func (l *Loader) Close() {
+	l.reloadMu.Lock()
+	defer l.reloadMu.Unlock()
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
@@ -70,7 +76,7 @@ func (l *Loader) SetSource(fsys fs.FS, source string) {
 	l.fsys, l.source = fsys, source
 }
 
-// Status returns the current status.
+// Status returns the status of the last finished attempt. It never waits for a reload under way.
 func (l *Loader) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -83,30 +89,40 @@ func (l *Loader) Status() Status {
 // Reload loads the pack now. It returns the content errors (content.Errors) or a build error;
 // in both cases the previous snapshot keeps serving.
 func (l *Loader) Reload() error {
+	l.reloadMu.Lock()
+	defer l.reloadMu.Unlock()
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return ErrClosed
 	}
-	l.status.Source = l.source
-	l.status.LastAttempt = time.Now()
-	pack, err := content.Load(l.fsys, l.source)
+	fsys, source, version := l.fsys, l.source, l.version // version changes only under reloadMu
+	l.mu.Unlock()
+
+	attempt := time.Now()
+	pack, err := content.Load(fsys, source)
+	var snap *Snapshot
+	if err == nil {
+		snap, err = BuildSnapshot(pack, version+1, nil)
+	}
+	if err == nil {
+		l.engine.Swap(snap)
+	}
+
+	l.mu.Lock()
+	l.status.Source = source
+	l.status.LastAttempt = attempt
 	if pack != nil {
 		l.status.Files = pack.Files
 	}
 	if err == nil {
-		var snap *Snapshot
-		snap, err = BuildSnapshot(pack, l.version+1, nil)
-		if err == nil {
-			l.version++
-			l.engine.Swap(snap)
-			l.status.Version = l.version
-			l.status.LoadedAt = snap.BuiltAt
-			l.status.BuildMillis = snap.Build.Milliseconds()
-			l.status.Intents = pack.IntentCount()
-			l.status.Documents = len(pack.Docs)
-			l.status.Languages = pack.Bot.Languages
-		}
+		l.version = version + 1
+		l.status.Version = l.version
+		l.status.LoadedAt = snap.BuiltAt
+		l.status.BuildMillis = snap.Build.Milliseconds()
+		l.status.Intents = pack.IntentCount()
+		l.status.Documents = len(pack.Docs)
+		l.status.Languages = pack.Bot.Languages
 	}
 	l.status.OK = err == nil
 	l.status.Errors = nil
@@ -114,11 +130,16 @@ func (l *Loader) Reload() error {
 		if ce, ok := err.(content.Errors); ok {
 			l.status.Errors = ce
 		} else {
-			l.status.Errors = []content.Error{{File: l.source, Msg: err.Error()}}
+			l.status.Errors = []content.Error{{File: source, Msg: err.Error()}}
 		}
-		slog.Error("content not loaded; the previous version keeps serving", "source", l.source, "err", err)
+	}
+	st := l.status // Errors and Files are replaced by each attempt, never changed in place
+	l.mu.Unlock()
+
+	if err != nil {
+		slog.Error("content not loaded; the previous version keeps serving", "source", source, "err", err)
 	} else {
-		slog.Info("content loaded", "source", l.source, "version", l.version, "intents", l.status.Intents, "documents", l.status.Documents, "build_ms", l.status.BuildMillis)
+		slog.Info("content loaded", "source", source, "version", st.Version, "intents", st.Intents, "documents", st.Documents, "build_ms", st.BuildMillis)
 		// Training allocates about 90 MB for the demo, all of it garbage once the snapshot is
 		// built; the runtime would hand it back to the system only slowly, and a kiosk's
 		// resident memory would stay at the peak. One forced collection and return, half a
@@ -127,10 +148,10 @@ func (l *Loader) Reload() error {
 		returnMemorySoon()
 	}
 	if l.OnReload != nil {
-		l.OnReload(l.status)
+		l.OnReload(st)
 	}
 	if err != nil {
-		return fmt.Errorf("load %s: %w", l.source, err)
+		return fmt.Errorf("load %s: %w", source, err)
 	}
 	return nil
 }
