@@ -57,7 +57,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := s.History.List(r.Context(), history.ListQuery{Search: q, Lang: r.URL.Query().Get("lang"), Before: before, Limit: int(limit)})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not list sessions")
+		internalError(w, "could not list sessions", err)
 		return
 	}
 	if list == nil {
@@ -113,7 +113,7 @@ func (s *Server) historyError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, history.ErrNoSession):
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such session")
 	default:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not read the session")
+		internalError(w, "could not read the session", err)
 	}
 	return true
 }
@@ -121,7 +121,7 @@ func (s *Server) historyError(w http.ResponseWriter, err error) bool {
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Keys.List(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not list keys")
+		internalError(w, "could not list keys", err)
 		return
 	}
 	if list == nil {
@@ -172,7 +172,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, keys.ErrRevoked):
 		writeError(w, http.StatusConflict, CodeRevokedKey, "the key is already revoked")
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not revoke the key")
+		internalError(w, "could not revoke the key", err)
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -190,7 +190,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, keys.ErrRevoked), errors.Is(err, keys.ErrExpired):
 		writeError(w, http.StatusConflict, CodeRevokedKey, "a revoked or expired key cannot be rotated: create a new one")
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not rotate the key")
+		internalError(w, "could not rotate the key", err)
 	default:
 		writeJSON(w, http.StatusCreated, map[string]any{"key": plain, "info": k, "note": "the old key no longer works; the new key is shown once"})
 	}
@@ -209,7 +209,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := s.DB.AuditSearch(r.Context(), f)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, CodeInternal, "could not read the audit log")
+		internalError(w, "could not read the audit log", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})

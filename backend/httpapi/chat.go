@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -151,6 +152,7 @@ func (s *Server) runTurn(ctx context.Context, req conversation.Request) (convers
 	case strings.Contains(err.Error(), "UTF-8"):
 		return rep, &apiError{http.StatusBadRequest, CodeInvalidUTF8, err.Error()}
 	default:
+		slog.Error("turn failed", "session", req.SessionID, "key", req.KeyID, "err", err)
 		return rep, &apiError{http.StatusInternalServerError, CodeInternal, "the turn could not be saved"}
 	}
 }

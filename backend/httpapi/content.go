@@ -65,7 +65,7 @@ func (s *Server) teach(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, st, te.Code, te.Msg)
 	default:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the content could not be written: "+err.Error())
+		internalError(w, "the content could not be written: "+err.Error(), err)
 	}
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 )
 
@@ -46,6 +47,13 @@ type errorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
+}
+
+// internalError logs a failure the client sees as 500 internal (what failed and why), and
+// writes the error.
+func internalError(w http.ResponseWriter, message string, err error) {
+	slog.Error("500: "+message, "err", err)
+	writeError(w, http.StatusInternalServerError, CodeInternal, message)
 }
 
 // writeError writes {"error": {"code", "message"}} with the status.

@@ -235,12 +235,33 @@ func (s *Server) config() Config {
 	return s.cfg
 }
 
-// ServeHTTP implements http.Handler: security headers, CORS, panics turned into 500s.
+// ServeHTTP implements http.Handler: security headers, CORS, and panics recovered: logged and
+// answered with a JSON 500 when nothing of the response has gone out yet; once it has (headers,
+// server-sent events, a WebSocket), a 500 would be written into the body, so the connection is
+// aborted instead (http.ErrAbortHandler, which net/http closes quietly and which a handler's own
+// ErrAbortHandler also gets). A request served in process (the desktop window, whose server
+// does not recover panics) is never re-panicked.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
 	defer func() {
-		if v := recover(); v != nil {
-			slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+		v := recover()
+		if v == nil {
+			return
+		}
+		_, inProcess := r.Context().Value(localKey{}).(*keys.Key)
+		if v == any(http.ErrAbortHandler) {
+			if !inProcess {
+				panic(v)
+			}
+			return
+		}
+		slog.Error("panic in handler", "path", r.URL.Path, "panic", v, "response_begun", sw.status != 0, "stack", string(debug.Stack()))
+		switch {
+		case sw.status == 0:
 			writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+		case !inProcess:
+			panic(http.ErrAbortHandler)
 		}
 	}()
 	h := w.Header()

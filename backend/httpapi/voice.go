@@ -52,7 +52,7 @@ func audioError(w http.ResponseWriter, err error) {
 	case errors.Is(err, voice.ErrNoRecognizer), errors.Is(err, voice.ErrNoSynthesizer):
 		writeError(w, http.StatusServiceUnavailable, CodeVoiceUnavailable, err.Error())
 	default:
-		writeError(w, http.StatusInternalServerError, CodeInternal, "speech engine failed: "+err.Error())
+		internalError(w, "speech engine failed: "+err.Error(), err)
 	}
 }
 
