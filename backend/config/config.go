@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -372,9 +374,13 @@ func SetValue(path, key, value string) error {
 	})
 }
 
+var editMu sync.Mutex
+
 // edit reads the file's YAML (keeping comments), lets change set keys, and replaces the file
 // atomically.
 func edit(path string, change func(set func(key string, value *yaml.Node))) error {
+	editMu.Lock() // read, change and replace as one, so two edits in this process both land
+	defer editMu.Unlock()
 	var doc yaml.Node
 	b, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
@@ -414,9 +420,63 @@ func edit(path string, change func(set func(key string, value *yaml.Node))) erro
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+	return writeFileAtomic(path, out)
+}
+
+// writeFileAtomic replaces path with data: written to a new temporary file of its own in the
+// same folder (never a fixed name, so neither a leftover nor a planted link is written through,
+// and two saves never share one), synced, renamed over path, and the folder synced so that the
+// rename survives a power cut. The file keeps its mode (0600 when new).
+func writeFileAtomic(path string, data []byte) error {
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable (Windows cannot sync a folder; its rename is durable
+// with the file's own flush).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
