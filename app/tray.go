@@ -3,9 +3,11 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"fyne.io/systray"
@@ -119,7 +121,11 @@ func (t *tray) ready(w *Window) {
 		}()
 	}
 	on(open, w.Show)
-	on(dash, func() { _ = w.openDashboard("tray") })
+	on(dash, func() {
+		if err := w.openDashboard("tray"); err != nil {
+			slog.Error("tray: open dashboard", "err", err)
+		}
+	})
 	on(pause, func() {
 		a.SetPaused(!a.Paused(), "tray")
 		if a.Paused() {
@@ -138,11 +144,17 @@ func (t *tray) ready(w *Window) {
 			lan.Uncheck()
 		}
 	})
-	on(reload, func() { _ = a.Loader.Reload() })
-	on(share, func() {
-		if ctx := w.context(); ctx != nil {
-			_ = wruntime.ClipboardSetText(ctx, a.ShareAddress())
+	on(reload, func() {
+		if err := a.Loader.Reload(); err != nil {
+			slog.Warn("tray: reload content", "err", err)
 		}
+	})
+	on(share, func() {
+		w.withRuntime(func(ctx context.Context) {
+			if err := wruntime.ClipboardSetText(ctx, a.ShareAddress()); err != nil {
+				slog.Warn("tray: copy the address", "err", err)
+			}
+		})
 	})
 	on(quit, w.quit)
 	go func() {
@@ -154,9 +166,19 @@ func (t *tray) ready(w *Window) {
 				return
 			case <-tick.C:
 			case f := <-actions:
-				f()
+				runAction(f)
 			}
 			refresh()
 		}
 	}()
+}
+
+// runAction runs one tray action; a panic in it is logged, not the end of the process.
+func runAction(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("tray action failed", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	f()
 }

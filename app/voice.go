@@ -76,7 +76,9 @@ func (w *Window) VoiceOpen(lang, session string) string {
 	voiceMu.Unlock()
 	go func() {
 		w.a.API.ServeVoice(ctx, b, lang, session, appliance.WindowKey.ID)
-		wruntime.EventsEmit(w.context(), "voice", map[string]string{"event": `{"type":"closed"}`})
+		w.withRuntime(func(wctx context.Context) {
+			wruntime.EventsEmit(wctx, "voice", map[string]string{"event": `{"type":"closed"}`})
+		})
 	}()
 	return ""
 }

@@ -89,7 +89,10 @@ func runWindow(parent context.Context, o appliance.Options, kioskFlag bool) erro
 		LogLevel:           logger.WARNING,
 		LogLevelProduction: logger.WARNING,
 		OnStartup: func(wctx context.Context) {
-			w.setContext(wctx)
+			if w.setContext(wctx) { // Quit was asked before the window started
+				wruntime.Quit(wctx)
+				return
+			}
 			a.Instance.OnFocus(w.Show)
 			go func() { // SIGTERM or Ctrl-C closes the window like the tray's Quit
 				<-ctx.Done()
@@ -238,6 +241,7 @@ func (w *Window) Quit() string {
 	return ""
 }
 
+// quit closes the window, or, before it has started, has it close as soon as it starts.
 func (w *Window) quit() {
 	w.mu.Lock()
 	w.closing = true
@@ -248,12 +252,29 @@ func (w *Window) quit() {
 	}
 }
 
+// errStarting is what a call that needs the window says before the window has started.
+var errStarting = errors.New("the window is still starting; try again in a moment")
+
+// withRuntime calls f with the Wails context, and reports false (calling nothing) before the
+// window has started: Wails ends the process (log.Fatalf) on a call without its context, and a
+// tray click, a second start's focus or the page can come that early.
+func (w *Window) withRuntime(f func(ctx context.Context)) bool {
+	ctx := w.context()
+	if ctx == nil {
+		return false
+	}
+	f(ctx)
+	return true
+}
+
 // ExitFullscreen leaves full screen (in kiosk mode only once unlocked).
 func (w *Window) ExitFullscreen() string {
 	if !w.unlocked() {
 		return "Locked: press the exit keys and enter the PIN first."
 	}
-	wruntime.WindowUnfullscreen(w.context())
+	if !w.withRuntime(wruntime.WindowUnfullscreen) {
+		return errStarting.Error()
+	}
 	return ""
 }
 
@@ -270,13 +291,18 @@ func (w *Window) OpenDashboard() string {
 }
 
 func (w *Window) openDashboard(actor string) error {
+	if w.context() == nil {
+		return errStarting
+	}
 	link, err := w.a.DashboardLink(context.Background())
 	if err != nil {
 		slog.Error("dashboard link", "err", err)
 		return errors.New("could not make a sign-in link: " + err.Error())
 	}
-	_ = w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "dashboard.open"})
-	wruntime.BrowserOpenURL(w.context(), link)
+	if err := w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "dashboard.open"}); err != nil {
+		slog.Error("audit", "action", "dashboard.open", "err", err)
+	}
+	w.withRuntime(func(ctx context.Context) { wruntime.BrowserOpenURL(ctx, link) })
 	return nil
 }
 
@@ -284,6 +310,9 @@ func (w *Window) openDashboard(actor string) error {
 // honours the full-screen request (a kiosk box that starts X with only VoiceBot in it).
 func (w *Window) coverScreen() {
 	ctx := w.context()
+	if ctx == nil {
+		return // not started: the window starts full screen in kiosk mode anyway
+	}
 	screens, err := wruntime.ScreenGetAll(ctx)
 	if err != nil || len(screens) == 0 {
 		return
@@ -309,10 +338,12 @@ func (w *Window) Show() {
 	wruntime.WindowShow(ctx)
 }
 
-func (w *Window) setContext(ctx context.Context) {
+// setContext keeps the window's Wails context and reports whether a quit was asked before it.
+func (w *Window) setContext(ctx context.Context) (quit bool) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.ctx = ctx
-	w.mu.Unlock()
+	return w.closing
 }
 
 func (w *Window) context() context.Context {
