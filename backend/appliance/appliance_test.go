@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"voicebot/backend/httpapi"
 	"voicebot/backend/internal/testlog"
 	"voicebot/backend/keys"
@@ -97,31 +99,41 @@ func do(t *testing.T, a *Appliance, method, path, key string, body string, hdr .
 	return resp{res.StatusCode, res.Header, b}
 }
 
-// routeCases is every route with a request that a right key gets through (the scope it needs).
-var routeCases = []struct {
-	method, path, scope, body string
-}{
-	{"GET", "/readyz", "", ""},
-	{"GET", "/metrics", "metrics", ""},
-	{"GET", "/v1/openapi.json", "", ""},
-	{"GET", "/v1/bot", "chat", ""},
-	{"POST", "/v1/chat", "chat", `{"text":"hello"}`},
-	{"POST", "/v1/chat/completions", "chat", `{"model":"voicebot","messages":[{"role":"user","content":"hello"}]}`},
-	{"GET", "/v1/sessions", "history", ""},
-	{"GET", "/v1/sessions/s_none/messages", "history", ""},
-	{"GET", "/v1/sessions/s_none/export", "history", ""},
-	{"DELETE", "/v1/sessions/s_none", "history", ""},
-	{"GET", "/v1/keys", "admin", ""},
-	{"POST", "/v1/keys", "admin", `{"name":"x","scopes":["chat"]}`},
-	{"DELETE", "/v1/keys/nonexist", "admin", ""},
-	{"POST", "/v1/keys/nonexist/rotate", "admin", ""},
-	{"GET", "/v1/audit", "admin", ""},
-	{"GET", "/v1/content/candidates?text=hello", "admin", ""},
-	{"POST", "/v1/content/teach", "admin", `{"text":"hello","intent":"greeting"}`},
+// routeRequests: for every route of the server, the scope it must require ("public": served
+// without a key) and a request that the right key gets through (ids filled in; ctype overrides
+// the JSON content type). TestAuthMatrix walks the server's own route table
+// (a.API.RouteTable()) and fails on a route missing here, so a new route cannot go untested.
+var routeRequests = map[string]struct{ scope, path, body, ctype string }{
+	"GET /healthz":                   {"public", "/healthz", "", ""},
+	"GET /readyz":                    {"", "/readyz", "", ""},
+	"GET /metrics":                   {"metrics", "/metrics", "", ""},
+	"GET /v1/openapi.json":           {"", "/v1/openapi.json", "", ""},
+	"GET /v1/bot":                    {"chat", "/v1/bot", "", ""},
+	"POST /v1/chat":                  {"chat", "/v1/chat", `{"text":"hello"}`, ""},
+	"POST /v1/chat/completions":      {"chat", "/v1/chat/completions", `{"model":"voicebot","messages":[{"role":"user","content":"hello"}]}`, ""},
+	"POST /v1/audio/transcriptions":  {"voice", "/v1/audio/transcriptions", "--x--\r\n", "multipart/form-data; boundary=x"},
+	"POST /v1/audio/speech":          {"voice", "/v1/audio/speech", `{"input":"hello"}`, ""},
+	"POST /v1/voice":                 {"voice", "/v1/voice", "RIFF", "audio/wav"},
+	"GET /v1/voice/audio/{id}":       {"voice", "/v1/voice/audio/none", "", ""},
+	"GET /v1/voice/engines":          {"voice", "/v1/voice/engines", "", ""},
+	"GET /v1/voice/stream":           {"voice", "/v1/voice/stream", "", ""},
+	"GET /v1/sessions":               {"history", "/v1/sessions", "", ""},
+	"GET /v1/sessions/{id}/messages": {"history", "/v1/sessions/s_none/messages", "", ""},
+	"GET /v1/sessions/{id}/export":   {"history", "/v1/sessions/s_none/export", "", ""},
+	"DELETE /v1/sessions/{id}":       {"history", "/v1/sessions/s_none", "", ""},
+	"GET /v1/keys":                   {"admin", "/v1/keys", "", ""},
+	"POST /v1/keys":                  {"admin", "/v1/keys", `{"name":"x","scopes":["chat"]}`, ""},
+	"DELETE /v1/keys/{id}":           {"admin", "/v1/keys/nonexist", "", ""},
+	"POST /v1/keys/{id}/rotate":      {"admin", "/v1/keys/nonexist/rotate", "", ""},
+	"GET /v1/audit":                  {"admin", "/v1/audit", "", ""},
+	"GET /v1/content/candidates":     {"admin", "/v1/content/candidates?text=hello", "", ""},
+	"POST /v1/content/teach":         {"admin", "/v1/content/teach", `{"text":"hello","intent":"greeting"}`, ""},
 }
 
-// TestAuthMatrix: every route x no key, malformed, bad checksum, unknown, revoked, expired,
-// wrong scope, wrong origin; and the right key passes.
+// TestAuthMatrix: every route of the server's route table x no key, malformed, bad checksum,
+// unknown, revoked, expired, wrong scope, wrong origin; and the right key passes. Each route
+// requires the scope routeRequests gives it, and only /healthz is served without a key. The
+// voice stream is also tried as a browser opens it, with the key as a WebSocket subprotocol.
 func TestAuthMatrix(t *testing.T) {
 	a := start(t, Options{})
 	ctx := context.Background()
@@ -135,14 +147,44 @@ func TestAuthMatrix(t *testing.T) {
 	good[""] = good["chat"]
 	revoked := newKey(t, a, keys.Spec{Scopes: keys.AllScopes})
 	id, _ := keys.Parse(revoked)
-	a.Keys.Revoke(ctx, id, "test", "")
+	if err := a.Keys.Revoke(ctx, id, "test", ""); err != nil {
+		t.Fatal(err)
+	}
 	expired := newKey(t, a, keys.Spec{Scopes: keys.AllScopes, Expires: time.Millisecond})
 	originBound := newKey(t, a, keys.Spec{Scopes: keys.AllScopes, Origins: []string{"http://kiosk.local"}})
 	time.Sleep(5 * time.Millisecond)
 	unknown, _ := keys.Generate()
 	badSum := good["chat"][:len(good["chat"])-1] + map[bool]string{true: "A", false: "B"}[!strings.HasSuffix(good["chat"], "A")]
 
-	for _, rc := range routeCases {
+	table := a.API.RouteTable()
+	seen := map[string]bool{}
+	for _, rt := range table {
+		seen[rt.Pattern] = true
+		rc, ok := routeRequests[rt.Pattern]
+		if !ok {
+			t.Errorf("route %s (scope %q, public %v) is not in routeRequests: add it with the scope it must require", rt.Pattern, rt.Scope, rt.Public)
+			continue
+		}
+		method, _, _ := strings.Cut(rt.Pattern, " ")
+		var ctype []string
+		if rc.ctype != "" {
+			ctype = []string{"Content-Type", rc.ctype}
+		}
+		send := func(key string, hdr ...string) resp {
+			return do(t, a, method, rc.path, key, rc.body, append(append([]string(nil), ctype...), hdr...)...)
+		}
+		if rc.scope == "public" {
+			if !rt.Public {
+				t.Errorf("%s asks for a key (scope %q): it is meant to be public", rt.Pattern, rt.Scope)
+			}
+			if r := send(""); r.status == 401 || r.status == 403 || r.status >= 500 {
+				t.Errorf("%s without a key: %d %s", rt.Pattern, r.status, r.body)
+			}
+			continue
+		}
+		if rt.Public || rt.Scope != rc.scope {
+			t.Errorf("%s is registered public=%v with scope %q: want a key with scope %q", rt.Pattern, rt.Public, rt.Scope, rc.scope)
+		}
 		wrong := good["chat"]
 		if rc.scope == "chat" {
 			wrong = good["metrics"]
@@ -172,21 +214,47 @@ func TestAuthMatrix(t *testing.T) {
 			if c.origin != "" {
 				hdr = []string{"Origin", c.origin}
 			}
-			r := do(t, a, rc.method, rc.path, c.key, rc.body, hdr...)
+			r := send(c.key, hdr...)
 			if r.status != c.status || r.code() != c.code {
-				t.Errorf("%s %s, %s: %d %s, want %d %s", rc.method, rc.path, c.name, r.status, r.code(), c.status, c.code)
+				t.Errorf("%s, %s: %d %s, want %d %s", rt.Pattern, c.name, r.status, r.code(), c.status, c.code)
 			}
 		}
-		r := do(t, a, rc.method, rc.path, good[rc.scope], rc.body)
-		if r.status == 401 || r.status == 403 || r.status >= 500 {
-			t.Errorf("%s %s with the right key: %d %s", rc.method, rc.path, r.status, r.body)
+		// Through authorization with the right key: whatever the handler then says of the
+		// request, but not a refusal, nor a failure (a voice route may say the engines are not
+		// built in).
+		gotThrough := func(how string, r resp) {
+			if r.status == 401 || r.status == 403 || (r.status >= 500 && r.code() != httpapi.CodeVoiceUnavailable) {
+				t.Errorf("%s %s: %d %s", rt.Pattern, how, r.status, r.body)
+			}
 		}
-		if r := do(t, a, rc.method, rc.path, originBound, rc.body, "Origin", "http://kiosk.local"); r.status == 401 || r.status == 403 {
-			t.Errorf("%s %s from the allowed origin: %d", rc.method, rc.path, r.status)
+		gotThrough("with the right key", send(good[rc.scope]))
+		gotThrough("from the allowed origin", send(originBound, "Origin", "http://kiosk.local"))
+		if rt.Pattern == "GET /v1/voice/stream" {
+			for _, c := range []struct {
+				name, key string
+				status    int
+			}{{"no key", "", 401}, {"revoked", revoked, 401}, {"wrong scope", wrong, 403}, {"unknown", unknown, 401}} {
+				protos := []string{"voicebot.v1"}
+				if c.key != "" {
+					protos = append(protos, "bearer."+c.key)
+				}
+				c2, res, err := websocket.Dial(ctx, "ws://"+a.Addr()+rc.path, &websocket.DialOptions{Subprotocols: protos})
+				if err == nil {
+					c2.CloseNow()
+				}
+				if res == nil || res.StatusCode != c.status {
+					t.Errorf("%s as a WebSocket, %s: %v %v, want %d", rt.Pattern, c.name, res, err, c.status)
+				}
+			}
 		}
 	}
-	if r := do(t, a, "GET", "/healthz", "", ""); r.status != 200 {
-		t.Errorf("healthz without a key: %d", r.status)
+	for p := range routeRequests {
+		if !seen[p] {
+			t.Errorf("routeRequests lists %s, which the server does not register", p)
+		}
+	}
+	if len(table) < len(routeRequests) {
+		t.Errorf("the route table has %d routes, routeRequests %d", len(table), len(routeRequests))
 	}
 }
 

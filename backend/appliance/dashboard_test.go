@@ -95,12 +95,37 @@ func TestDashboardAuthAndCSRF(t *testing.T) {
 	// the old cookie no longer works even when replayed
 	req, _ := http.NewRequest("GET", base+"/dashboard/audit", nil)
 	req.AddCookie(cookies[0])
-	res, _ := http.DefaultTransport.RoundTrip(req)
-	if res.StatusCode != http.StatusSeeOther {
-		t.Errorf("replayed cookie after sign-out: %d", res.StatusCode)
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c := cookies[0]; !strings.Contains(res.Request.URL.Path, "dashboard") || c.Name != "vb_dashboard" {
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/sign-in" {
+		t.Errorf("replayed cookie after sign-out: %d to %q, want 303 to /dashboard/sign-in", res.StatusCode, res.Header.Get("Location"))
+	}
+	if c := cookies[0]; c.Name != "vb_dashboard" {
 		t.Errorf("cookie %v", c)
+	}
+
+	// A session is only as good as its admin key: revoked over the API, the key's open session
+	// is sent to the sign-in page, and the key neither signs in again nor reaches the API.
+	_, get2, post2 := browser(t, a)
+	if code, body := post2("/dashboard/sign-in", url.Values{"key": {admin}}); code != 200 || !strings.Contains(body, "<h1>Overview</h1>") {
+		t.Fatalf("sign-in again: %d", code)
+	}
+	other := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
+	adminID, _ := keys.Parse(admin)
+	if r := do(t, a, "DELETE", "/v1/keys/"+adminID, other, ""); r.status != 200 && r.status != 204 {
+		t.Fatalf("revoke the admin key: %d %s", r.status, r.body)
+	}
+	if code, body := get2("/dashboard/audit"); code != 200 || !strings.Contains(body, "Admin key") || strings.Contains(body, "<h1>Audit") {
+		t.Errorf("the revoked key's session still opens the audit page: %d", code)
+	}
+	if code, _ := post2("/dashboard/sign-in", url.Values{"key": {admin}}); code != 401 {
+		t.Errorf("the revoked admin key signed in again: %d", code)
+	}
+	if r := do(t, a, "GET", "/v1/keys", admin, ""); r.status != 401 || r.code() != httpapi.CodeRevokedKey {
+		t.Errorf("the revoked admin key on the API: %d %s", r.status, r.code())
 	}
 }
 

@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"os"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +11,9 @@ import (
 	"voicebot/backend/appliance"
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
+	"voicebot/backend/keys"
+	"voicebot/backend/paths"
+	"voicebot/backend/store"
 )
 
 // TestKeysBackupExportErase drives the operator commands on a real store in temporary folders.
@@ -39,12 +42,22 @@ func TestKeysBackupExportErase(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "vb_") {
 		t.Fatalf("rotate: %q %v", out, err)
 	}
-	newID := strings.Fields(out)[0][3:11]
+	rotated := strings.Fields(out)[0]
+	newID := rotated[3:11]
 	if _, err := run(t, "", append([]string{"keys", "revoke", newID}, dirs...)...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := run(t, "", append([]string{"keys", "revoke", "nokey123"}, dirs...)...); err == nil {
 		t.Error("revoking an unknown key succeeded")
+	}
+	// An operator's admin key, revoked from the command line.
+	out, err = run(t, "", append([]string{"keys", "create", "--name", "operator laptop", "--scopes", "admin"}, dirs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := strings.Fields(out)[0]
+	if _, err := run(t, "", append([]string{"keys", "revoke", admin[3:11]}, dirs...)...); err != nil {
+		t.Fatal(err)
 	}
 
 	// a conversation to export and erase
@@ -63,14 +76,38 @@ func TestKeysBackupExportErase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The revoked key and the one it was rotated from are refused.
+	ks := keys.NewService(db)
+	for name, k := range map[string]string{"revoked": rotated, "rotated away": key, "revoked admin": admin} {
+		if _, err := ks.Verify(context.Background(), k); !errors.Is(err, keys.ErrRevoked) {
+			t.Errorf("the %s key: Verify returned %v, want %v", name, err, keys.ErrRevoked)
+		}
+	}
 	db.Close()
 
 	backup := filepath.Join(t.TempDir(), "backup.db")
 	if _, err := run(t, "", append([]string{"backup", backup}, dirs...)...); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(backup); err != nil || fi.Size() == 0 {
-		t.Fatalf("backup file: %v", err)
+	// The backup opens with the store's key and holds what the store held.
+	storeKey, _, err := store.LoadKey(paths.KeyFile(conf, data), paths.StoreFile(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := store.Open(context.Background(), backup, storeKey)
+	if err != nil {
+		t.Fatalf("open the backup: %v", err)
+	}
+	var sessions, messages, apiKeys, revoked int
+	var text string
+	if err := bdb.Read().QueryRow(`SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
+		(SELECT count(*) FROM api_keys), (SELECT count(*) FROM api_keys WHERE revoked_ms IS NOT NULL),
+		(SELECT text FROM messages WHERE session_id = ? AND role = 'visitor')`, r.SessionID).Scan(&sessions, &messages, &apiKeys, &revoked, &text); err != nil {
+		t.Fatalf("read the backup: %v", err)
+	}
+	bdb.Close()
+	if sessions != 1 || messages != 2 || apiKeys != 3 || revoked != 3 || text != "where is the cafe" {
+		t.Errorf("backup holds %d sessions, %d messages (%q), %d keys of which %d revoked; want 1, 2 (where is the cafe), 3, 3", sessions, messages, text, apiKeys, revoked)
 	}
 	out, err = run(t, "", append([]string{"export", "--session", r.SessionID}, dirs...)...)
 	if err != nil || !strings.Contains(out, "Harbour Café") {

@@ -51,23 +51,42 @@ func TestEncryptedAtRest(t *testing.T) {
 	db := openTest(t, path, testKey(2))
 	ctx := context.Background()
 	for i := 0; i < 50; i++ {
-		db.Write(ctx, func(tx *Tx) error {
+		if err := db.Write(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO audit(at_ms, actor, action, detail) VALUES (1, 'cli', 'plaintext-marker-action', 'PLAINTEXT-MARKER tortoise')`)
 			return err
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	db.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "v.db*"))
-	if len(files) == 0 {
-		t.Fatal("no store files")
+	var n int
+	if err := db.Read().QueryRow(`SELECT count(*) FROM audit WHERE detail = 'PLAINTEXT-MARKER tortoise'`).Scan(&n); err != nil || n != 50 {
+		t.Fatalf("%d marker rows stored (%v), want 50: the files below must hold them", n, err)
 	}
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		for _, marker := range []string{"PLAINTEXT-MARKER", "tortoise", "CREATE TABLE", "SQLite format 3", "api_keys"} {
-			if bytes.Contains(b, []byte(marker)) {
-				t.Errorf("%s holds %q in plain text", filepath.Base(f), marker)
+	// Read the files while the store is open (the WAL holds the rows) and after it closed.
+	check := func(when string) {
+		files, _ := filepath.Glob(filepath.Join(dir, "v.db*"))
+		if len(files) == 0 {
+			t.Fatal("no store files")
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, marker := range []string{"PLAINTEXT-MARKER", "tortoise", "CREATE TABLE", "SQLite format 3", "api_keys"} {
+				if bytes.Contains(b, []byte(marker)) {
+					t.Errorf("%s, %s holds %q in plain text", when, filepath.Base(f), marker)
+				}
 			}
 		}
+	}
+	check("open")
+	db.Close()
+	check("closed")
+	// And the rows are there, for the right key.
+	db2 := openTest(t, path, testKey(2))
+	if err := db2.Read().QueryRow(`SELECT count(*) FROM audit WHERE detail = 'PLAINTEXT-MARKER tortoise'`).Scan(&n); err != nil || n != 50 {
+		t.Errorf("after reopening: %d marker rows (%v), want 50", n, err)
 	}
 }
 
