@@ -15,12 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -47,6 +47,11 @@ type DB struct {
 	ckDone    chan struct{}
 	stmts     map[string]*sql.Stmt // writer's prepared statements
 	toPrepare map[string]bool
+
+	wal        *walState
+	pause      sync.Mutex // held by the writer through each transaction, by the checkpointer to restart the WAL
+	frameBytes int64      // one WAL frame: a page and its header
+	walLimit   int64
 }
 
 type writeReq struct {
@@ -99,12 +104,36 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	hexKey := hex.EncodeToString(key)
-	init := func(c *sqlite3.Conn) error {
+	// Each connection is its own SQLite (Wasm) instance with its own page cache, and Wasm memory
+	// never shrinks: cacheKiB bounds what each one may hold (see docs/OPERATIONS.md, Memory).
+	initCache := func(c *sqlite3.Conn, cacheKiB int) error {
 		return c.Exec("PRAGMA hexkey='" + hexKey + "';" +
-			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA cache_size=-32000; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;")
+			"PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA temp_store=memory; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;" +
+			"PRAGMA cache_size=-" + strconv.Itoa(cacheKiB) + "; PRAGMA journal_size_limit=" + strconv.FormatInt(WALLimit/4, 10) + ";")
+	}
+	init := func(c *sqlite3.Conn) error { return initCache(c, ReadCacheKiB) }
+	wal := &walState{nudge: make(chan struct{}, 1)}
+	wal.nudgeAt.Store(walNudgeFrames)
+	// The writer reports the WAL's length after every commit (the WAL hook, which also replaces
+	// SQLite's automatic checkpoint inside commits): past nudgeAt frames it wakes the checkpointer.
+	initWriter := func(c *sqlite3.Conn) error {
+		if err := initCache(c, WriteCacheKiB); err != nil {
+			return err
+		}
+		c.WALHook(func(_ *sqlite3.Conn, _ string, frames int) error {
+			wal.frames.Store(int64(frames))
+			if int64(frames) >= wal.nudgeAt.Load() {
+				select {
+				case wal.nudge <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		})
+		return nil
 	}
 	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
-	w, err := driver.Open(dsn, init)
+	w, err := driver.Open(dsn, initWriter)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -132,24 +161,27 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s for reading: %w", path, err)
 	}
-	r.SetMaxOpenConns(4)
+	r.SetMaxOpenConns(readConns)
 	// Checkpoints (copying the WAL back into the database file) run on a connection of their own
 	// in the background, not inside a commit of the writer, where they would stall every turn
 	// waiting in that group.
-	ck, err := driver.Open(dsn, init)
+	ck, err := driver.Open(dsn, func(c *sqlite3.Conn) error { return initCache(c, checkpointCacheKiB) })
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("open store %s for checkpoints: %w", path, err)
 	}
 	ck.SetMaxOpenConns(1)
-	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil {
+	ck.SetConnMaxLifetime(0)
+	var pageSize int64
+	if err := w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
 		w.Close()
 		r.Close()
 		ck.Close()
 		return nil, err
 	}
-	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, ck: ck, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{})}
+	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, ck: ck, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{}),
+		wal: wal, frameBytes: pageSize + walFrameHeader, walLimit: WALLimit}
 	go db.writer()
 	go db.checkpointer()
 	return db, nil
@@ -226,7 +258,9 @@ func (db *DB) writer() {
 				break drain
 			}
 		}
+		db.pause.Lock() // a RESTART checkpoint runs between two transactions (wal.go)
 		db.commit(batch)
+		db.pause.Unlock()
 	}
 }
 
@@ -297,27 +331,6 @@ func (db *DB) Close() error {
 	<-db.ckDone
 	_, _ = db.ck.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(db.r.Close(), db.ck.Close(), db.w.Close())
-}
-
-// CheckpointEvery is how often the background checkpointer runs.
-const CheckpointEvery = 500 * time.Millisecond
-
-// checkpointer copies committed WAL pages into the database file in the background (PASSIVE:
-// it never blocks the writer or readers), so the WAL stays small without stalling commits.
-func (db *DB) checkpointer() {
-	defer close(db.ckDone)
-	t := time.NewTicker(CheckpointEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.done:
-			return
-		case <-t.C:
-			if _, err := db.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-				slog.Warn("store checkpoint", "err", err)
-			}
-		}
-	}
 }
 
 // SchemaVersion is the number of the last migration applied.
