@@ -21,6 +21,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 )
 
@@ -267,7 +268,7 @@ func startB(b *testing.B) *Appliance {
 	}
 	b.Cleanup(func() { a.Close(context.Background()) })
 	if _, err := a.Voice.Recognizer("en"); err != nil {
-		b.Skip("no built-in recognizer: ", err)
+		testneeds.Missing(b, "no built-in recognizer: ", err)
 	}
 	return a
 }

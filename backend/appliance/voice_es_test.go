@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 )
 
@@ -40,11 +41,9 @@ func spanishQuestions(t *testing.T) (qs []string, skipped int) { return spokenPh
 // share answered as typed and the word error rate (folded words), and logs the misses.
 func speakSpanish(t *testing.T, a *Appliance, qs []string, voices []speaker) (same, wer float64) {
 	t.Helper()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Skip("espeak-ng is needed to make the test's audio (apt-get install espeak-ng)")
-	}
+	testneeds.Tools(t, "the test's audio: apt-get install espeak-ng", "espeak-ng")
 	if _, err := a.Voice.Recognizer("es"); err != nil {
-		t.Skip("no Spanish recognizer in this build: ", err)
+		testneeds.Missing(t, "no Spanish recognizer in this build: ", err)
 	}
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	wavs := record(t, qs, voices)

@@ -24,6 +24,7 @@ import (
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 	vbembed "voicebot/embed"
 )
@@ -56,22 +57,14 @@ func startVoice(t *testing.T, o Options) *Appliance {
 	t.Helper()
 	a := start(t, o)
 	if _, err := a.Voice.Recognizer("en"); err != nil {
-		t.Skip("no built-in recognizer in this build: ", err)
+		testneeds.Missing(t, "no built-in recognizer in this build: ", err)
 	}
 	return a
 }
 
 func needSpeechTools(t *testing.T) {
 	t.Helper()
-	for _, c := range []string{"espeak-ng", "flite"} {
-		if _, err := exec.LookPath(c); err != nil {
-			msg := c + " is needed to make the test's audio (apt-get install espeak-ng flite)"
-			if os.Getenv("CI") != "" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
+	testneeds.Tools(t, "the test's audio: apt-get install espeak-ng flite", "espeak-ng", "flite")
 }
 
 // knowledgeQuestions are questions the demo answers from its documents (the engine's own test

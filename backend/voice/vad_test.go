@@ -17,6 +17,7 @@ import (
 	"slices"
 	"testing"
 
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 )
 
@@ -43,11 +44,7 @@ var vadVoices = []struct {
 // spoken returns the sentences spoken by each voice, at 16 kHz.
 func spoken(t testing.TB) [][]int16 {
 	t.Helper()
-	for _, tool := range []string{"espeak-ng", "flite"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install espeak-ng flite)", tool)
-		}
-	}
+	testneeds.Tools(t, "apt-get install espeak-ng flite", "espeak-ng", "flite")
 	dir := t.TempDir()
 	var out [][]int16
 	for vi, v := range vadVoices {

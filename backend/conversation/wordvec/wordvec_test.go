@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"voicebot/backend/internal/testneeds"
 	vbembed "voicebot/embed"
 )
 
@@ -121,7 +122,7 @@ func diff(a, b float32) float32 {
 func TestCommon(t *testing.T) {
 	tab := For("en")
 	if tab == nil {
-		t.Skip("no English table in this build")
+		testneeds.Missing(t, "no English table in this build")
 	}
 	words := tab.Common(1000)
 	if len(words) < 950 || words[0] != "the" {

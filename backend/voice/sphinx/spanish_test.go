@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"voicebot/backend/conversation/text"
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 	"voicebot/backend/voice/espeak"
 )
@@ -23,7 +24,7 @@ func TestSpanishPronunciations(t *testing.T) {
 		for _, v := range spanishVoices {
 			p, err := espeak.Phonemes(w, v)
 			if err != nil {
-				t.Skip("espeak-ng: ", err)
+				testneeds.Missing(t, "espeak-ng: ", err)
 			}
 			ipa[w] = append(ipa[w], p)
 		}
@@ -47,7 +48,7 @@ func TestSpanishPronunciations(t *testing.T) {
 	}
 	r, err := New(modelDir())
 	if err != nil {
-		t.Skip(err)
+		testneeds.Missing(t, err)
 	}
 	l := r.newLanguage("es", noDictionary, &spanishSettings, lettersWords)
 	ps := newDecoder(r.hmm, l, 0)
@@ -135,7 +136,7 @@ func TestDecoderMemory(t *testing.T) {
 func rss(t *testing.T) int {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		t.Skip(err)
+		testneeds.Missing(t, err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
@@ -143,6 +144,6 @@ func rss(t *testing.T) int {
 			return n
 		}
 	}
-	t.Skip("no VmRSS")
+	testneeds.Missing(t, "no VmRSS in /proc/self/status")
 	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"voicebot/backend/content"
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 	vbembed "voicebot/embed"
 )
@@ -18,9 +19,7 @@ import (
 // speak makes a WAV file with espeak-ng (a real recording of synthetic speech, made here).
 func speak(t testing.TB, text string, args ...string) voice.Audio {
 	t.Helper()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		t.Skip("espeak-ng is not installed (apt-get install espeak-ng)")
-	}
+	testneeds.Tools(t, "apt-get install espeak-ng", "espeak-ng")
 	path := filepath.Join(t.TempDir(), "q.wav")
 	if out, err := exec.Command("espeak-ng", append(args, "-w", path, text)...).CombinedOutput(); err != nil {
 		t.Fatalf("espeak-ng: %v\n%s", err, out)
@@ -37,7 +36,7 @@ func demoRecognizer(t testing.TB) *Recognizer {
 	t.Helper()
 	r, err := New(modelDir())
 	if err != nil {
-		t.Skip(err)
+		testneeds.Missing(t, err)
 	}
 	pack, err := content.Load(vbembed.DemoContent(), "demo")
 	if err != nil {
