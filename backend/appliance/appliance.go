@@ -92,6 +92,7 @@ type Appliance struct {
 	flags          Options         // the options as given, before the settings file
 	file           config.Settings // the settings file as last loaded successfully
 	restartPending []string        // settings changed in the file that need a restart
+	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
 }
 
 // Resolve fills in the default folders.
@@ -214,7 +215,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		if !st.OK {
 			detail = fmt.Sprintf("%d errors; version %d keeps serving", len(st.Errors), st.Version)
 		}
-		_ = db.Audit(context.Background(), store.AuditEntry{Actor: "system", Action: "content.reload", Target: st.Source, Detail: detail})
+		a.audit(store.AuditEntry{Actor: "system", Action: "content.reload", Target: st.Source, Detail: detail})
 	}
 	_ = a.Loader.Reload() // errors are in the status; the API says not_ready until content loads
 	if o.ContentDir != "" {
@@ -316,17 +317,25 @@ func merge(flags Options, f config.Settings) Options {
 	return o
 }
 
-// settingsChanged applies a saved settings file: live settings at once, the others noted as
-// needing a restart; an invalid file changes nothing. Every applied change is audited.
+// settingsChanged applies a saved settings file (the watcher calls it): live settings at once,
+// the others noted as needing a restart; an invalid file changes nothing. Every applied change
+// is audited.
 func (a *Appliance) settingsChanged(f config.Settings, err error) {
 	if !a.enter() {
 		return // closing: the store is about to close
 	}
 	defer a.leave()
-	ctx := context.Background()
+	a.settingsMu.Lock()
+	defer a.settingsMu.Unlock()
+	a.applySettings(f, err)
+}
+
+// applySettings does settingsChanged's work; the caller holds settingsMu, so that a change from
+// the dashboard (read, save, apply) and one from the watcher never interleave.
+func (a *Appliance) applySettings(f config.Settings, err error) {
 	if err != nil {
 		slog.Error("settings file not applied; the running settings stay", "err", err)
-		_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+		a.audit(store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
 		return
 	}
 	a.mu.Lock()
@@ -352,7 +361,7 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 	if contentMoved {
 		if err := a.switchContent(o.ContentDir); err != nil {
 			slog.Error("content folder not switched; the current content keeps serving", "err", err)
-			_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+			a.audit(store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
 		}
 	}
 	a.API.SetConfig(apiConfig(o, f))
@@ -364,7 +373,33 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 	if len(restart) > 0 {
 		slog.Warn("settings changed that apply only after a restart", "settings", restart)
 	}
-	_ = a.DB.Audit(ctx, store.AuditEntry{Actor: "system", Action: "config.change", Target: a.Opts.ConfigFile, Detail: "changed: " + strings.Join(changed, ", ")})
+	detail := "changed: " + strings.Join(changed, ", ")
+	if fixed := a.flagFixed(); len(fixed) > 0 {
+		detail += "; the command line's " + strings.Join(fixed, ", ") + " win(s) over the file"
+	}
+	a.audit(store.AuditEntry{Actor: "system", Action: "config.change", Target: a.Opts.ConfigFile, Detail: detail})
+}
+
+// audit appends an audit entry; a failed write is logged (the action it records has happened).
+func (a *Appliance) audit(e store.AuditEntry) {
+	if err := a.DB.Audit(context.Background(), e); err != nil {
+		slog.Error("audit entry not written", "action", e.Action, "actor", e.Actor, "target", e.Target, "err", err)
+	}
+}
+
+// flagFixed lists the live settings fixed by a command-line flag, which wins over the file.
+func (a *Appliance) flagFixed() []string {
+	var out []string
+	if a.flags.RateLimit != "" {
+		out = append(out, "rate_limit")
+	}
+	if len(a.flags.CORS) > 0 {
+		out = append(out, "cors_origins")
+	}
+	if a.flags.Retention != 0 {
+		out = append(out, "retention")
+	}
+	return out
 }
 
 // LiveSettings are the settings in force that can change while running.
@@ -401,19 +436,57 @@ func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) e
 	if live.IntentThreshold < 0 || live.IntentThreshold > 1 || live.KnowledgeMatch < 0 || live.KnowledgeMatch > 1 {
 		return errors.New("thresholds are numbers from 0 to 1 (0 keeps the content's own)")
 	}
+	// One change at a time, and none while the watcher applies the file: the snapshot, the
+	// save and the apply below belong together.
+	a.settingsMu.Lock()
+	defer a.settingsMu.Unlock()
+	cur := a.LiveSettings()
 	a.mu.Lock()
 	f := a.file
 	a.mu.Unlock()
-	f.RateLimit, f.CORSOrigins, f.Retention, f.LogLevel = live.RateLimit, live.CORSOrigins, live.Retention, live.LogLevel
-	f.IntentThreshold, f.KnowledgeMatch = live.IntentThreshold, live.KnowledgeMatch
+	// A setting given on the command line wins over the file: changing it here would be saved
+	// and audited but never applied, so it is refused; sent back unchanged, the file keeps its
+	// own value.
+	fixed := a.flagFixed()
+	for _, name := range fixed {
+		var same bool
+		switch name {
+		case "rate_limit":
+			same = live.RateLimit == cur.RateLimit
+		case "cors_origins":
+			same = slices.Equal(live.CORSOrigins, cur.CORSOrigins)
+		case "retention":
+			same = live.Retention == cur.Retention
+		}
+		if !same {
+			return fmt.Errorf("%s is set on the command line, which wins over the settings file: change it there (or start without it) to change it here", name)
+		}
+	}
+	if !slices.Contains(fixed, "rate_limit") {
+		f.RateLimit = live.RateLimit
+	}
+	if !slices.Contains(fixed, "cors_origins") {
+		f.CORSOrigins = live.CORSOrigins
+	}
+	if !slices.Contains(fixed, "retention") {
+		f.Retention = live.Retention
+	}
+	f.LogLevel, f.IntentThreshold, f.KnowledgeMatch = live.LogLevel, live.IntentThreshold, live.KnowledgeMatch
 	saved := "not saved: the appliance runs without a settings file (--config)"
 	if a.Opts.ConfigFile != "" {
 		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
 			return fmt.Errorf("save %s: %w", a.Opts.ConfigFile, err)
 		}
 		saved = "saved to " + a.Opts.ConfigFile
+		// Apply what the file now says (its other keys included), not the copy it was made from.
+		if disk, err := config.Load(a.Opts.ConfigFile); err == nil {
+			f = disk
+		}
 	}
-	a.settingsChanged(f, nil)
+	a.applySettings(f, nil)
+	if len(fixed) > 0 {
+		saved += "; set on the command line, which wins: " + strings.Join(fixed, ", ")
+	}
 	return a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
 		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
 			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})

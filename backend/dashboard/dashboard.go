@@ -194,6 +194,13 @@ func (d *Dashboard) signed(next func(http.ResponseWriter, *http.Request, *signIn
 	}
 }
 
+// writeAudit appends an audit entry; a failed write is logged, not dropped.
+func (d *Dashboard) writeAudit(r *http.Request, e store.AuditEntry) {
+	if err := d.DB.Audit(r.Context(), e); err != nil {
+		slog.Error("audit entry not written", "action", e.Action, "actor", e.Actor, "err", err)
+	}
+}
+
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -214,7 +221,7 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("this key has no admin scope")
 	}
 	if err != nil {
-		_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: "dashboard", Action: "dashboard.sign_in_refused", Remote: remote(r), Detail: err.Error()})
+		d.writeAudit(r, store.AuditEntry{Actor: "dashboard", Action: "dashboard.sign_in_refused", Remote: remote(r), Detail: err.Error()})
 		d.render(w, r, http.StatusUnauthorized, signInForm("That key cannot sign in: "+err.Error()))
 		return
 	}
@@ -233,7 +240,7 @@ func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, actor s
 	d.sessions[hashToken(t)] = &signIn{keyID: actor, csrf: token(), expires: time.Now().Add(SessionTTL)}
 	d.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: t, Path: "/dashboard", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(SessionTTL.Seconds())})
-	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: actor, Action: "dashboard.sign_in", Remote: remote(r)})
+	d.writeAudit(r, store.AuditEntry{Actor: actor, Action: "dashboard.sign_in", Remote: remote(r)})
 	http.Redirect(w, r, "/dashboard/", http.StatusSeeOther)
 }
 
@@ -244,7 +251,7 @@ func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, s *signIn) {
 		d.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/dashboard", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: s.keyID, Action: "dashboard.sign_out", Remote: remote(r)})
+	d.writeAudit(r, store.AuditEntry{Actor: s.keyID, Action: "dashboard.sign_out", Remote: remote(r)})
 	http.Redirect(w, r, "/dashboard/sign-in", http.StatusSeeOther)
 }
 

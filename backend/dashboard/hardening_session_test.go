@@ -6,11 +6,14 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +133,44 @@ func TestDashboardSessionEndsWithItsKey(t *testing.T) {
 			t.Errorf("POST with a revoked key's session: %d, want 401", r.StatusCode)
 		}
 	})
+}
+
+// TestDashboardAuditFailureLogged: a sign-in refused while the store cannot take the audit entry
+// is still refused, and the lost entry is logged.
+func TestDashboardAuditFailureLogged(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(&Dashboard{Keys: keys.NewService(db), DB: db})
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+	defer slog.SetDefault(prev)
+	db.Close()
+	r, err := http.PostForm(srv.URL+"/dashboard/sign-in", url.Values{"key": {"vb_nonsense"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(out, "dashboard.sign_in_refused") {
+		t.Errorf("refused sign-in with the store closed: %d, log %q", r.StatusCode, out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

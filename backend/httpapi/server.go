@@ -76,6 +76,9 @@ type Server struct {
 	audio  *expirable.LRU[string, []byte] // spoken replies of /v1/voice, by id
 	life   life                           // turns under way and open voice streams, for Shutdown
 
+	scrapeMu sync.Mutex
+	scrapes  map[string]*scrapes // per key: the audit of its /metrics scrapes
+
 	mu       sync.RWMutex
 	cfg      Config
 	limiters map[string]*limiter
@@ -462,10 +465,20 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			return
 		}
 		if auditedRoutes[route] {
-			// Uses of history, admin and metrics routes are audited one by one; chat turns are
-			// recorded with their key in the conversation history instead.
-			if err := s.DB.Audit(r.Context(), store.AuditEntry{Actor: k.ID, Action: "use." + route, Target: r.URL.Path, Remote: remoteAddr(r)}); err != nil {
-				slog.Error("audit", "err", err)
+			// Uses of history and admin routes are audited one by one, scrapes of /metrics once
+			// an hour per key (with the count between); chat turns are recorded with their key
+			// in the conversation history instead.
+			audit, detail := true, ""
+			if route == "metrics" {
+				var n int
+				if audit, n = s.auditScrape(k.ID, time.Now()); audit && n > 0 {
+					detail = fmt.Sprintf("%d more scrapes since the last entry", n)
+				}
+			}
+			if audit {
+				if err := s.DB.Audit(r.Context(), store.AuditEntry{Actor: k.ID, Action: "use." + route, Target: r.URL.Path, Remote: remoteAddr(r), Detail: detail}); err != nil {
+					slog.Error("audit entry not written", "action", "use."+route, "actor", k.ID, "err", err)
+				}
 			}
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, k)))
@@ -576,4 +589,48 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// MetricsAuditEvery is how often a key's /metrics scrapes are audited: a scraper every 15 s would
+// otherwise make an audit entry, a durable write, per scrape.
+const MetricsAuditEvery = time.Hour
+
+type scrapes struct {
+	audited time.Time // when the last entry was written
+	since   int       // scrapes since then
+}
+
+// auditScrape reports whether this scrape of the key is audited (its first, or the first after
+// MetricsAuditEvery) and how many scrapes came between.
+func (s *Server) auditScrape(keyID string, now time.Time) (bool, int) {
+	s.scrapeMu.Lock()
+	defer s.scrapeMu.Unlock()
+	if s.scrapes == nil {
+		s.scrapes = map[string]*scrapes{}
+	}
+	sc := s.scrapes[keyID]
+	if sc == nil {
+		if len(s.scrapes) >= maxBuckets {
+			s.scrapes = map[string]*scrapes{}
+		}
+		sc = &scrapes{}
+		s.scrapes[keyID] = sc
+	}
+	if !sc.audited.IsZero() && now.Sub(sc.audited) < MetricsAuditEvery {
+		sc.since++
+		return false, 0
+	}
+	n := sc.since
+	sc.audited, sc.since = now, 0
+	return true, n
+}
+
+// scrapesSinceAudit is how many scrapes of the key came since its last audit entry.
+func (s *Server) scrapesSinceAudit(keyID string) int {
+	s.scrapeMu.Lock()
+	defer s.scrapeMu.Unlock()
+	if sc := s.scrapes[keyID]; sc != nil {
+		return sc.since
+	}
+	return 0
 }
