@@ -143,6 +143,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	useIncrementalVacuum(ctx, w, path) // before WAL: a new file takes auto_vacuum only until its first write
 	if _, err := w.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: WAL: %w", path, err)

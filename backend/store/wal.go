@@ -57,6 +57,7 @@ type walState struct {
 	// counters for Stats
 	passive, restarts, truncates, busy atomic.Int64
 	maxWAL                             atomic.Int64
+	reclaimed                          atomic.Int64 // bytes handed back to the filesystem
 }
 
 // restartAt is the WAL length past which the checkpointer makes the WAL restart.
@@ -84,6 +85,7 @@ func (db *DB) checkpointer() {
 	t := time.NewTicker(CheckpointEvery)
 	defer t.Stop()
 	var last time.Time
+	lastReclaim := time.Now()
 	lastFrames := int64(-1)
 	for {
 		select {
@@ -100,6 +102,10 @@ func (db *DB) checkpointer() {
 			}
 		}
 		last = time.Now()
+		if last.Sub(lastReclaim) >= ReclaimEvery {
+			lastReclaim = last
+			db.reclaimIfWorth()
+		}
 		frames := db.wal.frames.Load()
 		idle := frames == lastFrames
 		lastFrames = frames
@@ -180,13 +186,14 @@ type Stats struct {
 	VolumeSize  int64 // size of the data volume, -1 if unknown
 
 	Checkpoints, Restarts, Truncates, BusyRetries int64
+	Reclaimed                                     int64 // bytes of free pages handed back since Open
 }
 
 // Stats reports the store's sizes and checkpoint counters.
 func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	s := Stats{WALBytes: db.walFileSize(), WALLimit: db.walLimit,
 		Checkpoints: db.wal.passive.Load(), Restarts: db.wal.restarts.Load(),
-		Truncates: db.wal.truncates.Load(), BusyRetries: db.wal.busy.Load()}
+		Truncates: db.wal.truncates.Load(), BusyRetries: db.wal.busy.Load(), Reclaimed: db.wal.reclaimed.Load()}
 	s.MaxWALBytes = max(db.wal.maxWAL.Load(), s.WALBytes)
 	if fi, err := os.Stat(db.path); err == nil {
 		s.DBBytes = fi.Size()
