@@ -252,6 +252,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	started = true
 	go a.serve(a.ln)
 	a.goBackground(func() { a.background(ctx) })
+	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
 	a.goBackground(func() {

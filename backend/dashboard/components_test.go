@@ -19,6 +19,7 @@ import (
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -31,7 +32,7 @@ func TestComponentSnapshots(t *testing.T) {
 	conf := 0.93
 	cases := map[string]templ.Component{
 		"sign-in": signInForm("That key cannot sign in: key has been revoked"),
-		"overview": overview(p, OverviewData{Version: "v1.2.3", Uptime: 90 * time.Minute, Listen: "127.0.0.1:8750", StoreBytes: 5 << 20, Sessions: 12, Messages: 48, ActiveKeys: 3,
+		"overview": overview(p, OverviewData{Version: "v1.2.3", Uptime: 90 * time.Minute, Listen: "127.0.0.1:8750", Storage: telemetry.Forecast{Stats: store.Stats{DBBytes: 5 << 20, WALBytes: 1 << 20, WALLimit: 64 << 20, VolumeFree: 20 << 30, VolumeSize: 64 << 30}, Over: 24 * time.Hour, BytesPerDay: 3 << 20, DaysToFull: 6826}, Sessions: 12, Messages: 48, ActiveKeys: 3,
 			Content: conversation.Status{Source: "/srv/content", Version: 4, LoadedAt: at, BuildMillis: 160, Intents: 62, Documents: 20, OK: false,
 				Errors: []content.Error{{File: "intents/en.yaml", Line: 12, Msg: `template "(open": column 1: group opened here is never closed with ')'`}}}}),
 		"conversations": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Q: "sunday", Lang: "en", From: "2026-11-01"}, []string{"en", "es"},

@@ -19,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,14 +275,14 @@ func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
 		ip := net.ParseIP(host)
 		o.LAN = ip == nil || !ip.IsLoopback()
 	}
-	for _, suffix := range []string{"", "-wal"} {
-		if fi, err := os.Stat(d.DB.Path() + suffix); err == nil {
-			o.StoreBytes += fi.Size()
-		}
+	storage, err := telemetry.StorageForecast(ctx, d.DB, time.Now())
+	if err != nil {
+		return o, err
 	}
+	o.Storage = storage
 	row := d.DB.Read().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
 		(SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?))`, time.Now().UnixMilli())
-	err := row.Scan(&o.Sessions, &o.Messages, &o.ActiveKeys)
+	err = row.Scan(&o.Sessions, &o.Messages, &o.ActiveKeys)
 	return o, err
 }
 

@@ -12,7 +12,8 @@ import (
 const SampleEvery = time.Minute
 
 // Sample writes, once a minute, what the counters not derivable from the conversation history
-// counted in that minute (rate-limit refusals, cache hits) to the store's metrics_history, so
+// counted in that minute (rate-limit refusals, cache hits), and the bytes the store uses, to the
+// store's metrics_history, so
 // the dashboard can chart them over 1 h, 24 h and 7 d across restarts. Turn counts, latencies,
 // intents and per-key use come from the stored messages themselves.
 func (m *Metrics) Sample(ctx context.Context, db *store.DB) {
@@ -28,8 +29,12 @@ func (m *Metrics) Sample(ctx context.Context, db *store.DB) {
 			at := now.Truncate(SampleEvery).UnixMilli()
 			drl, dch := rl-lastRL, ch-lastCH
 			lastRL, lastCH = rl, ch
+			var used int64 // for the storage forecast (storage.go)
+			if st, err := db.Stats(ctx); err == nil {
+				used = usedBytes(st)
+			}
 			err := db.Write(ctx, func(tx *store.Tx) error {
-				if _, err := tx.Exec(`INSERT OR REPLACE INTO metrics_history(at_ms, name, value) VALUES (?, 'rate_limited', ?), (?, 'cache_hits', ?)`, at, drl, at, dch); err != nil {
+				if _, err := tx.Exec(`INSERT OR REPLACE INTO metrics_history(at_ms, name, value) VALUES (?, 'rate_limited', ?), (?, 'cache_hits', ?), (?, 'store_used_bytes', ?)`, at, drl, at, dch, at, used); err != nil {
 					return err
 				}
 				_, err := tx.Exec(`DELETE FROM metrics_history WHERE at_ms < ?`, now.Add(-8*24*time.Hour).UnixMilli())
