@@ -90,10 +90,11 @@ type Server struct {
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
 type limiter struct {
-	lim   *rate.Limiter
-	burst int
-	spec  string
-	last  time.Time
+	lim    *rate.Limiter
+	burst  int
+	perSec float64
+	spec   string
+	last   time.Time
 }
 
 // New builds the server and its routes.
@@ -494,7 +495,15 @@ var auditedRoutes = map[string]bool{
 // routeRate is the rate per key of a route of the scope, for keys without a rate of their own.
 func (s *Server) routeRate(scope string) string {
 	cfg := s.config()
-	spec := map[string]string{keys.ScopeChat: cfg.ChatRate, keys.ScopeVoice: cfg.VoiceRate, keys.ScopeAdmin: cfg.AdminRate}[scope]
+	var spec string
+	switch scope {
+	case keys.ScopeChat:
+		spec = cfg.ChatRate
+	case keys.ScopeVoice:
+		spec = cfg.VoiceRate
+	case keys.ScopeAdmin:
+		spec = cfg.AdminRate
+	}
 	if spec == "" {
 		spec = cfg.DefaultRate
 	}
@@ -522,14 +531,15 @@ const maxBuckets = 100000
 // seconds, RateLimit-Policy), with Retry-After when refused (a look that passes sets none). It reports whether the request may
 // go on: the tokens were there (n > 0), or at least one is (n == 0).
 func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
-	perSec, burst, err := keys.ParseRate(spec)
-	if err != nil {
-		return true // validated when set; never reached
-	}
 	now := time.Now()
 	s.mu.Lock()
 	l := s.limiters[id]
-	if l == nil || l.spec != spec {
+	if l == nil || l.spec != spec { // the rate is parsed when a bucket is made, not per request
+		perSec, burst, err := keys.ParseRate(spec)
+		if err != nil {
+			s.mu.Unlock()
+			return true // validated when set; never reached
+		}
 		if len(s.limiters) >= maxBuckets { // bound memory: drop idle buckets, or all of them
 			for key, v := range s.limiters {
 				if now.Sub(v.last) > time.Hour {
@@ -540,9 +550,10 @@ func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
 				s.limiters = map[string]*limiter{}
 			}
 		}
-		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSec), burst), burst: burst, spec: spec}
+		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSec), burst), burst: burst, perSec: perSec, spec: spec}
 		s.limiters[id] = l
 	}
+	perSec, burst := l.perSec, l.burst
 	l.last = now
 	var ok bool
 	if n > 0 {
