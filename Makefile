@@ -32,7 +32,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
+.PHONY: soak-storage wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
 
 all: build
 
@@ -203,6 +203,18 @@ bench:
 ## built-in checks run and a benchmark that fails or cannot run its setup fails the build.
 bench-check: deps desktop-deps desktop-test-deps
 	CGO_ENABLED=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
+
+## soak-storage: maximum chat load on `voicebot serve` for SOAK_FOR (default 10m) with
+## SOAK_CONNS connections (16): WAL and database size, RSS, Go heap, turns/s and p99 every 30 s,
+## written to docs/soak/storage.md and .png; fails if the WAL passes its 64 MB bound.
+## SOAK_BASE=path/to/older/voicebot alternates runs with it (SOAK_ROUNDS each) and gives ratios.
+SOAK_FOR ?= 10m
+SOAK_CONNS ?= 16
+SOAK_ROUNDS ?= 1
+soak-storage: headless
+	@mkdir -p docs/soak
+	$(GO) run ./build/bench/soak -bin $(BIN) -duration $(SOAK_FOR) -conns $(SOAK_CONNS) -rounds $(SOAK_ROUNDS) \
+	  $(if $(SOAK_BASE),-base $(SOAK_BASE) -md docs/soak/storage-compare.md,-md docs/soak/storage.md -plot docs/soak/storage.png)
 
 ## eval: the public benchmarks (needs ../shared/bench).
 eval: headless
