@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,8 @@ type Appliance struct {
 	file           config.Settings // the settings file as last loaded successfully
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
+	connsOnce      sync.Once
+	conns          *connLimiter // open connections per remote address, over every listener
 }
 
 // Resolve fills in the default folders.
@@ -501,7 +504,8 @@ func (a *Appliance) RestartPending() []string {
 }
 
 func (a *Appliance) serve(ln net.Listener) {
-	err := a.srv.Serve(ln)
+	a.connsOnce.Do(func() { a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress} })
+	err := a.srv.Serve(limitedListener{Listener: ln, l: a.conns})
 	a.mu.Lock()
 	replaced := a.ln != ln
 	a.mu.Unlock()
@@ -628,4 +632,69 @@ func externalEngine(e config.VoiceEngine) (voice.Recognizer, voice.Synthesizer) 
 	}
 	c := &openai.Client{Base: e.URL, Langs: e.Langs, Model: e.Model, Voice: e.Voice, APIKey: e.APIKey}
 	return c, c
+}
+
+// maxConnsPerAddress bounds the connections one remote address holds open at once (a browser
+// opens about 6 per host, the benchmarks 16 to 64 clients; a file descriptor each).
+var maxConnsPerAddress = 256
+
+// connLimiter counts the open connections of each remote address over every listener the
+// appliance serves (SetLAN's new one too) and refuses one over the bound with a 429 JSON error.
+type connLimiter struct {
+	mu   sync.Mutex
+	open map[string]int
+	max  int
+}
+
+// tooManyConns is the whole answer to a connection over the bound (it is not read).
+var tooManyConns = func() []byte {
+	body := `{"error":{"code":"` + httpapi.CodeTooManyConnections + `","message":"too many connections from this address; close some and retry"}}` + "\n"
+	return []byte("HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+}()
+
+type limitedListener struct {
+	net.Listener
+	l *connLimiter
+}
+
+func (ll limitedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := ll.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		ll.l.mu.Lock()
+		if ll.l.open[host] >= ll.l.max {
+			ll.l.mu.Unlock()
+			go func() {
+				_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = c.Write(tooManyConns)
+				_ = c.Close()
+			}()
+			continue
+		}
+		ll.l.open[host]++
+		ll.l.mu.Unlock()
+		return &countedConn{Conn: c, release: func() {
+			ll.l.mu.Lock()
+			if ll.l.open[host]--; ll.l.open[host] <= 0 {
+				delete(ll.l.open, host)
+			}
+			ll.l.mu.Unlock()
+		}}, nil
+	}
+}
+
+// countedConn gives its address's place back when it closes (also after a WebSocket took it).
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
 }
