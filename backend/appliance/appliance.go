@@ -94,7 +94,6 @@ type Appliance struct {
 	file           config.Settings // the settings file as last loaded successfully
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
-	connsOnce      sync.Once
 	conns          *connLimiter // open connections per remote address, over every listener
 }
 
@@ -253,6 +252,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	}
 	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
+	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
 	go a.serve(a.ln)
 	a.goBackground(func() { a.background(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
@@ -504,7 +504,6 @@ func (a *Appliance) RestartPending() []string {
 }
 
 func (a *Appliance) serve(ln net.Listener) {
-	a.connsOnce.Do(func() { a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress} })
 	err := a.srv.Serve(limitedListener{Listener: ln, l: a.conns})
 	a.mu.Lock()
 	replaced := a.ln != ln
