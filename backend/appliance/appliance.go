@@ -94,7 +94,7 @@ type Appliance struct {
 	file           config.Settings // the settings file as last loaded successfully
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
-	conns          *connLimiter // open connections per remote address, over every listener
+	conns          *connLimiter    // open connections per remote address, over every listener
 }
 
 // Resolve fills in the default folders.
