@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"voicebot/backend/config"
 	"voicebot/backend/keys"
 )
 
@@ -35,13 +36,36 @@ func TestRouteLimitsFromSettings(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// failed authentications from one address: the default allowance is 600 a minute
-	for i := range 600 {
+	// failed authentications from one address, limited as the file says
+	tmp = cfg + ".new"
+	os.WriteFile(tmp, []byte("rate_limit: 100/m\nrate_limit_unauthenticated: 3/h\n"), 0o600)
+	os.Rename(tmp, cfg)
+	deadline = time.Now().Add(10 * time.Second)
+	for limit("/v1/voice/engines") != "600" {
+		if time.Now().After(deadline) {
+			t.Fatal("the new settings were not applied")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := range 3 {
 		if r := do(t, a, "GET", "/v1/bot", "", ""); r.status != 401 {
 			t.Fatalf("unauthenticated request %d: %d", i, r.status)
 		}
 	}
 	if r := do(t, a, "GET", "/v1/bot", "", ""); r.status != 429 || r.code() != "rate_limited" {
-		t.Errorf("unauthenticated request 601: %d %s", r.status, r.code())
+		t.Errorf("unauthenticated request 4: %d %s", r.status, r.code())
+	}
+}
+
+// TestRouteLimitDefaults: with nothing in the file, voice and admin routes get 600/m, chat the
+// default rate, and failed authentications 600/m per address.
+func TestRouteLimitDefaults(t *testing.T) {
+	c := apiConfig(Options{RateLimit: DefaultRate}, config.Settings{})
+	if c.DefaultRate != DefaultRate || c.ChatRate != "" || c.VoiceRate != "600/m" || c.AdminRate != "600/m" || c.AddressRate != "600/m" {
+		t.Errorf("defaults: %+v", c)
+	}
+	c = apiConfig(Options{RateLimit: "50/m"}, config.Settings{RateLimitChat: "7/m", RateLimitUnauthenticated: "9/m"})
+	if c.DefaultRate != "50/m" || c.ChatRate != "7/m" || c.AddressRate != "9/m" {
+		t.Errorf("from the file: %+v", c)
 	}
 }
