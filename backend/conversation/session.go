@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	"voicebot/backend/internal/ttlcache"
 )
 
 // State is what the engine remembers of one conversation between turns.
@@ -84,12 +84,12 @@ type Turn struct {
 // MemorySessions is a SessionStore in memory, bounded in size and idle time (a library LRU with
 // expiry, so a kiosk that runs for months does not grow).
 type MemorySessions struct {
-	lru *expirable.LRU[string, *State]
+	lru *ttlcache.Cache[string, *State]
 }
 
 // NewMemorySessions keeps at most size sessions, each for idle after its last turn.
 func NewMemorySessions(size int, idle time.Duration) *MemorySessions {
-	return &MemorySessions{lru: expirable.NewLRU[string, *State](size, nil, idle)}
+	return &MemorySessions{lru: ttlcache.New[string, *State](size, idle)}
 }
 
 // Get implements SessionStore.

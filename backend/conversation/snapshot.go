@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/langid"
 	"voicebot/backend/conversation/nlu"
@@ -22,6 +20,7 @@ import (
 	"voicebot/backend/conversation/templates"
 	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/internal/ttlcache"
 )
 
 // Snapshot is everything needed to answer, built from one content pack: the intents and lists per
@@ -35,7 +34,7 @@ type Snapshot struct {
 	langs    map[string]*langBrain
 	index    *retrieval.Index
 	detector *langid.Detector
-	cache    *expirable.LRU[string, Reply]
+	cache    *ttlcache.Cache[string, Reply]
 }
 
 type langBrain struct {
@@ -154,7 +153,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	s.cache = expirable.NewLRU[string, Reply](cacheSize, nil, cacheTTL)
+	s.cache = ttlcache.New[string, Reply](cacheSize, cacheTTL)
 	s.BuiltAt = time.Now()
 	s.Build = s.BuiltAt.Sub(start)
 	return s, nil

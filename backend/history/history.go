@@ -15,9 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
 	"voicebot/backend/conversation"
+	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/store"
 )
 
@@ -31,7 +30,7 @@ var ErrSessionErased = errors.New("the session was erased while this turn was an
 // (write-through: every Put reaches the database before it returns).
 type Store struct {
 	db    *store.DB
-	cache *expirable.LRU[string, *conversation.State]
+	cache *ttlcache.Cache[string, *conversation.State]
 	locks *conversation.SessionLocks // the engine's, once an engine uses this store
 }
 
@@ -41,7 +40,7 @@ func (s *Store) UseSessionLocks(l *conversation.SessionLocks) { s.locks = l }
 
 // New returns a history store over db.
 func New(db *store.DB) *Store {
-	return &Store{db: db, cache: expirable.NewLRU[string, *conversation.State](10000, nil, 30*time.Minute)}
+	return &Store{db: db, cache: ttlcache.New[string, *conversation.State](10000, 30*time.Minute)}
 }
 
 // Get implements conversation.SessionStore.

@@ -21,12 +21,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
+	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
 	"voicebot/backend/telemetry"
@@ -73,8 +73,8 @@ type Server struct {
 	Content ContentEditor
 
 	paused atomic.Bool
-	audio  *expirable.LRU[string, []byte] // spoken replies of /v1/voice, by id
-	life   life                           // turns under way and open voice streams, for Shutdown
+	audio  *ttlcache.Cache[string, []byte] // spoken replies of /v1/voice, by id
+	life   life                            // turns under way and open voice streams, for Shutdown
 
 	scrapeMu sync.Mutex
 	scrapes  map[string]*scrapes // per key: the audit of its /metrics scrapes

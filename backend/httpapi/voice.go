@@ -15,9 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
 	"voicebot/backend/conversation"
+	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/voice"
 )
 
@@ -25,6 +24,9 @@ import (
 const (
 	MaxAudioBody = 8 << 20 // 30 s of 48 kHz stereo 16-bit PCM is 5.8 MB
 	AudioTTL     = 5 * time.Minute
+	// AudioCacheBytes bounds the spoken replies kept for clients to fetch (up to 256 of them, for
+	// AudioTTL): the oldest go first.
+	AudioCacheBytes = 32 << 20
 )
 
 // Voice error codes.
@@ -307,6 +309,6 @@ func (s *Server) voiceEngines(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"engines": engines, "notes": notes, "adapted": s.Voice.Report()})
 }
 
-func newAudioCache() *expirable.LRU[string, []byte] {
-	return expirable.NewLRU[string, []byte](256, nil, AudioTTL)
+func newAudioCache() *ttlcache.Cache[string, []byte] {
+	return ttlcache.NewWeighed[string, []byte](256, AudioTTL, AudioCacheBytes, func(b []byte) int64 { return int64(len(b)) })
 }

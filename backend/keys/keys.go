@@ -15,8 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
-
+	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/store"
 )
 
@@ -125,7 +124,7 @@ type Service struct {
 	db *store.DB
 	// verified caches key records by id for a few seconds, so that verification is not a
 	// database read per request; revocation and rotation in this process drop entries at once.
-	verified *expirable.LRU[string, *Key]
+	verified *ttlcache.Cache[string, *Key]
 	// cacheGen counts invalidations (revoke, rotate); cacheMu orders an invalidation against
 	// adding a record read before it (see record).
 	cacheMu  sync.Mutex
@@ -148,7 +147,7 @@ const CacheTTL = 5 * time.Second
 
 // NewService returns a key service over the store.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, verified: expirable.NewLRU[string, *Key](4096, nil, CacheTTL), usage: map[string]usage{}}
+	return &Service{db: db, verified: ttlcache.New[string, *Key](4096, CacheTTL), usage: map[string]usage{}}
 }
 
 func hashKey(key string) []byte {
