@@ -96,7 +96,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 		if testing.Short() {
 			b.Skip("short")
 		}
-		bin := desktopBinary(&testing.T{})
+		bin := desktopBinary(b)
 		b.ResetTimer()
 		var rss float64
 		for i := 0; i < b.N; i++ {

@@ -59,7 +59,7 @@ var (
 )
 
 // desktopBinary builds the desktop binary once per test run (Go's build cache makes reruns fast).
-func desktopBinary(t *testing.T) string {
+func desktopBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "voicebot-desktop-bin")

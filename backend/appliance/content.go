@@ -123,7 +123,7 @@ func (a *Appliance) MakeEditable(ctx context.Context, dir, actor, remote string)
 	if cur != "" {
 		from = cur
 	}
-	_ = a.DB.Audit(ctx, store.AuditEntry{Actor: actor, Action: "content.init", Target: abs, Remote: remote,
+	a.audit(store.AuditEntry{Actor: actor, Action: "content.init", Target: abs, Remote: remote,
 		Detail: fmt.Sprintf("editable copy of %s (%d files) now in service; %s", from, n, saved)})
 	return abs, saved, nil
 }
@@ -196,7 +196,7 @@ func (a *Appliance) Teach(ctx context.Context, t content.Teach, actor, remote st
 		case content.ActionOutOfScope:
 			what = "out of scope"
 		}
-		_ = a.DB.Audit(ctx, store.AuditEntry{Actor: actor, Action: "content.teach", Target: fmt.Sprintf("%s:%d", ed.File, ed.Line), Remote: remote,
+		a.audit(store.AuditEntry{Actor: actor, Action: "content.teach", Target: fmt.Sprintf("%s:%d", ed.File, ed.Line), Remote: remote,
 			Detail: fmt.Sprintf("%q (%s) taught as %s", ed.Text, ed.Lang, what)})
 	}
 	out.Version = a.Loader.Status().Version

@@ -43,7 +43,7 @@ func (a *Appliance) SetPaused(p bool, actor string) {
 	if p {
 		action = "visitor.pause"
 	}
-	_ = a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: action})
+	a.audit(store.AuditEntry{Actor: actor, Action: action})
 }
 
 // Paused reports whether visitor conversation is paused.
@@ -93,7 +93,7 @@ func (a *Appliance) SetLAN(on bool, actor string) error {
 	if on {
 		detail = "LAN access on: " + ln.Addr().String()
 	}
-	_ = a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.lan", Detail: detail})
+	a.audit(store.AuditEntry{Actor: actor, Action: "settings.lan", Detail: detail})
 	return nil
 }
 

@@ -155,7 +155,9 @@ func backupCmd() *cobra.Command {
 				if err := db.Backup(cmd.Context(), args[0]); err != nil {
 					return err
 				}
-				_ = db.Audit(cmd.Context(), store.AuditEntry{Actor: "cli", Action: "store.backup", Target: args[0]})
+				if err := db.Audit(cmd.Context(), store.AuditEntry{Actor: "cli", Action: "store.backup", Target: args[0]}); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the backup was written but its audit entry was not: %v\n", err)
+				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "backup written to %s; it opens only with the key file of this data folder: back that up too, apart\n", args[0])
 				return nil
 			})

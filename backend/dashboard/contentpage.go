@@ -51,7 +51,7 @@ func (d *Dashboard) content(w http.ResponseWriter, r *http.Request, s *signIn) {
 
 func (d *Dashboard) reload(w http.ResponseWriter, r *http.Request, s *signIn) {
 	_ = d.Loader.Reload() // the outcome is in the status the page shows
-	_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: s.keyID, Action: "content.reload_requested", Remote: remote(r)})
+	d.writeAudit(r, store.AuditEntry{Actor: s.keyID, Action: "content.reload_requested", Remote: remote(r)})
 	http.Redirect(w, r, "/dashboard/content", http.StatusSeeOther)
 }
 

@@ -61,7 +61,7 @@ func (d *Dashboard) link(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !used {
-		_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: "dashboard", Action: "dashboard.link_refused", Remote: remote(r)})
+		d.writeAudit(r, store.AuditEntry{Actor: "dashboard", Action: "dashboard.link_refused", Remote: remote(r)})
 		d.render(w, r, http.StatusUnauthorized, signInForm("That sign-in link is not valid: it was used already, has expired, or was mistyped. Run voicebot dashboard-link on the box for a new one."))
 		return
 	}

@@ -279,7 +279,7 @@ func (d *Dashboard) makeEditable(w http.ResponseWriter, r *http.Request, s *sign
 	if err != nil {
 		v.Set("msg", "No copy made: "+err.Error())
 		v.Set("failed", "1")
-		_ = d.DB.Audit(r.Context(), store.AuditEntry{Actor: s.keyID, Action: "content.init_refused", Remote: remote(r), Detail: err.Error()})
+		d.writeAudit(r, store.AuditEntry{Actor: s.keyID, Action: "content.init_refused", Remote: remote(r), Detail: err.Error()})
 	} else {
 		v.Set("msg", fmt.Sprintf("The content is now the editable folder %s (%s).", dir, saved))
 	}
