@@ -56,6 +56,9 @@ type Dashboard struct {
 	Version  string
 	Listen   func() string
 	Started  time.Time
+	// AddressGate, if set, limits failed sign-ins per remote address with the API's allowance
+	// of failed authentications (httpapi.Server.AddressGate).
+	AddressGate func(w http.ResponseWriter, r *http.Request, failed bool) bool
 
 	mu       sync.Mutex
 	sessions map[string]*signIn        // by SHA-256 of the cookie token
@@ -214,12 +217,20 @@ func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
 
 // signIn checks an admin key and starts a session.
 func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
+	if d.AddressGate != nil && !d.AddressGate(w, r, false) {
+		d.writeAudit(r, store.AuditEntry{Actor: "dashboard", Action: "dashboard.sign_in_refused", Remote: remote(r), Detail: "too many failed sign-ins from this address"})
+		d.render(w, r, http.StatusTooManyRequests, signInForm("Too many failed sign-ins from this address: try again in "+w.Header().Get("Retry-After")+" s."))
+		return
+	}
 	presented := strings.TrimSpace(r.PostFormValue("key"))
 	k, err := d.Keys.Verify(r.Context(), presented)
 	if err == nil && !k.Has(keys.ScopeAdmin) {
 		err = errors.New("this key has no admin scope")
 	}
 	if err != nil {
+		if d.AddressGate != nil {
+			d.AddressGate(w, r, true)
+		}
 		d.writeAudit(r, store.AuditEntry{Actor: "dashboard", Action: "dashboard.sign_in_refused", Remote: remote(r), Detail: err.Error()})
 		d.render(w, r, http.StatusUnauthorized, signInForm("That key cannot sign in: "+err.Error()))
 		return

@@ -379,6 +379,22 @@ func remoteAddr(r *http.Request) string {
 	return host
 }
 
+// AddressGate applies the per-address allowance of failed authentications to a sign-in that is
+// not an API request (the dashboard's form): with failed false it only checks that the address
+// has allowance left (false: refuse it; Retry-After and the RateLimit headers are set), with
+// failed true it spends one. With no address rate set it always allows.
+func (s *Server) AddressGate(w http.ResponseWriter, r *http.Request, failed bool) bool {
+	addrRate := s.config().AddressRate
+	if addrRate == "" {
+		return true
+	}
+	n := 0
+	if failed {
+		n = 1
+	}
+	return s.take(w, "addr\x00"+remoteAddr(r), addrRate, n)
+}
+
 // authorize checks the key, its origin, its scope and the rate limit, in that order, and
 // audits the use of the key.
 func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Handler {
