@@ -84,7 +84,18 @@ func main() {
 	walBound := flag.Int64("wal-bound", 64<<20, "the WAL bound to check (bytes)")
 	mdOut := flag.String("md", "", "write the tables here (markdown)")
 	plotOut := flag.String("plot", "", "write a plot of the first run of -bin here (PNG)")
+	replot := flag.String("plot-from", "", "only draw -plot from the first table of this markdown (an earlier run's -md)")
 	flag.Parse()
+	if *replot != "" {
+		r, err := readTable(*replot)
+		if err == nil {
+			err = plot(*plotOut, r, *walBound)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	var runs []result
 	for r := 0; r < *rounds; r++ {
@@ -405,6 +416,35 @@ func report(w io.Writer, runs []result, bin, base string, conns int, duration ti
 		median(perOld), median(p99Old), median(perNew), median(p99New), median(perNew)/median(perOld), median(p99New)/median(p99Old))
 }
 
+// readTable reads the samples back from the first table report wrote.
+func readTable(path string) (result, error) {
+	var r result
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(f) != 9 || f[0] == "at" || strings.HasPrefix(f[0], "-") {
+			if len(r.Samples) > 0 {
+				break
+			}
+			continue
+		}
+		at, err := time.ParseDuration(f[0])
+		if err != nil {
+			return r, fmt.Errorf("%s: %q: %w", path, line, err)
+		}
+		num := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
+		r.Samples = append(r.Samples, sample{At: at, Turns: int64(num(1)), TurnsPerSec: num(2), P50: time.Duration(num(3) * 1e6), P99: time.Duration(num(4) * 1e6),
+			WALBytes: int64(num(5) * 1e6), DBBytes: int64(num(6) * 1e6), RSSBytes: int64(num(7) * 1e6), HeapBytes: int64(num(8) * 1e6)})
+	}
+	if len(r.Samples) == 0 {
+		return r, fmt.Errorf("%s: no table of samples", path)
+	}
+	return r, nil
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -433,8 +473,9 @@ func plot(path string, r result, walBound int64) error {
 		bound = append(bound, mb(walBound))
 	}
 	g := chart.Chart{
-		Title:          "storage soak: sizes and memory (MB, left), p99 (ms, right)",
-		Width:          900,
+		Title:          "storage soak: MB on the right axis, p99 ms on the left",
+		Background:     chart.Style{Padding: chart.Box{Top: 50, Left: 130, Right: 20, Bottom: 20}},
+		Width:          1000,
 		Height:         400,
 		XAxis:          chart.XAxis{Name: "minutes"},
 		YAxis:          chart.YAxis{Name: "MB"},
@@ -447,7 +488,7 @@ func plot(path string, r result, walBound int64) error {
 			chart.ContinuousSeries{Name: "p99 ms", XValues: x, YValues: series["p99 ms"], YAxis: chart.YAxisSecondary},
 		},
 	}
-	g.Elements = []chart.Renderable{chart.Legend(&g)}
+	g.Elements = []chart.Renderable{chart.LegendLeft(&g)}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
