@@ -52,6 +52,8 @@ var questions = []string{
 	"How do I get there by train?",
 }
 
+var keepDir string
+
 type sample struct {
 	At                time.Duration
 	Turns             int64
@@ -85,6 +87,7 @@ func main() {
 	mdOut := flag.String("md", "", "write the tables here (markdown)")
 	plotOut := flag.String("plot", "", "write a plot of the first run of -bin here (PNG)")
 	replot := flag.String("plot-from", "", "only draw -plot from the first table of this markdown (an earlier run's -md)")
+	flag.StringVar(&keepDir, "keep", "", "keep the last run's data and settings folders here (to time an upgrade of a loaded store)")
 	flag.Parse()
 	if *replot != "" {
 		r, err := readTable(*replot)
@@ -150,7 +153,16 @@ func run(bin string, duration time.Duration, conns int, every time.Duration, wal
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if keepDir != "" {
+			os.RemoveAll(keepDir)
+			if err := os.Rename(dir, keepDir); err == nil {
+				log.Printf("data kept in %s", keepDir)
+				return
+			}
+		}
+		os.RemoveAll(dir)
+	}()
 	flags := []string{"--data-dir", filepath.Join(dir, "data"), "--config-dir", filepath.Join(dir, "config")}
 	out, err := exec.Command(bin, append([]string{"keys", "create", "--name", "soak", "--scopes", "chat,metrics", "--rate", "1000000/s"}, flags...)...).Output()
 	if err != nil {
