@@ -134,6 +134,10 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("after the link: %q", h)
 	}
 	shot("02-overview")
+	// the storage card: the files' sizes, the WAL's bound and the data volume, as a person sees them
+	if s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("live").innerText`)); !strings.Contains(s, "kept under 64.0 MiB") || !strings.Contains(s, "Free on the data volume") || !strings.Contains(s, "measured after 10m0s of running") {
+		t.Errorf("the overview's storage card: %q", s)
+	}
 
 	// live updates (htmx): a turn made through the API shows on the open page, without reloading
 	chat := newKey(t, a, keysSpec("chat"))
