@@ -421,6 +421,13 @@ func (a *Appliance) LiveSettings() config.Settings {
 // ChangeSettings changes the live settings (from the dashboard): validated, applied at once,
 // written to the settings file when there is one (so they survive a restart), and audited.
 func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) error {
+	return a.ChangeSettingsIf(nil, live, actor, remote)
+}
+
+// ChangeSettingsIf is ChangeSettings when check (if not nil) accepts the settings in force, run
+// under the same lock as the change: the dashboard refuses a form opened on settings that another
+// operator changed since (a lost update otherwise).
+func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, live config.Settings, actor, remote string) error {
 	if live.RateLimit != "" {
 		if _, _, err := keys.ParseRate(live.RateLimit); err != nil {
 			return err
@@ -445,6 +452,11 @@ func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) e
 	a.settingsMu.Lock()
 	defer a.settingsMu.Unlock()
 	cur := a.LiveSettings()
+	if check != nil {
+		if err := check(cur); err != nil {
+			return err
+		}
+	}
 	a.mu.Lock()
 	f := a.file
 	a.mu.Unlock()

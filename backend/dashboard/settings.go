@@ -1,6 +1,10 @@
 package dashboard
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,8 +16,19 @@ import (
 // SettingsService is what the Settings page needs of the appliance (the consumer declares it).
 type SettingsService interface {
 	LiveSettings() config.Settings
-	ChangeSettings(s config.Settings, actor, remote string) error
+	// ChangeSettingsIf applies s if check, run under the lock that serialises changes, accepts the
+	// settings in force (a form read before another operator saved must not overwrite them).
+	ChangeSettingsIf(check func(current config.Settings) error, s config.Settings, actor, remote string) error
 	RestartPending() []string
+}
+
+// errSettingsChanged: the page was opened on settings that someone changed since.
+var errSettingsChanged = errors.New("the settings were changed by someone else since this page was opened: they are shown as they are now; make your change again")
+
+// settingsVersion names the settings a form was opened on.
+func settingsVersion(s config.Settings) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%q|%d|%q|%q|%v|%v", s.RateLimit, s.Retention, s.CORSOrigins, s.LogLevel, s.IntentThreshold, s.KnowledgeMatch))
+	return hex.EncodeToString(h[:8])
 }
 
 // SettingsView is what the Settings page shows.
@@ -26,10 +41,12 @@ type SettingsView struct {
 	Knowledge  string
 	Saved      bool
 	Restart    []string
+	Version    string // of the settings shown, sent back with the form
 }
 
 func (d *Dashboard) settingsView(r *http.Request) SettingsView {
 	v := SettingsView{Live: d.Settings.LiveSettings(), Restart: d.Settings.RestartPending(), Saved: r.URL.Query().Get("saved") == "1"}
+	v.Version = settingsVersion(v.Live)
 	if v.Live.Retention > 0 {
 		v.Retention = v.Live.Retention.String()
 	}
@@ -62,9 +79,10 @@ func (d *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, s *sign
 		return
 	}
 	live := config.Settings{RateLimit: strings.TrimSpace(r.PostFormValue("rate_limit")), LogLevel: r.PostFormValue("log_level")}
+	status := http.StatusBadRequest
 	fail := func(msg string) {
 		v := d.settingsView(r)
-		d.render(w, r, http.StatusBadRequest, settingsPage(d.page("Settings", "Settings", s), v, msg))
+		d.render(w, r, status, settingsPage(d.page("Settings", "Settings", s), v, msg))
 	}
 	if ret := strings.TrimSpace(r.PostFormValue("retention")); ret != "" {
 		dur, err := time.ParseDuration(ret)
@@ -92,7 +110,17 @@ func (d *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, s *sign
 			*x.dst = f
 		}
 	}
-	if err := d.Settings.ChangeSettings(live, s.keyID, remote(r)); err != nil {
+	opened := r.PostFormValue("version") // the page's form always sends it; a script may not
+	check := func(cur config.Settings) error {
+		if opened != "" && opened != settingsVersion(cur) {
+			return errSettingsChanged
+		}
+		return nil
+	}
+	if err := d.Settings.ChangeSettingsIf(check, live, s.keyID, remote(r)); err != nil {
+		if errors.Is(err, errSettingsChanged) {
+			status = http.StatusConflict
+		}
 		fail("Not saved: " + err.Error())
 		return
 	}
