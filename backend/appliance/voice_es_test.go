@@ -15,8 +15,8 @@ import (
 	"os/exec"
 	"testing"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/internal/testneeds"
+	"voicebot/backend/text"
 	"voicebot/backend/voice"
 )
 

@@ -23,8 +23,8 @@ import (
 	"testing"
 
 	"voicebot/backend/content"
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/internal/testneeds"
+	"voicebot/backend/text"
 	"voicebot/backend/voice"
 	vbembed "voicebot/embed"
 )

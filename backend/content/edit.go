@@ -16,7 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // Teach is one phrasing an operator teaches the pack: as a new example of an intent, as the only

@@ -14,8 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"voicebot/backend/conversation/templates"
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // Limits on what a pack may hold, so that a mistaken copy of a huge file cannot stall a reload.

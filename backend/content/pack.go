@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"voicebot/backend/conversation/templates"
+	"voicebot/backend/templates"
 )
 
 // Pack is one parsed, validated content pack. It is never modified after Load.

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"voicebot/backend/content"
-	"voicebot/backend/conversation/templates"
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // CheckReport is what `voicebot content check` and the dashboard's Content page report: every

@@ -7,8 +7,8 @@ import (
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
-	"voicebot/backend/conversation/templates"
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // matchTemplate returns the intent with a template that matches exactly. When templates of

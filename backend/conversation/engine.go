@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"voicebot/backend/conversation/nlu"
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // MaxUtteranceRunes bounds one utterance; longer input is refused, not truncated.

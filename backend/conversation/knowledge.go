@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"voicebot/backend/conversation/retrieval"
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // knowledge answers from the documents: the best passage that contains enough of the question's

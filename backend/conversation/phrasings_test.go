@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // TestDemoAnswersItsOwnPhrasings asks every example of every demo intent, and a sample of each

@@ -17,10 +17,10 @@ import (
 	"voicebot/backend/conversation/langid"
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/conversation/retrieval"
-	"voicebot/backend/conversation/templates"
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
 	"voicebot/backend/internal/ttlcache"
+	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // Snapshot is everything needed to answer, built from one content pack: the intents and lists per

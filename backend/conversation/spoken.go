@@ -20,7 +20,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // Spoken is what a recogniser offers for one utterance.

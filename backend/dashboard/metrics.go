@@ -11,8 +11,8 @@ import (
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/telemetry"
+	"voicebot/backend/text"
 )
 
 // Count is one row of a ranked list.

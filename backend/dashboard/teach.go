@@ -17,8 +17,8 @@ import (
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/store"
+	"voicebot/backend/text"
 )
 
 // ContentService is what the teach loop and the Content page need of the appliance (the

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"voicebot/backend/content"
-	"voicebot/backend/conversation/templates"
+	"voicebot/backend/templates"
 )
 
 // Transcript is what a recognizer heard.

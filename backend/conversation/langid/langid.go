@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // Detector is immutable once built and safe for concurrent use.

@@ -1,8 +1,8 @@
 package nlu
 
 import (
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 // Coverage: how much of a question the phrasings of the predicted intent speak of. A model over

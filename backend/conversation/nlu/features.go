@@ -5,8 +5,8 @@ import (
 	"slices"
 	"sort"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 // The intent model sees an utterance as a sparse vector of hashed features: word unigrams, word

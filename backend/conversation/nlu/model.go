@@ -21,8 +21,8 @@ import (
 	blasapi "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 // OOS is the label of out-of-scope examples in training data and of out-of-scope predictions.

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 
 	"voicebot/backend/internal/benchdata"
 )

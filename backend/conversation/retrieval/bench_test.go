@@ -11,9 +11,9 @@ import (
 	_ "github.com/ncruces/go-sqlite3/vfs/memdb"
 
 	"voicebot/backend/conversation/retrieval"
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/evaluate"
 	"voicebot/backend/internal/benchdata"
+	"voicebot/backend/text"
 )
 
 func loadSciFact(tb testing.TB) ([]retrieval.Document, map[string]string) {

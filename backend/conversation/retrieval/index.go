@@ -16,8 +16,8 @@ import (
 	"sync"
 	"unicode"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 // Document is one knowledge document.

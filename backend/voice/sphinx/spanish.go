@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // spanishPhones maps espeak-ng's Spanish IPA phonemes (as it writes them with a separator,

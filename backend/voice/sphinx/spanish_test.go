@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"voicebot/backend/conversation/text"
 	"voicebot/backend/internal/testneeds"
+	"voicebot/backend/text"
 	"voicebot/backend/voice"
 	"voicebot/backend/voice/espeak"
 )

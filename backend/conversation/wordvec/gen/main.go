@@ -17,7 +17,7 @@ import (
 	"os"
 	"sort"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 func main() {

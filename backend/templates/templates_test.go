@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 func lists() Lists {

@@ -10,7 +10,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // Template is a parsed template.

@@ -3,7 +3,7 @@ package templates
 import (
 	"testing"
 
-	"voicebot/backend/conversation/text"
+	"voicebot/backend/text"
 )
 
 // FuzzParseAndMatch: any template text either parses or returns a SyntaxError, never panics;
