@@ -100,8 +100,15 @@ func (l *Loader) Reload() error {
 	l.mu.Unlock()
 
 	attempt := time.Now()
-	pack, err := content.Load(fsys, source)
+	var pack *content.Pack
 	var snap *Snapshot
+	// A folder deleted or moved away would otherwise be reported as its bot.yaml missing.
+	_, err := fs.Stat(fsys, ".")
+	if err != nil {
+		err = fmt.Errorf("the content folder cannot be read (deleted or moved away?): %w", err)
+	} else {
+		pack, err = content.Load(fsys, source)
+	}
 	if err == nil {
 		snap, err = BuildSnapshot(pack, version+1, nil)
 	}
