@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,15 +21,23 @@ const DefaultDebounce = 100 * time.Millisecond
 // Watch follows a content folder and calls reload after each burst of changes, until ctx ends.
 // fsnotify is not recursive, so every sub-folder is watched, and folders created later are
 // added as they appear. Editors that save by renaming a temp file over the original work because
-// the folder, not the file, is watched.
+// the folder, not the file, is watched. The folder's parent is watched too (for the folder's own
+// name only): inotify follows a folder's inode, so a deploy that renames a new folder into place,
+// or a restore that deletes and re-creates it, would otherwise leave the watcher on the old one
+// and the new content never loaded.
 func Watch(ctx context.Context, dir string, debounce time.Duration, reload func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
+	dir = filepath.Clean(dir)
 	if err := addTree(w, dir); err != nil {
 		w.Close()
 		return err
+	}
+	parent := filepath.Dir(dir)
+	if err := w.Add(parent); err != nil {
+		slog.Warn("content watch: cannot watch the content folder's parent; a folder replaced by rename will not be seen", "dir", parent, "err", err)
 	}
 	go func() {
 		defer w.Close()
@@ -58,6 +67,14 @@ func Watch(ctx context.Context, dir string, debounce time.Duration, reload func(
 			case ev, ok := <-w.Events:
 				if !ok {
 					return
+				}
+				if filepath.Dir(ev.Name) == parent && ev.Name != dir {
+					continue // a sibling of the content folder
+				}
+				if ev.Name == dir && ev.Has(fsnotify.Create) {
+					rewatch(w, dir) // a folder put in place of the content folder
+					fire()
+					continue
 				}
 				if ignorable(filepath.Base(ev.Name)) {
 					continue
@@ -100,4 +117,16 @@ func addTree(w *fsnotify.Watcher, root string) error {
 		}
 		return w.Add(p)
 	})
+}
+
+// rewatch drops the watches of dir's old tree (they follow the old inodes) and watches the new.
+func rewatch(w *fsnotify.Watcher, dir string) {
+	for _, p := range w.WatchList() {
+		if p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			_ = w.Remove(p)
+		}
+	}
+	if err := addTree(w, dir); err != nil {
+		slog.Warn("content watch: cannot watch the new content folder", "dir", dir, "err", err)
+	}
 }
