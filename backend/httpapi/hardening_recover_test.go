@@ -116,8 +116,9 @@ func (failingSessions) Put(context.Context, *conversation.State, *conversation.T
 
 func TestTurn500IsLogged(t *testing.T) {
 	f := newFixture(t, Config{})
-	f.api.Engine = conversation.New(failingSessions{f.history})
-	f.api.Engine.Swap(demoSnapshot(t))
+	e := conversation.New(failingSessions{f.history})
+	e.Swap(demoSnapshot(t))
+	f.api.Engine = e
 	log := captureLog(t)
 	k := f.key("", "chat")
 	r := f.do("POST", "/v1/chat", k, `{"text":"hello"}`)

@@ -93,8 +93,9 @@ func TestShutdownDeadline(t *testing.T) {
 	f := newFixture(t, Config{})
 	entered, release := make(chan struct{}), make(chan struct{})
 	held := &heldSessions{SessionStore: f.history, entered: entered, release: release}
-	f.api.Engine = conversation.New(held)
-	f.api.Engine.Swap(demoSnapshot(t))
+	e := conversation.New(held)
+	e.Swap(demoSnapshot(t))
+	f.api.Engine = e
 	k := f.key("", "chat")
 	answered := make(chan response, 1)
 	go func() { answered <- f.do("POST", "/v1/chat", k, `{"text":"hello"}`) }()

@@ -24,8 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
-	"voicebot/backend/conversation"
-	"voicebot/backend/history"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -59,13 +57,13 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	Engine  *conversation.Engine
-	Loader  *conversation.Loader
-	Keys    *keys.Service
-	History *history.Store
-	DB      *store.DB
+	Engine  Engine
+	Loader  ContentStatus
+	Keys    Keys
+	History History
+	DB      Audit
 	Metrics *telemetry.Metrics
-	Voice   *voice.Service
+	Voice   Voice // nil: the built-in engines
 	Started time.Time
 	// RestartPending, if set, lists settings changed that need a restart (shown on /readyz).
 	RestartPending func() []string
