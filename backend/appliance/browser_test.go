@@ -13,9 +13,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"voicebot/backend/dashboard"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/internal/testneeds"
+	"voicebot/backend/store"
 )
 
 // chromium finds Debian's chromium (make test installs it), or skips with a message.
@@ -125,7 +125,7 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	do("sign-in page", chromedp.Navigate(base+"/dashboard/"), chromedp.WaitVisible(chromedp.ID("key")))
 	shot("01-sign-in")
-	link, err := dashboard.CreateLink(context.Background(), a.DB, base)
+	link, err := store.CreateLink(context.Background(), a.DB, base)
 	if err != nil {
 		t.Fatal(err)
 	}

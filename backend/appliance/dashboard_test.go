@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"voicebot/backend/dashboard"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -132,7 +131,7 @@ func TestDashboardAuthAndCSRF(t *testing.T) {
 // TestDashboardOneTimeLink: the link printed on the box signs a browser in once.
 func TestDashboardOneTimeLink(t *testing.T) {
 	a := start(t, Options{})
-	link, err := dashboard.CreateLink(context.Background(), a.DB, "http://"+a.Addr())
+	link, err := store.CreateLink(context.Background(), a.DB, "http://"+a.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +151,7 @@ func TestDashboardOneTimeLink(t *testing.T) {
 	if code, body := open(); code != 401 || !strings.Contains(body, "not valid") {
 		t.Errorf("second use: %d", code)
 	}
-	if _, err := dashboard.CreateLink(context.Background(), a.DB, "kiosk.local"); err == nil {
+	if _, err := store.CreateLink(context.Background(), a.DB, "kiosk.local"); err == nil {
 		t.Error("a base without a scheme was accepted")
 	}
 }

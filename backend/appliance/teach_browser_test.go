@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"voicebot/backend/dashboard"
+	"voicebot/backend/store"
 	vbembed "voicebot/embed"
 )
 
@@ -48,7 +48,7 @@ func TestTeachInABrowser(t *testing.T) {
 		}
 	}
 
-	link, err := dashboard.CreateLink(t.Context(), a.DB, base)
+	link, err := store.CreateLink(t.Context(), a.DB, base)
 	if err != nil {
 		t.Fatal(err)
 	}

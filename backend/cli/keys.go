@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
-	"voicebot/backend/dashboard"
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -224,12 +223,12 @@ func dashboardLinkCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
-				link, err := dashboard.CreateLink(cmd.Context(), db, base)
+				link, err := store.CreateLink(cmd.Context(), db, base)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), link)
-				fmt.Fprintf(cmd.ErrOrStderr(), "open it within %s; it works once\n", dashboard.LinkTTL)
+				fmt.Fprintf(cmd.ErrOrStderr(), "open it within %s; it works once\n", store.LinkTTL)
 				return nil
 			})
 		},
