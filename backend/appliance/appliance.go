@@ -158,7 +158,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if err := o.Resolve(); err != nil {
 		return nil, err
 	}
-	if _, _, err := keys.ParseRate(o.RateLimit); err != nil {
+	if _, _, err := config.ParseRate(o.RateLimit); err != nil {
 		return nil, fmt.Errorf("rate limit: %w", err)
 	}
 	inst, err := AcquireInstance(o.DataDir)
@@ -429,7 +429,7 @@ func (a *Appliance) ChangeSettings(live config.Settings, actor, remote string) e
 // operator changed since (a lost update otherwise).
 func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, live config.Settings, actor, remote string) error {
 	if live.RateLimit != "" {
-		if _, _, err := keys.ParseRate(live.RateLimit); err != nil {
+		if _, _, err := config.ParseRate(live.RateLimit); err != nil {
 			return err
 		}
 	}
@@ -535,7 +535,7 @@ func (a *Appliance) Addr() string {
 // background flushes key usage and applies the retention setting.
 func (a *Appliance) background(ctx context.Context) {
 	flush := time.NewTicker(2 * time.Second)
-	purge := time.NewTicker(purgeEvery)
+	purge := time.NewTicker(time.Hour)
 	defer flush.Stop()
 	defer purge.Stop()
 	a.purge(ctx)

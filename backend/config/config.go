@@ -21,8 +21,6 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.yaml.in/yaml/v3"
-
-	"voicebot/backend/keys"
 )
 
 // Settings are the file's values; empty means "not set in the file".
@@ -185,12 +183,12 @@ func Load(path string) (Settings, error) {
 		case "content":
 			s.Content = val
 		case "rate_limit":
-			if _, _, err := keys.ParseRate(val); err != nil {
+			if _, _, err := ParseRate(val); err != nil {
 				return s, fail(v, "%v", err)
 			}
 			s.RateLimit = val
 		case "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated":
-			if _, _, err := keys.ParseRate(val); err != nil {
+			if _, _, err := ParseRate(val); err != nil {
 				return s, fail(v, "%s: %v", k.Value, err)
 			}
 			*map[string]*string{"rate_limit_chat": &s.RateLimitChat, "rate_limit_voice": &s.RateLimitVoice,

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
+	"voicebot/backend/config"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -549,7 +550,7 @@ func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
 	s.mu.Lock()
 	l := s.limiters[id]
 	if l == nil || l.spec != spec { // the rate is parsed when a bucket is made, not per request
-		perSec, burst, err := keys.ParseRate(spec)
+		perSec, burst, err := config.ParseRate(spec)
 		if err != nil {
 			s.mu.Unlock()
 			return true // validated when set; never reached

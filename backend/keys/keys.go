@@ -7,14 +7,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"voicebot/backend/config"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/store"
 )
@@ -77,19 +76,6 @@ type Spec struct {
 	Expires time.Duration
 }
 
-var rateRe = regexp.MustCompile(`^([1-9][0-9]{0,6})/(s|m|h|sec|min|hour)$`)
-
-// ParseRate reads N/PERIOD into requests per second and a burst of N.
-func ParseRate(s string) (perSecond float64, burst int, err error) {
-	m := rateRe.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return 0, 0, fmt.Errorf("rate %q: write requests/period, e.g. 60/m, 5/s or 1000/h", s)
-	}
-	n, _ := strconv.Atoi(m[1])
-	period := map[string]float64{"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}[m[2]]
-	return float64(n) / period, n, nil
-}
-
 func (sp *Spec) validate() error {
 	sp.Name = strings.TrimSpace(sp.Name)
 	if sp.Name == "" || len(sp.Name) > 100 {
@@ -109,7 +95,7 @@ func (sp *Spec) validate() error {
 		}
 	}
 	if sp.Rate != "" {
-		if _, _, err := ParseRate(sp.Rate); err != nil {
+		if _, _, err := config.ParseRate(sp.Rate); err != nil {
 			return err
 		}
 	}
