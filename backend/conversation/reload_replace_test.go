@@ -160,3 +160,73 @@ func TestReloadFolderDeleted(t *testing.T) {
 		t.Errorf("the last good content after deleting the folder: %s", answered(r))
 	}
 }
+
+// TestReloadFolderSwappedByRename: a deploy tool replaces the whole content folder by renaming
+// the old one away and a new one into its place. The new folder's content is served, and the
+// new folder is watched from then on (an edit made in it afterwards is served too), whether
+// the two renames come back to back or the path is missing for a moment between them.
+func TestReloadFolderSwappedByRename(t *testing.T) {
+	for _, gap := range []time.Duration{0, 500 * time.Millisecond} {
+		t.Run("gap_"+gap.String(), func(t *testing.T) {
+			e, l, parent, dir := watchedContent(t)
+			if r := ask(t, e, "is there wifi"); !strings.Contains(r.Text, "HCM-Visitors") {
+				t.Fatalf("before the swap: %q", r.Text)
+			}
+
+			next := filepath.Join(parent, "content.new")
+			if err := os.CopyFS(next, vbembed.DemoContent()); err != nil {
+				t.Fatal(err)
+			}
+			setWifiNetwork(t, next, "DEPLOYED-1")
+			if err := os.Rename(dir, filepath.Join(parent, "content.old")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(gap)
+			if err := os.Rename(next, dir); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the swapped-in folder's answer", reloadWait, func() bool {
+				return strings.Contains(ask(t, e, "is there wifi").Text, "DEPLOYED-1")
+			})
+			waitFor(t, "a status that is OK", reloadWait, func() bool { return l.Status().OK })
+
+			// The new folder is the one watched now: an edit in it is served.
+			setWifiNetwork(t, dir, "EDITED-AFTER-SWAP")
+			waitFor(t, "an edit made in the swapped-in folder", reloadWait, func() bool {
+				return strings.Contains(ask(t, e, "is there wifi").Text, "EDITED-AFTER-SWAP")
+			})
+			// And an edit in the old folder, now elsewhere, is not.
+			setWifiNetwork(t, filepath.Join(parent, "content.old"), "OLD-FOLDER")
+			time.Sleep(3 * content.DefaultDebounce)
+			if r := ask(t, e, "is there wifi"); !strings.Contains(r.Text, "EDITED-AFTER-SWAP") {
+				t.Errorf("after editing the renamed-away folder: %q, want the live folder's answer", r.Text)
+			}
+		})
+	}
+}
+
+// TestReloadFolderRestored: the content folder deleted, then a folder put back at the same path
+// (a restore): it is loaded and watched again.
+func TestReloadFolderRestored(t *testing.T) {
+	e, l, _, dir := watchedContent(t)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the status to report the deleted folder", reloadWait, func() bool { return !l.Status().OK })
+	// A restore at the same path is loaded and watched again.
+	restored := dir + ".restore"
+	if err := os.CopyFS(restored, vbembed.DemoContent()); err != nil {
+		t.Fatal(err)
+	}
+	setWifiNetwork(t, restored, "RESTORED")
+	if err := os.Rename(restored, dir); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restored folder's answer", reloadWait, func() bool {
+		return strings.Contains(ask(t, e, "is there wifi").Text, "RESTORED")
+	})
+	setWifiNetwork(t, dir, "EDITED-AFTER-RESTORE")
+	waitFor(t, "an edit in the restored folder", reloadWait, func() bool {
+		return strings.Contains(ask(t, e, "is there wifi").Text, "EDITED-AFTER-RESTORE")
+	})
+}
