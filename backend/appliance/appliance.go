@@ -535,7 +535,7 @@ func (a *Appliance) Addr() string {
 // background flushes key usage and applies the retention setting.
 func (a *Appliance) background(ctx context.Context) {
 	flush := time.NewTicker(2 * time.Second)
-	purge := time.NewTicker(time.Hour)
+	purge := time.NewTicker(purgeEvery)
 	defer flush.Stop()
 	defer purge.Stop()
 	a.purge(ctx)
