@@ -15,7 +15,7 @@ DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 # tests make their audio with espeak-ng and flite.
 VOICE_PKGS := libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng-data libblas-dev liblapack-dev
 VOICE_TEST_PKGS := espeak-ng flite
-DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl
+DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl gnome-keyring libsecret-tools
 
 # apt_install installs Debian packages when root (else prints the command to run); $(1) are
 # the packages, $(2) says what they are for.
