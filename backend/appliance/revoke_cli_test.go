@@ -2,12 +2,10 @@ package appliance
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,34 +15,18 @@ import (
 	"voicebot/backend/store"
 )
 
-var (
-	cliBinOnce sync.Once
-	cliBin     string
-	cliBinErr  error
-)
-
-// voicebotBinary builds the product's binary (the headless build, as `go build .` makes it) once
-// per test run, for tests that run its commands in a process of their own.
+// voicebotBinary builds the product's binary (the headless build, as `go build .` makes it) into
+// the test's temporary folder, for a test that runs its commands in a process of their own.
 func voicebotBinary(t *testing.T) string {
 	t.Helper()
 	testneeds.Tools(t, "the Go toolchain", "go")
-	cliBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "voicebot-cli-bin")
-		if err != nil {
-			cliBinErr = err
-			return
-		}
-		cliBin = filepath.Join(dir, "voicebot")
-		cmd := exec.Command("go", "build", "-o", cliBin, ".")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			cliBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if cliBinErr != nil {
-		t.Fatal(cliBinErr)
+	bin := filepath.Join(t.TempDir(), "voicebot")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return cliBin
+	return bin
 }
 
 // TestCLIRevokeReachesRunningServer: a key revoked with `voicebot keys revoke ID --data-dir ...`
