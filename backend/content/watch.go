@@ -18,13 +18,19 @@ import (
 // an editor's save (often a temp file, a rename and a chmod) causes one reload, not three.
 const DefaultDebounce = 100 * time.Millisecond
 
+// FolderCheck is how often the watcher checks that the content folder is still the one it
+// watches (a folder renamed into its place, or re-created, is not seen by inotify).
+const FolderCheck = time.Second
+
 // Watch follows a content folder and calls reload after each burst of changes, until ctx ends.
 // fsnotify is not recursive, so every sub-folder is watched, and folders created later are
 // added as they appear. Editors that save by renaming a temp file over the original work because
-// the folder, not the file, is watched. The folder's parent is watched too (for the folder's own
-// name only): inotify follows a folder's inode, so a deploy that renames a new folder into place,
-// or a restore that deletes and re-creates it, would otherwise leave the watcher on the old one
-// and the new content never loaded.
+// the folder, not the file, is watched. inotify follows a folder's inode, so a deploy that renames
+// a new folder into place, or a restore that deletes and re-creates it, would leave the watcher on
+// the old one: once every FolderCheck the folder's identity is compared with the one watched, and
+// a new folder is watched and loaded. (Watching the parent instead would deliver every event of
+// the parent's other files, and the default content folder's parent is the data folder, where the
+// store writes on every turn.)
 func Watch(ctx context.Context, dir string, debounce time.Duration, reload func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -35,10 +41,7 @@ func Watch(ctx context.Context, dir string, debounce time.Duration, reload func(
 		w.Close()
 		return err
 	}
-	parent := filepath.Dir(dir)
-	if err := w.Add(parent); err != nil {
-		slog.Warn("content watch: cannot watch the content folder's parent; a folder replaced by rename will not be seen", "dir", parent, "err", err)
-	}
+	watched, _ := os.Stat(dir)
 	go func() {
 		defer w.Close()
 		var mu sync.Mutex
@@ -55,8 +58,20 @@ func Watch(ctx context.Context, dir string, debounce time.Duration, reload func(
 				}
 			})
 		}
+		check := time.NewTicker(FolderCheck)
+		defer check.Stop()
 		for {
 			select {
+			case <-check.C:
+				fi, err := os.Stat(dir)
+				switch {
+				case err != nil:
+					watched = nil // gone: its Remove event reloaded already
+				case watched == nil || !os.SameFile(watched, fi):
+					watched = fi // a folder put in place of the content folder
+					rewatch(w, dir)
+					fire()
+				}
 			case <-ctx.Done():
 				mu.Lock()
 				if timer != nil {
@@ -68,13 +83,8 @@ func Watch(ctx context.Context, dir string, debounce time.Duration, reload func(
 				if !ok {
 					return
 				}
-				if filepath.Dir(ev.Name) == parent && ev.Name != dir {
-					continue // a sibling of the content folder
-				}
-				if ev.Name == dir && ev.Has(fsnotify.Create) {
-					rewatch(w, dir) // a folder put in place of the content folder
-					fire()
-					continue
+				if ev.Name == dir && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+					watched = nil // the folder itself went away (its inode may be reused by the next one)
 				}
 				if ignorable(filepath.Base(ev.Name)) {
 					continue
