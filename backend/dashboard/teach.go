@@ -9,13 +9,19 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
@@ -336,60 +342,50 @@ const teachIndexed = 0.5
 // neighbour is not the other message of its turn (rows written some other way), it reports
 // !ok and teachGroupsScan answers.
 func (d *Dashboard) teachGroupsIndexed(ctx context.Context, since time.Time, below float64) ([]teachGroup, bool, error) {
-	const cols = `coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0), b.created_ms, v.heard IS NOT NULL, v.heard ->> '$.confidence'`
-	const visitor = `messages v ON v.id = b.id - 1 AND v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'`
-	rows, err := d.DB.Read().QueryContext(ctx, `SELECT v.id IS NOT NULL, `+cols+` FROM messages b LEFT JOIN `+visitor+`
-			WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?1
-		UNION ALL
-		SELECT v.id IS NOT NULL, `+cols+` FROM messages b LEFT JOIN `+visitor+`
-			WHERE b.role = 'bot' AND (b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) AND b.created_ms >= ?1
-				AND (v.id IS NULL OR b.kind = 'repair' OR b.confidence < ?2 OR v.heard ->> '$.confidence' < ?3)
-		UNION ALL
-		SELECT b.id IS NOT NULL, `+cols+` FROM messages v LEFT JOIN messages b ON b.id = v.id + 1 AND b.session_id = v.session_id AND b.turn = v.turn AND b.role = 'bot'
-			WHERE v.role = 'visitor' AND v.heard ->> '$.confidence' < 0.5 AND v.created_ms >= ?1
-				AND (b.id IS NULL OR (b.created_ms >= ?1 AND v.heard ->> '$.confidence' < ?3
-					AND (b.kind IN ('fallback', 'handoff') OR b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) IS NOT TRUE))`,
-		since.UnixMilli(), below, below)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	idx := map[[4]string]int{}
-	var out []teachGroup
-	for rows.Next() {
-		var paired, spoken bool
-		var txt sql.NullString
-		var lang, kind, intent sql.NullString
-		var conf sql.NullFloat64
-		var at sql.NullInt64
-		var heard sql.NullFloat64
-		if err := rows.Scan(&paired, &txt, &lang, &kind, &intent, &conf, &at, &spoken, &heard); err != nil {
-			return nil, false, err
+	// The week is read in teachParts spans of time at once, each on a connection of the read
+	// pool, and their groups merged.
+	from, span := since.UnixMilli(), time.Since(since).Milliseconds()/teachParts
+	parts := make([]teachPart, teachParts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := from+int64(i)*span, from+int64(i+1)*span
+		if i == 0 {
+			lo = math.MinInt64 // the bounds of the week are those of the query
 		}
-		if !paired {
+		if i == len(parts)-1 {
+			hi = math.MaxInt64
+		}
+		wg.Go(func() { parts[i].read(ctx, d.DB.Read(), from, lo, hi, below) })
+	}
+	wg.Wait()
+	out, idx := parts[0].groups, parts[0].idx
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, false, p.err
+		}
+		if !p.ok {
 			return nil, false, nil
 		}
-		k := [4]string{txt.String, lang.String, kind.String, intent.String}
-		i, seen := idx[k]
-		if !seen {
-			i = len(out)
-			idx[k] = i
-			out = append(out, teachGroup{text: k[0], lang: k[1], kind: k[2], intent: k[3], conf: conf.Float64, last: at.Int64})
-		}
-		g := &out[i]
-		g.n++
-		if at.Int64 > g.last {
-			g.last, g.conf = at.Int64, conf.Float64
-		}
-		if spoken {
-			g.spoken++
-		}
-		if heard.Valid && (!g.heardSet || heard.Float64 < g.heard) {
-			g.heard, g.heardSet = heard.Float64, true
-		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
+	for _, p := range parts[1:] {
+		for k, j := range p.idx {
+			o := p.groups[j]
+			i, seen := idx[k]
+			if !seen {
+				idx[k] = len(out)
+				out = append(out, o)
+				continue
+			}
+			g := &out[i]
+			g.n += o.n
+			if o.last > g.last {
+				g.last, g.conf = o.last, o.conf
+			}
+			g.spoken += o.spoken
+			if o.heardSet && (!g.heardSet || o.heard < g.heard) {
+				g.heard, g.heardSet = o.heard, true
+			}
+		}
 	}
 	// as the SQL orders them: most asked, then newest; then by their words
 	sort.Slice(out, func(i, j int) bool {
@@ -403,4 +399,101 @@ func (d *Dashboard) teachGroupsIndexed(ctx context.Context, since time.Time, bel
 		return cmp.Or(cmp.Compare(a.text, b.text), cmp.Compare(a.lang, b.lang), cmp.Compare(a.kind, b.kind), cmp.Compare(a.intent, b.intent)) < 0
 	})
 	return out[:min(len(out), teachGroupsLimit)], true, nil
+}
+
+// teachParts is how many spans of time teachGroupsIndexed reads at once (the read pool has 4
+// connections, the appliance 2 cores).
+const teachParts = 2
+
+// teachPart is the groups of one span of time.
+type teachPart struct {
+	groups []teachGroup
+	idx    map[string]int
+	ok     bool
+	err    error
+}
+
+// read groups the listed turns since the week's start (since) whose time is in [lo, hi): the
+// bot's message's time, or the visitor's for a turn listed for what was heard.
+func (p *teachPart) read(ctx context.Context, db *sql.DB, since, lo, hi int64, below float64) {
+	const cols = `coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0), b.created_ms, v.heard IS NOT NULL, v.heard ->> '$.confidence'`
+	const visitor = `messages v ON v.id = b.id - 1 AND v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'`
+	query := `SELECT v.id IS NOT NULL, ` + cols + ` FROM messages b LEFT JOIN ` + visitor + `
+			WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?1 AND b.created_ms >= ?4 AND b.created_ms < ?5
+		UNION ALL
+		SELECT v.id IS NOT NULL, ` + cols + ` FROM messages b LEFT JOIN ` + visitor + `
+			WHERE b.role = 'bot' AND (b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) AND b.created_ms >= ?1 AND b.created_ms >= ?4 AND b.created_ms < ?5
+				AND (v.id IS NULL OR b.kind = 'repair' OR b.confidence < ?2 OR v.heard ->> '$.confidence' < ?3)
+		UNION ALL
+		SELECT b.id IS NOT NULL, ` + cols + ` FROM messages v LEFT JOIN messages b ON b.id = v.id + 1 AND b.session_id = v.session_id AND b.turn = v.turn AND b.role = 'bot'
+			WHERE v.role = 'visitor' AND v.heard ->> '$.confidence' < 0.5 AND v.created_ms >= ?1 AND v.created_ms >= ?4 AND v.created_ms < ?5
+				AND (b.id IS NULL OR (b.created_ms >= ?1 AND v.heard ->> '$.confidence' < ?3
+					AND (b.kind IN ('fallback', 'handoff') OR b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) IS NOT TRUE))`
+	p.idx = map[string]int{}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		p.err = err
+		return
+	}
+	defer conn.Close()
+	// Read through SQLite's own statement rather than database/sql's rows: the text of a turn
+	// whose group is known is looked up without being copied (15,000 turns at 100,000 messages).
+	p.err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return errors.New("the store's connection is not SQLite's")
+		}
+		defer c.Raw().SetInterrupt(c.Raw().SetInterrupt(ctx))
+		st, _, err := c.Raw().Prepare(query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := errors.Join(st.BindInt64(1, since), st.BindFloat(2, below), st.BindFloat(3, below), st.BindInt64(4, lo), st.BindInt64(5, hi)); err != nil {
+			return err
+		}
+		var key []byte
+		for st.Step() {
+			if !st.ColumnBool(0) {
+				return nil // a message without its turn's other one next to it: p.ok stays false
+			}
+			// the group's key: text, language, kind and intent, each after its length
+			key = key[:0]
+			for col := 1; col <= 4; col++ {
+				f := st.ColumnRawText(col)
+				key = append(binary.AppendUvarint(key, uint64(len(f))), f...)
+			}
+			at, conf := st.ColumnInt64(6), st.ColumnFloat(5)
+			i, seen := p.idx[string(key)]
+			if !seen {
+				k := string(key)
+				var f [4]string
+				for j, rest := 0, k; j < 4; j++ {
+					n, w := binary.Uvarint([]byte(rest))
+					f[j], rest = rest[w:w+int(n)], rest[w+int(n):]
+				}
+				i = len(p.groups)
+				p.idx[k] = i
+				p.groups = append(p.groups, teachGroup{text: f[0], lang: f[1], kind: f[2], intent: f[3], conf: conf, last: at})
+			}
+			g := &p.groups[i]
+			g.n++
+			if at > g.last {
+				g.last, g.conf = at, conf
+			}
+			if st.ColumnBool(7) {
+				g.spoken++
+			}
+			if st.ColumnType(8) != sqlite3.NULL {
+				if h := st.ColumnFloat(8); !g.heardSet || h < g.heard {
+					g.heard, g.heardSet = h, true
+				}
+			}
+		}
+		if err := st.Err(); err != nil {
+			return err
+		}
+		p.ok = true
+		return nil
+	})
 }

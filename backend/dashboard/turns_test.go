@@ -19,7 +19,7 @@ func randomTurns(t *testing.T, db *store.DB, now time.Time) func(tx *store.Tx, s
 	t.Helper()
 	ctx := context.Background()
 	rnd := rand.New(rand.NewPCG(1, 2))
-	texts := []string{"can I hire the museum for a wedding", "Can I hire the museum, for a wedding?", "who won the football", "do you sell umbrellas", "where are the toilets", "¿hay wifi?", ""}
+	texts := []string{"can I hire the museum for a wedding", "Can I hire the museum, for a wedding?", "who won the football", "do you sell umbrellas", "where are the toilets", "¿hay wifi?", "", "can I\x00 bring my dog"}
 	kinds := []string{"intent", "intent", "knowledge", "fallback", "handoff", "repair", "template"}
 	hearts := []any{nil, nil, `{"transcript":"where are the toilets","confidence":0.35}`, `{"transcript":"","confidence":0.1}`,
 		`{"transcript":"do you sell umbrellas","confidence":0.45}`, `{"transcript":"who won the football","confidence":0.9}`, `{"transcript":"is there wifi"}`}
