@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -21,6 +21,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.yaml.in/yaml/v3"
+
+	sy "voicebot/backend/internal/strictyaml"
 )
 
 // Settings are the file's values; empty means "not set in the file".
@@ -101,9 +103,81 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+// file is the settings file's shape: decoded strictly (backend/internal/strictyaml), so a
+// key not listed here, or a value of another shape, is an error with its line.
+type file struct {
+	Listen                   single  `yaml:"listen"`
+	DataDir                  single  `yaml:"data_dir"`
+	Content                  single  `yaml:"content"`
+	RateLimit                single  `yaml:"rate_limit"`
+	RateLimitChat            single  `yaml:"rate_limit_chat"`
+	RateLimitVoice           single  `yaml:"rate_limit_voice"`
+	RateLimitAdmin           single  `yaml:"rate_limit_admin"`
+	RateLimitUnauthenticated single  `yaml:"rate_limit_unauthenticated"`
+	CORSOrigins              origins `yaml:"cors_origins"`
+	Retention                single  `yaml:"retention"`
+	LogLevel                 single  `yaml:"log_level"`
+	IntentThreshold          single  `yaml:"intent_threshold"`
+	KnowledgeMatch           single  `yaml:"knowledge_match"`
+	Kiosk                    sy.Flag `yaml:"kiosk"`
+	KioskExitKeys            single  `yaml:"kiosk_exit_keys"`
+	KioskPINHash             single  `yaml:"kiosk_pin_hash"`
+	VoiceEngines             engines `yaml:"voice_engines"`
+	VoiceBuiltin             sy.Flag `yaml:"voice_builtin"`
+}
 
-// Load reads and validates the settings file.
+// single is a setting's one value, as written, trimmed (a null value leaves the setting unset).
+type single struct {
+	sy.Text
+	node *yaml.Node
+}
+
+func (v *single) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return sy.Errorf(n, "must be a single value")
+	}
+	v.V, v.Line, v.node = strings.TrimSpace(n.Value), n.Line, n
+	return nil
+}
+
+type origins struct{ sy.Texts }
+
+func (o *origins) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode || o.Texts.UnmarshalYAML(n) != nil {
+		return sy.Errorf(n, "must be a list of origins such as http://kiosk.local:8080")
+	}
+	return nil
+}
+
+type engines struct{ sy.List[sy.Mapping[engine]] }
+
+func (e *engines) UnmarshalYAML(unmarshal func(any) error) error {
+	n, err := sy.NodeOf(unmarshal)
+	if err != nil {
+		return err
+	}
+	if n.Kind != yaml.SequenceNode {
+		return sy.Errorf(n, "is a list of {kind, languages, url}")
+	}
+	return unmarshal(&e.List)
+}
+
+// engine is a VoiceEngine as the file gives it.
+type engine struct {
+	Kind   sy.Text  `yaml:"kind"`
+	Langs  sy.Texts `yaml:"languages"`
+	URL    sy.Text  `yaml:"url"`
+	Model  sy.Text  `yaml:"model"`
+	Voice  sy.Text  `yaml:"voice"`
+	APIKey sy.Text  `yaml:"api_key"`
+}
+
+const settingsName = "the settings"
+
+var names = sy.Names{reflect.TypeFor[file](): settingsName, reflect.TypeFor[engine](): "voice engine"}
+
+// Load reads and validates the settings file. Of several problems it reports the first (by line),
+// with the zero Settings. A key with no value (null) is not set.
 func Load(path string) (Settings, error) {
 	var s Settings
 	b, err := os.ReadFile(path)
@@ -113,128 +187,114 @@ func Load(path string) (Settings, error) {
 	if len(b) > 1<<20 {
 		return s, &Error{File: path, Msg: "the settings file is larger than 1 MiB"}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 0
-		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			fmt.Sscan(m[1], &line)
-			msg = m[2]
+	var f file
+	root, errs := sy.Decode(b, &f, names, 1)
+	var first *Error
+	fail := func(line int, format string, args ...any) {
+		if first == nil || line < first.Line {
+			first = &Error{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 		}
-		return s, &Error{File: path, Line: line, Msg: "YAML: " + msg}
 	}
-	if len(doc.Content) == 0 || len(bytes.TrimSpace(b)) == 0 {
+	for _, e := range errs {
+		switch {
+		case e.Kind == sy.Syntax:
+			return s, &Error{File: path, Line: e.Line, Msg: "YAML: " + e.Msg}
+		case e.Kind == sy.NotMapping:
+			return s, &Error{File: path, Line: e.Line, Msg: "expected a mapping of settings, e.g. rate_limit: 600/m"}
+		case e.Kind == sy.UnknownKey && e.In == settingsName:
+			fail(e.Line, "unknown setting %q (known: %s)", e.Key, strings.Join(allowed, ", "))
+		default:
+			fail(e.Line, "%s", e.Msg)
+		}
+	}
+	if root == nil {
 		return s, nil // an empty file sets nothing
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return s, &Error{File: path, Line: root.Line, Msg: "expected a mapping of settings, e.g. rate_limit: 600/m"}
-	}
-	fail := func(n *yaml.Node, format string, args ...any) error {
-		return &Error{File: path, Line: n.Line, Msg: fmt.Sprintf(format, args...)}
-	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if !slices.Contains(allowed, k.Value) {
-			return s, fail(k, "unknown setting %q (known: %s)", k.Value, strings.Join(allowed, ", "))
-		}
-		if k.Value == "cors_origins" {
-			if err := v.Decode(&s.CORSOrigins); err != nil {
-				return s, fail(v, "cors_origins must be a list of origins such as http://kiosk.local:8080")
-			}
-			for _, o := range s.CORSOrigins {
-				if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
-					return s, fail(v, "origin %q: write scheme://host[:port] with no path", o)
-				}
-			}
+	s.Listen, s.DataDir, s.Content = f.Listen.V, f.DataDir.V, f.Content.V
+	for _, r := range []struct {
+		name string
+		v    single
+		to   *string
+	}{
+		{"rate_limit", f.RateLimit, &s.RateLimit},
+		{"rate_limit_chat", f.RateLimitChat, &s.RateLimitChat},
+		{"rate_limit_voice", f.RateLimitVoice, &s.RateLimitVoice},
+		{"rate_limit_admin", f.RateLimitAdmin, &s.RateLimitAdmin},
+		{"rate_limit_unauthenticated", f.RateLimitUnauthenticated, &s.RateLimitUnauthenticated},
+	} {
+		if r.v.Line == 0 {
 			continue
 		}
-		if k.Value == "voice_engines" {
-			if v.Kind != yaml.SequenceNode {
-				return s, fail(v, "voice_engines is a list of {kind, languages, url}")
-			}
-			for _, n := range v.Content {
-				var e VoiceEngine
-				if err := n.Decode(&e); err != nil {
-					return s, fail(n, "voice engine: %v", strings.TrimPrefix(err.Error(), "yaml: "))
-				}
-				if e.Kind != "stt" && e.Kind != "tts" {
-					return s, fail(n, "voice engine kind must be stt (speech to text) or tts (text to speech)")
-				}
-				if len(e.Langs) == 0 {
-					return s, fail(n, "voice engine: list its languages, e.g. languages: [es]")
-				}
-				if !strings.HasPrefix(e.URL, "wyoming://") && !strings.HasPrefix(e.URL, "http://") && !strings.HasPrefix(e.URL, "https://") {
-					return s, fail(n, "voice engine url must be wyoming://host:port or http(s)://host/v1")
-				}
-				s.VoiceEngines = append(s.VoiceEngines, e)
-			}
-			continue
-		}
-		if v.Kind != yaml.ScalarNode {
-			return s, fail(v, "%s must be a single value", k.Value)
-		}
-		val := strings.TrimSpace(v.Value)
-		switch k.Value {
-		case "listen":
-			s.Listen = val
-		case "data_dir":
-			s.DataDir = val
-		case "content":
-			s.Content = val
-		case "rate_limit":
-			if _, _, err := ParseRate(val); err != nil {
-				return s, fail(v, "%v", err)
-			}
-			s.RateLimit = val
-		case "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated":
-			if _, _, err := ParseRate(val); err != nil {
-				return s, fail(v, "%s: %v", k.Value, err)
-			}
-			*map[string]*string{"rate_limit_chat": &s.RateLimitChat, "rate_limit_voice": &s.RateLimitVoice,
-				"rate_limit_admin": &s.RateLimitAdmin, "rate_limit_unauthenticated": &s.RateLimitUnauthenticated}[k.Value] = val
-		case "retention":
-			d, err := time.ParseDuration(val)
-			if err != nil || d < 0 {
-				return s, fail(v, "retention must be a duration such as 720h (0 keeps conversations)")
-			}
-			s.Retention = d
-		case "log_level":
-			if !slices.Contains([]string{"debug", "info", "warn", "error"}, val) {
-				return s, fail(v, "log_level must be debug, info, warn or error")
-			}
-			s.LogLevel = val
-		case "voice_builtin":
-			var on bool
-			if err := v.Decode(&on); err != nil {
-				return s, fail(v, "voice_builtin must be true or false")
-			}
-			s.NoBuiltinVoice = !on
-		case "kiosk":
-			if err := v.Decode(&s.Kiosk); err != nil {
-				return s, fail(v, "kiosk must be true or false")
-			}
-		case "kiosk_exit_keys":
-			if _, err := ParseKeys(val); err != nil {
-				return s, fail(v, "%v", err)
-			}
-			s.KioskExitKeys = val
-		case "kiosk_pin_hash":
-			if !strings.HasPrefix(val, "$2") {
-				return s, fail(v, "kiosk_pin_hash must be a bcrypt hash: set it with voicebot kiosk-pin, never the PIN itself")
-			}
-			s.KioskPINHash = val
-		case "intent_threshold", "knowledge_match":
-			var f float64
-			if err := v.Decode(&f); err != nil || f < 0 || f > 1 {
-				return s, fail(v, "%s must be a number from 0 to 1 (0 keeps the content's own)", k.Value)
-			}
-			if k.Value == "intent_threshold" {
-				s.IntentThreshold = f
+		if _, _, err := ParseRate(r.v.V); err != nil {
+			if r.name == "rate_limit" {
+				fail(r.v.Line, "%v", err)
 			} else {
-				s.KnowledgeMatch = f
+				fail(r.v.Line, "%s: %v", r.name, err)
 			}
+			continue
 		}
+		*r.to = r.v.V
+	}
+	s.CORSOrigins = f.CORSOrigins.V
+	for i, o := range s.CORSOrigins {
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
+			fail(f.CORSOrigins.Lines[i], "origin %q: write scheme://host[:port] with no path", o)
+		}
+	}
+	if v := f.Retention; v.Line > 0 {
+		d, err := time.ParseDuration(v.V)
+		if err != nil || d < 0 {
+			fail(v.Line, "retention must be a duration such as 720h (0 keeps conversations)")
+		}
+		s.Retention = d
+	}
+	if v := f.LogLevel; v.Line > 0 {
+		if !slices.Contains([]string{"debug", "info", "warn", "error"}, v.V) {
+			fail(v.Line, "log_level must be debug, info, warn or error")
+		}
+		s.LogLevel = v.V
+	}
+	for _, t := range []struct {
+		name string
+		v    single
+		to   *float64
+	}{{"intent_threshold", f.IntentThreshold, &s.IntentThreshold}, {"knowledge_match", f.KnowledgeMatch, &s.KnowledgeMatch}} {
+		if t.v.Line == 0 {
+			continue
+		}
+		if err := t.v.node.Decode(t.to); err != nil || *t.to < 0 || *t.to > 1 {
+			fail(t.v.Line, "%s must be a number from 0 to 1 (0 keeps the content's own)", t.name)
+		}
+	}
+	s.Kiosk = f.Kiosk.V
+	s.NoBuiltinVoice = f.VoiceBuiltin.Line > 0 && !f.VoiceBuiltin.V
+	if v := f.KioskExitKeys; v.Line > 0 {
+		if _, err := ParseKeys(v.V); err != nil {
+			fail(v.Line, "%v", err)
+		}
+		s.KioskExitKeys = v.V
+	}
+	if v := f.KioskPINHash; v.Line > 0 {
+		if !strings.HasPrefix(v.V, "$2") {
+			fail(v.Line, "kiosk_pin_hash must be a bcrypt hash: set it with voicebot kiosk-pin, never the PIN itself")
+		}
+		s.KioskPINHash = v.V
+	}
+	for i, m := range f.VoiceEngines.V {
+		e, line := m.V, f.VoiceEngines.LineOf(i)
+		switch {
+		case m.Failed: // reported
+		case e.Kind.V != "stt" && e.Kind.V != "tts":
+			fail(line, "voice engine kind must be stt (speech to text) or tts (text to speech)")
+		case len(e.Langs.V) == 0:
+			fail(line, "voice engine: list its languages, e.g. languages: [es]")
+		case !strings.HasPrefix(e.URL.V, "wyoming://") && !strings.HasPrefix(e.URL.V, "http://") && !strings.HasPrefix(e.URL.V, "https://"):
+			fail(line, "voice engine url must be wyoming://host:port or http(s)://host/v1")
+		}
+		s.VoiceEngines = append(s.VoiceEngines, VoiceEngine{Kind: e.Kind.V, Langs: e.Langs.V, URL: e.URL.V, Model: e.Model.V, Voice: e.Voice.V, APIKey: e.APIKey.V})
+	}
+	if first != nil {
+		return Settings{}, first
 	}
 	return s, nil
 }

@@ -6,9 +6,10 @@ import (
 	"strings"
 
 	"github.com/yuin/goldmark"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	sy "voicebot/backend/internal/strictyaml"
 )
 
 // loadDocument reads one knowledge document. Markdown is rendered to HTML with goldmark and then
@@ -25,23 +26,17 @@ func (l *loader) loadDocument(p, ext string) {
 	doc := Document{Path: p}
 	body := b
 	if ext != ".html" && ext != ".htm" {
-		var fm *yaml.Node
-		fm, body = l.frontMatter(p, b)
-		if fm != nil {
-			for _, f := range l.fields(p, fm, "front matter", "title", "lang", "language", "tags") {
-				switch f.k.Value {
-				case "title":
-					doc.Title, _ = l.str(p, f.v, "title")
-				case "lang", "language":
-					if s, ok := l.str(p, f.v, "lang"); ok {
-						if !l.pack.Bot.HasLanguage(s) {
-							l.fail(p, f.v.Line, "lang %q is not one of the bot's languages %v", s, l.pack.Bot.Languages)
-						}
-						doc.Lang = s
-					}
-				case "tags":
-					doc.Tags = l.strList(p, f.v, "tags")
+		var fm frontMatter
+		if l.frontMatter(p, b, &fm, &body) {
+			doc.Title, doc.Tags = fm.Title.V, fm.Tags.V
+			for _, lang := range []sy.Text{fm.Lang, fm.Language} {
+				if lang.Line == 0 {
+					continue
 				}
+				if !l.pack.Bot.HasLanguage(lang.V) {
+					l.fail(p, lang.Line, "lang %q is not one of the bot's languages %v", lang.V, l.pack.Bot.Languages)
+				}
+				doc.Lang = lang.V
 			}
 		}
 	}
@@ -89,11 +84,12 @@ func (l *loader) loadDocument(p, ext string) {
 	st.Detail = doc.Title + " (" + doc.Lang + ")"
 }
 
-// frontMatter splits an optional YAML front matter block (between --- lines) from the body.
-func (l *loader) frontMatter(p string, b []byte) (*yaml.Node, []byte) {
+// frontMatter decodes an optional YAML front matter block (between --- lines) into fm and sets
+// body to what follows it; false when there is none to use.
+func (l *loader) frontMatter(p string, b []byte, fm *frontMatter, body *[]byte) bool {
 	s := string(b)
 	if !strings.HasPrefix(s, "---\n") && !strings.HasPrefix(s, "---\r\n") {
-		return nil, b
+		return false
 	}
 	rest := s[strings.Index(s, "\n")+1:]
 	end := -1
@@ -114,29 +110,23 @@ func (l *loader) frontMatter(p string, b []byte) (*yaml.Node, []byte) {
 	}
 	if end < 0 {
 		l.fail(p, 1, "front matter starts with --- but is never closed with a --- line")
-		return nil, b
+		return false
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(rest[:end]), &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		l.fail(p, line+1, "front matter: %s", msg)
-		return nil, b
+	root, errs := sy.Decode([]byte(rest[:end]), fm, frontMatterNames, 2)
+	for _, e := range errs {
+		switch e.Kind {
+		case sy.Syntax:
+			l.fail(p, e.Line, "front matter: %s", e.Msg)
+			return false
+		case sy.NotMapping:
+			l.fail(p, e.Line, "front matter must be a mapping of keys to values")
+			return false
+		}
+		l.fail(p, e.Line, "%s", e.Msg)
 	}
-	body := rest[end:]
-	body = body[min(len(body), strings.IndexByte(body, '\n')+1):]
-	if len(doc.Content) == 0 {
-		return nil, []byte(body)
-	}
-	root := doc.Content[0]
-	shiftLines(root, 1)
-	return root, []byte(body)
-}
-
-func shiftLines(n *yaml.Node, by int) {
-	n.Line += by
-	for _, c := range n.Content {
-		shiftLines(c, by)
-	}
+	after := rest[end:]
+	*body = []byte(after[min(len(after), strings.IndexByte(after, '\n')+1):])
+	return root != nil
 }
 
 // htmlText extracts readable text from HTML: block elements become paragraph breaks, scripts,

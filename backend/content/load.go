@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	sy "voicebot/backend/internal/strictyaml"
 	"voicebot/backend/templates"
 	"voicebot/backend/text"
 )
@@ -108,140 +110,63 @@ func firstInvalidUTF8(b []byte) int {
 	return len(b)
 }
 
-// parseYAML parses one YAML document and returns its root mapping.
-func (l *loader) parseYAML(p string, b []byte) *yaml.Node {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		l.fail(p, line, "YAML: %s", msg)
-		return nil
+// decodeFile decodes one YAML file of the pack into v (a shape of schema.go), reporting every
+// problem with the file and line. It returns the root mapping, nil when the file has none to
+// read (not YAML, empty, or not a mapping).
+func (l *loader) decodeFile(p string, b []byte, v any, names sy.Names) *yaml.Node {
+	root, errs := sy.Decode(b, v, names, 1)
+	for _, e := range errs {
+		switch e.Kind {
+		case sy.Syntax:
+			l.fail(p, e.Line, "YAML: %s", e.Msg)
+			return nil
+		case sy.NotMapping:
+			l.fail(p, e.Line, "expected a mapping of keys to values at the top of the file")
+			return nil
+		}
+		l.fail(p, e.Line, "%s", e.Msg)
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		l.fail(p, 1, "file is empty")
-		return nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		l.fail(p, root.Line, "expected a mapping of keys to values at the top of the file")
-		return nil
 	}
 	return root
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
-
-func yamlErrorLine(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		var n int
-		fmt.Sscan(m[1], &n)
-		return n, m[2]
-	}
-	return 0, msg
-}
-
-type pair struct{ k, v *yaml.Node }
-
-// fields returns the key/value pairs of a mapping, reporting keys not in allowed.
-func (l *loader) fields(p string, n *yaml.Node, what string, allowed ...string) []pair {
-	if n.Kind != yaml.MappingNode {
-		l.fail(p, n.Line, "%s must be a mapping of keys to values", what)
+// perLanguage resolves a value given once for every language of the bot, or per language.
+func perLanguage[T, R any](l *loader, p string, v sy.PerKey[T], what string, get func(T) R) map[string]R {
+	if v.All == nil && !v.Mapped {
 		return nil
 	}
-	var out []pair
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if len(allowed) > 0 && !contains(allowed, k.Value) {
-			l.fail(p, k.Line, "unknown key %q in %s (expected one of: %s)", k.Value, what, strings.Join(allowed, ", "))
-			continue
-		}
-		out = append(out, pair{k, v})
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *loader) str(p string, n *yaml.Node, what string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		l.fail(p, n.Line, "%s must be text", what)
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (l *loader) strList(p string, n *yaml.Node, what string) []string {
-	if n.Kind == yaml.ScalarNode {
-		if s, ok := l.str(p, n, what); ok {
-			return []string{s}
-		}
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		l.fail(p, n.Line, "%s must be a list of texts", what)
-		return nil
-	}
-	var out []string
-	for _, c := range n.Content {
-		if s, ok := l.str(p, c, what+" item"); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func (l *loader) number(p string, n *yaml.Node, what string, lo, hi float64) (float64, bool) {
-	var f float64
-	if n.Kind != yaml.ScalarNode || n.Decode(&f) != nil {
-		l.fail(p, n.Line, "%s must be a number", what)
-		return 0, false
-	}
-	if f < lo || f > hi {
-		l.fail(p, n.Line, "%s must be between %g and %g, got %g", what, lo, hi, f)
-		return 0, false
-	}
-	return f, true
-}
-
-// localized reads either one text for every language or a mapping of language -> text.
-func (l *loader) localized(p string, n *yaml.Node, what string) map[string]string {
-	return perLanguage(l, p, n, what, func(v *yaml.Node) (string, bool) { return l.str(p, v, what) })
-}
-
-// localizedList reads either one list for every language or a mapping of language -> list.
-func (l *loader) localizedList(p string, n *yaml.Node, what string) map[string][]string {
-	return perLanguage(l, p, n, what, func(v *yaml.Node) ([]string, bool) { return l.strList(p, v, what), true })
-}
-
-// perLanguage reads a value that is either the same for every language of the bot, or a mapping
-// of language -> value.
-func perLanguage[T any](l *loader, p string, n *yaml.Node, what string, read func(*yaml.Node) (T, bool)) map[string]T {
-	out := map[string]T{}
-	if n.Kind != yaml.MappingNode {
-		if v, ok := read(n); ok {
-			for _, lang := range l.pack.Bot.Languages {
-				out[lang] = v
-			}
+	out := map[string]R{}
+	if v.All != nil {
+		for _, lang := range l.pack.Bot.Languages {
+			out[lang] = get(*v.All)
 		}
 		return out
 	}
-	for _, f := range l.fields(p, n, what) {
-		if !l.pack.Bot.HasLanguage(f.k.Value) {
-			l.fail(p, f.k.Line, "%s: %q is not one of the bot's languages %v", what, f.k.Value, l.pack.Bot.Languages)
+	for _, e := range v.ByKey {
+		if !l.pack.Bot.HasLanguage(e.Key) {
+			l.fail(p, e.Line, "%s: %q is not one of the bot's languages %v", what, e.Key, l.pack.Bot.Languages)
 			continue
 		}
-		if v, ok := read(f.v); ok {
-			out[f.k.Value] = v
-		}
+		out[e.Key] = get(e.V)
 	}
 	return out
+}
+
+func text1(t sy.Text) string    { return t.V }
+func texts(t sy.Texts) []string { return t.V }
+
+// inRange checks a number given in the file (Line 0: not given).
+func (l *loader) inRange(p string, n sy.Number, what string, lo, hi float64) bool {
+	if n.Line == 0 {
+		return false
+	}
+	if n.V < lo || n.V > hi {
+		l.fail(p, n.Line, "%s must be between %g and %g, got %g", what, lo, hi, n.V)
+		return false
+	}
+	return true
 }
 
 var langCodeRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
@@ -257,7 +182,8 @@ func (l *loader) loadBot() {
 	if !ok {
 		return
 	}
-	root := l.parseYAML(p, b)
+	var f botFile
+	root := l.decodeFile(p, b, &f, botNames)
 	if root == nil {
 		return
 	}
@@ -265,74 +191,50 @@ func (l *loader) loadBot() {
 	bot.HandoffAfter = 3
 	bot.KnowledgeMatch = 0.5
 	bot.KnowledgeMinScore = 1.0
-	fields := l.fields(p, root, "bot.yaml", "name", "languages", "default_language", "greeting", "fallback", "handoff", "repair", "repair_offer", "handoff_after", "suggestions", "thresholds")
 	// languages first: the localised fields are checked against them
-	for _, f := range fields {
-		if f.k.Value != "languages" {
+	for i, lang := range f.Languages.V {
+		if !langCodeRe.MatchString(lang) {
+			l.fail(p, f.Languages.Lines[i], "language %q is not a language code such as en or es", lang)
 			continue
 		}
-		for i, lang := range l.strList(p, f.v, "languages") {
-			if !langCodeRe.MatchString(lang) {
-				line := f.v.Line
-				if f.v.Kind == yaml.SequenceNode {
-					line = f.v.Content[i].Line
-				}
-				l.fail(p, line, "language %q is not a language code such as en or es", lang)
-				continue
-			}
-			bot.Languages = append(bot.Languages, lang)
-		}
+		bot.Languages = append(bot.Languages, lang)
 	}
 	if len(bot.Languages) == 0 {
 		l.fail(p, root.Line, "languages: list at least one language code, such as [en]")
 		return
 	}
 	bot.DefaultLanguage = bot.Languages[0]
-	for _, f := range fields {
-		switch f.k.Value {
-		case "name":
-			bot.Name, _ = l.str(p, f.v, "name")
-		case "default_language":
-			if s, ok := l.str(p, f.v, "default_language"); ok {
-				if !bot.HasLanguage(s) {
-					l.fail(p, f.v.Line, "default_language %q is not in languages %v", s, bot.Languages)
-				} else {
-					bot.DefaultLanguage = s
-				}
-			}
-		case "greeting":
-			bot.Greeting = l.localized(p, f.v, "greeting")
-		case "fallback":
-			bot.Fallback = l.localizedList(p, f.v, "fallback")
-		case "handoff":
-			bot.Handoff = l.localized(p, f.v, "handoff")
-		case "repair":
-			bot.Repair = l.localized(p, f.v, "repair")
-		case "repair_offer":
-			bot.RepairOffer = l.localized(p, f.v, "repair_offer")
-			for lang, text := range bot.RepairOffer {
-				if !strings.Contains(text, "{question}") {
-					l.fail(p, f.v.Line, "repair_offer (%s): say where the question goes with {question}, as in \"Did you ask: {question}?\"", lang)
-				}
-			}
-		case "handoff_after":
-			if v, ok := l.number(p, f.v, "handoff_after", 1, 100); ok {
-				bot.HandoffAfter = int(v)
-			}
-		case "suggestions":
-			bot.Suggestions = l.localizedList(p, f.v, "suggestions")
-		case "thresholds":
-			for _, t := range l.fields(p, f.v, "thresholds", "intent", "knowledge_match", "knowledge_score") {
-				switch t.k.Value {
-				case "intent":
-					bot.IntentThreshold, _ = l.number(p, t.v, "thresholds.intent", 0, 1)
-				case "knowledge_match":
-					bot.KnowledgeMatch, _ = l.number(p, t.v, "thresholds.knowledge_match", 0, 1)
-				case "knowledge_score":
-					bot.KnowledgeMinScore, _ = l.number(p, t.v, "thresholds.knowledge_score", 0, 1000)
-				}
-			}
+	bot.Name = f.Name.V
+	if d := f.DefaultLanguage; d.Line > 0 {
+		if !bot.HasLanguage(d.V) {
+			l.fail(p, d.Line, "default_language %q is not in languages %v", d.V, bot.Languages)
+		} else {
+			bot.DefaultLanguage = d.V
 		}
+	}
+	bot.Greeting = perLanguage(l, p, f.Greeting, "greeting", text1)
+	bot.Fallback = perLanguage(l, p, f.Fallback, "fallback", texts)
+	bot.Handoff = perLanguage(l, p, f.Handoff, "handoff", text1)
+	bot.Repair = perLanguage(l, p, f.Repair, "repair", text1)
+	bot.RepairOffer = perLanguage(l, p, f.RepairOffer, "repair_offer", text1)
+	for lang, text := range bot.RepairOffer {
+		if !strings.Contains(text, "{question}") {
+			l.fail(p, f.RepairOffer.Line, "repair_offer (%s): say where the question goes with {question}, as in \"Did you ask: {question}?\"", lang)
+		}
+	}
+	if l.inRange(p, f.HandoffAfter, "handoff_after", 1, 100) {
+		bot.HandoffAfter = int(f.HandoffAfter.V)
+	}
+	bot.Suggestions = perLanguage(l, p, f.Suggestions, "suggestions", texts)
+	t := f.Thresholds.V
+	if l.inRange(p, t.Intent, "thresholds.intent", 0, 1) {
+		bot.IntentThreshold = t.Intent.V
+	}
+	if l.inRange(p, t.KnowledgeMatch, "thresholds.knowledge_match", 0, 1) {
+		bot.KnowledgeMatch = t.KnowledgeMatch.V
+	}
+	if l.inRange(p, t.KnowledgeScore, "thresholds.knowledge_score", 0, 1000) {
+		bot.KnowledgeMinScore = t.KnowledgeScore.V
 	}
 	if bot.Name == "" {
 		l.fail(p, root.Line, "name: give the bot a name")
@@ -434,53 +336,40 @@ func (l *loader) loadIntents(p string) {
 	if !ok {
 		return
 	}
-	root := l.parseYAML(p, b)
+	var f intentsFile
+	root := l.decodeFile(p, b, &f, intentsFileNames(p))
 	if root == nil {
 		return
 	}
-	var lang string
-	var listsNode, intentsNode, oosNode *yaml.Node
-	for _, f := range l.fields(p, root, p, "language", "lists", "intents", "out_of_scope") {
-		switch f.k.Value {
-		case "language":
-			if s, ok := l.str(p, f.v, "language"); ok {
-				if !l.pack.Bot.HasLanguage(s) {
-					l.fail(p, f.v.Line, "language %q is not one of the bot's languages %v (bot.yaml)", s, l.pack.Bot.Languages)
-					return
-				}
-				lang = s
-			}
-		case "lists":
-			listsNode = f.v
-		case "intents":
-			intentsNode = f.v
-		case "out_of_scope":
-			oosNode = f.v
-		}
-	}
-	if lang == "" {
+	lang := f.Language.V
+	if f.Language.Line == 0 {
 		l.fail(p, root.Line, "language: say which language this file is in, e.g. language: %s", l.pack.Bot.DefaultLanguage)
 		return
 	}
-	if listsNode != nil {
-		l.loadLists(p, lang, listsNode)
+	if !l.pack.Bot.HasLanguage(lang) {
+		l.fail(p, f.Language.Line, "language %q is not one of the bot's languages %v (bot.yaml)", lang, l.pack.Bot.Languages)
+		return
+	}
+	hasLists, hasIntents, hasOOS := has(root, "lists"), has(root, "intents"), has(root, "out_of_scope")
+	if hasLists {
+		l.loadLists(p, lang, f.Lists)
 	}
 	var oos []string
-	if oosNode != nil && oosNode.Tag != "!!null" {
-		for _, s := range l.strList(p, oosNode, "out_of_scope") {
-			if len(text.Tokens(s)) == 0 {
-				l.fail(p, oosNode.Line, "out_of_scope: a phrasing has no words")
-				continue
-			}
-			oos = append(oos, s)
+	for i, s := range f.OutOfScope.V {
+		if len(text.Tokens(s)) == 0 {
+			l.fail(p, f.OutOfScope.Lines[i], "out_of_scope: a phrasing has no words")
+			continue
 		}
+		oos = append(oos, s)
+	}
+	if hasOOS {
 		l.pack.OutOfScope[lang] = append(l.pack.OutOfScope[lang], oos...)
 	}
-	if intentsNode == nil {
+	if !hasIntents {
 		switch {
-		case listsNode == nil && oosNode == nil:
+		case !hasLists && !hasOOS:
 			l.fail(p, root.Line, "the file has neither intents nor lists")
-		case listsNode == nil:
+		case !hasLists:
 			st.Detail = fmt.Sprintf("%d out-of-scope phrasings (%s)", len(oos), lang)
 		default:
 			st.Detail = "lists only"
@@ -488,11 +377,11 @@ func (l *loader) loadIntents(p string) {
 		return
 	}
 	n := 0
-	for _, f := range l.fields(p, intentsNode, "intents") {
-		if in := l.loadIntent(p, lang, f.k, f.v); in != nil {
+	for _, e := range f.Intents {
+		if in := l.loadIntent(p, lang, e.Key, e.Line, &e.V.V); in != nil {
 			for _, other := range l.pack.Intents[lang] {
 				if other.Name == in.Name {
-					l.fail(p, f.k.Line, "intent %q is defined twice for language %s (first at %s:%d)", in.Name, lang, other.File, other.Line)
+					l.fail(p, e.Line, "intent %q is defined twice for language %s (first at %s:%d)", in.Name, lang, other.File, other.Line)
 				}
 			}
 			l.pack.Intents[lang] = append(l.pack.Intents[lang], in)
@@ -507,62 +396,42 @@ func (l *loader) loadIntents(p string) {
 
 var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
 
-func (l *loader) loadLists(p, lang string, n *yaml.Node) {
+func (l *loader) loadLists(p, lang string, lists sy.Ordered[listDef]) {
 	if l.pack.Lists[lang] == nil {
 		l.pack.Lists[lang] = templates.Lists{}
 	}
 	if l.listAt[lang] == nil {
 		l.listAt[lang] = map[string]Error{}
 	}
-	for _, f := range l.fields(p, n, "lists") {
-		name := f.k.Value
+	for _, e := range lists {
+		name := e.Key
 		if !nameRe.MatchString(name) {
-			l.fail(p, f.k.Line, "list name %q: use letters, digits and _", name)
+			l.fail(p, e.Line, "list name %q: use letters, digits and _", name)
 			continue
 		}
 		if prev, dup := l.listAt[lang][name]; dup {
-			l.fail(p, f.k.Line, "list %q is defined twice for language %s (first at %s:%d)", name, lang, prev.File, prev.Line)
+			l.fail(p, e.Line, "list %q is defined twice for language %s (first at %s:%d)", name, lang, prev.File, prev.Line)
 			continue
 		}
-		l.listAt[lang][name] = Error{File: p, Line: f.k.Line}
-		items := f.v
-		if items.Kind == yaml.MappingNode { // {values: [...]}
-			items = nil
-			for _, g := range l.fields(p, f.v, "list "+name, "values") {
-				items = g.v
-			}
-			if items == nil {
-				l.fail(p, f.v.Line, "list %q: give its values", name)
-				continue
-			}
+		l.listAt[lang][name] = Error{File: p, Line: e.Line}
+		d := e.V
+		line := cmp.Or(d.Values.Line, d.Line, e.Line)
+		if d.mapping && d.Values.Line == 0 {
+			l.fail(p, d.Line, "list %q: give its values", name)
+			continue
 		}
-		if items.Kind != yaml.SequenceNode || len(items.Content) == 0 {
-			l.fail(p, items.Line, "list %q must be a non-empty list of values", name)
+		if len(d.Values.V) == 0 {
+			l.fail(p, line, "list %q must be a non-empty list of values", name)
 			continue
 		}
 		var values []templates.Value
-		for _, it := range items.Content {
-			var v templates.Value
-			var says []string
-			if it.Kind == yaml.ScalarNode {
-				v.Value = it.Value
-				says = []string{it.Value}
-			} else {
-				for _, g := range l.fields(p, it, "list value", "value", "synonyms") {
-					switch g.k.Value {
-					case "value":
-						v.Value, _ = l.str(p, g.v, "value")
-					case "synonyms":
-						says = l.strList(p, g.v, "synonyms")
-					}
-				}
-				says = append([]string{v.Value}, says...)
-			}
+		for i, it := range d.Values.V {
+			v := templates.Value{Value: it.Value.V}
 			if strings.TrimSpace(v.Value) == "" {
-				l.fail(p, it.Line, "list %q: a value is empty", name)
+				l.fail(p, d.Values.LineOf(i), "list %q: a value is empty", name)
 				continue
 			}
-			for _, s := range says {
+			for _, s := range append([]string{v.Value}, it.Synonyms.V...) {
 				if toks := text.Tokens(s); len(toks) > 0 {
 					v.Phrases = append(v.Phrases, toks)
 				}
@@ -575,94 +444,48 @@ func (l *loader) loadLists(p, lang string, n *yaml.Node) {
 
 var varRe = regexp.MustCompile(`\{([^{}]*)\}`)
 
-func (l *loader) loadIntent(p, lang string, k, v *yaml.Node) *Intent {
-	name := k.Value
+// loadIntent makes the intent name, at line of p, from its definition.
+func (l *loader) loadIntent(p, lang, name string, line int, d *intentDef) *Intent {
 	if !nameRe.MatchString(name) {
-		l.fail(p, k.Line, "intent name %q: start with a letter; use letters, digits, _ . and -", name)
+		l.fail(p, line, "intent name %q: start with a letter; use letters, digits, _ . and -", name)
 		return nil
 	}
-	in := &Intent{Name: name, Lang: lang, File: p, Line: k.Line, Slots: map[string]*Slot{}}
+	in := &Intent{Name: name, Lang: lang, File: p, Line: line, Slots: map[string]*Slot{},
+		Examples: d.Examples.V, Confirm: d.Confirm.V, Cancelled: d.Cancelled.V}
 	var templateLines []int
-	for _, f := range l.fields(p, v, "intent "+name, "templates", "examples", "slots", "responses", "confirm", "cancelled") {
-		switch f.k.Value {
-		case "templates":
-			nodes := f.v.Content
-			if f.v.Kind == yaml.ScalarNode {
-				nodes = []*yaml.Node{f.v}
-			}
-			for _, tn := range nodes {
-				src, ok := l.str(p, tn, "template")
-				if !ok {
-					continue
-				}
-				t, err := templates.Parse(src)
-				if err != nil {
-					l.fail(p, tn.Line, "template %q: %v", src, err)
-					continue
-				}
-				in.Templates = append(in.Templates, t)
-				templateLines = append(templateLines, tn.Line)
-			}
-		case "examples":
-			in.Examples = l.strList(p, f.v, "examples")
-		case "slots":
-			for _, s := range l.fields(p, f.v, "slots of "+name) {
-				sl := &Slot{Name: s.k.Value, List: s.k.Value}
-				if s.v.Kind == yaml.ScalarNode {
-					sl.List = s.v.Value
-				} else {
-					for _, g := range l.fields(p, s.v, "slot "+sl.Name, "list", "required", "prompt") {
-						switch g.k.Value {
-						case "list":
-							sl.List, _ = l.str(p, g.v, "list")
-						case "required":
-							if g.v.Decode(&sl.Required) != nil {
-								l.fail(p, g.v.Line, "required must be true or false")
-							}
-						case "prompt":
-							sl.Prompt, _ = l.str(p, g.v, "prompt")
-						}
-					}
-				}
-				if sl.Required && sl.Prompt == "" {
-					l.fail(p, s.k.Line, "slot %q is required: give a prompt that asks for it", sl.Name)
-				}
-				in.Slots[sl.Name] = sl
-				in.SlotOrder = append(in.SlotOrder, sl.Name)
-			}
-		case "responses":
-			nodes := f.v.Content
-			if f.v.Kind == yaml.ScalarNode {
-				nodes = []*yaml.Node{f.v}
-			}
-			for _, rn := range nodes {
-				r := Response{Line: rn.Line}
-				if rn.Kind == yaml.ScalarNode {
-					r.Text = rn.Value
-				} else {
-					for _, g := range l.fields(p, rn, "response", "text", "when") {
-						switch g.k.Value {
-						case "text":
-							r.Text, _ = l.str(p, g.v, "text")
-						case "when":
-							r.When = map[string]string{}
-							for _, w := range l.fields(p, g.v, "when") {
-								r.When[w.k.Value] = w.v.Value
-							}
-						}
-					}
-				}
-				if strings.TrimSpace(r.Text) == "" {
-					l.fail(p, rn.Line, "intent %q: a response is empty", name)
-					continue
-				}
-				in.Responses = append(in.Responses, r)
-			}
-		case "confirm":
-			in.Confirm, _ = l.str(p, f.v, "confirm")
-		case "cancelled":
-			in.Cancelled, _ = l.str(p, f.v, "cancelled")
+	for i, src := range d.Templates.V {
+		t, err := templates.Parse(src)
+		if err != nil {
+			l.fail(p, d.Templates.Lines[i], "template %q: %v", src, err)
+			continue
 		}
+		in.Templates = append(in.Templates, t)
+		templateLines = append(templateLines, d.Templates.Lines[i])
+	}
+	for _, s := range d.Slots {
+		sl := &Slot{Name: s.Key, List: s.Key, Required: s.V.Required.V, Prompt: s.V.Prompt.V}
+		if s.V.List.Line > 0 { // a list's name, or list: in a mapping
+			sl.List = s.V.List.V
+		}
+		if sl.Required && sl.Prompt == "" {
+			l.fail(p, s.Line, "slot %q is required: give a prompt that asks for it", sl.Name)
+		}
+		in.Slots[sl.Name] = sl
+		in.SlotOrder = append(in.SlotOrder, sl.Name)
+	}
+	for i, rd := range d.Responses.V {
+		r := Response{Text: rd.Text.V, Line: cmp.Or(rd.Line, d.Responses.LineOf(i))}
+		if len(rd.When) > 0 {
+			r.When = make(map[string]string, len(rd.When))
+			for _, w := range rd.When {
+				r.When[w.Key] = w.V.V
+			}
+		}
+		if strings.TrimSpace(r.Text) == "" {
+			l.fail(p, r.Line, "intent %q: a response is empty", name)
+			continue
+		}
+		in.Responses = append(in.Responses, r)
 	}
 	// Slots used by templates are declared implicitly.
 	for i, t := range in.Templates {
@@ -678,10 +501,10 @@ func (l *loader) loadIntent(p, lang string, k, v *yaml.Node) *Intent {
 		}
 	}
 	if len(in.Templates) == 0 && len(in.Examples) == 0 {
-		l.fail(p, k.Line, "intent %q has no templates and no examples: give at least one way to ask for it", name)
+		l.fail(p, line, "intent %q has no templates and no examples: give at least one way to ask for it", name)
 	}
 	if len(in.Responses) == 0 {
-		l.fail(p, k.Line, "intent %q has no responses", name)
+		l.fail(p, line, "intent %q has no responses", name)
 	}
 	for _, r := range in.Responses {
 		for _, m := range varRe.FindAllStringSubmatch(r.Text, -1) {
@@ -697,7 +520,7 @@ func (l *loader) loadIntent(p, lang string, k, v *yaml.Node) *Intent {
 	}
 	for _, m := range varRe.FindAllStringSubmatch(in.Confirm, -1) {
 		if _, ok := in.Slots[m[1]]; !ok {
-			l.fail(p, k.Line, "confirm uses {%s}, which is not a slot of intent %q", m[1], name)
+			l.fail(p, line, "confirm uses {%s}, which is not a slot of intent %q", m[1], name)
 		}
 	}
 	return in

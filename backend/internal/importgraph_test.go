@@ -31,7 +31,8 @@ const mod = "voicebot/"
 var rules = []rule{
 	{pkg: "voicebot/backend/text", only: []string{}, why: "text is a leaf"},
 	{pkg: "voicebot/backend/templates", only: []string{"voicebot/backend/text"}, why: "templates is a leaf over text"},
-	{pkg: "voicebot/backend/config", only: []string{"voicebot/backend/paths"},
+	{pkg: "voicebot/backend/internal/strictyaml", only: []string{}, why: "strictyaml is a leaf"},
+	{pkg: "voicebot/backend/config", only: []string{"voicebot/backend/paths", "voicebot/backend/internal/strictyaml"},
 		why: "config is below keys and everything that reads settings (ParseRate lives in config)"},
 	{pkg: "voicebot/backend/content/...", not: []string{"voicebot/backend/conversation/..."},
 		why: "the engine is built from a content pack, not the other way: content uses backend/templates and backend/text"},
