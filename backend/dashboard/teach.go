@@ -15,6 +15,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -172,20 +173,28 @@ func (d *Dashboard) teachQuestions(ctx context.Context, since time.Time, below f
 	if len(out) > teachQuestions {
 		out = out[:teachQuestions]
 	}
-	for i := range out {
-		q := &out[i]
-		if rep, err := d.Engine.Try(q.Text, q.Lang); err == nil {
-			q.Now = rep.Kind
-			switch {
-			case rep.Kind == conversation.KindIntent:
-				q.Now = fmt.Sprintf("intent %s (%.2f)", rep.Intent, rep.Confidence)
-				q.NowOK = rep.Confidence >= below || rep.Via == "template"
-			case rep.Kind == conversation.KindKnowledge && len(rep.Sources) > 0:
-				q.Now = "document " + rep.Sources[0].Title
+	// how the content answers each now, the questions shared between two goroutines (the engine
+	// answers turns at once; 13 ms of CPU for 40 questions)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := w; i < len(out); i += 2 {
+				q := &out[i]
+				if rep, err := d.Engine.Try(q.Text, q.Lang); err == nil {
+					q.Now = rep.Kind
+					switch {
+					case rep.Kind == conversation.KindIntent:
+						q.Now = fmt.Sprintf("intent %s (%.2f)", rep.Intent, rep.Confidence)
+						q.NowOK = rep.Confidence >= below || rep.Via == "template"
+					case rep.Kind == conversation.KindKnowledge && len(rep.Sources) > 0:
+						q.Now = "document " + rep.Sources[0].Title
+					}
+				}
+				q.Candidates, _ = d.Engine.Candidates(q.Text, q.Lang, 3)
 			}
-		}
-		q.Candidates, _ = d.Engine.Candidates(q.Text, q.Lang, 3)
+		})
 	}
+	wg.Wait()
 	return out, nil
 }
 
@@ -388,17 +397,20 @@ func (d *Dashboard) teachGroupsIndexed(ctx context.Context, since time.Time, bel
 		}
 	}
 	// as the SQL orders them: most asked, then newest; then by their words
-	sort.Slice(out, func(i, j int) bool {
+	order := make([]int32, len(out)) // sorted by index: a group is 100 bytes to move
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &out[i], &out[j]
-		if a.n != b.n {
-			return a.n > b.n
-		}
-		if a.last != b.last {
-			return a.last > b.last
-		}
-		return cmp.Or(cmp.Compare(a.text, b.text), cmp.Compare(a.lang, b.lang), cmp.Compare(a.kind, b.kind), cmp.Compare(a.intent, b.intent)) < 0
+		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(b.last, a.last),
+			cmp.Compare(a.text, b.text), cmp.Compare(a.lang, b.lang), cmp.Compare(a.kind, b.kind), cmp.Compare(a.intent, b.intent))
 	})
-	return out[:min(len(out), teachGroupsLimit)], true, nil
+	top := make([]teachGroup, min(len(out), teachGroupsLimit))
+	for i := range top {
+		top[i] = out[order[i]]
+	}
+	return top, true, nil
 }
 
 // teachParts is how many spans of time teachGroupsIndexed reads at once (the read pool has 4
