@@ -479,10 +479,10 @@ func (p *teachPart) read(ctx context.Context, db *sql.DB, since, lo, hi int64, b
 			i, seen := p.idx[string(key)]
 			if !seen {
 				k := string(key)
-				var f [4]string
-				for j, rest := 0, k; j < 4; j++ {
-					n, w := binary.Uvarint([]byte(rest))
-					f[j], rest = rest[w:w+int(n)], rest[w+int(n):]
+				var f [4]string // the fields share the key's bytes
+				for j, at := 0, 0; j < 4; j++ {
+					n, w := binary.Uvarint(key[at:])
+					f[j], at = k[at+w:at+w+int(n)], at+w+int(n)
 				}
 				i = len(p.groups)
 				p.idx[k] = i
