@@ -331,6 +331,14 @@ func (a *Appliance) settingsChanged(f config.Settings, err error) {
 	defer a.leave()
 	a.settingsMu.Lock()
 	defer a.settingsMu.Unlock()
+	// The watcher read the file before it held the lock: a dashboard change may have saved it
+	// since, so what is applied is read again now (else an older state would be applied last).
+	a.mu.Lock()
+	file := a.Opts.ConfigFile
+	a.mu.Unlock()
+	if err == nil && file != "" {
+		f, err = config.Load(file)
+	}
 	a.applySettings(f, err)
 }
 
