@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 			"PRAGMA cache_size=-" + strconv.Itoa(cacheKiB) + "; PRAGMA journal_size_limit=" + strconv.FormatInt(WALLimit/4, 10) + ";")
 	}
 	init := func(c *sqlite3.Conn) error { return initCache(c, ReadCacheKiB) }
-	wal := &walState{nudge: make(chan struct{}, 1)}
+	wal := &walState{nudge: make(chan struct{}, 1), reset: make(chan struct{}, 1)}
 	wal.nudgeAt.Store(walNudgeFrames)
 	// The writer reports the WAL's length after every commit (the WAL hook, which also replaces
 	// SQLite's automatic checkpoint inside commits): past nudgeAt frames it wakes the checkpointer.
@@ -262,6 +262,7 @@ func (db *DB) writer() {
 		db.pause.Lock() // a RESTART checkpoint runs between two transactions (wal.go)
 		db.commit(batch)
 		db.pause.Unlock()
+		db.holdIfWALLong()
 	}
 }
 

@@ -54,10 +54,12 @@ type walState struct {
 	frames  atomic.Int64  // frames in the WAL after the last commit
 	nudgeAt atomic.Int64  // frames past which a commit wakes the checkpointer
 	nudge   chan struct{} // a commit left the WAL long
+	reset   chan struct{} // a RESTART or TRUNCATE went through (the writer may wait for it)
 	// counters for Stats
 	passive, restarts, truncates, busy atomic.Int64
 	maxWAL                             atomic.Int64
 	reclaimed                          atomic.Int64 // bytes handed back to the filesystem
+	holds                              atomic.Int64 // times the writer waited for a restart
 }
 
 // restartAt is the WAL length past which the checkpointer makes the WAL restart.
@@ -157,7 +159,36 @@ func (db *DB) checkpoint(c *sqlite3.Conn, idle bool) error {
 	default:
 		db.wal.restarts.Add(1)
 	}
+	if err == nil {
+		select {
+		case db.wal.reset <- struct{}{}:
+		default:
+		}
+	}
 	return nil
+}
+
+// holdIfWALLong is the writer's back-pressure, between two transactions: when writes outpace the
+// checkpointer and the WAL passes half its bound, the writer waits (at most 3 x restartWait) for
+// a restart before its next commit, so that the bound holds however fast the writes come.
+func (db *DB) holdIfWALLong() {
+	if db.wal.frames.Load()*db.frameBytes < db.walLimit/2 {
+		return
+	}
+	select { // a restart signalled before this point is stale
+	case <-db.wal.reset:
+	default:
+	}
+	select {
+	case db.wal.nudge <- struct{}{}:
+	default:
+	}
+	db.wal.holds.Add(1)
+	select {
+	case <-db.wal.reset:
+	case <-time.After(3 * restartWait):
+	case <-db.done:
+	}
 }
 
 // noteWALSize keeps the largest WAL file size seen, for Stats.
