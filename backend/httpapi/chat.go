@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,12 +15,16 @@ import (
 	"time"
 	"unicode/utf8"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
 )
 
 // decodeJSON reads a JSON body of at most limit bytes into v, refusing wrong content types,
-// oversize bodies, invalid UTF-8, unknown fields and trailing data, each with its own code.
+// oversize bodies, invalid UTF-8, duplicate keys, unknown fields and trailing data, each with its
+// own code (strictJSON).
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -42,17 +45,31 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 		writeError(w, http.StatusBadRequest, CodeInvalidUTF8, "the body is not valid UTF-8")
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "invalid JSON: "+err.Error())
-		return false
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "invalid JSON: data after the object")
+	if code, msg := strictJSON(body, v); code != "" {
+		writeError(w, http.StatusBadRequest, code, msg)
 		return false
 	}
 	return true
+}
+
+// strictJSON decodes exactly one JSON value into v, strictly, with the encoding/json/v2 rules
+// (github.com/go-json-experiment/json, its prototype): a key given twice in an object is refused
+// (CodeDuplicateKey), where encoding/json silently keeps the last; a key that is not exactly
+// one of v's fields is refused (CodeInvalidJSON), where encoding/json ignored unknown keys
+// only with DisallowUnknownFields and matched "TEXT" to text; so are wrong types and data after
+// the value. It returns "" when v was decoded, else the code and a message naming the key.
+func strictJSON(b []byte, v any) (code, msg string) {
+	err := jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
+	switch {
+	case err == nil:
+		return "", ""
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return CodeDuplicateKey, "invalid JSON: " + err.Error() + " (give each key once)"
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		return CodeInvalidJSON, "invalid JSON: " + err.Error() + " (keys are case-sensitive; see docs/API.md for the fields)"
+	default:
+		return CodeInvalidJSON, "invalid JSON: " + err.Error()
+	}
 }
 
 // ChatRequest is the body of POST /v1/chat.

@@ -21,6 +21,7 @@ const (
 	CodeBodyTooLarge       = "body_too_large"       // 413
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodeInvalidJSON        = "invalid_json"
+	CodeDuplicateKey       = "duplicate_key" // 400: a JSON object gives a key twice
 	CodeInvalidUTF8        = "invalid_utf8"
 	CodeEmptyText          = "empty_text"
 	CodeTextTooLong        = "text_too_long"

@@ -110,7 +110,7 @@ func New(s *Server, cfg Config) *Server {
 	}
 	mux := http.NewServeMux()
 	route := func(pattern, name, scope string, h http.HandlerFunc) {
-		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, h)))
+		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, strictQuery(pattern, h))))
 		s.routes = append(s.routes, pattern)
 		noteRoute(pattern, scope) // RouteTable, routes_list.go
 	}

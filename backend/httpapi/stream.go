@@ -179,8 +179,8 @@ func (v *voiceSession) run() {
 			var msg struct {
 				Type string `json:"type"`
 			}
-			if json.Unmarshal(data, &msg) != nil {
-				v.send(streamEvent{"type": "error", "code": CodeInvalidJSON, "message": "text frames are JSON events: {\"type\":\"stop\"} or {\"type\":\"end\"}"})
+			if code, m := strictJSON(data, &msg); code != "" {
+				v.send(streamEvent{"type": "error", "code": code, "message": "text frames are JSON events: {\"type\":\"stop\"} or {\"type\":\"end\"}; " + m})
 				continue
 			}
 			switch msg.Type {
