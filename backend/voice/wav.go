@@ -114,7 +114,11 @@ func DecodeWAV(b []byte) (Audio, error) {
 		}
 		mono[i] = int16(sum / int(channels))
 	}
-	return Resample(Audio{Rate: int(rate), Samples: mono}, SampleRate), nil
+	out := Resample(Audio{Rate: int(rate), Samples: mono}, SampleRate)
+	if len(out.Samples) == 0 { // a sample or two at a higher rate is less than one at 16 kHz
+		return Audio{}, ErrNoAudio
+	}
+	return out, nil
 }
 
 // Resample converts to another rate. Going down, a windowed-sinc low-pass (63 taps, cut at

@@ -205,6 +205,9 @@ func (c *Client) Synthesize(ctx context.Context, text, lang, voiceName string) (
 			return voice.Audio{}, fmt.Errorf("wyoming %s: %v", c.Addr, e.Data["text"])
 		case "audio-start", "audio-chunk":
 			if rate, ok := e.Data["rate"].(float64); ok {
+				if rate < 8000 || rate > 48000 { // what the rest of the appliance plays and encodes
+					return voice.Audio{}, fmt.Errorf("wyoming %s: audio at %v Hz (8 to 48 kHz expected)", c.Addr, rate)
+				}
 				out.Rate = int(rate)
 			}
 			if w, ok := e.Data["width"].(float64); ok {
