@@ -32,7 +32,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: soak-storage wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
+.PHONY: chaos soak soak-storage wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
 
 all: build
 
@@ -215,6 +215,25 @@ soak-storage: headless
 	@mkdir -p docs/soak
 	$(GO) run ./build/bench/soak -bin $(BIN) -duration $(SOAK_FOR) -conns $(SOAK_CONNS) -rounds $(SOAK_ROUNDS) \
 	  $(if $(SOAK_BASE),-base $(SOAK_BASE) -md docs/soak/storage-compare.md,-md docs/soak/storage.md -plot docs/soak/storage.png)
+
+## soak: the mixed soak of docs/RELIABILITY.md: SOAK_FOR (default 1h here) of text, streamed and
+## voice turns, dashboard pages, a content save every minute and a broken one every ten, against the
+## desktop build (it has the voice engines); RSS, goroutines, open files and p99 every minute into
+## docs/soak/mixed.md and .svg. Fails unless RSS and goroutines stay flat (< 10% growth after the
+## fifth minute), no request fails and the last minute's p99 is within twice the first's.
+soak: build
+	@mkdir -p docs/soak
+	$(GO) run ./build/bench/soak -mixed -bin $(DESKTOP_BIN) -duration $(if $(filter command line environment,$(origin SOAK_FOR)),$(SOAK_FOR),1h) -every 1m -conns 4 \
+	  -md docs/soak/mixed.md -plot docs/soak/mixed.svg
+
+## chaos: the crash loop of docs/RELIABILITY.md: CHAOS_CYCLES (100) cycles of `voicebot serve` on
+## one data folder under concurrent chat turns, killed with SIGKILL at a random moment, the store
+## then opened and checked (integrity_check, every acknowledged turn there with its reply). The
+## table goes to docs/soak/chaos.md. CI runs 10 cycles as TestCrashLoop (build/bench/chaos).
+CHAOS_CYCLES ?= 100
+chaos: headless
+	@mkdir -p docs/soak
+	$(GO) run ./build/bench/chaos -bin $(BIN) -cycles $(CHAOS_CYCLES) -md docs/soak/chaos.md
 
 ## eval: the public benchmarks (needs ../shared/bench).
 eval: headless

@@ -88,7 +88,31 @@ func main() {
 	plotOut := flag.String("plot", "", "write a plot of the first run of -bin here (PNG)")
 	replot := flag.String("plot-from", "", "only draw -plot from the first table of this markdown (an earlier run's -md)")
 	flag.StringVar(&keepDir, "keep", "", "keep the last run's data and settings folders here (to time an upgrade of a loaded store)")
+	mixed := flag.Bool("mixed", false, "the mixed soak (make soak): text, streamed and voice turns, dashboard pages and content saves at a steady pace; -bin must be a build with voice (cgo); -plot writes an SVG")
 	flag.Parse()
+	if *mixed {
+		r, err := runMixed(*bin, *duration, *every, *conns)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var md bytes.Buffer
+		r.report(&md, *bin, *duration, *conns)
+		os.Stdout.Write(md.Bytes())
+		if *mdOut != "" {
+			if err := os.WriteFile(*mdOut, md.Bytes(), 0o644); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if *plotOut != "" {
+			if err := plotMixed(*plotOut, r); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if why := r.verdict(); len(why) > 0 {
+			log.Fatalf("FAIL: %s", strings.Join(why, "; "))
+		}
+		return
+	}
 	if *replot != "" {
 		r, err := readTable(*replot)
 		if err == nil {
@@ -311,21 +335,7 @@ func chat(ctx context.Context, c *http.Client, base, key, session, text string) 
 
 // heapInUse reads go_memstats_heap_inuse_bytes from the server's /metrics (0 if it cannot).
 func heapInUse(c *http.Client, base, key string) int64 {
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int64(f)
-		}
-	}
-	return 0
+	return int64(metric(c, base, key, "go_memstats_heap_inuse_bytes"))
 }
 
 func waitReady(c *http.Client, base, key string) error {
