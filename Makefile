@@ -131,10 +131,14 @@ windows: generate $(TOOLS)/wails
 dist: deb rpm windows
 	@ls -l $(DIST)
 
-## package-test: install the .deb, run its service, upgrade, remove and purge (root only: it
-## installs on this machine; CI runs it, and under CI, CI=true, not being root fails it). As root it
-## first installs what the test validates the package with (systemd-analyze, desktop-file-validate).
-PACKAGE_TEST_PKGS := systemd desktop-file-utils curl
+## package-test: the .deb and the .rpm installed on this machine (root only: CI runs it, and
+## under CI, CI=true, not being root fails it). The .deb: the package of an older commit, one
+## schema version behind (build/linux/old-package.sh builds it from git in a worktree), installed,
+## its service run and given turns, then upgraded to this build's with the data kept and
+## migrated, removed and purged. The .rpm: this build's installed with rpm, served, upgraded and
+## erased. As root it first installs what the test uses (rpm, jq) and validates the packages with
+## (systemd-analyze, desktop-file-validate). See build/linux/test-package.sh.
+PACKAGE_TEST_PKGS := systemd desktop-file-utils curl jq rpm procps
 package-test: build $(TOOLS)/nfpm
 ifeq ($(shell id -u),0)
 	$(call apt_install,$(PACKAGE_TEST_PKGS),the package test)
@@ -142,10 +146,13 @@ endif
 	@if [ "$$(id -u)" != 0 ]; then \
 	  if [ -n "$$CI" ] && [ "$$CI" != false ] && [ "$$CI" != 0 ]; then echo "package test FAILED: it installs the .deb and needs root, and CI=$$CI"; exit 1; fi; \
 	  echo "package test skipped: it installs the .deb and needs root (CI runs it)"; exit 0; fi; \
-	set -e; mkdir -p $(DIST)/test; arch=$$($(GO) env GOARCH); \
-	ARCH=$$arch VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p deb -t $(DIST)/test/old.deb >/dev/null; \
-	ARCH=$$arch VERSION='$(PKG_VERSION).1' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p deb -t $(DIST)/test/new.deb >/dev/null; \
-	build/linux/test-package.sh "$$PWD/$(DIST)/test/old.deb" "$$PWD/$(DIST)/test/new.deb"
+	set -e; t=$(DIST)/test; mkdir -p $$t; arch=$$($(GO) env GOARCH); \
+	GO='$(GO)' build/linux/old-package.sh $$t $(TOOLS)/nfpm $$arch; \
+	CGO_ENABLED=0 $(GO) build -o $$t/storecheck ./build/linux/storecheck; \
+	for p in deb rpm; do ARCH=$$arch VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p $$p -t $$t/new.$$p >/dev/null; done; \
+	ARCH=$$arch VERSION='$(PKG_VERSION).1' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p rpm -t $$t/newer.rpm >/dev/null; \
+	old=-; if [ -f $$t/old.env ]; then . $$t/old.env; export OLD_VERSION OLD_SCHEMA; old=$$PWD/$$t/old.deb; fi; \
+	NEW_VERSION='$(PKG_VERSION)' build/linux/test-package.sh $$old $$PWD/$$t/new.deb $$PWD/$$t/new.rpm $$PWD/$$t/newer.rpm $$PWD/$$t/storecheck
 
 ## run: build and run the built-in demo content on $(LISTEN): the window when there is a display
 ## (DISPLAY or WAYLAND_DISPLAY), else headless; with a fresh chat key to try the API.
