@@ -59,6 +59,12 @@ func ParseKeys(s string) (KeyCombo, error) {
 	if k.Code == "" {
 		return k, fmt.Errorf("key combination %q: no key after the modifiers", s)
 	}
+	mods = 0 // a modifier named twice (Ctrl+Control, Meta+Super) is still one key to hold
+	for _, on := range []bool{k.Ctrl, k.Alt, k.Shift, k.Meta} {
+		if on {
+			mods++
+		}
+	}
 	if mods < 2 {
 		return k, fmt.Errorf("key combination %q: use at least two modifiers, e.g. Ctrl+Alt+Shift+Q", s)
 	}

@@ -93,6 +93,18 @@ func (r *root) tidy(n *yaml.Node, path []string) {
 	n.Line += r.shift
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			// A null key (`null: x`, `~: x`, an empty key) is skipped by the decoder without a
+			// word, even with KnownFields: it is a key the struct has no field for.
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+				msg := fmt.Sprintf("a key with no name (%q is null in YAML): write the key's name", k.Value)
+				if len(path) > 0 {
+					msg = strings.Join(path, ".") + ": " + msg
+				}
+				r.dups = append(r.dups, Error{Line: k.Line + r.shift, Msg: msg})
+				n.Content = slices.Delete(n.Content, i, i+2)
+				i -= 2
+				continue
+			}
 			for j := 0; j < i; j += 2 {
 				if a, b := n.Content[j], n.Content[i]; a.Kind == b.Kind && a.Value == b.Value {
 					msg := fmt.Sprintf("%q is defined twice (first at line %d)", b.Value, a.Line+r.shift)
