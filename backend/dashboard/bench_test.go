@@ -100,7 +100,7 @@ func seeded(b *testing.B, n int) (*Dashboard, *http.Cookie) {
 	if err := mt.Rollup.Load(context.Background(), db.Read(), time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	d := New(&Dashboard{Keys: ks, History: h, DB: db, Loader: l, Engine: e, Metrics: mt, Version: "bench"})
+	d := New(&Dashboard{Keys: ks, History: h, Audit: db, Data: NewSQLView(db), Loader: l, Engine: e, Rollup: mt.Rollup, Version: "bench"})
 	// Signed in with a real admin key: every signed request checks that its key is still active.
 	_, admin, err := ks.Create(context.Background(), keys.Spec{Name: "bench", Scopes: []string{keys.ScopeAdmin}}, "bench", "")
 	if err != nil {

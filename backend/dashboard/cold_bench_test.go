@@ -23,7 +23,7 @@ func benchCold(b *testing.B, path string) {
 		b.StopTimer()
 		var conns []*sql.Conn
 		for range 4 { // the read pool's connections, each held until all are
-			conn, err := d.DB.Read().Conn(ctx)
+			conn, err := d.Data.(*SQLView).DB.Read().Conn(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

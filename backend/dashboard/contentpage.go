@@ -1,14 +1,12 @@
 package dashboard
 
 import (
-	"sort"
-
-	"voicebot/backend/voice"
-
 	"net/http"
+	"sort"
 
 	"voicebot/backend/conversation"
 	"voicebot/backend/store"
+	"voicebot/backend/voice"
 )
 
 func (d *Dashboard) content(w http.ResponseWriter, r *http.Request, s *signIn) {

@@ -6,8 +6,6 @@
 package dashboard
 
 import (
-	"voicebot/backend/voice"
-
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -30,7 +28,6 @@ import (
 	"voicebot/backend/history"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
-	"voicebot/backend/telemetry"
 	vbembed "voicebot/embed"
 )
 
@@ -42,15 +39,19 @@ const cookieName = "vb_dashboard"
 // linkActor is the actor of a session opened by a one-time link (no key behind it).
 const linkActor = "link"
 
-// Dashboard serves the pages. Build it with New.
+// Dashboard serves the pages. Build it with New. Its services are the interfaces of deps.go,
+// declared by what the pages use: the appliance passes keys.Service, history.Store, store.DB (the
+// audit log), SQLView (the pages' queries), telemetry's Rollup, the engine, its loader and the
+// voice service; the handler tests pass in-memory ones.
 type Dashboard struct {
-	Keys     *keys.Service
-	History  *history.Store
-	DB       *store.DB
-	Loader   *conversation.Loader
-	Engine   *conversation.Engine
-	Metrics  *telemetry.Metrics
-	Voice    *voice.Service
+	Keys     Keys          // required: sign-in and the Keys page
+	Audit    Audit         // required: the audit log
+	Data     Queries       // required: what the pages read from the stored data
+	History  History       // the Conversations pages
+	Loader   ContentStatus // the Overview and Content pages
+	Engine   Engine        // the Content, Teach and Settings pages
+	Rollup   Rollup        // the Metrics page
+	Voice    Voice         // nil: no speech engines shown
 	Settings SettingsService
 	Content  ContentService // nil: the content cannot be edited from here
 	Version  string
@@ -72,8 +73,11 @@ type signIn struct {
 	expires time.Time
 }
 
-// New builds the dashboard's routes.
+// New builds the dashboard's routes. Keys, Audit and Data must be set.
 func New(d *Dashboard) *Dashboard {
+	if d.Keys == nil || d.Audit == nil || d.Data == nil {
+		panic("dashboard.New: Keys, Audit and Data are required")
+	}
 	d.sessions = map[string]*signIn{}
 	if d.Started.IsZero() {
 		d.Started = time.Now()
@@ -198,7 +202,7 @@ func (d *Dashboard) signed(next func(http.ResponseWriter, *http.Request, *signIn
 
 // writeAudit appends an audit entry; a failed write is logged, not dropped.
 func (d *Dashboard) writeAudit(r *http.Request, e store.AuditEntry) {
-	if err := d.DB.Audit(r.Context(), e); err != nil {
+	if err := d.Audit.Audit(r.Context(), e); err != nil {
 		slog.Error("audit entry not written", "action", e.Action, "actor", e.Actor, "err", err)
 	}
 }
@@ -286,14 +290,14 @@ func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
 		ip := net.ParseIP(host)
 		o.LAN = ip == nil || !ip.IsLoopback()
 	}
-	storage, err := telemetry.StorageForecast(ctx, d.DB, time.Now())
+	now := time.Now()
+	storage, err := d.Data.StorageForecast(ctx, now)
 	if err != nil {
 		return o, err
 	}
 	o.Storage = storage
-	row := d.DB.Read().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
-		(SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?))`, time.Now().UnixMilli())
-	err = row.Scan(&o.Sessions, &o.Messages, &o.ActiveKeys)
+	t, err := d.Data.Totals(ctx, now)
+	o.Sessions, o.Messages, o.ActiveKeys = t.Sessions, t.Messages, t.ActiveKeys
 	return o, err
 }
 
@@ -363,7 +367,7 @@ func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, s *signIn) {
 		}
 		f.Before = n
 	}
-	entries, err := d.DB.AuditSearch(r.Context(), f)
+	entries, err := d.Audit.AuditSearch(r.Context(), f)
 	if err != nil {
 		http.Error(w, "could not read the audit log", http.StatusInternalServerError)
 		return

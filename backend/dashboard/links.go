@@ -9,7 +9,7 @@ import (
 // link signs in with a one-time link (store.CreateLink made it): the token must be known, unused
 // and unexpired, and is used up by this request whatever happens next.
 func (d *Dashboard) link(w http.ResponseWriter, r *http.Request) {
-	used, err := store.UseLink(r.Context(), d.DB, r.URL.Query().Get("t"))
+	used, err := d.Data.UseLink(r.Context(), r.URL.Query().Get("t"))
 	if err != nil {
 		http.Error(w, "could not check the link", http.StatusInternalServerError)
 		return

@@ -3,8 +3,6 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -75,7 +73,7 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 	hist := make([][telemetry.LatencyBuckets]int, n)
 	var all [telemetry.LatencyBuckets]int
 	intents, keys := map[string]int{}, map[string]int{}
-	d.Metrics.Rollup.Range(since, now.Add(time.Minute), spec.bucket, func(b int, m *telemetry.Minute) {
+	d.Rollup.Range(since, now.Add(time.Minute), spec.bucket, func(b int, m *telemetry.Minute) {
 		if b < 0 || b >= n {
 			return
 		}
@@ -94,7 +92,7 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 			keys[k] += c
 		}
 	})
-	md.Loading = !d.Metrics.Rollup.Loaded()
+	md.Loading = !d.Rollup.Loaded()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for i := range hist {
 		p50s[i], p95s[i], p99s[i] = ms(histPercentile(hist[i][:], 0.50)), ms(histPercentile(hist[i][:], 0.95)), ms(histPercentile(hist[i][:], 0.99))
@@ -104,49 +102,27 @@ func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (
 
 	// The questions the bot could not answer, grouped by their words (case, accents and
 	// punctuation folded): the operator's work list.
-	// A turn's two messages are written by one statement (history.Save), so the visitor's
-	// message is the row before the bot's: found by rowid rather than by the session's messages
-	// (46 -> 25 ms at 100,000 messages). A bot message whose previous row is not its visitor's
-	// (rows written some other way) groups under NULL, listed first: then the join by session
-	// and turn answers.
-	raw, err := d.counts(ctx, `SELECT v.text, count(*) FROM messages b LEFT JOIN messages v
-		ON v.id = b.id - 1 AND v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
-		WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?
-		GROUP BY 1 ORDER BY v.text IS NULL DESC, 2 DESC, 1 LIMIT 2000`, since)
-	if errors.Is(err, errUnpaired) {
-		raw, err = d.counts(ctx, `SELECT v.text, count(*) FROM messages b JOIN messages v
-		ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
-		WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?
-		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2000`, since)
-	}
+	raw, err := d.Data.Unanswered(ctx, since)
 	if err != nil {
 		return md, err
 	}
 	md.Unanswered = groupByWords(raw, 50)
 	refusals := make([]float64, n)
-	hrows, err := d.DB.Read().QueryContext(ctx, `SELECT at_ms, name, value FROM metrics_history WHERE at_ms >= ?`, since.UnixMilli())
+	samples, err := d.Data.Samples(ctx, since, "rate_limited", "cache_hits")
 	if err != nil {
 		return md, err
 	}
-	for hrows.Next() {
-		var at int64
-		var name string
-		var v float64
-		if err := hrows.Scan(&at, &name, &v); err != nil {
-			hrows.Close()
-			return md, err
-		}
-		b := int(time.UnixMilli(at).Sub(since) / spec.bucket)
+	for _, sm := range samples {
+		b := int(sm.At.Sub(since) / spec.bucket)
 		switch {
 		case b < 0 || b >= n:
-		case name == "rate_limited":
-			md.RateLimited += int(v)
-			refusals[b] += v
-		case name == "cache_hits":
-			md.CacheHits += int(v)
+		case sm.Name == "rate_limited":
+			md.RateLimited += int(sm.Value)
+			refusals[b] += sm.Value
+		case sm.Name == "cache_hits":
+			md.CacheHits += int(sm.Value)
 		}
 	}
-	hrows.Close()
 	xs := make([]time.Time, n)
 	for i := range xs {
 		xs[i] = since.Add(time.Duration(i) * spec.bucket)
@@ -196,35 +172,6 @@ func top(m map[string]int, n int) []Count {
 		out = out[:n]
 	}
 	return out
-}
-
-// errUnpaired: a bot message's previous row is not its visitor's message.
-var errUnpaired = errors.New("a bot message without its visitor's message before it")
-
-// counts reads label and count rows; a NULL label is errUnpaired.
-func (d *Dashboard) counts(ctx context.Context, query string, since time.Time) ([]Count, error) {
-	rows, err := d.DB.Read().QueryContext(ctx, query, since.UnixMilli())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Count
-	for rows.Next() {
-		var c Count
-		var label sql.NullString
-		if err := rows.Scan(&label, &c.N); err != nil {
-			return nil, err
-		}
-		if !label.Valid {
-			return nil, errUnpaired
-		}
-		c.Label = label.String
-		if c.Label == "" {
-			c.Label = "(terminal)"
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // groupByWords merges counts whose labels fold to the same words, labelled by their most

@@ -6,23 +6,15 @@ package dashboard
 // the content, which reloads at once (and the recogniser's grammar is rebuilt from it).
 
 import (
-	"cmp"
 	"context"
-	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/ncruces/go-sqlite3"
-	"github.com/ncruces/go-sqlite3/driver"
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation"
@@ -114,28 +106,18 @@ func (d *Dashboard) teachPage(w http.ResponseWriter, r *http.Request, s *signIn)
 // folded words, most asked first; each with how the content answers it now and the intents the
 // model weighs.
 func (d *Dashboard) teachQuestions(ctx context.Context, since time.Time, below float64) ([]TeachQuestion, error) {
-	var groups []teachGroup
-	var err error
-	ok := false
-	if below <= teachIndexed {
-		groups, ok, err = d.teachGroupsIndexed(ctx, since, below)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if !ok {
-		if groups, err = d.teachGroupsScan(ctx, since, below); err != nil {
-			return nil, err
-		}
+	groups, err := d.Data.TeachGroups(ctx, since, below)
+	if err != nil {
+		return nil, err
 	}
 	idx := map[string]int{}
 	var out []TeachQuestion
 	for _, g := range groups {
-		q := TeachQuestion{Text: g.text, Lang: g.lang, N: g.n, Last: time.UnixMilli(g.last), Spoken: g.spoken, Heard: g.heard}
+		q := TeachQuestion{Text: g.Text, Lang: g.Lang, N: g.N, Last: time.UnixMilli(g.Last), Spoken: g.Spoken, Heard: g.Heard}
 		if strings.TrimSpace(q.Text) == "" {
 			continue // a voice turn that heard nothing: nothing to teach
 		}
-		kind, intent, conf := g.kind, g.intent, g.conf
+		kind, intent, conf := g.Kind, g.Intent, g.Conf
 		switch {
 		case kind == conversation.KindRepair:
 			q.Why = "not heard well enough: asked again"
@@ -296,216 +278,4 @@ func (d *Dashboard) makeEditable(w http.ResponseWriter, r *http.Request, s *sign
 		v.Set("msg", fmt.Sprintf("The content is now the editable folder %s (%s).", dir, saved))
 	}
 	http.Redirect(w, r, next+"?"+v.Encode(), http.StatusSeeOther)
-}
-
-// teachGroup is one question as asked, before questions are grouped by their folded words: the
-// turns with the same words (as heard, on a voice turn), language, answer kind and intent.
-type teachGroup struct {
-	text, lang, kind, intent string
-	conf                     float64 // the answer's confidence
-	n                        int     // turns
-	last                     int64   // newest turn, Unix ms
-	spoken                   int     // turns asked by voice
-	heard                    float64 // lowest confidence of what was heard, 0 when none says
-	heardSet                 bool
-}
-
-// teachGroupsLimit is how many groups of identical questions the page folds into its list.
-const teachGroupsLimit = 2000
-
-// teachGroupsScan groups the week's listed turns in SQL, reading every bot message since the time
-// and its visitor's message by session and turn: correct for any threshold and any rows, but it
-// reads the whole week (338 ms at 100,000 messages). teachGroupsIndexed answers the same.
-func (d *Dashboard) teachGroupsScan(ctx context.Context, since time.Time, below float64) ([]teachGroup, error) {
-	rows, err := d.DB.Read().QueryContext(ctx, `SELECT coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0),
-			count(*), max(b.created_ms), count(v.heard), coalesce(min(v.heard ->> '$.confidence'), 0)
-		FROM messages b JOIN messages v ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
-		WHERE b.role = 'bot' AND b.created_ms >= ? AND (b.kind IN ('fallback', 'handoff', 'repair') OR (b.kind = 'intent' AND b.confidence < ?)
-			OR v.heard ->> '$.confidence' < ?)
-		GROUP BY 1, 2, 3, 4 ORDER BY 6 DESC, 7 DESC LIMIT 2000`, since.UnixMilli(), below, below)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []teachGroup
-	for rows.Next() {
-		var g teachGroup
-		if err := rows.Scan(&g.text, &g.lang, &g.kind, &g.intent, &g.conf, &g.n, &g.last, &g.spoken, &g.heard); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
-
-// teachIndexed is the threshold the partial indexes of migration 0007 (and 0004's
-// messages_unanswered) are cut at: under it, every listed turn is in one of them.
-const teachIndexed = 0.5
-
-// teachGroupsIndexed answers as teachGroupsScan for a threshold up to teachIndexed, reading only
-// the turns in the partial indexes: the fallback and handoff answers (messages_unanswered), the
-// repairs and the intent answers under 0.5 (messages_unsure), and the visitors' messages heard
-// under 0.5 (messages_heard_unsure); the turns are grouped here rather than by SQLite's sorter.
-// A turn's two messages are written by one statement (history.Save), so the visitor's message is
-// found by rowid next to the bot's, and both carry the turn's time. Where a listed message's
-// neighbour is not the other message of its turn (rows written some other way), it reports
-// !ok and teachGroupsScan answers.
-func (d *Dashboard) teachGroupsIndexed(ctx context.Context, since time.Time, below float64) ([]teachGroup, bool, error) {
-	// The week is read in teachParts spans of time at once, each on a connection of the read
-	// pool, and their groups merged.
-	from, span := since.UnixMilli(), time.Since(since).Milliseconds()/teachParts
-	parts := make([]teachPart, teachParts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		lo, hi := from+int64(i)*span, from+int64(i+1)*span
-		if i == 0 {
-			lo = math.MinInt64 // the bounds of the week are those of the query
-		}
-		if i == len(parts)-1 {
-			hi = math.MaxInt64
-		}
-		wg.Go(func() { parts[i].read(ctx, d.DB.Read(), from, lo, hi, below) })
-	}
-	wg.Wait()
-	out, idx := parts[0].groups, parts[0].idx
-	for _, p := range parts {
-		if p.err != nil {
-			return nil, false, p.err
-		}
-		if !p.ok {
-			return nil, false, nil
-		}
-	}
-	for _, p := range parts[1:] {
-		for k, j := range p.idx {
-			o := p.groups[j]
-			i, seen := idx[k]
-			if !seen {
-				idx[k] = len(out)
-				out = append(out, o)
-				continue
-			}
-			g := &out[i]
-			g.n += o.n
-			if o.last > g.last {
-				g.last, g.conf = o.last, o.conf
-			}
-			g.spoken += o.spoken
-			if o.heardSet && (!g.heardSet || o.heard < g.heard) {
-				g.heard, g.heardSet = o.heard, true
-			}
-		}
-	}
-	// as the SQL orders them: most asked, then newest; then by their words
-	order := make([]int32, len(out)) // sorted by index: a group is 100 bytes to move
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(i, j int32) int {
-		a, b := &out[i], &out[j]
-		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(b.last, a.last),
-			cmp.Compare(a.text, b.text), cmp.Compare(a.lang, b.lang), cmp.Compare(a.kind, b.kind), cmp.Compare(a.intent, b.intent))
-	})
-	top := make([]teachGroup, min(len(out), teachGroupsLimit))
-	for i := range top {
-		top[i] = out[order[i]]
-	}
-	return top, true, nil
-}
-
-// teachParts is how many spans of time teachGroupsIndexed reads at once (the read pool has 4
-// connections, the appliance 2 cores).
-const teachParts = 2
-
-// teachPart is the groups of one span of time.
-type teachPart struct {
-	groups []teachGroup
-	idx    map[string]int
-	ok     bool
-	err    error
-}
-
-// read groups the listed turns since the week's start (since) whose time is in [lo, hi): the
-// bot's message's time, or the visitor's for a turn listed for what was heard.
-func (p *teachPart) read(ctx context.Context, db *sql.DB, since, lo, hi int64, below float64) {
-	const cols = `coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0), b.created_ms, v.heard IS NOT NULL, v.heard ->> '$.confidence'`
-	const visitor = `messages v ON v.id = b.id - 1 AND v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'`
-	query := `SELECT v.id IS NOT NULL, ` + cols + ` FROM messages b LEFT JOIN ` + visitor + `
-			WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?1 AND b.created_ms >= ?4 AND b.created_ms < ?5
-		UNION ALL
-		SELECT v.id IS NOT NULL, ` + cols + ` FROM messages b LEFT JOIN ` + visitor + `
-			WHERE b.role = 'bot' AND (b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) AND b.created_ms >= ?1 AND b.created_ms >= ?4 AND b.created_ms < ?5
-				AND (v.id IS NULL OR b.kind = 'repair' OR b.confidence < ?2 OR v.heard ->> '$.confidence' < ?3)
-		UNION ALL
-		SELECT b.id IS NOT NULL, ` + cols + ` FROM messages v LEFT JOIN messages b ON b.id = v.id + 1 AND b.session_id = v.session_id AND b.turn = v.turn AND b.role = 'bot'
-			WHERE v.role = 'visitor' AND v.heard ->> '$.confidence' < 0.5 AND v.created_ms >= ?1 AND v.created_ms >= ?4 AND v.created_ms < ?5
-				AND (b.id IS NULL OR (b.created_ms >= ?1 AND v.heard ->> '$.confidence' < ?3
-					AND (b.kind IN ('fallback', 'handoff') OR b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) IS NOT TRUE))`
-	p.idx = map[string]int{}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		p.err = err
-		return
-	}
-	defer conn.Close()
-	// Read through SQLite's own statement rather than database/sql's rows: the text of a turn
-	// whose group is known is looked up without being copied (15,000 turns at 100,000 messages).
-	p.err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return errors.New("the store's connection is not SQLite's")
-		}
-		defer c.Raw().SetInterrupt(c.Raw().SetInterrupt(ctx))
-		st, _, err := c.Raw().Prepare(query)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if err := errors.Join(st.BindInt64(1, since), st.BindFloat(2, below), st.BindFloat(3, below), st.BindInt64(4, lo), st.BindInt64(5, hi)); err != nil {
-			return err
-		}
-		var key []byte
-		for st.Step() {
-			if !st.ColumnBool(0) {
-				return nil // a message without its turn's other one next to it: p.ok stays false
-			}
-			// the group's key: text, language, kind and intent, each after its length
-			key = key[:0]
-			for col := 1; col <= 4; col++ {
-				f := st.ColumnRawText(col)
-				key = append(binary.AppendUvarint(key, uint64(len(f))), f...)
-			}
-			at, conf := st.ColumnInt64(6), st.ColumnFloat(5)
-			i, seen := p.idx[string(key)]
-			if !seen {
-				k := string(key)
-				var f [4]string // the fields share the key's bytes
-				for j, at := 0, 0; j < 4; j++ {
-					n, w := binary.Uvarint(key[at:])
-					f[j], at = k[at+w:at+w+int(n)], at+w+int(n)
-				}
-				i = len(p.groups)
-				p.idx[k] = i
-				p.groups = append(p.groups, teachGroup{text: f[0], lang: f[1], kind: f[2], intent: f[3], conf: conf, last: at})
-			}
-			g := &p.groups[i]
-			g.n++
-			if at > g.last {
-				g.last, g.conf = at, conf
-			}
-			if st.ColumnBool(7) {
-				g.spoken++
-			}
-			if st.ColumnType(8) != sqlite3.NULL {
-				if h := st.ColumnFloat(8); !g.heardSet || h < g.heard {
-					g.heard, g.heardSet = h, true
-				}
-			}
-		}
-		if err := st.Err(); err != nil {
-			return err
-		}
-		p.ok = true
-		return nil
-	})
 }

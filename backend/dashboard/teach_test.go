@@ -26,17 +26,17 @@ func TestTeachIndexedAsScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	d := &Dashboard{DB: db}
+	v := NewSQLView(db)
 	now := time.Now()
 	since := now.Add(-7 * 24 * time.Hour)
 	turn := randomTurns(t, db, now)
 	same := func(t *testing.T, below float64, wantOK bool) {
 		t.Helper()
-		scan, err := d.teachGroupsScan(ctx, since, below)
+		scan, err := v.teachGroupsScan(ctx, since, below)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok, err := d.teachGroupsIndexed(ctx, since, below)
+		got, ok, err := v.teachGroupsIndexed(ctx, since, below)
 		if err != nil || ok != wantOK {
 			t.Fatalf("below %.2f: indexed read ok=%v err=%v, want ok=%v", below, ok, err, wantOK)
 		}
@@ -46,14 +46,14 @@ func TestTeachIndexedAsScan(t *testing.T) {
 		if len(scan) < 20 {
 			t.Fatalf("below %.2f: %d groups: the data does not exercise the page", below, len(scan))
 		}
-		key := func(g teachGroup) string { return g.text + "|" + g.lang + "|" + g.kind + "|" + g.intent }
-		for _, gs := range [][]teachGroup{scan, got} {
-			slices.SortFunc(gs, func(a, b teachGroup) int { return strings.Compare(key(a), key(b)) })
+		key := func(g TeachGroup) string { return g.Text + "|" + g.Lang + "|" + g.Kind + "|" + g.Intent }
+		for _, gs := range [][]TeachGroup{scan, got} {
+			slices.SortFunc(gs, func(a, b TeachGroup) int { return strings.Compare(key(a), key(b)) })
 		}
-		show := func(gs []teachGroup) map[string]string {
+		show := func(gs []TeachGroup) map[string]string {
 			m := map[string]string{}
 			for _, g := range gs {
-				m[key(g)] = fmt.Sprintf("n=%d last=%d spoken=%d heard=%g conf=%g", g.n, g.last, g.spoken, g.heard, g.conf)
+				m[key(g)] = fmt.Sprintf("n=%d last=%d spoken=%d heard=%g conf=%g", g.N, g.Last, g.Spoken, g.Heard, g.Conf)
 			}
 			return m
 		}
@@ -94,8 +94,8 @@ func TestTeachIndexedAsScan(t *testing.T) {
 	// a turn written as two statements apart: the indexed read gives way to the scan
 	writeApart(t, db, turn, now.Add(-time.Hour).UnixMilli())
 	same(t, 0.5, false)
-	scan, _ := d.teachGroupsScan(ctx, since, 0.5)
-	if !slices.ContainsFunc(scan, func(g teachGroup) bool { return g.text == "may I bring a drone" }) {
+	scan, _ := v.teachGroupsScan(ctx, since, 0.5)
+	if !slices.ContainsFunc(scan, func(g TeachGroup) bool { return g.Text == "may I bring a drone" }) {
 		t.Error("the scan does not list the question whose messages are apart")
 	}
 }
