@@ -61,8 +61,9 @@ func (d *Dashboard) metrics(w http.ResponseWriter, r *http.Request, s *signIn) {
 	d.render(w, r, http.StatusOK, metricsPage(d.page("Metrics", "Metrics", s), data))
 }
 
-// metricsData reads a range's figures: turns, latency and answer kinds from the stored messages
-// (the conversation history is the metrics history of turns), the rest from metrics_history.
+// metricsData reads a range's figures: turns, latency, answer kinds, intents and keys from the
+// rollup (kept from the stored messages and every turn since), the unanswered questions and the
+// sampled metrics history (refusals, cache hits) through the queries.
 func (d *Dashboard) metricsData(ctx context.Context, rg string, now time.Time) (MetricsData, error) {
 	spec := ranges[rg]
 	since := now.Add(-spec.span).Truncate(spec.bucket)
