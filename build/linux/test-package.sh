@@ -62,7 +62,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null || true
 	fi
 	if [ $rc != 0 ]; then # leave the machine as it was (nothing of voicebot was there, checked above)
-		dpkg --purge voicebot >/dev/null 2>&1 || true
+		apt-get -o DPkg::Lock::Timeout=300 -y purge voicebot >/dev/null 2>&1 || true
 		[ -z "$rpmdb" ] || rpm --dbpath "$rpmdb" -e --nodeps --noscripts voicebot >/dev/null 2>&1 || true
 		rm -rf /var/lib/voicebot /etc/voicebot /usr/lib/voicebot /usr/share/doc/voicebot
 		userdel voicebot >/dev/null 2>&1 || true
@@ -101,12 +101,15 @@ stop() { # SIGTERM to the service, as systemd stops it (runuser would add a SIGK
 	! curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 || fail "something still answers on port $port after the service stopped"
 	[ -z "$(find /var/lib/voicebot -not -user voicebot)" ] || fail "files not owned by voicebot: $(find /var/lib/voicebot -not -user voicebot)"
 }
-api() { # api PATH [JSON]: GET, or POST of JSON, with the test's key
+api() { # api PATH [JSON]: GET, or POST of JSON, with the test's key; fails on an HTTP error
+	local body
 	if [ $# = 2 ]; then
-		curl -fsS -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$port$1"
+		body=$(curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$port$1" 2>&1) ||
+			fail "POST $1 $2: $body"
 	else
-		curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$port$1"
+		body=$(curl -sS --fail-with-body -H "Authorization: Bearer $key" "http://127.0.0.1:$port$1" 2>&1) || fail "GET $1: $body"
 	fi
+	echo "$body"
 }
 chat() { # chat SESSION TEXT: a turn (a new session when SESSION is empty); prints the reply
 	api /v1/chat "$(jq -cn --arg s "$1" --arg t "$2" '{text: $t} + (if $s == "" then {} else {session_id: $s} end)')"
@@ -143,8 +146,9 @@ installed_as_nfpm_says() {
 	version_is /usr/lib/voicebot/voicebot-headless "$("$root/build/bin/voicebot-headless" version 2>&1)"
 	cmp -s /usr/lib/voicebot/voicebot-headless "$root/build/bin/voicebot-headless" || fail "/usr/lib/voicebot/voicebot-headless is not build/bin/voicebot-headless"
 }
-apt_install() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$1" >/tmp/voicebot-apt.log 2>&1 || { cat /tmp/voicebot-apt.log; fail "apt-get install $(basename "$1")"; }
+apt_get() { # apt_get COMMAND ARGS: apt-get, waiting up to 5 minutes for dpkg's lock (another install)
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -y --no-install-recommends "$@" >/tmp/voicebot-apt.log 2>&1 ||
+		{ cat /tmp/voicebot-apt.log; fail "apt-get $1 $(basename "$2")"; }
 }
 
 # ---- .deb: the older build, its data, the upgrade to this build ----
@@ -152,11 +156,11 @@ texts=("What are the opening hours?" "How much is a ticket?" "Can I bring my dog
 if [ "$old_deb" != - ]; then
 	[ "$OLD_SCHEMA" -lt "$new_schema" ] || fail "the older build's schema ($OLD_SCHEMA) is not older than this build's ($new_schema)"
 	step "install $(basename "$old_deb") (version $OLD_VERSION, schema $OLD_SCHEMA)"
-	apt_install "$old_deb"
+	apt_get install "$old_deb"
 	version_is /usr/lib/voicebot/voicebot-headless "voicebot $OLD_VERSION"
 else
 	step "install $(basename "$new_deb") (no older build to upgrade from)"
-	apt_install "$new_deb"
+	apt_get install "$new_deb"
 fi
 step "run the unit's ExecStart as the voicebot user; a key, and turns through the API"
 serve
@@ -179,7 +183,7 @@ step "stored 4 turns in 2 sessions: $before"
 echo "# operator's edit" >>/etc/voicebot/settings.yaml
 if [ "$old_deb" != - ]; then
 	step "upgrade to $(basename "$new_deb") (version $NEW_VERSION, schema $new_schema)"
-	apt_install "$new_deb"
+	apt_get install "$new_deb"
 	grep -q "operator's edit" /etc/voicebot/settings.yaml || fail "the upgrade replaced the operator's settings"
 fi
 installed_as_nfpm_says
@@ -214,19 +218,23 @@ if [ "$old_deb" != - ]; then
 fi
 
 step "remove"
-dpkg --remove voicebot >/dev/null
+apt_get remove voicebot
 [ ! -e /usr/bin/voicebot ] && [ ! -e /usr/lib/voicebot ] || fail "program left after removal"
 [ -s /var/lib/voicebot/data/voicebot.db ] || fail "removal deleted the data (only purge may)"
 getent passwd voicebot >/dev/null || fail "removal deleted the user (only purge may)"
 step "purge"
-dpkg --purge voicebot >/dev/null
+apt_get purge voicebot
 [ ! -e /var/lib/voicebot ] || fail "/var/lib/voicebot left after purge"
 [ ! -e /etc/voicebot ] || fail "/etc/voicebot left after purge"
 ! getent passwd voicebot >/dev/null || fail "user left after purge"
 ! getent group voicebot >/dev/null || fail "group left after purge"
 dpkg -s voicebot >/dev/null 2>&1 && fail "package still known to dpkg"
 for d in $dsts; do [ ! -e "$d" ] || fail "$d left after purge"; done
-step ".deb passed in $SECONDS s: installs, serves, upgrades with data kept and migrated, removes and purges cleanly"
+if [ "$old_deb" != - ]; then
+	step ".deb passed in $SECONDS s: installs, serves, upgrades from schema $OLD_SCHEMA with the data kept and migrated, removes and purges cleanly"
+else
+	step ".deb passed in $SECONDS s: installs, serves, removes and purges cleanly (the upgrade from an older build was SKIPPED)"
+fi
 deb_seconds=$SECONDS
 
 # ---- .rpm: this build's package with rpm on this Debian machine ----
@@ -276,8 +284,12 @@ step "rpm -U kept the settings, the key and the conversation"
 step "rpm -e"
 rpm "${rpm_opts[@]}" -e voicebot >/tmp/voicebot-rpm.log 2>&1 || { cat /tmp/voicebot-rpm.log; fail "rpm -e"; }
 rpmq -q voicebot >/dev/null 2>&1 && fail "rpm still lists voicebot"
-for f in $files; do
+for f in $files $dsts; do
 	[ "$f" = /etc/voicebot/settings.yaml ] || [ ! -e "$f" ] || fail "$f left after rpm -e"
+	# The package's own folders go too (an .rpm removes only the folders it lists); /etc/voicebot
+	# stays, holding the .rpmsave.
+	p=$(dirname "$f")
+	case $p in /etc/voicebot) ;; */voicebot) [ ! -e "$p" ] || fail "$p left after rpm -e: $(ls -A "$p" | head -c 200)" ;; esac
 done
 # rpm has no purge: the data, the user and the operator's edited settings (saved as .rpmsave)
 # stay; docs/OPERATIONS.md says how to remove them.
