@@ -17,6 +17,8 @@ DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 VOICE_PKGS := libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng-data libblas-dev liblapack-dev
 VOICE_TEST_PKGS := espeak-ng flite
 DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl gnome-keyring libsecret-tools strace
+# promtool (Debian's prometheus package): the metrics and alert-rule tests (backend/appliance/metrics_test.go)
+OBSERVABILITY_TEST_PKGS := prometheus
 
 # apt_install installs Debian packages when root (else prints the command to run); $(1) are
 # the packages, $(2) says what they are for.
@@ -75,7 +77,7 @@ desktop-deps:
 
 ## desktop-test-deps: what the desktop test drives the window with.
 desktop-test-deps:
-	$(call apt_install,$(DESKTOP_TEST_PKGS) $(VOICE_TEST_PKGS),the desktop and voice tests)
+	$(call apt_install,$(DESKTOP_TEST_PKGS) $(VOICE_TEST_PKGS) $(OBSERVABILITY_TEST_PKGS),the desktop and voice and observability tests)
 
 ## headless: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
 headless: generate

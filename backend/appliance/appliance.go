@@ -202,7 +202,9 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			a.Voice.Add(nil, t)
 		}
 	}
+	a.Metrics.SetVersion(o.Version)
 	a.Loader.OnReload = func(st conversation.Status) {
+		a.Metrics.NoteReload(st.OK, time.Since(st.LastAttempt))
 		if snap := a.Engine.Snapshot(); st.OK && snap != nil {
 			rep, err := a.Voice.Adapt(snap.Pack)
 			if err != nil {

@@ -149,6 +149,7 @@ func (s *Server) runTurn(ctx context.Context, req conversation.Request) (convers
 		took := time.Since(start)
 		s.Metrics.Turns.WithLabelValues(rep.Kind, rep.Lang).Inc()
 		s.Metrics.TurnSeconds.Observe(took.Seconds())
+		s.Metrics.TurnConfidence.WithLabelValues(rep.Kind).Observe(rep.Confidence)
 		s.Metrics.Rollup.Add(start, rep.Kind, rep.Intent, req.KeyID, took)
 		if rep.Via == "cache" {
 			s.Metrics.NoteCacheHit()

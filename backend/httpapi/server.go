@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
@@ -108,13 +109,21 @@ func New(s *Server, cfg Config) *Server {
 	if s.Started.IsZero() {
 		s.Started = time.Now()
 	}
+	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voicebot_ready",
+		Help: "1 when the appliance takes turns, 0 when /readyz says it does not (no content in service, or the disk full)."},
+		func() float64 {
+			if s.notReady() != "" {
+				return 0
+			}
+			return 1
+		}))
 	mux := http.NewServeMux()
 	route := func(pattern, name, scope string, h http.HandlerFunc) {
-		mux.Handle(pattern, s.instrument(name, s.authorize(name, scope, strictQuery(pattern, h))))
+		mux.Handle(pattern, s.instrument(pattern, s.authorize(name, scope, strictQuery(pattern, h))))
 		s.routes = append(s.routes, pattern)
 		noteRoute(pattern, scope) // RouteTable, routes_list.go
 	}
-	mux.Handle("GET /healthz", s.instrument("healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.healthz)))
 	s.routes = append(s.routes, "GET /healthz")
 	route("GET /readyz", "readyz", "", s.readyz)
 	route("GET /metrics", "metrics", keys.ScopeMetrics, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP)
@@ -151,12 +160,12 @@ func New(s *Server, cfg Config) *Server {
 	}
 	for _, path := range paths {
 		methods := strings.Join(allow[path], ", ")
-		mux.Handle(path, s.instrument("method_not_allowed", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle(path, s.instrument("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", methods)
 			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+methods)
 		})))
 	}
-	mux.Handle("/", s.instrument("not_found", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", s.instrument("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such route: see /v1/openapi.json")
 	})))
 	s.mux = mux
@@ -333,7 +342,14 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap lets http.ResponseController reach the connection's own writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (s *Server) instrument(name string, h http.Handler) http.Handler {
+// instrument records each request's duration by method, route pattern and status code. pattern
+// is the route as registered ("POST /v1/chat"); "" for the catch-alls (unknown paths and methods),
+// which are recorded under the route "other" so that scanners cannot grow the label set.
+func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
+	method, route, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, route = "", "other"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -341,9 +357,22 @@ func (s *Server) instrument(name string, h http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.Metrics.Requests.WithLabelValues(name, strconv.Itoa(sw.status)).Inc()
-		s.Metrics.RequestSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		m := method
+		if m == "" {
+			m = knownMethod(r.Method)
+		}
+		s.Metrics.NoteRequest(m, route, sw.status, time.Since(start))
 	})
+}
+
+// knownMethod is the request's method when it is one HTTP defines, else "_OTHER" (as OpenTelemetry's
+// conventions say), so that a client cannot make up label values.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
 }
 
 type ctxKey struct{}
@@ -615,6 +644,20 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// notReady says why the appliance does not take turns, "" when it does: no content in service, or
+// the last write failed for want of disk space. /readyz and the voicebot_ready gauge say it.
+func (s *Server) notReady() string {
+	if s.Engine.Snapshot() == nil {
+		return "no content in service"
+	}
+	if sf, ok := s.DB.(interface{ StorageFull() error }); ok {
+		if err := sf.StorageFull(); err != nil {
+			return "storage full: " + err.Error()
+		}
+	}
+	return ""
 }
 
 // MetricsAuditEvery is how often a key's /metrics scrapes are audited: a scraper every 15 s would

@@ -151,7 +151,7 @@ func (v *voiceSession) run() {
 			v.send(streamEvent{"type": "error", "code": CodeInternal, "message": err.Error()})
 			return
 		}
-		v.s.Metrics.NoteVoice("stt", tr.Took)
+		v.s.Metrics.NoteVoice("stt", tr.Took, 0) // a stream decodes while the visitor speaks: no real-time factor
 		if tr.Text == "" {
 			v.send(streamEvent{"type": "final", "text": "", "decode_ms": time.Since(eos).Milliseconds()})
 			v.send(streamEvent{"type": "error", "code": CodeNoSpeech, "message": "no speech was recognised"})
@@ -305,7 +305,7 @@ func (v *voiceSession) reply(sp *conversation.Spoken, eos time.Time) {
 				v.send(streamEvent{"type": "error", "code": CodeVoiceUnavailable, "message": err.Error()})
 				return
 			}
-			v.s.Metrics.NoteVoice("tts", time.Since(t0))
+			v.s.Metrics.NoteVoice("tts", time.Since(t0), a.Duration())
 			if !started {
 				started = true
 				v.send(streamEvent{"type": "audio_start", "sample_rate": a.Rate, "format": "pcm_s16le", "eos_to_audio_ms": time.Since(eos).Milliseconds()})

@@ -108,7 +108,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 		audioError(w, err)
 		return voice.Transcript{}, false
 	}
-	s.Metrics.NoteVoice("stt", tr.Took)
+	s.Metrics.NoteVoice("stt", tr.Took, a.Duration())
 	return tr, true
 }
 
@@ -222,7 +222,7 @@ func (s *Server) speak(w http.ResponseWriter, r *http.Request, text, lang, voice
 		audioError(w, err)
 		return voice.Audio{}, false
 	}
-	s.Metrics.NoteVoice("tts", time.Since(start))
+	s.Metrics.NoteVoice("tts", time.Since(start), a.Duration())
 	return a, true
 }
 

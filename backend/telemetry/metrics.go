@@ -3,28 +3,37 @@
 package telemetry
 
 import (
-	"time"
-
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Metrics are the counters and histograms the server updates.
+// Metrics are the counters and histograms the server updates. Names, units and labels follow
+// Prometheus' conventions (base units, _total counters, _seconds, _bytes) and, where one exists,
+// OpenTelemetry's semantic conventions (http.server.request.duration with http.request.method,
+// http.route and http.response.status_code, and its bucket boundaries); docs/OPERATIONS.md lists
+// them all.
 type Metrics struct {
 	Registry       *prometheus.Registry
+	HTTPDuration   *prometheus.HistogramVec // http_request_method, http_route, http_response_status_code
 	Turns          *prometheus.CounterVec   // kind, lang
 	TurnSeconds    prometheus.Histogram     // engine time of a turn, saving included
-	Requests       *prometheus.CounterVec   // route, code
-	RequestSeconds *prometheus.HistogramVec // route
+	TurnConfidence *prometheus.HistogramVec // kind: how sure the engine was of each answer
 	RateLimited    *prometheus.CounterVec   // route
 	AuthFailures   *prometheus.CounterVec   // code
 	ContentVersion prometheus.Gauge
 	ContentErrors  prometheus.Gauge
+	Reloads        *prometheus.HistogramVec // result: ok or failed
 	CacheHits      prometheus.Counter
 	VoiceSeconds   *prometheus.HistogramVec // kind: stt (transcription) or tts (synthesis)
+	RealTime       *prometheus.HistogramVec // kind: processing time over audio time
 	VoiceHeard     prometheus.Counter       // seconds of microphone audio received by voice streams
+	BuildInfo      *prometheus.GaugeVec     // version, revision, goversion: always 1
 
 	// Rollup aggregates turns per minute for the dashboard.
 	Rollup *Rollup
@@ -40,37 +49,88 @@ func (m *Metrics) NoteRateLimited(route string) {
 	m.RateLimitedTotal.Add(1)
 }
 
-// NoteCacheHit counts an answer served from the response cache.
-// NoteVoice records one transcription ("stt") or synthesis ("tts").
-func (m *Metrics) NoteVoice(kind string, took time.Duration) {
+// NoteVoice records one transcription ("stt") or synthesis ("tts") of audio long: its time, and
+// its real-time factor (took over audio; under 1 is faster than real time).
+func (m *Metrics) NoteVoice(kind string, took, audio time.Duration) {
 	m.VoiceSeconds.WithLabelValues(kind).Observe(took.Seconds())
+	if audio > 0 {
+		m.RealTime.WithLabelValues(kind).Observe(took.Seconds() / audio.Seconds())
+	}
 }
 
+// NoteRequest records one HTTP request: its method and route pattern (the route as registered,
+// "/v1/sessions/{id}/messages", never the path with its values) and status code.
+func (m *Metrics) NoteRequest(method, route string, status int, took time.Duration) {
+	m.HTTPDuration.WithLabelValues(method, route, strconv.Itoa(status)).Observe(took.Seconds())
+}
+
+// NoteReload records one content reload attempt and how long it took.
+func (m *Metrics) NoteReload(ok bool, took time.Duration) {
+	result := "ok"
+	if !ok {
+		result = "failed"
+	}
+	m.Reloads.WithLabelValues(result).Observe(took.Seconds())
+}
+
+// NoteCacheHit counts an answer served from the response cache.
 func (m *Metrics) NoteCacheHit() {
 	m.CacheHits.Inc()
 	m.CacheHitsTotal.Add(1)
 }
 
+// httpBuckets are OpenTelemetry's boundaries for http.server.request.duration, in seconds.
+var httpBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
 // New registers the metrics on a new registry, with the Go runtime and process collectors.
 func New() *Metrics {
 	r := prometheus.NewRegistry()
 	m := &Metrics{
-		Rollup:         NewRollup(),
-		Registry:       r,
-		Turns:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_turns_total", Help: "Conversation turns answered, by kind of answer and language."}, []string{"kind", "lang"}),
-		TurnSeconds:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voicebot_turn_seconds", Help: "Time to answer a turn and save it durably.", Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1}}),
-		Requests:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"}),
-		RequestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_http_request_seconds", Help: "HTTP request duration by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
+		Rollup:   NewRollup(),
+		Registry: r,
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "http_server_request_duration_seconds",
+			Help: "Duration of HTTP server requests (OpenTelemetry http.server.request.duration), by method, route pattern and status code.", Buckets: httpBuckets},
+			[]string{"http_request_method", "http_route", "http_response_status_code"}),
+		Turns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_turns_total", Help: "Conversation turns answered, by kind of answer (intent, knowledge, fallback, ...) and language."}, []string{"kind", "lang"}),
+		TurnSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voicebot_turn_duration_seconds", Help: "Time to answer a turn and save it durably.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1}}),
+		TurnConfidence: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_turn_confidence_ratio", Help: "How sure the engine was of each answer (0 to 1), by kind of answer.",
+			Buckets: []float64{.1, .2, .3, .4, .5, .6, .7, .8, .9, 1}}, []string{"kind"}),
 		RateLimited:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_rate_limited_total", Help: "Requests refused by a rate limit, by route."}, []string{"route"}),
 		AuthFailures:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voicebot_auth_failures_total", Help: "Requests refused by authentication or authorisation, by error code."}, []string{"code"}),
-		ContentVersion: prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_version", Help: "Version of the content snapshot in service."}),
+		ContentVersion: prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_version", Help: "Version of the content snapshot in service (0: none)."}),
 		ContentErrors:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "voicebot_content_errors", Help: "Errors of the last content load attempt (0 when it loaded)."}),
-		CacheHits:      prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_cache_hits_total", Help: "Answers served from the response cache."}),
-		VoiceSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_voice_seconds", Help: "Time to transcribe (stt) or synthesise (tts) one utterance.",
+		Reloads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_content_reload_duration_seconds", Help: "Time to load the content (parse, check, train), by result: ok, or failed (the version that works keeps serving).",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"result"}),
+		CacheHits: prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_cache_hits_total", Help: "Turns answered from the response cache (the hit ratio: this over voicebot_turns_total)."}),
+		VoiceSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_speech_duration_seconds", Help: "Time to transcribe (stt) or synthesise (tts) one utterance.",
 			Buckets: []float64{.01, .025, .05, .1, .15, .25, .5, 1, 2.5}}, []string{"kind"}),
+		RealTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_speech_real_time_factor_ratio", Help: "Processing time over audio time of one transcription (stt) or synthesis (tts); under 1 is faster than real time.",
+			Buckets: []float64{.01, .02, .05, .1, .2, .3, .5, 1, 2}}, []string{"kind"}),
+		VoiceHeard: prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_voice_audio_received_seconds_total", Help: "Seconds of microphone audio received by voice streams."}),
+		BuildInfo:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "voicebot_build_info", Help: "The appliance's version, the commit it was built from and the Go version (always 1)."}, []string{"version", "revision", "goversion"}),
 	}
-	m.VoiceHeard = prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_voice_audio_received_seconds_total", Help: "Seconds of microphone audio received by voice streams."})
-	r.MustRegister(m.VoiceSeconds, m.VoiceHeard, m.Turns, m.TurnSeconds, m.Requests, m.RequestSeconds, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.CacheHits,
+	m.SetVersion("dev")
+	r.MustRegister(m.HTTPDuration, m.Turns, m.TurnSeconds, m.TurnConfidence, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.Reloads,
+		m.CacheHits, m.VoiceSeconds, m.RealTime, m.VoiceHeard, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// SetVersion names the appliance's version in voicebot_build_info.
+func (m *Metrics) SetVersion(version string) {
+	m.BuildInfo.Reset()
+	m.BuildInfo.WithLabelValues(version, revision(), runtime.Version()).Set(1)
+}
+
+// revision is the commit the binary was built from (the Go toolchain stamps it), or "unknown".
+func revision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
 }
