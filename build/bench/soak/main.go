@@ -91,14 +91,20 @@ func main() {
 	mixed := flag.Bool("mixed", false, "the mixed soak (make soak): text, streamed and voice turns, dashboard pages and content saves at a steady pace; -bin must be a build with voice (cgo); -plot writes an SVG")
 	flag.Parse()
 	if *mixed {
-		r, err := runMixed(*bin, *duration, *every, *conns)
+		var r mixedResult
+		var err error
+		if *replot != "" {
+			r, err = readMixedTable(*replot) // judge and plot an earlier run again
+		} else {
+			r, err = runMixed(*bin, *duration, *every, *conns)
+		}
 		if err != nil {
 			log.Fatal(err)
 		}
 		var md bytes.Buffer
 		r.report(&md, *bin, *duration, *conns)
 		os.Stdout.Write(md.Bytes())
-		if *mdOut != "" {
+		if *mdOut != "" && *replot == "" {
 			if err := os.WriteFile(*mdOut, md.Bytes(), 0o644); err != nil {
 				log.Fatal(err)
 			}
@@ -113,7 +119,7 @@ func main() {
 		}
 		return
 	}
-	if *replot != "" {
+	if *replot != "" && !*mixed {
 		r, err := readTable(*replot)
 		if err == nil {
 			err = plot(*plotOut, r, *walBound)

@@ -244,25 +244,37 @@ loop:
 	return res, nil
 }
 
-// verdict applies the pass rule; it returns what failed, or nothing.
+// verdict applies the pass rule; it returns what failed, or nothing. Each figure is the median
+// of a window of five samples, so that one sample taken while the shared machine was busy (or
+// with more requests in flight) does not decide: RSS and goroutines of the five samples after
+// the fifth minute against the last five, p99 of the first five against the last five.
 func (r mixedResult) verdict() []string {
 	var why []string
 	if r.Failed > 0 {
 		why = append(why, fmt.Sprintf("%d requests failed", r.Failed))
 	}
 	n := len(r.Samples)
-	if n < 6 {
-		return append(why, fmt.Sprintf("only %d samples: run for 6 intervals at least", n))
+	if n < 15 {
+		return append(why, fmt.Sprintf("only %d samples: run for 15 intervals at least", n))
 	}
-	at5, last, first := r.Samples[4], r.Samples[n-1], r.Samples[0]
-	if g := float64(last.RSSBytes)/float64(at5.RSSBytes) - 1; g >= 0.10 {
-		why = append(why, fmt.Sprintf("RSS grew %.1f%% from %s to %s", 100*g, at5.At, last.At))
+	med := func(from int, f func(mixedSample) float64) float64 {
+		var v []float64
+		for _, s := range r.Samples[from : from+5] {
+			v = append(v, f(s))
+		}
+		return median(v)
 	}
-	if g := float64(last.Goroutines)/float64(at5.Goroutines) - 1; g >= 0.10 {
-		why = append(why, fmt.Sprintf("goroutines grew %.1f%% from %s to %s", 100*g, at5.At, last.At))
+	rssOf := func(s mixedSample) float64 { return float64(s.RSSBytes) }
+	gorOf := func(s mixedSample) float64 { return float64(s.Goroutines) }
+	p99Of := func(s mixedSample) float64 { return ms(s.P99) }
+	if a, b := med(5, rssOf), med(n-5, rssOf); b/a-1 >= 0.10 {
+		why = append(why, fmt.Sprintf("RSS grew %.1f%% (median %.1f MB after the fifth interval, %.1f MB at the end)", 100*(b/a-1), a/1e6, b/1e6))
 	}
-	if last.P99 > 2*first.P99 {
-		why = append(why, fmt.Sprintf("p99 %.1f ms in the last interval, over twice the first's %.1f ms", ms(last.P99), ms(first.P99)))
+	if a, b := med(5, gorOf), med(n-5, gorOf); b/a-1 >= 0.10 {
+		why = append(why, fmt.Sprintf("goroutines grew %.1f%% (median %.0f after the fifth interval, %.0f at the end)", 100*(b/a-1), a, b))
+	}
+	if a, b := med(0, p99Of), med(n-5, p99Of); b > 2*a {
+		why = append(why, fmt.Sprintf("p99 median %.1f ms in the last five intervals, over twice the first five's %.1f ms", b, a))
 	}
 	return why
 }
@@ -279,7 +291,7 @@ func (r mixedResult) report(w io.Writer, bin string, duration time.Duration, con
 		fmt.Fprintf(w, "- %s: %d\n", k, r.Kinds[k])
 	}
 	if why := r.verdict(); len(why) == 0 {
-		fmt.Fprintln(w, "\n**Passed**: RSS and goroutines under 10% growth from the fifth interval to the last, no request failed, the last interval's p99 within twice the first's.")
+		fmt.Fprintln(w, "\n**Passed**: no request failed; RSS and goroutines grew under 10% from the five intervals after the fifth to the last five; the last five intervals' p99 within twice the first five's (medians of five samples).")
 	} else {
 		fmt.Fprintf(w, "\n**Failed**: %s.\n", strings.Join(why, "; "))
 	}
@@ -415,4 +427,35 @@ func openFiles(pid int) int {
 		return 0
 	}
 	return len(ents)
+}
+
+// readMixedTable reads the samples back from a report's table (-mixed -from), to judge and plot
+// a finished run again.
+func readMixedTable(path string) (mixedResult, error) {
+	r := mixedResult{Kinds: map[string]int64{}}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(f) != 8 || f[0] == "at" || strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		at, err := time.ParseDuration(f[0])
+		if err != nil {
+			return r, fmt.Errorf("%s: %q: %w", path, line, err)
+		}
+		num := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
+		var saves, broken int64
+		fmt.Sscanf(f[7], "%d (%d)", &saves, &broken)
+		s := mixedSample{At: at, Requests: int64(num(1)), P99: time.Duration(num(2) * 1e6), RSSBytes: int64(num(3) * 1e6),
+			Goroutines: int64(num(4)), OpenFiles: int(num(5)), Failed: int64(num(6)), Saves: saves, BrokenSave: broken}
+		r.Samples = append(r.Samples, s)
+		r.Failed = s.Failed
+	}
+	if len(r.Samples) == 0 {
+		return r, fmt.Errorf("%s: no table of samples", path)
+	}
+	return r, nil
 }
