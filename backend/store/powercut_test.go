@@ -5,120 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-
-	"github.com/ncruces/go-sqlite3/util/vfsutil"
-	"github.com/ncruces/go-sqlite3/vfs"
-	"github.com/ncruces/go-sqlite3/vfs/adiantum"
 )
-
-// powerCutVFS wraps the operating system's VFS and models a power cut: a file's contents
-// survive only as they were at its last Sync. At every Sync it copies the file as it is on disk
-// into a shadow; Snapshot returns the shadows, which are what a machine that lost power at that
-// moment would find on its disk when no write that was not synced reached the platter (a
-// behaviour SQLite must be, and is, robust to). The shared-memory index (-shm) is never kept:
-// SQLite rebuilds it from the WAL after a crash.
-type powerCutVFS struct {
-	vfs.VFS
-	mu     sync.Mutex
-	shadow map[string][]byte // path -> contents at the last Sync
-	syncs  map[string]int    // path -> Sync calls
-}
-
-func (p *powerCutVFS) OpenFilename(name *vfs.Filename, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
-	f, flags, err := vfsutil.WrapOpenFilename(p.VFS, name, flags)
-	if err != nil || name == nil {
-		return f, flags, err
-	}
-	return &powerCutFile{File: f, vfs: p, path: name.String()}, flags, nil
-}
-
-func (p *powerCutVFS) Delete(name string, syncDir bool) error {
-	p.mu.Lock()
-	delete(p.shadow, name)
-	p.mu.Unlock()
-	return p.VFS.Delete(name, syncDir)
-}
-
-// Snapshot is the disk after a power cut now: file name (base) -> contents.
-func (p *powerCutVFS) Snapshot() map[string][]byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := map[string][]byte{}
-	for path, b := range p.shadow {
-		out[filepath.Base(path)] = append([]byte(nil), b...)
-	}
-	return out
-}
-
-func (p *powerCutVFS) Syncs(suffix string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for path, c := range p.syncs {
-		if strings.HasSuffix(path, suffix) {
-			n += c
-		}
-	}
-	return n
-}
-
-type powerCutFile struct {
-	vfs.File
-	vfs  *powerCutVFS
-	path string
-}
-
-func (f *powerCutFile) Sync(flags vfs.SyncFlag) error {
-	if err := f.File.Sync(flags); err != nil {
-		return err
-	}
-	if strings.HasSuffix(f.path, "-shm") {
-		return nil
-	}
-	f.vfs.mu.Lock()
-	defer f.vfs.mu.Unlock()
-	b, err := os.ReadFile(f.path)
-	if err != nil {
-		return err
-	}
-	f.vfs.shadow[f.path] = b
-	f.vfs.syncs[f.path]++
-	return nil
-}
-
-// The optional methods, passed through (the encrypting VFS above needs SharedMemory for WAL).
-
-func (f *powerCutFile) Unwrap() vfs.File                   { return f.File }
-func (f *powerCutFile) SharedMemory() vfs.SharedMemory     { return vfsutil.WrapSharedMemory(f.File) }
-func (f *powerCutFile) LockState() vfs.LockLevel           { return vfsutil.WrapLockState(f.File) }
-func (f *powerCutFile) PersistWAL() bool                   { return vfsutil.WrapPersistWAL(f.File) }
-func (f *powerCutFile) SetPersistWAL(keep bool)            { vfsutil.WrapSetPersistWAL(f.File, keep) }
-func (f *powerCutFile) HasMoved() (bool, error)            { return vfsutil.WrapHasMoved(f.File) }
-func (f *powerCutFile) ChunkSize(size int)                 { vfsutil.WrapChunkSize(f.File, size) }
-func (f *powerCutFile) SizeHint(size int64) error          { return vfsutil.WrapSizeHint(f.File, size) }
-func (f *powerCutFile) CheckpointStart()                   { vfsutil.WrapCheckpointStart(f.File) }
-func (f *powerCutFile) CheckpointDone()                    { vfsutil.WrapCheckpointDone(f.File) }
-func (f *powerCutFile) BusyHandler(handler func() bool)    { vfsutil.WrapBusyHandler(f.File, handler) }
-func (f *powerCutFile) Pragma(n, v string) (string, error) { return vfsutil.WrapPragma(f.File, n, v) }
-
-// withPowerCutVFS puts the power-cut model under the store's encryption for the rest of the
-// test. Open names vfs=adiantum in its DSN, and SQLite looks a VFS up by name at every open, so
-// the test registers an encrypting VFS over powerCutVFS under that name and puts the real one
-// back when it ends (the store's tests do not run in parallel).
-func withPowerCutVFS(t *testing.T) *powerCutVFS {
-	t.Helper()
-	real := vfs.Find("adiantum")
-	if real == nil {
-		t.Fatal("the adiantum VFS is not registered")
-	}
-	p := &powerCutVFS{VFS: vfs.Find(""), shadow: map[string][]byte{}, syncs: map[string]int{}}
-	vfs.Register("adiantum", adiantum.Wrap(p, nil))
-	t.Cleanup(func() { vfs.Register("adiantum", real) })
-	return p
-}
 
 // afterPowerCut writes a snapshot to a fresh folder, opens the store there with key (SQLite
 // recovers the WAL) and returns the audit details of the given action.
@@ -162,7 +51,7 @@ func afterPowerCut(t *testing.T, snap map[string][]byte, key []byte, action stri
 // synchronous=NORMAL (the WAL is synced only at checkpoints), unlike a kill -9 test, after which
 // the page cache still holds every write.
 func TestAcknowledgedWritesSurvivePowerCut(t *testing.T) {
-	p := withPowerCutVFS(t)
+	p := UseFaultVFS(t, 21)
 	key := testKey(21)
 	db := openTest(t, filepath.Join(t.TempDir(), "v.db"), key)
 	ctx := context.Background()
@@ -237,8 +126,16 @@ func TestAcknowledgedWritesSurvivePowerCut(t *testing.T) {
 // TestWriterConnectionsSyncFull: the connections that write (the writer, which commits, and the
 // checkpointer, which copies the WAL into the database file) run with synchronous=FULL (2), the
 // setting under which a commit syncs the WAL before it returns.
+//
+// The checkpointer holds the checkpoint pool's one connection for as long as it runs, so the
+// test stops it first (as Close does) and then asks that connection; it asked while the
+// checkpointer ran, and hung whenever the checkpointer had taken the connection first.
 func TestWriterConnectionsSyncFull(t *testing.T) {
 	db := openTest(t, filepath.Join(t.TempDir(), "v.db"), testKey(22))
+	close(db.done) // Close's first steps: the writer and the checkpointer stop
+	<-db.closed
+	<-db.ckDone
+	defer func() { db.r.Close(); db.ck.Close(); db.w.Close() }()
 	for _, c := range []struct {
 		name string
 		q    func() (int, error)

@@ -25,7 +25,6 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
-	_ "github.com/ncruces/go-sqlite3/vfs/adiantum" // registers the encrypting VFS
 )
 
 //go:embed sql/*.sql
@@ -52,6 +51,8 @@ type DB struct {
 	pause      sync.Mutex // held by the writer through each transaction, by the checkpointer to restart the WAL
 	frameBytes int64      // one WAL frame: a page and its header
 	walLimit   int64
+
+	full fullState // the last write failed for want of disk space (full.go)
 }
 
 type writeReq struct {
@@ -132,7 +133,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		})
 		return nil
 	}
-	dsn := "file:" + filepath.ToSlash(path) + "?vfs=adiantum&_txlock=immediate"
+	dsn := "file:" + filepath.ToSlash(path) + "?vfs=" + vfsName + "&_txlock=immediate"
 	w, err := driver.Open(dsn, initWriter)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -220,7 +221,7 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	select {
 	case err := <-req.err:
-		return err
+		return db.noteWrite(err)
 	case <-db.closed:
 		return errors.New("store closed before the write was committed")
 	}
@@ -405,7 +406,7 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		if !ok {
 			return errors.New("backup: unexpected driver connection")
 		}
-		return c.Raw().Backup("main", "file:"+filepath.ToSlash(dst)+"?vfs=adiantum&hexkey="+db.hexKey)
+		return c.Raw().Backup("main", "file:"+filepath.ToSlash(dst)+"?vfs="+vfsName+"&hexkey="+db.hexKey)
 	})
 }
 

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"errors"
 	"path/filepath"
 
 	"golang.org/x/sys/windows"
@@ -19,4 +20,9 @@ func volumeSpace(path string) (free, size int64) {
 		return -1, -1
 	}
 	return int64(avail), int64(total)
+}
+
+// isDiskFullOS reports Windows' out-of-space errors.
+func isDiskFullOS(err error) bool {
+	return errors.Is(err, windows.ERROR_DISK_FULL) || errors.Is(err, windows.ERROR_HANDLE_DISK_FULL)
 }
