@@ -207,7 +207,8 @@ type Value struct {
 // Match reports whether the folded tokens match the template exactly, and the slot values found.
 func (t *Template) Match(tokens []string, lists Lists) (map[string]string, bool) {
 	var found map[string]string
-	ok := matchSeq(t.root, tokens, 0, lists, map[string]string{}, func(pos int, slots map[string]string) bool {
+	budget := MatchSteps
+	ok := matchSeq(t.root, tokens, 0, lists, map[string]string{}, &budget, func(pos int, slots map[string]string) bool {
 		if pos != len(tokens) {
 			return false
 		}
@@ -220,9 +221,19 @@ func (t *Template) Match(tokens []string, lists Lists) (map[string]string, bool)
 	return found, ok
 }
 
+// MatchSteps bounds the work of one Match: matching backtracks, so a template of many optional
+// parts read against an utterance that almost fits it tries every combination (20 times "[a]"
+// then "b", against twenty a's and a c, took 0.6 s; each more doubles it). A match that needs
+// more steps than this is reported as no match, and the turn goes to the intent model. The
+// templates of real content match in a few hundred steps.
+const MatchSteps = 20000
+
 // matchSeq matches s[0:] at tokens[pos:], calling k with each end position; it stops when k
-// returns true.
-func matchSeq(s seq, tokens []string, pos int, lists Lists, slots map[string]string, k func(int, map[string]string) bool) bool {
+// returns true, or when budget runs out.
+func matchSeq(s seq, tokens []string, pos int, lists Lists, slots map[string]string, budget *int, k func(int, map[string]string) bool) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
 	if len(s) == 0 {
 		return k(pos, slots)
 	}
@@ -230,13 +241,13 @@ func matchSeq(s seq, tokens []string, pos int, lists Lists, slots map[string]str
 	switch n := s[0].(type) {
 	case word:
 		if pos < len(tokens) && tokens[pos] == string(n) {
-			return matchSeq(rest, tokens, pos+1, lists, slots, k)
+			return matchSeq(rest, tokens, pos+1, lists, slots, budget, k)
 		}
 		return false
 	case alt:
 		for _, option := range n {
-			if matchSeq(option, tokens, pos, lists, slots, func(p int, sl map[string]string) bool {
-				return matchSeq(rest, tokens, p, lists, sl, k)
+			if matchSeq(option, tokens, pos, lists, slots, budget, func(p int, sl map[string]string) bool {
+				return matchSeq(rest, tokens, p, lists, sl, budget, k)
 			}) {
 				return true
 			}
@@ -250,7 +261,7 @@ func matchSeq(s seq, tokens []string, pos int, lists Lists, slots map[string]str
 				}
 				prev, had := slots[n.Slot]
 				slots[n.Slot] = v.Value
-				if matchSeq(rest, tokens, pos+len(ph), lists, slots, k) {
+				if matchSeq(rest, tokens, pos+len(ph), lists, slots, budget, k) {
 					return true
 				}
 				if had {
