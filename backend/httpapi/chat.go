@@ -20,6 +20,7 @@ import (
 
 	"voicebot/backend/conversation"
 	"voicebot/backend/history"
+	"voicebot/backend/store"
 )
 
 // decodeJSON reads a JSON body of at most limit bytes into v, refusing wrong content types,
@@ -125,6 +126,8 @@ func (s *Server) turn(w http.ResponseWriter, r *http.Request, req conversation.R
 			w.Header().Set("Retry-After", "60")
 		case CodeShuttingDown:
 			w.Header().Set("Retry-After", "5")
+		case CodeStorageFull:
+			w.Header().Set("Retry-After", "30")
 		}
 		writeError(w, e.status, e.code, e.message)
 		return conversation.Reply{}, false
@@ -165,6 +168,9 @@ func (s *Server) runTurn(ctx context.Context, req conversation.Request) (convers
 		return rep, &apiError{http.StatusBadRequest, CodeUnsupportedLang, err.Error()}
 	case errors.Is(err, conversation.ErrNotReady):
 		return rep, &apiError{http.StatusServiceUnavailable, CodeNotReady, "no content is loaded yet"}
+	case errors.Is(err, store.ErrFull):
+		slog.Error("turn refused: the data volume is full", "session", req.SessionID, "err", err)
+		return rep, &apiError{http.StatusServiceUnavailable, CodeStorageFull, "the appliance's storage is full: this turn was not saved; try again once the operator has freed disk space"}
 	case errors.Is(err, history.ErrSessionErased):
 		return rep, &apiError{http.StatusConflict, CodeSessionErased, "the conversation was erased while this turn was answered; start a new one"}
 	case strings.Contains(err.Error(), "UTF-8"):

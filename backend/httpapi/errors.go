@@ -34,6 +34,7 @@ const (
 	CodeNotReady           = "not_ready"
 	CodePaused             = "paused"        // the operator paused visitor conversation
 	CodeShuttingDown       = "shutting_down" // 503: the appliance is stopping; no new turns
+	CodeStorageFull        = "storage_full"  // 503: the data volume is full; turns are refused until space is freed
 	CodeInternal           = "internal"
 	CodeUnsupportedStream  = "not_acceptable"
 	// teaching the content (POST /v1/content/teach; the codes of content.TeachError)

@@ -639,7 +639,17 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 			body["restart_pending"] = p
 		}
 	}
-	if s.Engine.Snapshot() == nil {
+	ready := s.Engine.Snapshot() != nil
+	if sf, ok := s.DB.(interface{ StorageFull() error }); ok {
+		// the last write failed for want of disk space: turns are refused until space is freed
+		if err := sf.StorageFull(); err != nil {
+			ready = false
+			body["ready"] = false
+			body["reason"] = CodeStorageFull
+			body["storage_full"] = err.Error()
+		}
+	}
+	if !ready {
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
