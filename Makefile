@@ -252,3 +252,37 @@ eval: headless
 
 clean:
 	rm -rf build/bin build/run build/dist build/windows build/appicon.png
+
+## fuzz: every fuzz target of docs/RELIABILITY.md ("Fuzzing every parser"), one after another,
+## each for FUZZTIME (default 10m) with FUZZ_PARALLEL workers (default 1: the machine is shared);
+## prints each target's executions and new interesting inputs (new coverage) as go reports them,
+## and fails if any target finds a crash (go writes the input to the package's testdata/fuzz:
+## fix the code, keep the input as a regression seed). `make test` runs the seed corpora as
+## ordinary tests. FUZZ_TARGETS=pkg:Name,... narrows the run.
+FUZZTIME ?= 10m
+FUZZ_PARALLEL ?= 1
+FUZZ_TARGETS ?= \
+  backend/httpapi:FuzzChatJSON backend/httpapi:FuzzCompletionsJSON backend/httpapi:FuzzKeysJSON \
+  backend/httpapi:FuzzTranscriptionsMultipart backend/httpapi:FuzzVoiceStream \
+  backend/voice:FuzzDecodeWAV backend/voice/wyoming:FuzzRead backend/voice/wyoming:FuzzClientSynthesize \
+  backend/voice/wyoming:FuzzClientTranscribe backend/content:FuzzLoadIntents backend/content:FuzzLoadDocument \
+  backend/content:FuzzLoadBot backend/templates:FuzzParseAndMatch backend/templates:FuzzMatchBounded \
+  backend/config:FuzzLoadSettings backend/config:FuzzParseRate backend/config:FuzzParseKeys \
+  backend/keys:FuzzParseKey backend/evaluate:FuzzReadIntentCSV
+.PHONY: fuzz
+fuzz: deps
+	@logs=$$(mktemp -d); failed=""; \
+	for t in $(subst $(comma), ,$(FUZZ_TARGETS)); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; log=$$logs/$$name.log; \
+	  echo "== $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) ./$$pkg >$$log 2>&1; rc=$$?; \
+	  last=$$(grep '^fuzz: elapsed: .*execs:' $$log | tail -1); \
+	  echo "   $${last#fuzz: }"; \
+	  if [ $$rc -ne 0 ]; then \
+	    if grep -q 'Failing input written to\|panic:\|--- FAIL: .*/' $$log || ! grep -q 'context deadline exceeded' $$log; then \
+	      echo "   CRASH or failure ($$log):"; grep -v '^fuzz: elapsed' $$log | head -30 | sed 's/^/   /'; failed="$$failed $$name"; \
+	    else echo "   (go's fuzzer reported 'context deadline exceeded' as the time ran out, with no failing input: not a crash)"; fi; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (logs in $$logs)"; exit 1; fi; echo "fuzz: no crashes (logs in $$logs)"
+comma := ,
