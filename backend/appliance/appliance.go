@@ -49,6 +49,9 @@ type Options struct {
 	// ConfigFile, if set, is the settings file (YAML): its values apply beneath the options
 	// set here (an option given on the command line wins), and it is watched while running.
 	ConfigFile string
+	// SetLogFormat, if set, switches the process's log to the settings file's log_format
+	// ("text" or "json") at start.
+	SetLogFormat func(format string)
 	// LogLevel is where slog's level lives, so that the settings file can change it live.
 	LogLevel *slog.LevelVar
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
@@ -75,6 +78,7 @@ type Appliance struct {
 	Metrics   *telemetry.Metrics
 	Voice     *voice.Service
 	Instance  *Instance // the data folder's instance socket (one appliance per data folder)
+	tracing   *telemetry.Tracing
 	root      http.Handler
 	ln        net.Listener // guarded by mu: SetLAN replaces it
 	srv       *http.Server
@@ -158,6 +162,9 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if err := o.Resolve(); err != nil {
 		return nil, err
 	}
+	if file.LogFormat != "" && o.SetLogFormat != nil {
+		o.SetLogFormat(file.LogFormat)
+	}
 	if _, _, err := config.ParseRate(o.RateLimit); err != nil {
 		return nil, fmt.Errorf("rate limit: %w", err)
 	}
@@ -203,6 +210,13 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		}
 	}
 	a.Metrics.SetVersion(o.Version)
+	if a.tracing, err = telemetry.SetupTracing(ctx, telemetry.TracingConfig{Endpoint: file.OTLPEndpoint}, o.Version); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.tracing.Enabled {
+		slog.Info("tracing on: spans go out over OTLP", "protocol", a.tracing.Protocol)
+	}
 	a.Loader.OnReload = func(st conversation.Status) {
 		a.Metrics.NoteReload(st.OK, time.Since(st.LastAttempt))
 		if snap := a.Engine.Snapshot(); st.OK && snap != nil {
@@ -640,7 +654,7 @@ func (a *Appliance) close(ctx context.Context) error {
 	if ferr := a.Keys.FlushUsage(context.Background()); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("flush key usage: %w", ferr))
 	}
-	err = errors.Join(err, a.DB.Close())
+	err = errors.Join(err, a.tracing.Shutdown(ctx), a.DB.Close())
 	a.Instance.Release()
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/telemetry"
 )
 
 // VisitorUI is the built visitor screen (frontend/dist), set by main; nil in tests.
@@ -38,8 +39,17 @@ var Version = "dev"
 // settings file.
 var logLevel = new(slog.LevelVar)
 
-func init() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})))
+func init() { setLogFormat("text") }
+
+// setLogFormat makes the process's log text (key=value) or json (one object per line), each line
+// with the request and trace ids of the request it was written for (telemetry.LogHandler).
+func setLogFormat(format string) {
+	opts := &slog.HandlerOptions{Level: logLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: h}))
 }
 
 // Root builds the command tree.

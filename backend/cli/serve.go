@@ -53,6 +53,7 @@ func (f *serveFlags) options() (appliance.Options, error) {
 	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Version: Version}
 	o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = f.listen, f.contentDir, f.rateLimit, f.cors, f.retention, f.configFile
 	o.LogLevel = logLevel
+	o.SetLogFormat = setLogFormat
 	o.VisitorUI = VisitorUI
 	if o.ConfigFile == "" {
 		dir := o.ConfigDir

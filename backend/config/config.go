@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,6 +57,12 @@ type Settings struct {
 	// only the external ones serve, or none, and the visitor screen falls back to the
 	// browser's own speech where it has one.
 	NoBuiltinVoice bool
+	// OTLPEndpoint is where traces go over OTLP (restart): http(s)://host:4318 for
+	// http/protobuf, or with OTEL_EXPORTER_OTLP_PROTOCOL=grpc http(s)://host:4317. The
+	// standard OTEL_* environment variables win over it (docs/OPERATIONS.md, Tracing).
+	OTLPEndpoint string
+	// LogFormat is text (the default) or json: one JSON object per line (restart).
+	LogFormat string
 }
 
 // VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
@@ -84,10 +91,10 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start. The content folder is live: the
 // appliance switches to the new folder and watches it.
-var RestartKeys = []string{"listen", "data_dir", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
+var RestartKeys = []string{"listen", "data_dir", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
 
 var allowed = []string{"listen", "data_dir", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
-	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin"}
+	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -124,6 +131,8 @@ type file struct {
 	KioskPINHash             single  `yaml:"kiosk_pin_hash"`
 	VoiceEngines             engines `yaml:"voice_engines"`
 	VoiceBuiltin             sy.Flag `yaml:"voice_builtin"`
+	OTLPEndpoint             single  `yaml:"otlp_endpoint"`
+	LogFormat                single  `yaml:"log_format"`
 }
 
 // single is a setting's one value, as written, trimmed (a null value leaves the setting unset).
@@ -280,6 +289,18 @@ func Load(path string) (Settings, error) {
 		}
 		s.KioskPINHash = v.V
 	}
+	if v := f.OTLPEndpoint; v.Line > 0 {
+		if u, err := url.Parse(v.V); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fail(v.Line, "otlp_endpoint must be an http(s)://host:port URL, e.g. http://127.0.0.1:4318")
+		}
+		s.OTLPEndpoint = v.V
+	}
+	if v := f.LogFormat; v.Line > 0 {
+		if v.V != "text" && v.V != "json" {
+			fail(v.Line, "log_format must be text or json")
+		}
+		s.LogFormat = v.V
+	}
 	for i, m := range f.VoiceEngines.V {
 		e, line := m.V, f.VoiceEngines.LineOf(i)
 		switch {
@@ -325,6 +346,8 @@ func Changed(a, b Settings) []string {
 	add("kiosk_pin_hash", a.KioskPINHash != b.KioskPINHash)
 	add("voice_engines", fmt.Sprint(a.VoiceEngines) != fmt.Sprint(b.VoiceEngines))
 	add("voice_builtin", a.NoBuiltinVoice != b.NoBuiltinVoice)
+	add("otlp_endpoint", a.OTLPEndpoint != b.OTLPEndpoint)
+	add("log_format", a.LogFormat != b.LogFormat)
 	return out
 }
 

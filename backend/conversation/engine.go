@@ -12,6 +12,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/text"
 )
@@ -161,8 +165,22 @@ func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
 
 var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// tracer makes the engine's spans: the turn and its stages (the global provider's: no-op unless
+// tracing is on, docs/OPERATIONS.md).
+var tracer = otel.Tracer("voicebot/backend/conversation")
+
 // Reply answers one turn and saves the session's memory before returning.
-func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
+func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
+	ctx, span := tracer.Start(ctx, "conversation.turn")
+	defer func() {
+		span.SetAttributes(attribute.String("voicebot.lang", r.Lang), attribute.String("voicebot.kind", r.Kind),
+			attribute.String("voicebot.intent", r.Intent), attribute.Float64("voicebot.confidence", r.Confidence), attribute.String("voicebot.via", r.Via))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
 	if req.Spoken != nil {
 		req.Text = req.Spoken.first()
 	}
@@ -199,32 +217,40 @@ func (e *Engine) Reply(ctx context.Context, req Request) (Reply, error) {
 		e.replay(st, s, req.Prior, req.Lang)
 	}
 	if lang == "" {
+		_, sp := tracer.Start(ctx, "conversation.language")
 		lang = s.detect(utt, st.Lang)
+		sp.SetAttributes(attribute.String("voicebot.lang", lang))
+		sp.End()
 	}
 	st.Lang = lang
 	ov := e.currentOverrides()
-	var r Reply
 	var heard *Heard
 	if req.Spoken != nil {
-		c := s.hear(st, req.Spoken, lang, ov)
+		c := s.hear(ctx, st, req.Spoken, lang, ov)
 		heard = &c.heard
 		if c.repair {
 			r = s.repairReply(lang, c.offer)
 		} else {
-			r = s.turn(st, c.text, lang, ov)
+			r = s.turn(ctx, st, c.text, lang, ov)
 		}
 		if c.heard.Transcript != "" {
 			utt = c.heard.Transcript
 		}
 		r.Heard = heard
 	} else {
-		r = s.turn(st, utt, lang, ov)
+		r = s.turn(ctx, st, utt, lang, ov)
 	}
 	st.Turns++
 	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
 	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now), Heard: heard}
-	if err := e.sessions.Put(ctx, st, turn); err != nil {
+	sctx, sp := tracer.Start(ctx, "store.save") // the durable write, the group commit's wait included
+	err = e.sessions.Put(sctx, st, turn)
+	if err != nil {
+		sp.SetStatus(codes.Error, err.Error())
+	}
+	sp.End()
+	if err != nil {
 		return Reply{}, fmt.Errorf("save session: %w", err)
 	}
 	return r, nil
@@ -246,7 +272,7 @@ func (e *Engine) replay(st *State, s *Snapshot, prior []string, lang string) {
 			l = s.detect(utt, st.Lang)
 		}
 		st.Lang = l
-		s.turn(st, utt, l, ov)
+		s.turn(context.Background(), st, utt, l, ov)
 	}
 }
 
@@ -261,7 +287,7 @@ func (e *Engine) Try(text, lang string) (Reply, error) {
 		lang = s.detect(utt, "")
 	}
 	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
-	r := s.turn(st, utt, lang, e.currentOverrides())
+	r := s.turn(context.Background(), st, utt, lang, e.currentOverrides())
 	r.Lang, r.Version, r.Turn = lang, s.Version, 1
 	return r, nil
 }
@@ -277,7 +303,7 @@ func (e *Engine) Hear(sp Spoken, lang string) (Heard, error) {
 		lang = s.detect(sp.first(), "")
 	}
 	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
-	return s.hear(st, &sp, lang, e.currentOverrides()).heard, nil
+	return s.hear(context.Background(), st, &sp, lang, e.currentOverrides()).heard, nil
 }
 
 // check validates an utterance and an optional language against the snapshot in service, and
@@ -361,7 +387,7 @@ func (s *Snapshot) detect(utt, sessionLang string) string {
 
 // turn decides the answer: an open question first, then templates, a follow-up on the last
 // intent, the intent model, knowledge, and the fallback.
-func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
+func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Overrides) Reply {
 	knowledgeMatch := s.Pack.Bot.KnowledgeMatch
 	if ov.KnowledgeMatch > 0 {
 		knowledgeMatch = ov.KnowledgeMatch
@@ -369,7 +395,10 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 	lb := s.langs[lang]
 	toks := text.Tokens(utt)
 	if st.Pending != nil {
-		if r, done := s.continuePending(st, lb, utt, toks); done {
+		_, sp := tracer.Start(ctx, "conversation.dialogue")
+		r, done := s.continuePending(st, lb, utt, toks)
+		sp.End()
+		if done {
 			return r
 		}
 	}
@@ -385,22 +414,29 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 			readings = append(readings, w)
 		}
 	}
+	_, sp := tracer.Start(ctx, "conversation.match") // templates and listed examples, word for word
 	for _, ts := range readings {
 		if in, slots, ok := lb.matchTemplate(ts); ok {
+			sp.End()
 			return s.answerIntent(st, lb, in, slots, 1, "template", false)
 		}
 		if in := lb.exampleFor(ts); in != nil {
+			sp.End()
 			slots, _ := extractSlots(in, lb.lists, ts)
 			return s.answerIntent(st, lb, in, slots, 1, "example", false)
 		}
 	}
+	sp.End()
 	var pred nlu.Prediction
 	if lb.model != nil {
+		_, sp := tracer.Start(ctx, "conversation.intent_model")
 		if ov.IntentThreshold > 0 {
 			pred = lb.model.PredictAt(utt, ov.IntentThreshold)
 		} else {
 			pred = lb.model.Predict(utt)
 		}
+		sp.SetAttributes(attribute.String("voicebot.intent", pred.Intent), attribute.Float64("voicebot.confidence", pred.Confidence))
+		sp.End()
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
 		// the question well wins; one that covers it in part wins over an unsure model, or
@@ -417,14 +453,17 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 			case pred.Confidence < sureIntent:
 				need = unsureKnowledge
 			}
-			if r, ok := s.knowledge(st, lang, utt, need); ok {
+			if r, ok := s.knowledge(ctx, st, lang, utt, need); ok {
 				return r
 			}
 		}
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
 	}
-	if r, ok := s.followUp(st, lb, toks, pred); ok {
+	_, sp = tracer.Start(ctx, "conversation.dialogue")
+	r, ok := s.followUp(st, lb, toks, pred)
+	sp.End()
+	if ok {
 		return r
 	}
 	if pred.Label != nlu.OOS {
@@ -432,7 +471,7 @@ func (s *Snapshot) turn(st *State, utt, lang string, ov Overrides) Reply {
 		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
-	if r, ok := s.knowledge(st, lang, utt, knowledgeMatch); ok {
+	if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
 		return r
 	}
 	return s.fallback(st, lang)

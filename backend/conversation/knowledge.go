@@ -1,7 +1,10 @@
 package conversation
 
 import (
+	"context"
 	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"voicebot/backend/conversation/retrieval"
 	"voicebot/backend/text"
@@ -10,7 +13,12 @@ import (
 // knowledge answers from the documents: the best passage that contains enough of the question's
 // words, trimmed to the sentences that answer it, citing the document. Answers to questions that
 // stand alone are cached for the life of the snapshot.
-func (s *Snapshot) knowledge(st *State, lang, utt string, minMatch float64) (Reply, bool) {
+func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, minMatch float64) (r Reply, ok bool) {
+	_, sp := tracer.Start(ctx, "conversation.knowledge")
+	defer func() {
+		sp.SetAttributes(attribute.Bool("voicebot.answered", ok))
+		sp.End()
+	}()
 	key := lang + "\x00" + text.Fold(utt)
 	if r, ok := s.cache.Get(key); ok && r.Confidence >= minMatch {
 		r.Via = "cache"

@@ -16,6 +16,7 @@ package conversation
 // docs/BENCHMARKS.md has the figures.
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -114,7 +115,9 @@ type choice struct {
 }
 
 // hear weighs the readings against what the content answers to each, in the session's state.
-func (s *Snapshot) hear(st *State, sp *Spoken, lang string, ov Overrides) choice {
+func (s *Snapshot) hear(ctx context.Context, st *State, sp *Spoken, lang string, ov Overrides) choice {
+	ctx, span := tracer.Start(ctx, "conversation.hear") // the readings of the speech, each answered
+	defer span.End()
 	free, expected := sp.readings()
 	if len(free) == 0 {
 		return choice{repair: true}
@@ -139,7 +142,7 @@ func (s *Snapshot) hear(st *State, sp *Spoken, lang string, ov Overrides) choice
 	support := map[string]float64{}
 	var answers []answered
 	keyOf := func(t string) (string, float64) {
-		r := s.turn(st.Clone(), t, lang, ov)
+		r := s.turn(ctx, st.Clone(), t, lang, ov)
 		k, conf := answerKey(r), r.Confidence
 		if k == "nothing" || conf == 0 {
 			conf = 1 // sure that nothing answers it, or an answer that gives no figure

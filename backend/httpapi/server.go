@@ -7,6 +7,8 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +25,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"voicebot/backend/config"
@@ -350,19 +357,54 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 	if !ok {
 		method, route = "", "other"
 	}
+	name := pattern
+	if name == "" {
+		name = "other"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		m := method
+		if m == "" {
+			m = knownMethod(r.Method)
+		}
+		// the caller's traceparent, then the request's span (a no-op one, recording nothing,
+		// when tracing is off: docs/OPERATIONS.md, Tracing)
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+			attribute.String("http.request.method", m), attribute.String("http.route", route), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		id := requestID(r.Header.Get("X-Request-Id"), trace.SpanContextFromContext(ctx))
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(telemetry.WithRequestID(ctx, id))
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		m := method
-		if m == "" {
-			m = knownMethod(r.Method)
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
 		}
 		s.Metrics.NoteRequest(m, route, sw.status, time.Since(start))
 	})
+}
+
+// tracer makes the API's spans (the global provider's: no-op unless tracing is on).
+var tracer = otel.Tracer("voicebot/backend/httpapi")
+
+// requestID is the X-Request-Id of a response: the caller's when it sent a sensible one (up to
+// 128 printable ASCII characters), else the trace's id (the caller's traceparent, or the span
+// made here when tracing is on), else 16 random bytes in hex.
+func requestID(given string, sc trace.SpanContext) string {
+	if given != "" && len(given) <= 128 && strings.IndexFunc(given, func(r rune) bool { return r < 0x21 || r > 0x7e }) < 0 {
+		return given
+	}
+	if sc.HasTraceID() {
+		return sc.TraceID().String()
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // knownMethod is the request's method when it is one HTTP defines, else "_OTHER" (as OpenTelemetry's

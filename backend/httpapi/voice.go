@@ -15,6 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"voicebot/backend/conversation"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/voice"
@@ -103,7 +107,10 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 		audioError(w, err)
 		return voice.Transcript{}, false
 	}
-	tr, err := rec.Transcribe(r.Context(), a, lang)
+	ctx, sp := tracer.Start(r.Context(), "speech.transcribe", trace.WithAttributes(attribute.String("voicebot.engine", rec.Name()),
+		attribute.String("voicebot.lang", lang), attribute.Float64("voicebot.audio_seconds", a.Duration().Seconds())))
+	tr, err := rec.Transcribe(ctx, a, lang)
+	endSpan(sp, err)
 	if err != nil {
 		audioError(w, err)
 		return voice.Transcript{}, false
@@ -217,7 +224,9 @@ func (s *Server) speak(w http.ResponseWriter, r *http.Request, text, lang, voice
 		return voice.Audio{}, false
 	}
 	start := time.Now()
-	a, err := syn.Synthesize(r.Context(), text, lang, voiceName)
+	ctx, sp := tracer.Start(r.Context(), "speech.synthesize", trace.WithAttributes(attribute.String("voicebot.engine", syn.Name()), attribute.String("voicebot.lang", lang)))
+	a, err := syn.Synthesize(ctx, text, lang, voiceName)
+	endSpan(sp, err)
 	if err != nil {
 		audioError(w, err)
 		return voice.Audio{}, false
@@ -311,4 +320,13 @@ func (s *Server) voiceEngines(w http.ResponseWriter, _ *http.Request) {
 
 func newAudioCache() *ttlcache.Cache[string, []byte] {
 	return ttlcache.NewWeighed[string, []byte](256, AudioTTL, AudioCacheBytes, func(b []byte) int64 { return int64(len(b)) })
+}
+
+// endSpan ends a span, marked failed with the error when there is one.
+func endSpan(sp trace.Span, err error) {
+	if err != nil {
+		sp.RecordError(err)
+		sp.SetStatus(codes.Error, err.Error())
+	}
+	sp.End()
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"voicebot/backend/voice"
 )
 
@@ -36,7 +38,9 @@ func (c *Client) do(req *http.Request) ([]byte, error) {
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
+		// otelhttp: a client span per request, and the turn's traceparent passed on to the
+		// engine (both no-ops unless tracing is on)
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: otelhttp.NewTransport(http.DefaultTransport)}
 	}
 	res, err := hc.Do(req)
 	if err != nil {

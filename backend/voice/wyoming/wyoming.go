@@ -17,6 +17,11 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"voicebot/backend/voice"
 )
 
@@ -111,6 +116,20 @@ type Client struct {
 func (c *Client) Name() string        { return "wyoming " + c.Addr }
 func (c *Client) Languages() []string { return c.Langs }
 
+// span starts a client span for one exchange with the server (a no-op unless tracing is on; the
+// Wyoming protocol has no field to carry a traceparent to the server).
+func (c *Client) span(ctx context.Context, name string) (context.Context, func(error)) {
+	ctx, sp := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("server.address", c.Addr)))
+	return ctx, func(err error) {
+		if err != nil {
+			sp.SetStatus(codes.Error, err.Error())
+		}
+		sp.End()
+	}
+}
+
+var tracer = otel.Tracer("voicebot/backend/voice/wyoming")
+
 func (c *Client) dial(ctx context.Context) (net.Conn, *bufio.Reader, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
@@ -138,7 +157,9 @@ func pcm(samples []int16) []byte {
 }
 
 // Transcribe sends the audio and reads the transcript.
-func (c *Client) Transcribe(ctx context.Context, a voice.Audio, lang string) (voice.Transcript, error) {
+func (c *Client) Transcribe(ctx context.Context, a voice.Audio, lang string) (tr voice.Transcript, err error) {
+	ctx, end := c.span(ctx, "wyoming transcribe")
+	defer func() { end(err) }()
 	start := time.Now()
 	conn, r, err := c.dial(ctx)
 	if err != nil {
@@ -177,7 +198,9 @@ func (c *Client) Transcribe(ctx context.Context, a voice.Audio, lang string) (vo
 }
 
 // Synthesize asks for speech and collects the audio chunks.
-func (c *Client) Synthesize(ctx context.Context, text, lang, voiceName string) (voice.Audio, error) {
+func (c *Client) Synthesize(ctx context.Context, text, lang, voiceName string) (_ voice.Audio, err error) {
+	ctx, end := c.span(ctx, "wyoming synthesize")
+	defer func() { end(err) }()
 	conn, r, err := c.dial(ctx)
 	if err != nil {
 		return voice.Audio{}, err
