@@ -52,8 +52,9 @@ func freeBytes(t *testing.T, dir string) int64 {
 // filler file, and 8 clients sending chat turns over HTTP until the disk is full. Every turn is
 // answered 200 or refused 503 storage_full (a JSON error with Retry-After), never anything else;
 // /readyz answers 503 with the reason while the disk is full; /healthz, /metrics and the
-// dashboard (signed in before) keep answering; once the filler is deleted, /readyz is ready again
-// and turns succeed, without a restart; and every turn answered 200 is in the store, which passes
+// dashboard (signed in before) keep answering; restarted while the disk is still full, it starts
+// and refuses turns the same way; once the filler is deleted, /readyz is ready again and turns
+// succeed, without a restart; and every turn answered 200 is in the store, which passes
 // integrity_check.
 func TestFullDiskLive(t *testing.T) {
 	if testing.Short() {
@@ -184,6 +185,19 @@ func TestFullDiskLive(t *testing.T) {
 	}
 	if r := do(t, a, "GET", "/v1/sessions?limit=5", ops, ""); r.status != 200 {
 		t.Errorf("the session list on a full disk: %d %s", r.status, r.body)
+	}
+
+	// an operator restarts it while the disk is still full: it starts, refuses turns the same way,
+	// and /readyz says so from the first refused write
+	if err := a.Close(context.Background()); err != nil {
+		t.Logf("close on a full disk: %v", err)
+	}
+	a = start(t, Options{DataDir: a.Opts.DataDir, ConfigDir: a.Opts.ConfigDir})
+	if r := turn("a turn after a restart on a full disk"); r.status != 503 || r.code != "storage_full" {
+		t.Errorf("a turn after a restart on a full disk: %+v, want 503 storage_full", r)
+	}
+	if r := do(t, a, "GET", "/readyz", chat, ""); r.status != 503 || !strings.Contains(string(r.body), `"reason":"storage_full"`) {
+		t.Errorf("/readyz after a restart on a full disk and a refused turn: %d %s", r.status, r.body)
 	}
 
 	// space freed: ready again and turns succeed, no restart

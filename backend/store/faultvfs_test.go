@@ -164,6 +164,13 @@ func (f *FaultVFS) FailNth(op Op, n int, errno syscall.Errno, stick bool) {
 	f.failOp, f.failAt, f.failCount, f.failErr, f.failStick, f.failed = op, n, 0, errno, stick, 0
 }
 
+// Fired is how many operations failed since FailNth.
+func (f *FaultVFS) Fired() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+
 // ClearFault disarms FailNth and returns how many operations failed.
 func (f *FaultVFS) ClearFault() int {
 	f.mu.Lock()
