@@ -21,7 +21,8 @@ const (
 	CodeBodyTooLarge       = "body_too_large"       // 413
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodeInvalidJSON        = "invalid_json"
-	CodeDuplicateKey       = "duplicate_key" // 400: a JSON object gives a key twice
+	CodeDuplicateKey       = "duplicate_key"      // 400: a JSON object gives a key twice
+	CodeWebSocketRequired  = "websocket_required" // 426 (400: a broken handshake): /v1/voice/stream is a WebSocket
 	CodeInvalidUTF8        = "invalid_utf8"
 	CodeEmptyText          = "empty_text"
 	CodeTextTooLong        = "text_too_long"

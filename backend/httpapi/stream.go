@@ -8,10 +8,12 @@ package httpapi
 // barge-in. Text frames are JSON events; docs/API.md has the protocol.
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -99,6 +101,53 @@ func (v *voiceSession) stopReply() bool {
 	return was
 }
 
+// acceptWriter holds back the plain-text refusal websocket.Accept writes for a request that is
+// not a WebSocket handshake (426, 400) or comes from an origin not allowed (403), so that it goes
+// out as the API's JSON error instead; a handshake that succeeds passes through (Hijack).
+type acceptWriter struct {
+	http.ResponseWriter
+	status int
+	msg    strings.Builder
+}
+
+func (a *acceptWriter) WriteHeader(code int) {
+	if code >= 400 {
+		a.status = code
+		return
+	}
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *acceptWriter) Write(b []byte) (int, error) {
+	if a.status >= 400 {
+		return a.msg.Write(b)
+	}
+	return a.ResponseWriter.Write(b)
+}
+
+func (a *acceptWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(a.ResponseWriter).Hijack()
+}
+
+// refuse writes the held-back refusal as JSON.
+func (a *acceptWriter) refuse() {
+	if a.status == 0 {
+		return
+	}
+	msg := strings.TrimSpace(a.msg.String())
+	switch a.status {
+	case http.StatusForbidden:
+		writeError(a.ResponseWriter, a.status, CodeForbiddenOrigin, msg)
+	case http.StatusUpgradeRequired:
+		a.ResponseWriter.Header().Set("Upgrade", "websocket")
+		writeError(a.ResponseWriter, a.status, CodeWebSocketRequired, "open /v1/voice/stream as a WebSocket with the subprotocol voicebot.v1 ("+msg+")")
+	case http.StatusBadRequest:
+		writeError(a.ResponseWriter, a.status, CodeWebSocketRequired, "not a valid WebSocket handshake: "+msg)
+	default:
+		internalError(a.ResponseWriter, "could not open the WebSocket: "+msg, errors.New(msg))
+	}
+}
+
 func (s *Server) voiceStream(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lang, ok := s.voiceLang(w, q.Get("lang"))
@@ -109,9 +158,11 @@ func (s *Server) voiceStream(w http.ResponseWriter, r *http.Request) {
 		audioError(w, err)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"voicebot.v1"}, OriginPatterns: s.config().CORSOrigins})
+	aw := &acceptWriter{ResponseWriter: w}
+	c, err := websocket.Accept(aw, r, &websocket.AcceptOptions{Subprotocols: []string{"voicebot.v1"}, OriginPatterns: s.config().CORSOrigins})
 	if err != nil {
-		return // Accept wrote the refusal
+		aw.refuse()
+		return
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(MaxStreamMessage)
