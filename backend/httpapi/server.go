@@ -119,7 +119,7 @@ func New(s *Server, cfg Config) *Server {
 	s.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "voicebot_ready",
 		Help: "1 when the appliance takes turns, 0 when /readyz says it does not (no content in service, or the disk full)."},
 		func() float64 {
-			if s.notReady() != "" {
+			if reason, _ := s.notReady(); reason != "" {
 				return 0
 			}
 			return 1
@@ -681,15 +681,13 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 			body["restart_pending"] = p
 		}
 	}
-	ready := s.Engine.Snapshot() != nil
-	if sf, ok := s.DB.(interface{ StorageFull() error }); ok {
+	reason, detail := s.notReady()
+	ready := reason == ""
+	body["ready"] = ready
+	if reason == CodeStorageFull {
 		// the last write failed for want of disk space: turns are refused until space is freed
-		if err := sf.StorageFull(); err != nil {
-			ready = false
-			body["ready"] = false
-			body["reason"] = CodeStorageFull
-			body["storage_full"] = err.Error()
-		}
+		body["reason"] = reason
+		body["storage_full"] = detail
 	}
 	if !ready {
 		writeJSON(w, http.StatusServiceUnavailable, body)
@@ -698,18 +696,19 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-// notReady says why the appliance does not take turns, "" when it does: no content in service, or
-// the last write failed for want of disk space. /readyz and the voicebot_ready gauge say it.
-func (s *Server) notReady() string {
+// notReady says why the appliance does not take turns, "" when it does: no_content (none in
+// service yet), or storage_full (the last write failed for want of disk space), with the
+// detail. /readyz and the voicebot_ready gauge say it.
+func (s *Server) notReady() (reason, detail string) {
 	if s.Engine.Snapshot() == nil {
-		return "no content in service"
+		return "no_content", "no content in service"
 	}
 	if sf, ok := s.DB.(interface{ StorageFull() error }); ok {
 		if err := sf.StorageFull(); err != nil {
-			return "storage full: " + err.Error()
+			return CodeStorageFull, err.Error()
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // MetricsAuditEvery is how often a key's /metrics scrapes are audited: a scraper every 15 s would
