@@ -12,6 +12,7 @@ import (
 
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"voicebot/backend/keys"
@@ -185,4 +186,54 @@ func attrString(s *tracepb.Span, key string) string {
 		}
 	}
 	return ""
+}
+
+// grpcTraces is an OTLP/gRPC trace receiver: the TraceService a collector serves on 4317.
+type grpcTraces struct {
+	coltrace.UnimplementedTraceServiceServer
+	rc *otlpReceiver
+}
+
+func (g grpcTraces) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest) (*coltrace.ExportTraceServiceResponse, error) {
+	g.rc.mu.Lock()
+	defer g.rc.mu.Unlock()
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			g.rc.spans = append(g.rc.spans, ss.Spans...)
+		}
+	}
+	return &coltrace.ExportTraceServiceResponse{}, nil
+}
+
+// TestTracesOverGRPC: with OTEL_EXPORTER_OTLP_PROTOCOL=grpc the same spans reach a gRPC
+// receiver (OTLP's TraceService on a loopback port, standing in for a collector).
+func TestTracesOverGRPC(t *testing.T) {
+	rc := &otlpReceiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	coltrace.RegisterTraceServiceServer(srv, grpcTraces{rc: rc})
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	a := start(t, Options{})
+	k := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	r := do(t, a, "POST", "/v1/chat", k, `{"text":"What are the opening hours?"}`)
+	if r.status != 200 {
+		t.Fatalf("chat: %d %s", r.status, r.body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr := rc.trace(r.header.Get("X-Request-Id"))
+	for _, want := range []string{"POST /v1/chat", "conversation.turn", "store.save"} {
+		if len(tr[want]) != 1 {
+			t.Errorf("over gRPC, the turn's trace has %d %s spans: %v", len(tr[want]), want, names(tr))
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/text"
@@ -167,11 +168,14 @@ var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // tracer makes the engine's spans: the turn and its stages (the global provider's: no-op unless
 // tracing is on, docs/OPERATIONS.md).
-var tracer = otel.Tracer("voicebot/backend/conversation")
+// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
+// provider is set to that first provider for good, and an appliance started again in the same
+// process (the tests, the desktop shell) sets a new one.
+func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/conversation") }
 
 // Reply answers one turn and saves the session's memory before returning.
 func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
-	ctx, span := tracer.Start(ctx, "conversation.turn")
+	ctx, span := tracer().Start(ctx, "conversation.turn")
 	defer func() {
 		span.SetAttributes(attribute.String("voicebot.lang", r.Lang), attribute.String("voicebot.kind", r.Kind),
 			attribute.String("voicebot.intent", r.Intent), attribute.Float64("voicebot.confidence", r.Confidence), attribute.String("voicebot.via", r.Via))
@@ -217,7 +221,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 		e.replay(st, s, req.Prior, req.Lang)
 	}
 	if lang == "" {
-		_, sp := tracer.Start(ctx, "conversation.language")
+		_, sp := tracer().Start(ctx, "conversation.language")
 		lang = s.detect(utt, st.Lang)
 		sp.SetAttributes(attribute.String("voicebot.lang", lang))
 		sp.End()
@@ -244,7 +248,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
 	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now), Heard: heard}
-	sctx, sp := tracer.Start(ctx, "store.save") // the durable write, the group commit's wait included
+	sctx, sp := tracer().Start(ctx, "store.save") // the durable write, the group commit's wait included
 	err = e.sessions.Put(sctx, st, turn)
 	if err != nil {
 		sp.SetStatus(codes.Error, err.Error())
@@ -395,7 +399,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	lb := s.langs[lang]
 	toks := text.Tokens(utt)
 	if st.Pending != nil {
-		_, sp := tracer.Start(ctx, "conversation.dialogue")
+		_, sp := tracer().Start(ctx, "conversation.dialogue")
 		r, done := s.continuePending(st, lb, utt, toks)
 		sp.End()
 		if done {
@@ -414,7 +418,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			readings = append(readings, w)
 		}
 	}
-	_, sp := tracer.Start(ctx, "conversation.match") // templates and listed examples, word for word
+	_, sp := tracer().Start(ctx, "conversation.match") // templates and listed examples, word for word
 	for _, ts := range readings {
 		if in, slots, ok := lb.matchTemplate(ts); ok {
 			sp.End()
@@ -429,7 +433,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	sp.End()
 	var pred nlu.Prediction
 	if lb.model != nil {
-		_, sp := tracer.Start(ctx, "conversation.intent_model")
+		_, sp := tracer().Start(ctx, "conversation.intent_model")
 		if ov.IntentThreshold > 0 {
 			pred = lb.model.PredictAt(utt, ov.IntentThreshold)
 		} else {
@@ -460,7 +464,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
 	}
-	_, sp = tracer.Start(ctx, "conversation.dialogue")
+	_, sp = tracer().Start(ctx, "conversation.dialogue")
 	r, ok := s.followUp(st, lb, toks, pred)
 	sp.End()
 	if ok {

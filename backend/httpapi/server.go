@@ -370,7 +370,7 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		// the caller's traceparent, then the request's span (a no-op one, recording nothing,
 		// when tracing is off: docs/OPERATIONS.md, Tracing)
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		ctx, span := tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 			attribute.String("http.request.method", m), attribute.String("http.route", route), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
 		id := requestID(r.Header.Get("X-Request-Id"), trace.SpanContextFromContext(ctx))
@@ -390,7 +390,10 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 }
 
 // tracer makes the API's spans (the global provider's: no-op unless tracing is on).
-var tracer = otel.Tracer("voicebot/backend/httpapi")
+// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
+// provider is set to that first provider for good, and an appliance started again in the same
+// process (the tests, the desktop shell) sets a new one.
+func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/httpapi") }
 
 // requestID is the X-Request-Id of a response: the caller's when it sent a sensible one (up to
 // 128 printable ASCII characters), else the trace's id (the caller's traceparent, or the span

@@ -107,7 +107,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 		audioError(w, err)
 		return voice.Transcript{}, false
 	}
-	ctx, sp := tracer.Start(r.Context(), "speech.transcribe", trace.WithAttributes(attribute.String("voicebot.engine", rec.Name()),
+	ctx, sp := tracer().Start(r.Context(), "speech.transcribe", trace.WithAttributes(attribute.String("voicebot.engine", rec.Name()),
 		attribute.String("voicebot.lang", lang), attribute.Float64("voicebot.audio_seconds", a.Duration().Seconds())))
 	tr, err := rec.Transcribe(ctx, a, lang)
 	endSpan(sp, err)
@@ -224,7 +224,7 @@ func (s *Server) speak(w http.ResponseWriter, r *http.Request, text, lang, voice
 		return voice.Audio{}, false
 	}
 	start := time.Now()
-	ctx, sp := tracer.Start(r.Context(), "speech.synthesize", trace.WithAttributes(attribute.String("voicebot.engine", syn.Name()), attribute.String("voicebot.lang", lang)))
+	ctx, sp := tracer().Start(r.Context(), "speech.synthesize", trace.WithAttributes(attribute.String("voicebot.engine", syn.Name()), attribute.String("voicebot.lang", lang)))
 	a, err := syn.Synthesize(ctx, text, lang, voiceName)
 	endSpan(sp, err)
 	if err != nil {

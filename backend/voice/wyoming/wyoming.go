@@ -119,7 +119,7 @@ func (c *Client) Languages() []string { return c.Langs }
 // span starts a client span for one exchange with the server (a no-op unless tracing is on; the
 // Wyoming protocol has no field to carry a traceparent to the server).
 func (c *Client) span(ctx context.Context, name string) (context.Context, func(error)) {
-	ctx, sp := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("server.address", c.Addr)))
+	ctx, sp := tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("server.address", c.Addr)))
 	return ctx, func(err error) {
 		if err != nil {
 			sp.SetStatus(codes.Error, err.Error())
@@ -128,7 +128,10 @@ func (c *Client) span(ctx context.Context, name string) (context.Context, func(e
 	}
 }
 
-var tracer = otel.Tracer("voicebot/backend/voice/wyoming")
+// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
+// provider is set to that first provider for good, and an appliance started again in the same
+// process (the tests, the desktop shell) sets a new one.
+func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/voice/wyoming") }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, *bufio.Reader, error) {
 	timeout := c.Timeout
