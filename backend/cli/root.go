@@ -6,11 +6,15 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/natefinch/lumberjack.v2"
 
 	"voicebot/backend/appliance"
 	"voicebot/backend/telemetry"
@@ -41,15 +45,40 @@ var logLevel = new(slog.LevelVar)
 
 func init() { setLogFormat("text") }
 
+var (
+	logMu     sync.Mutex
+	logOut    io.Writer = os.Stderr // and the rotating file of the desktop build (logToFile)
+	logFormat           = "text"
+)
+
 // setLogFormat makes the process's log text (key=value) or json (one object per line), each line
 // with the request and trace ids of the request it was written for (telemetry.LogHandler).
 func setLogFormat(format string) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	logFormat = format
 	opts := &slog.HandlerOptions{Level: logLevel}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	var h slog.Handler = slog.NewTextHandler(logOut, opts)
 	if format == "json" {
-		h = slog.NewJSONHandler(os.Stderr, opts)
+		h = slog.NewJSONHandler(logOut, opts)
 	}
 	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: h}))
+}
+
+// LogFile is the desktop build's log file in the data folder: a window has no terminal, so its
+// log goes here as well as to standard error, rotated at 10 MB with 5 older files kept (gzipped,
+// at most 30 days) by lumberjack.
+func LogFile(dataDir string) string { return filepath.Join(dataDir, "logs", "voicebot.log") }
+
+// logToFile sends the log to LogFile(dataDir) as well; the file is closed by the returned func.
+func logToFile(dataDir string) func() {
+	f := &lumberjack.Logger{Filename: LogFile(dataDir), MaxSize: 10, MaxBackups: 5, MaxAge: 30, Compress: true}
+	logMu.Lock()
+	logOut = io.MultiWriter(os.Stderr, f)
+	format := logFormat
+	logMu.Unlock()
+	setLogFormat(format)
+	return func() { f.Close() }
 }
 
 // Root builds the command tree.
@@ -82,6 +111,9 @@ window full screen and locked; the operator leaves with the exit keys and the PI
 				}
 				slog.Info("running headless", "why", err.Error())
 				return serveHeadless(cmd, o)
+			}
+			if r := o; r.Resolve() == nil { // the data folder as the appliance will resolve it
+				defer logToFile(r.DataDir)()
 			}
 			return Desktop.Run(cmd.Context(), o, kiosk)
 		},
