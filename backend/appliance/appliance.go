@@ -210,6 +210,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		}
 	}
 	a.Metrics.SetVersion(o.Version)
+	db.SetCommitObserver(a.Metrics.NoteCommit)
 	if a.tracing, err = telemetry.SetupTracing(ctx, telemetry.TracingConfig{Endpoint: file.OTLPEndpoint}, o.Version); err != nil {
 		db.Close()
 		return nil, err
@@ -468,7 +469,7 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 	if live.LogLevel != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, live.LogLevel) {
 		return errors.New("log level must be debug, info, warn or error")
 	}
-	if live.IntentThreshold < 0 || live.IntentThreshold > 1 || live.KnowledgeMatch < 0 || live.KnowledgeMatch > 1 {
+	if !(live.IntentThreshold >= 0 && live.IntentThreshold <= 1 && live.KnowledgeMatch >= 0 && live.KnowledgeMatch <= 1) { // NaN too
 		return errors.New("thresholds are numbers from 0 to 1 (0 keeps the content's own)")
 	}
 	// One change at a time, and none while the watcher applies the file: the snapshot, the
