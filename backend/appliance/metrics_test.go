@@ -43,6 +43,8 @@ var metricFamilies = map[string]struct {
 	"voicebot_voice_audio_received_seconds_total": {dto.MetricType_COUNTER, nil},
 	"voicebot_ready":                              {dto.MetricType_GAUGE, nil},
 	"voicebot_build_info":                         {dto.MetricType_GAUGE, []string{"goversion", "revision", "version"}},
+	"voicebot_store_commit_duration_seconds":      {dto.MetricType_HISTOGRAM, []string{"result"}},
+	"voicebot_store_commit_writes":                {dto.MetricType_HISTOGRAM, nil},
 	"voicebot_store_database_bytes":               {dto.MetricType_GAUGE, nil},
 	"voicebot_store_wal_bytes":                    {dto.MetricType_GAUGE, nil},
 	"voicebot_store_wal_limit_bytes":              {dto.MetricType_GAUGE, nil},

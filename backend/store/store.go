@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -35,6 +36,7 @@ var ErrWrongKey = errors.New("the store's key does not open this database (wrong
 
 // DB is an open store.
 type DB struct {
+	onCommit  atomic.Pointer[func(writes int, took time.Duration, err error)] // SetCommitObserver
 	path      string
 	hexKey    string
 	w         *sql.DB // one connection: the writer
@@ -288,6 +290,9 @@ func (db *DB) commit(batch []*writeReq) {
 	if DebugBatch != nil {
 		DebugBatch(len(live), time.Since(t0))
 	}
+	if fn := db.onCommit.Load(); fn != nil {
+		(*fn)(len(live), time.Since(t0), err)
+	}
 	if err == nil {
 		for _, r := range live {
 			r.err <- nil
@@ -412,6 +417,17 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 
 // Now is the store's clock in Unix milliseconds.
 func Now() int64 { return time.Now().UnixMilli() }
+
+// SetCommitObserver has fn told of each group commit of the writer: how many writes it held,
+// how long the transaction took (its sync included) and whether it failed (the metrics:
+// voicebot_store_commit_*). nil stops it.
+func (db *DB) SetCommitObserver(fn func(writes int, took time.Duration, err error)) {
+	if fn == nil {
+		db.onCommit.Store(nil)
+		return
+	}
+	db.onCommit.Store(&fn)
+}
 
 // DebugBatch, when set (by a benchmark), is told the size and duration of each group commit.
 var DebugBatch func(int, time.Duration)

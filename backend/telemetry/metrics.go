@@ -34,6 +34,8 @@ type Metrics struct {
 	RealTime       *prometheus.HistogramVec // kind: processing time over audio time
 	VoiceHeard     prometheus.Counter       // seconds of microphone audio received by voice streams
 	BuildInfo      *prometheus.GaugeVec     // version, revision, goversion: always 1
+	CommitSeconds  *prometheus.HistogramVec // result: a group commit of the store's writer
+	CommitWrites   prometheus.Histogram     // writes (turns, audit entries, ...) per group commit
 
 	// Rollup aggregates turns per minute for the dashboard.
 	Rollup *Rollup
@@ -73,6 +75,16 @@ func (m *Metrics) NoteReload(ok bool, took time.Duration) {
 	m.Reloads.WithLabelValues(result).Observe(took.Seconds())
 }
 
+// NoteCommit records one group commit of the store's writer (store.DB.SetCommitObserver).
+func (m *Metrics) NoteCommit(writes int, took time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	m.CommitSeconds.WithLabelValues(result).Observe(took.Seconds())
+	m.CommitWrites.Observe(float64(writes))
+}
+
 // NoteCacheHit counts an answer served from the response cache.
 func (m *Metrics) NoteCacheHit() {
 	m.CacheHits.Inc()
@@ -110,9 +122,14 @@ func New() *Metrics {
 		VoiceHeard: prometheus.NewCounter(prometheus.CounterOpts{Name: "voicebot_voice_audio_received_seconds_total", Help: "Seconds of microphone audio received by voice streams."}),
 		BuildInfo:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "voicebot_build_info", Help: "The appliance's version, the commit it was built from and the Go version (always 1)."}, []string{"version", "revision", "goversion"}),
 	}
+	m.CommitSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_store_commit_duration_seconds",
+		Help:    "Time of one group commit of the store's writer (the transaction and its sync), by result: ok or failed.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1}}, []string{"result"})
+	m.CommitWrites = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voicebot_store_commit_writes",
+		Help: "Writes (a turn, an audit entry, ...) in one group commit of the store's writer.", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
 	m.SetVersion("dev")
 	r.MustRegister(m.HTTPDuration, m.Turns, m.TurnSeconds, m.TurnConfidence, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.Reloads,
-		m.CacheHits, m.VoiceSeconds, m.RealTime, m.VoiceHeard, m.BuildInfo,
+		m.CacheHits, m.VoiceSeconds, m.RealTime, m.VoiceHeard, m.BuildInfo, m.CommitSeconds, m.CommitWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
