@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"voicebot/backend/conversation"
 	"voicebot/backend/voice"
@@ -196,7 +198,9 @@ func (v *voiceSession) run() {
 			return
 		}
 		eos := time.Now()
+		_, sp := tracer().Start(v.ctx, "speech.transcribe", trace.WithAttributes(attribute.String("voicebot.lang", v.lang)))
 		tr, err := st.End()
+		endSpan(sp, err)
 		st = nil
 		if err != nil {
 			v.send(streamEvent{"type": "error", "code": CodeInternal, "message": err.Error()})
@@ -348,7 +352,9 @@ func (v *voiceSession) reply(sp *conversation.Spoken, eos time.Time) {
 				continue
 			}
 			t0 := time.Now()
-			a, err := syn.Synthesize(ctx, piece, rep.Lang, "")
+			sctx, sp := tracer().Start(ctx, "speech.synthesize", trace.WithAttributes(attribute.String("voicebot.engine", syn.Name()), attribute.String("voicebot.lang", rep.Lang)))
+			a, err := syn.Synthesize(sctx, piece, rep.Lang, "")
+			endSpan(sp, err)
 			if ctx.Err() != nil {
 				return
 			}
