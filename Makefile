@@ -263,7 +263,7 @@ FUZZTIME ?= 10m
 FUZZ_PARALLEL ?= 1
 FUZZ_TARGETS ?= \
   backend/httpapi:FuzzChatJSON backend/httpapi:FuzzCompletionsJSON backend/httpapi:FuzzKeysJSON \
-  backend/httpapi:FuzzTranscriptionsMultipart backend/httpapi:FuzzVoiceStream \
+  backend/httpapi:FuzzTranscriptionsMultipart backend/httpapi:FuzzVoiceStream backend/appliance:FuzzChangeSettings \
   backend/voice:FuzzDecodeWAV backend/voice/wyoming:FuzzRead backend/voice/wyoming:FuzzClientSynthesize \
   backend/voice/wyoming:FuzzClientTranscribe backend/content:FuzzLoadIntents backend/content:FuzzLoadDocument \
   backend/content:FuzzLoadBot backend/templates:FuzzParseAndMatch backend/templates:FuzzMatchBounded \
