@@ -177,8 +177,10 @@ func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/conversation")
 func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 	ctx, span := tracer().Start(ctx, "conversation.turn")
 	defer func() {
-		span.SetAttributes(attribute.String("voicebot.lang", r.Lang), attribute.String("voicebot.kind", r.Kind),
-			attribute.String("voicebot.intent", r.Intent), attribute.Float64("voicebot.confidence", r.Confidence), attribute.String("voicebot.via", r.Via))
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("voicebot.lang", r.Lang), attribute.String("voicebot.kind", r.Kind),
+				attribute.String("voicebot.intent", r.Intent), attribute.Float64("voicebot.confidence", r.Confidence), attribute.String("voicebot.via", r.Via))
+		}
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
@@ -223,7 +225,9 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 	if lang == "" {
 		_, sp := tracer().Start(ctx, "conversation.language")
 		lang = s.detect(utt, st.Lang)
-		sp.SetAttributes(attribute.String("voicebot.lang", lang))
+		if sp.IsRecording() {
+			sp.SetAttributes(attribute.String("voicebot.lang", lang))
+		}
 		sp.End()
 	}
 	st.Lang = lang
@@ -439,7 +443,9 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		} else {
 			pred = lb.model.Predict(utt)
 		}
-		sp.SetAttributes(attribute.String("voicebot.intent", pred.Intent), attribute.Float64("voicebot.confidence", pred.Confidence))
+		if sp.IsRecording() {
+			sp.SetAttributes(attribute.String("voicebot.intent", pred.Intent), attribute.Float64("voicebot.confidence", pred.Confidence))
+		}
 		sp.End()
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers

@@ -7,12 +7,13 @@ package httpapi
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -370,9 +371,12 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		// the caller's traceparent, then the request's span (a no-op one, recording nothing,
 		// when tracing is off: docs/OPERATIONS.md, Tracing)
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
-			attribute.String("http.request.method", m), attribute.String("http.route", route), attribute.String("url.path", r.URL.Path)))
+		ctx, span := tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
+		recording := span.IsRecording() // attributes are built only for a span that keeps them
+		if recording {
+			span.SetAttributes(attribute.String("http.request.method", m), attribute.String("http.route", route), attribute.String("url.path", r.URL.Path))
+		}
 		id := requestID(r.Header.Get("X-Request-Id"), trace.SpanContextFromContext(ctx))
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(telemetry.WithRequestID(ctx, id))
@@ -381,7 +385,9 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if recording {
+			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		}
 		if sw.status >= 500 {
 			span.SetStatus(codes.Error, http.StatusText(sw.status))
 		}
@@ -397,7 +403,8 @@ func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/httpapi") }
 
 // requestID is the X-Request-Id of a response: the caller's when it sent a sensible one (up to
 // 128 printable ASCII characters), else the trace's id (the caller's traceparent, or the span
-// made here when tracing is on), else 16 random bytes in hex.
+// made here when tracing is on), else 16 random bytes in hex (from the runtime's generator: an id
+// to find a request by, not a secret).
 func requestID(given string, sc trace.SpanContext) string {
 	if given != "" && len(given) <= 128 && strings.IndexFunc(given, func(r rune) bool { return r < 0x21 || r > 0x7e }) < 0 {
 		return given
@@ -406,7 +413,8 @@ func requestID(given string, sc trace.SpanContext) string {
 		return sc.TraceID().String()
 	}
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], mrand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], mrand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 
