@@ -12,12 +12,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"voicebot/backend/conversation/nlu"
+	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/text"
 )
 
@@ -168,10 +168,10 @@ var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // tracer makes the engine's spans: the turn and its stages (the global provider's: no-op unless
 // tracing is on, docs/OPERATIONS.md).
-// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
-// provider is set to that first provider for good, and an appliance started again in the same
-// process (the tests, the desktop shell) sets a new one.
-func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/conversation") }
+// It follows the global provider in force (backend/internal/tracer says why).
+var spans = tracing.New("voicebot/backend/conversation")
+
+func tracer() trace.Tracer { return spans.Get() }
 
 // Reply answers one turn and saves the session's memory before returning.
 func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"voicebot/backend/config"
+	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -396,10 +397,10 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 }
 
 // tracer makes the API's spans (the global provider's: no-op unless tracing is on).
-// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
-// provider is set to that first provider for good, and an appliance started again in the same
-// process (the tests, the desktop shell) sets a new one.
-func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/httpapi") }
+// It follows the global provider in force (backend/internal/tracer says why).
+var spans = tracing.New("voicebot/backend/httpapi")
+
+func tracer() trace.Tracer { return spans.Get() }
 
 // requestID is the X-Request-Id of a response: the caller's when it sent a sensible one (up to
 // 128 printable ASCII characters), else the trace's id (the caller's traceparent, or the span

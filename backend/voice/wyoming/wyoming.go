@@ -17,11 +17,11 @@ import (
 	"net"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/voice"
 )
 
@@ -128,10 +128,10 @@ func (c *Client) span(ctx context.Context, name string) (context.Context, func(e
 	}
 }
 
-// It asks the global provider each time: OpenTelemetry binds a tracer taken before the first
-// provider is set to that first provider for good, and an appliance started again in the same
-// process (the tests, the desktop shell) sets a new one.
-func tracer() trace.Tracer { return otel.Tracer("voicebot/backend/voice/wyoming") }
+// It follows the global provider in force (backend/internal/tracer says why).
+var spans = tracing.New("voicebot/backend/voice/wyoming")
+
+func tracer() trace.Tracer { return spans.Get() }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, *bufio.Reader, error) {
 	timeout := c.Timeout
