@@ -166,16 +166,18 @@ func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
 
 var sessionIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// tracer makes the engine's spans: the turn and its stages (the global provider's: no-op unless
-// tracing is on, docs/OPERATIONS.md).
-// It follows the global provider in force (backend/internal/tracer says why).
+// tracer makes the engine's spans (the turn and its stages) with the provider of the span the
+// caller put in ctx (the API's request span): the engine imports no global OpenTelemetry state,
+// and when tracing is off that provider is a no-op one.
 var spans = tracing.New("voicebot/backend/conversation")
 
-func tracer() trace.Tracer { return spans.Get() }
+func tracer(ctx context.Context) trace.Tracer {
+	return spans.For(trace.SpanFromContext(ctx).TracerProvider())
+}
 
 // Reply answers one turn and saves the session's memory before returning.
 func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
-	ctx, span := tracer().Start(ctx, "conversation.turn")
+	ctx, span := tracer(ctx).Start(ctx, "conversation.turn")
 	defer func() {
 		if span.IsRecording() {
 			span.SetAttributes(attribute.String("voicebot.lang", r.Lang), attribute.String("voicebot.kind", r.Kind),
@@ -223,7 +225,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 		e.replay(st, s, req.Prior, req.Lang)
 	}
 	if lang == "" {
-		_, sp := tracer().Start(ctx, "conversation.language")
+		_, sp := tracer(ctx).Start(ctx, "conversation.language")
 		lang = s.detect(utt, st.Lang)
 		if sp.IsRecording() {
 			sp.SetAttributes(attribute.String("voicebot.lang", lang))
@@ -252,7 +254,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 	r.SessionID, r.Lang, r.Version, r.Turn = id, lang, s.Version, st.Turns
 	st.Updated = now
 	turn := &Turn{Visitor: utt, Reply: r, KeyID: req.KeyID, At: now, Latency: e.now().Sub(now), Heard: heard}
-	sctx, sp := tracer().Start(ctx, "store.save") // the durable write, the group commit's wait included
+	sctx, sp := tracer(ctx).Start(ctx, "store.save") // the durable write, the group commit's wait included
 	err = e.sessions.Put(sctx, st, turn)
 	if err != nil {
 		sp.SetStatus(codes.Error, err.Error())
@@ -403,7 +405,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	lb := s.langs[lang]
 	toks := text.Tokens(utt)
 	if st.Pending != nil {
-		_, sp := tracer().Start(ctx, "conversation.dialogue")
+		_, sp := tracer(ctx).Start(ctx, "conversation.dialogue")
 		r, done := s.continuePending(st, lb, utt, toks)
 		sp.End()
 		if done {
@@ -422,7 +424,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			readings = append(readings, w)
 		}
 	}
-	_, sp := tracer().Start(ctx, "conversation.match") // templates and listed examples, word for word
+	_, sp := tracer(ctx).Start(ctx, "conversation.match") // templates and listed examples, word for word
 	for _, ts := range readings {
 		if in, slots, ok := lb.matchTemplate(ts); ok {
 			sp.End()
@@ -437,7 +439,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	sp.End()
 	var pred nlu.Prediction
 	if lb.model != nil {
-		_, sp := tracer().Start(ctx, "conversation.intent_model")
+		_, sp := tracer(ctx).Start(ctx, "conversation.intent_model")
 		if ov.IntentThreshold > 0 {
 			pred = lb.model.PredictAt(utt, ov.IntentThreshold)
 		} else {
@@ -470,7 +472,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
 	}
-	_, sp = tracer().Start(ctx, "conversation.dialogue")
+	_, sp = tracer(ctx).Start(ctx, "conversation.dialogue")
 	r, ok := s.followUp(st, lb, toks, pred)
 	sp.End()
 	if ok {

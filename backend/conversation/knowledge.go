@@ -14,7 +14,7 @@ import (
 // words, trimmed to the sentences that answer it, citing the document. Answers to questions that
 // stand alone are cached for the life of the snapshot.
 func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, minMatch float64) (r Reply, ok bool) {
-	_, sp := tracer().Start(ctx, "conversation.knowledge")
+	_, sp := tracer(ctx).Start(ctx, "conversation.knowledge")
 	defer func() {
 		sp.SetAttributes(attribute.Bool("voicebot.answered", ok))
 		sp.End()

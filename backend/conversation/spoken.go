@@ -116,7 +116,7 @@ type choice struct {
 
 // hear weighs the readings against what the content answers to each, in the session's state.
 func (s *Snapshot) hear(ctx context.Context, st *State, sp *Spoken, lang string, ov Overrides) choice {
-	ctx, span := tracer().Start(ctx, "conversation.hear") // the readings of the speech, each answered
+	ctx, span := tracer(ctx).Start(ctx, "conversation.hear") // the readings of the speech, each answered
 	defer span.End()
 	free, expected := sp.readings()
 	if len(free) == 0 {

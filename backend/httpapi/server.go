@@ -400,7 +400,7 @@ func (s *Server) instrument(pattern string, h http.Handler) http.Handler {
 // It follows the global provider in force (backend/internal/tracer says why).
 var spans = tracing.New("voicebot/backend/httpapi")
 
-func tracer() trace.Tracer { return spans.Get() }
+func tracer() trace.Tracer { return spans.For(otel.GetTracerProvider()) }
 
 // requestID is the X-Request-Id of a response: the caller's when it sent a sensible one (up to
 // 128 printable ASCII characters), else the trace's id (the caller's traceparent, or the span

@@ -1,15 +1,15 @@
-// Package tracer hands out the OpenTelemetry tracer of a package, from the global provider in
-// force now. otel.Tracer itself is not fit for every span: a tracer taken once, at start, stays
-// bound to the first provider ever set (the global delegates once), and taking one per span goes
-// through the global provider's mutex and map, which 16 concurrent turns, eight spans each,
-// contended for (turns/s 0.89-0.94 of the commit before tracing, with tracing off). Named keeps
-// the tracer it got and asks again only when the global provider changes.
+// Package tracer keeps a package's OpenTelemetry tracer for the provider in force. Asking a
+// provider for a tracer at every span goes through its mutex and map (the global one's too),
+// which 16 concurrent turns, eight spans each, contended for; a tracer taken once at start stays
+// bound to the first global provider ever set (the global delegates once), while an appliance
+// started again in the same process sets a new one. Named keeps the tracer it got and asks again
+// only when the provider changes. It imports only OpenTelemetry's trace API, so the engine can
+// use it without the HTTP packages that otel's global brings.
 package tracer
 
 import (
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -27,9 +27,8 @@ type held struct {
 // New names a package's tracer (its import path, by OpenTelemetry's convention).
 func New(name string) *Named { return &Named{name: name} }
 
-// Get returns the tracer of the global provider in force now.
-func (n *Named) Get() trace.Tracer {
-	tp := otel.GetTracerProvider()
+// For returns the package's tracer of the provider tp.
+func (n *Named) For(tp trace.TracerProvider) trace.Tracer {
 	if h := n.cached.Load(); h != nil && h.tp == tp {
 		return h.t
 	}

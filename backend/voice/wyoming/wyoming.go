@@ -17,6 +17,7 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -131,7 +132,7 @@ func (c *Client) span(ctx context.Context, name string) (context.Context, func(e
 // It follows the global provider in force (backend/internal/tracer says why).
 var spans = tracing.New("voicebot/backend/voice/wyoming")
 
-func tracer() trace.Tracer { return spans.Get() }
+func tracer() trace.Tracer { return spans.For(otel.GetTracerProvider()) }
 
 func (c *Client) dial(ctx context.Context) (net.Conn, *bufio.Reader, error) {
 	timeout := c.Timeout
