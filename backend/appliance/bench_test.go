@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"voicebot/backend/keys"
-	"voicebot/backend/store"
 )
 
 // BenchmarkChatHTTP is durable chat turns over HTTP on loopback, with key checks and rate limits
@@ -49,9 +48,8 @@ func BenchmarkChatHTTP(b *testing.B) {
 	var lat []time.Duration
 	var bn, bsum int
 	var bdur time.Duration
-	store.DebugBatch = func(n int, d time.Duration) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() }
+	a.DB.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
 	defer func() {
-		store.DebugBatch = nil
 		if bn > 0 {
 			b.ReportMetric(float64(bsum)/float64(bn), "turns/commit")
 			b.ReportMetric(float64(bdur.Microseconds())/float64(bn)/1000, "commit_ms")

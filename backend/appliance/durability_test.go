@@ -124,17 +124,7 @@ func TestKill9KeepsAcknowledgedTurns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	stored := map[string]bool{}
-	rows, err := db.Read().Query(`SELECT text FROM messages WHERE role = 'visitor'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		stored[s] = true
-	}
-	rows.Close()
+	stored := storedVisitorTexts(t, db)
 	lost := 0
 	for text := range acked {
 		if !stored[text] {

@@ -221,17 +221,7 @@ func TestFullDiskLive(t *testing.T) {
 	mu.Unlock()
 
 	// every acknowledged turn is stored
-	stored := map[string]bool{}
-	rows, err := a.DB.Read().QueryContext(context.Background(), `SELECT text FROM messages WHERE role = 'visitor'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		stored[s] = true
-	}
-	rows.Close()
+	stored := storedVisitorTexts(t, a.DB)
 	lost := 0
 	for text := range acked {
 		if !stored[text] {

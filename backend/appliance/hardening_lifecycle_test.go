@@ -39,13 +39,12 @@ func TestCloseKeepsInFlightUsageFlush(t *testing.T) {
 	// Hold the store's writer inside its next commit.
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	store.DebugBatch = func(int, time.Duration) {
+	a.DB.SetCommitObserver(func(int, time.Duration, error) {
 		once.Do(func() {
 			close(held)
 			<-release
 		})
-	}
-	t.Cleanup(func() { store.DebugBatch = nil })
+	})
 	go func() { _ = a.DB.Audit(ctx, store.AuditEntry{Actor: "test", Action: "test.hold"}) }()
 	<-held
 	// Wait for the background flush (every 2 s) to take the counts: they leave memory, and
@@ -69,7 +68,6 @@ func TestCloseKeepsInFlightUsageFlush(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	store.DebugBatch = nil
 
 	db, err := OpenStore(ctx, o)
 	if err != nil {

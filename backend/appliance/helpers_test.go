@@ -6,6 +6,7 @@ import (
 
 	"voicebot/backend/internal/testcontent"
 	"voicebot/backend/keys"
+	"voicebot/backend/store"
 )
 
 // copyDemoContent is an operator's content folder: a copy of the demo pack.
@@ -26,4 +27,26 @@ func keysSpec(scopes ...string) keys.Spec { return keys.Spec{Name: "test", Scope
 // post is do for a POST with a JSON body.
 func post(t *testing.T, a *Appliance, path, key, body string) resp {
 	return do(t, a, "POST", path, key, body)
+}
+
+// storedVisitorTexts is every visitor message in the store, to check acknowledged turns against.
+func storedVisitorTexts(t *testing.T, db *store.DB) map[string]bool {
+	t.Helper()
+	stored := map[string]bool{}
+	rows, err := db.Read().Query(`SELECT text FROM messages WHERE role = 'visitor'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		stored[s] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return stored
 }

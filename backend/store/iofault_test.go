@@ -37,14 +37,7 @@ func TestIOFaultAtNthOp(t *testing.T) {
 	for _, c := range cases {
 		name := fmt.Sprintf("%s-%s", c.op, map[syscall.Errno]string{syscall.EIO: "EIO", syscall.ENOSPC: "ENOSPC"}[c.errno])
 		dir := t.TempDir()
-		b, err := os.ReadFile(template)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, "v.db")
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		path := copyStore(t, template, dir)
 		fv := store.UseFaultVFS(t, 5)
 		ctx := context.Background()
 		db, err := store.Open(ctx, path, plKey)

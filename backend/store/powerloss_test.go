@@ -76,14 +76,7 @@ func plRun(t *testing.T, template string, w workload, cutAt int, mode store.CutM
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	b, err := os.ReadFile(template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "v.db")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := copyStore(t, template, dir)
 	fv := store.UseFaultVFS(t, seed)
 	fv.CutPowerAt(cutAt, mode)
 	ctx := context.Background()
@@ -328,4 +321,19 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q: want a number", name, v)
 	}
 	return n
+}
+
+// copyStore copies a freshly made store file (a template, so that each run need not migrate one)
+// into dir as v.db and returns its path.
+func copyStore(t *testing.T, template, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "v.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -287,9 +287,6 @@ func (db *DB) commit(batch []*writeReq) {
 	}
 	t0 := time.Now()
 	err := db.runTx(live)
-	if DebugBatch != nil {
-		DebugBatch(len(live), time.Since(t0))
-	}
 	if fn := db.onCommit.Load(); fn != nil {
 		(*fn)(len(live), time.Since(t0), err)
 	}
@@ -428,6 +425,3 @@ func (db *DB) SetCommitObserver(fn func(writes int, took time.Duration, err erro
 	}
 	db.onCommit.Store(&fn)
 }
-
-// DebugBatch, when set (by a benchmark), is told the size and duration of each group commit.
-var DebugBatch func(int, time.Duration)

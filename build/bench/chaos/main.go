@@ -15,13 +15,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +31,7 @@ import (
 	"time"
 
 	"voicebot/backend/appliance"
+	"voicebot/build/bench/internal/load"
 )
 
 func main() {
@@ -151,7 +150,7 @@ type cycleResult struct {
 // the others between 50 ms and 2.5 s into the load.
 func cycleOnce(c Config, cycle int, key string, folders []string, rng *rand.Rand) (cycleResult, error) {
 	var r cycleResult
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		return r, err
 	}
@@ -177,11 +176,11 @@ func cycleOnce(c Config, cycle int, key string, folders []string, rng *rand.Rand
 		// opening the store and loading the content
 		d := time.Duration(rng.Int64N(int64(400 * time.Millisecond)))
 		time.Sleep(d - time.Since(t0))
-		r.killedStarting = !ready(client, base, key)
+		r.killedStarting = !load.Ready(client, base, key)
 		r.when = fmt.Sprintf("%s after start", time.Since(t0).Round(time.Millisecond))
 		return r, kill()
 	}
-	for !ready(client, base, key) {
+	for !load.Ready(client, base, key) {
 		if time.Since(t0) > 60*time.Second {
 			return r, fmt.Errorf("not ready within 60 s")
 		}
@@ -206,8 +205,8 @@ func cycleOnce(c Config, cycle int, key string, folders []string, rng *rand.Rand
 					session = ""
 				}
 				text := fmt.Sprintf("chaos %d %d %d: what are the opening hours?", cycle, w, i)
-				sid, status, err := chat(client, base, key, session, text)
-				if err != nil {
+				sid, status, _ := load.Chat(context.Background(), client, base, key, session, text)
+				if status == 0 {
 					return // the server is gone
 				}
 				mu.Lock()
@@ -276,45 +275,6 @@ func check(o appliance.Options, acked map[string]bool) (checkResult, error) {
 			(SELECT 1 FROM messages b WHERE b.session_id = v.session_id AND b.turn = v.turn AND b.role = 'bot'))
 		+ (SELECT count(*) FROM sessions s WHERE s.turns != (SELECT coalesce(max(turn), 0) FROM messages m WHERE m.session_id = s.id))`).Scan(&r.halfWritten)
 	return r, err
-}
-
-func chat(c *http.Client, base, key, session, text string) (string, int, error) {
-	body, _ := json.Marshal(map[string]string{"text": text, "session_id": session})
-	req, _ := http.NewRequest("POST", base+"/v1/chat", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		SessionID string `json:"session_id"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return "", 0, err // cut off mid-body: not acknowledged
-	}
-	return out.SessionID, resp.StatusCode, nil
-}
-
-func ready(c *http.Client, base, key string) bool {
-	req, _ := http.NewRequest("GET", base+"/readyz", nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := c.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == 200
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // Markdown writes the report as docs/RELIABILITY.md shows it.

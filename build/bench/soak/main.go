@@ -15,12 +15,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +31,8 @@ import (
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"voicebot/build/bench/internal/load"
 )
 
 // questions an ordinary visitor asks the demo museum; every fourth turn carries its number, so
@@ -199,7 +199,7 @@ func run(bin string, duration time.Duration, conns int, every time.Duration, wal
 		return res, fmt.Errorf("create a key: %w", err)
 	}
 	key := strings.TrimSpace(string(out))
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		return res, err
 	}
@@ -211,7 +211,7 @@ func run(bin string, duration time.Duration, conns int, every time.Duration, wal
 	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
 	base := "http://" + addr
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns * 2}, Timeout: 30 * time.Second}
-	if err := waitReady(client, base, key); err != nil {
+	if err := load.WaitReady(client, base, key, 60*time.Second); err != nil {
 		return res, err
 	}
 	db := filepath.Join(dir, "data", "voicebot.db")
@@ -241,7 +241,7 @@ func run(bin string, duration time.Duration, conns int, every time.Duration, wal
 					session = ""
 				}
 				t0 := time.Now()
-				sid, err := chat(ctx, client, base, key, session, q)
+				sid, _, err := load.Chat(ctx, client, base, key, session, q)
 				if ctx.Err() != nil {
 					return
 				}
@@ -319,54 +319,9 @@ loop:
 	return res, nil
 }
 
-func chat(ctx context.Context, c *http.Client, base, key, session, text string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"text": text, "session_id": session})
-	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/chat", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		SessionID string `json:"session_id"`
-	}
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		return "", fmt.Errorf("%s: %s", resp.Status, b)
-	}
-	return out.SessionID, json.NewDecoder(resp.Body).Decode(&out)
-}
-
 // heapInUse reads go_memstats_heap_inuse_bytes from the server's /metrics (0 if it cannot).
 func heapInUse(c *http.Client, base, key string) int64 {
 	return int64(metric(c, base, key, "go_memstats_heap_inuse_bytes"))
-}
-
-func waitReady(c *http.Client, base, key string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest("GET", base+"/readyz", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		if resp, err := c.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready within 60 s", base)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func size(path string) int64 {

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"voicebot/build/bench/internal/load"
 )
 
 type mixedSample struct {
@@ -80,7 +82,7 @@ func runMixed(bin string, duration, every time.Duration, conns int) (mixedResult
 		}
 		wavs = append(wavs, b)
 	}
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		return res, err
 	}
@@ -92,7 +94,7 @@ func runMixed(bin string, duration, every time.Duration, conns int) (mixedResult
 	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
 	base := "http://" + addr
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
-	if err := waitReady(client, base, key); err != nil {
+	if err := load.WaitReady(client, base, key, 60*time.Second); err != nil {
 		return res, err
 	}
 	// the dashboard: signed in through a one-time link, like an operator's browser
@@ -154,7 +156,7 @@ func runMixed(bin string, duration, every time.Duration, conns int) (mixedResult
 				session = ""
 			}
 			t0 := time.Now()
-			sid, err := chat(ctx, client, base, key, session, q)
+			sid, _, err := load.Chat(ctx, client, base, key, session, q)
 			record("text turn", t0, err)
 			session = sid
 		})
