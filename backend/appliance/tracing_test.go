@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -235,5 +237,29 @@ func TestTracesOverGRPC(t *testing.T) {
 		if len(tr[want]) != 1 {
 			t.Errorf("over gRPC, the turn's trace has %d %s spans: %v", len(tr[want]), want, names(tr))
 		}
+	}
+}
+
+// TestTracesFromSettingsFile: otlp_endpoint in the settings file turns tracing on when no OTEL_*
+// variable does.
+func TestTracesFromSettingsFile(t *testing.T) {
+	rc := newOTLPReceiver(t)
+	cfg := filepath.Join(t.TempDir(), "settings.yaml")
+	if err := os.WriteFile(cfg, []byte("otlp_endpoint: http://"+rc.addr+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, Options{ConfigFile: cfg})
+	k := newKey(t, a, keys.Spec{Scopes: []string{"chat"}})
+	r := do(t, a, "POST", "/v1/chat", k, `{"text":"What are the opening hours?"}`)
+	if r.status != 200 {
+		t.Fatalf("chat: %d %s", r.status, r.body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tr := rc.trace(r.header.Get("X-Request-Id")); len(tr["POST /v1/chat"]) != 1 || len(tr["conversation.turn"]) != 1 {
+		t.Errorf("the turn's trace from otlp_endpoint: %v", names(tr))
 	}
 }
