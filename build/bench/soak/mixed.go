@@ -36,6 +36,7 @@ type mixedSample struct {
 	Requests   int64
 	P99        time.Duration
 	RSSBytes   int64
+	HeapBytes  int64 // the Go heap in use (go_memstats_heap_inuse_bytes): RSS less this is Wasm, C and stacks
 	Goroutines int64
 	OpenFiles  int
 	Failed     int64
@@ -223,10 +224,10 @@ func runMixed(bin string, duration, every time.Duration, conns int) (mixedResult
 		lat = nil
 		mu.Unlock()
 		s := mixedSample{At: time.Since(start).Round(time.Second), Requests: reqs.Load(), P99: pct(window, 0.99), RSSBytes: rss(srv.Process.Pid),
-			Goroutines: int64(metric(client, base, key, "go_goroutines")), OpenFiles: openFiles(srv.Process.Pid), Failed: failed.Load(), Saves: saves.Load(), BrokenSave: broken.Load()}
+			HeapBytes: int64(metric(client, base, key, "go_memstats_heap_inuse_bytes")), Goroutines: int64(metric(client, base, key, "go_goroutines")), OpenFiles: openFiles(srv.Process.Pid), Failed: failed.Load(), Saves: saves.Load(), BrokenSave: broken.Load()}
 		res.Samples = append(res.Samples, s)
-		log.Printf("%6s  %8d requests  p99 %6.1f ms  RSS %6.1f MB  goroutines %4d  open files %3d  failed %d  saves %d (%d broken)",
-			s.At, s.Requests, ms(s.P99), mb(s.RSSBytes), s.Goroutines, s.OpenFiles, s.Failed, s.Saves, s.BrokenSave)
+		log.Printf("%6s  %8d requests  p99 %6.1f ms  RSS %6.1f MB  Go heap %6.1f MB  goroutines %4d  open files %3d  failed %d  saves %d (%d broken)",
+			s.At, s.Requests, ms(s.P99), mb(s.RSSBytes), mb(s.HeapBytes), s.Goroutines, s.OpenFiles, s.Failed, s.Saves, s.BrokenSave)
 	}
 loop:
 	for {
@@ -283,10 +284,10 @@ func (r mixedResult) verdict() []string {
 
 func (r mixedResult) report(w io.Writer, bin string, duration time.Duration, conns int) {
 	fmt.Fprintf(w, "#### `%s`, %s, %d text clients\n\n", bin, duration, conns)
-	fmt.Fprintln(w, "| at | requests | p99 ms | RSS MB | goroutines | open files | failed | content saves (broken) |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| at | requests | p99 ms | RSS MB | Go heap MB | goroutines | open files | failed | content saves (broken) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, s := range r.Samples {
-		fmt.Fprintf(w, "| %s | %d | %.1f | %.1f | %d | %d | %d | %d (%d) |\n", s.At, s.Requests, ms(s.P99), mb(s.RSSBytes), s.Goroutines, s.OpenFiles, s.Failed, s.Saves, s.BrokenSave)
+		fmt.Fprintf(w, "| %s | %d | %.1f | %.1f | %.1f | %d | %d | %d | %d (%d) |\n", s.At, s.Requests, ms(s.P99), mb(s.RSSBytes), mb(s.HeapBytes), s.Goroutines, s.OpenFiles, s.Failed, s.Saves, s.BrokenSave)
 	}
 	fmt.Fprintln(w, "\nRequests by kind:")
 	for _, k := range []string{"text turn", "streamed turn", "voice turn", "dashboard page", "content save", "broken save"} {
@@ -305,10 +306,11 @@ func (r mixedResult) report(w io.Writer, bin string, duration time.Duration, con
 // plotMixed draws RSS (MB), goroutines and open files on the left axis and p99 (ms) on the
 // right, as an SVG.
 func plotMixed(path string, r mixedResult) error {
-	var x, rssMB, gor, files, p99 []float64
+	var x, rssMB, heapMB, gor, files, p99 []float64
 	for _, s := range r.Samples {
 		x = append(x, s.At.Minutes())
 		rssMB = append(rssMB, mb(s.RSSBytes))
+		heapMB = append(heapMB, mb(s.HeapBytes))
 		gor = append(gor, float64(s.Goroutines))
 		files = append(files, float64(s.OpenFiles))
 		p99 = append(p99, ms(s.P99))
@@ -317,7 +319,7 @@ func plotMixed(path string, r mixedResult) error {
 		return fmt.Errorf("too few samples to plot")
 	}
 	g := chart.Chart{
-		Title:          "mixed soak: RSS MB, goroutines, open files (left); p99 ms (right)",
+		Title:          "mixed soak: RSS and Go heap MB, goroutines, open files (left); p99 ms (right)",
 		Background:     chart.Style{Padding: chart.Box{Top: 50, Left: 150, Right: 20, Bottom: 20}},
 		Width:          1000,
 		Height:         400,
@@ -326,6 +328,7 @@ func plotMixed(path string, r mixedResult) error {
 		YAxisSecondary: chart.YAxis{Name: "p99 ms"},
 		Series: []chart.Series{
 			chart.ContinuousSeries{Name: "RSS MB", XValues: x, YValues: rssMB},
+			chart.ContinuousSeries{Name: "Go heap MB", XValues: x, YValues: heapMB},
 			chart.ContinuousSeries{Name: "goroutines", XValues: x, YValues: gor},
 			chart.ContinuousSeries{Name: "open files", XValues: x, YValues: files},
 			chart.ContinuousSeries{Name: "p99 ms", XValues: x, YValues: p99, YAxis: chart.YAxisSecondary},
@@ -441,8 +444,13 @@ func readMixedTable(path string) (mixedResult, error) {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Split(strings.Trim(line, "| "), " | ")
-		if len(f) != 8 || f[0] == "at" || strings.HasPrefix(f[0], "-") {
+		if (len(f) != 8 && len(f) != 9) || f[0] == "at" || strings.HasPrefix(f[0], "-") {
 			continue
+		}
+		var heap float64
+		if len(f) == 9 { // tables written before the Go heap was sampled have no such column
+			heap, _ = strconv.ParseFloat(f[4], 64)
+			f = append(f[:4], f[5:]...)
 		}
 		at, err := time.ParseDuration(f[0])
 		if err != nil {
@@ -451,7 +459,7 @@ func readMixedTable(path string) (mixedResult, error) {
 		num := func(i int) float64 { v, _ := strconv.ParseFloat(f[i], 64); return v }
 		var saves, broken int64
 		fmt.Sscanf(f[7], "%d (%d)", &saves, &broken)
-		s := mixedSample{At: at, Requests: int64(num(1)), P99: time.Duration(num(2) * 1e6), RSSBytes: int64(num(3) * 1e6),
+		s := mixedSample{At: at, Requests: int64(num(1)), P99: time.Duration(num(2) * 1e6), RSSBytes: int64(num(3) * 1e6), HeapBytes: int64(heap * 1e6),
 			Goroutines: int64(num(4)), OpenFiles: int(num(5)), Failed: int64(num(6)), Saves: saves, BrokenSave: broken}
 		r.Samples = append(r.Samples, s)
 		r.Failed = s.Failed
