@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"voicebot/backend/httpapi"
 	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
 )
 
 // chromium finds Debian's chromium (make test installs it), or skips with a message.
@@ -118,6 +120,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	exe := chromium(t)
 	dir := copyDemoContent(t)
 	a := start(t, Options{ContentDir: dir})
+	prev := slog.Default() // the process's log as the voicebot command sets it up (backend/cli)
+	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: telemetry.RecentLogs.Wrap(prev.Handler())}))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	b := newTab(t, exe, "dashboard")
 	defer b.close()
 	ctx, do, text, shot := b.ctx, b.do, b.text, b.shot
@@ -201,6 +206,11 @@ func TestDashboardInABrowser(t *testing.T) {
 	shot("09-content-fixed")
 	do("audit", chromedp.Navigate(base+"/dashboard/audit"), chromedp.WaitVisible(chromedp.CSS("table")))
 	shot("10-audit")
+	do("logs", chromedp.Click(`nav.tabs a[href="/dashboard/logs"]`), chromedp.WaitVisible(chromedp.CSS("table.logs")))
+	if m := text("main"); !strings.Contains(m, "content not loaded; the previous version keeps serving") || !strings.Contains(m, "never closed") {
+		t.Errorf("the Logs view: %q", m)
+	}
+	shot("10b-logs")
 	do("settings", chromedp.Navigate(base+"/dashboard/settings"), chromedp.WaitVisible(chromedp.ID("rate_limit")))
 	shot("12-settings")
 	do("narrow screen", chromedp.EmulateViewport(420, 900), chromedp.Navigate(base+"/dashboard/"), chromedp.WaitVisible(chromedp.CSS("h1")))

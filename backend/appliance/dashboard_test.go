@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
+	"voicebot/backend/telemetry"
 )
 
 // TestDashboardAuthAndCSRF: the dashboard over the real server, with a cookie jar as a browser
@@ -220,7 +222,11 @@ func TestDashboardKeysAndContent(t *testing.T) {
 		t.Errorf("revoke without CSRF: %d", code)
 	}
 
-	// content: an error with file and line, then the fix
+	// content: an error with file and line, then the fix; the Logs view shows the error too
+	// (the process's log goes through the ring as the voicebot command sets it up, backend/cli)
+	prev := slog.Default()
+	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: telemetry.RecentLogs.Wrap(prev.Handler())}))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	file := filepath.Join(dir, "intents", "en.yaml")
 	orig, _ := os.ReadFile(file)
 	os.WriteFile(file, []byte(strings.Replace(string(orig), `- "(is there|do you have) [free] (wifi|wi fi|internet)"`, `- "(is there|do you have [free] (wifi|wi fi|internet)"`, 1)), 0o644)
@@ -228,6 +234,10 @@ func TestDashboardKeysAndContent(t *testing.T) {
 		_, body := get("/dashboard/content")
 		return strings.Contains(body, "intents/en.yaml:") && strings.Contains(body, "never closed")
 	})
+	if code, body := get("/dashboard/logs?level=error"); code != 200 || !strings.Contains(body, "content not loaded; the previous version keeps serving") ||
+		!strings.Contains(body, "intents/en.yaml:") || !strings.Contains(body, "never closed") {
+		t.Errorf("the Logs view does not show the content error: %d %s", code, body)
+	}
 	os.WriteFile(file, orig, 0o644)
 	waitUntil(t, "the Content page to show the fix", func() bool {
 		_, body := get("/dashboard/content")

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"voicebot/backend/telemetry"
 )
 
 // TestLogToFile: the desktop build's log goes to the rotating file in the data folder too, in the
@@ -25,5 +27,10 @@ func TestLogToFile(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"msg":"the file hears this","n":7`) {
 		t.Fatalf("the log file holds %q", b)
+	}
+	// the same warning is kept for the dashboard's Logs view, in either format
+	kept, _ := telemetry.RecentLogs.Recent(slog.LevelWarn, 1)
+	if len(kept) != 1 || kept[0].Message != "the file hears this" || kept[0].Attrs != "n=7" {
+		t.Fatalf("the Logs view's ring holds %+v", kept)
 	}
 }

@@ -52,7 +52,8 @@ var (
 )
 
 // setLogFormat makes the process's log text (key=value) or json (one object per line), each line
-// with the request and trace ids of the request it was written for (telemetry.LogHandler).
+// with the request and trace ids of the request it was written for (telemetry.LogHandler); the
+// warnings and errors are also kept for the dashboard's Logs view (telemetry.RecentLogs).
 func setLogFormat(format string) {
 	logMu.Lock()
 	defer logMu.Unlock()
@@ -62,7 +63,7 @@ func setLogFormat(format string) {
 	if format == "json" {
 		h = slog.NewJSONHandler(logOut, opts)
 	}
-	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: h}))
+	slog.SetDefault(slog.New(telemetry.LogHandler{Handler: telemetry.RecentLogs.Wrap(h)}))
 }
 
 // LogFile is the desktop build's log file in the data folder: a window has no terminal, so its

@@ -52,6 +52,7 @@ type Dashboard struct {
 	Engine   Engine        // the Content, Teach and Settings pages
 	Rollup   Rollup        // the Metrics page
 	Voice    Voice         // nil: no speech engines shown
+	Logs     Logs          // the Logs view beside the audit log; nil: it says the log is not kept
 	Settings SettingsService
 	Content  ContentService // nil: the content cannot be edited from here
 	Version  string
@@ -99,6 +100,7 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("GET /dashboard/conversations/{id}/export.csv", d.signed(d.exportCSV))
 	m.HandleFunc("POST /dashboard/conversations/{id}/erase", d.signed(d.erase))
 	m.HandleFunc("GET /dashboard/audit", d.signed(d.audit))
+	m.HandleFunc("GET /dashboard/logs", d.signed(d.logs))
 	m.HandleFunc("GET /dashboard/metrics", d.signed(d.metrics))
 	m.HandleFunc("GET /dashboard/content", d.signed(d.content))
 	m.HandleFunc("POST /dashboard/content/reload", d.signed(d.reload))

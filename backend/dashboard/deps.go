@@ -8,6 +8,7 @@ package dashboard
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"voicebot/backend/conversation"
@@ -117,6 +118,12 @@ type Voice interface {
 	Report() voice.AdaptReport
 }
 
+// Logs are the process's recent warnings and errors, newest first, with how many were logged
+// since the start (telemetry.LogRing).
+type Logs interface {
+	Recent(min slog.Level, n int) ([]telemetry.LogEntry, uint64)
+}
+
 // The real services satisfy them.
 var (
 	_ Keys          = (*keys.Service)(nil)
@@ -127,4 +134,5 @@ var (
 	_ Engine        = (*conversation.Engine)(nil)
 	_ ContentStatus = (*conversation.Loader)(nil)
 	_ Voice         = (*voice.Service)(nil)
+	_ Logs          = (*telemetry.LogRing)(nil)
 )

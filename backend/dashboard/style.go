@@ -28,6 +28,7 @@ button{background:var(--accent);color:var(--bg);border-color:var(--accent);curso
 form.inline{display:inline}button.danger{background:var(--bad);border-color:var(--bad)}
 .newkey{display:grid;gap:.4rem;max-width:32rem;margin-top:1.5rem}fieldset{border:1px solid var(--line);border-radius:.4rem}fieldset label{margin-right:1rem}
 code.key{font-size:1.1rem;word-break:break-all}
+.tabs{margin-bottom:1rem}.tabs a{border:1px solid var(--line)}.logs code{white-space:pre-wrap;word-break:break-word}.logs .log-error td:nth-child(2){color:var(--bad)}.logs .log-warn td:nth-child(2){color:var(--warn)}
 .teachq h2{font-size:1.1rem;margin:0 0 .25rem}.teachq form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.4rem 0}
 .teachq .newkey{display:grid;margin-top:.4rem}.teachq .newkey label{display:grid;gap:.2rem}.teachq .newkey button{justify-self:start}.teachq details{margin:.4rem 0}button.secondary{background:var(--card);color:var(--fg);border-color:var(--line)}.created img{background:#fff;padding:.5rem;border-radius:.4rem}
 `

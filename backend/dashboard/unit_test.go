@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -792,5 +794,55 @@ func TestUnitOpensNoStoreFile(t *testing.T) {
 	}
 	if !t.Failed() {
 		t.Logf("%d handler tests, %d files opened, none a store's", len(ran), opened)
+	}
+}
+
+// TestUnitLogs: the Logs view beside the audit log shows the warnings and errors logged through
+// a ring (newest first, escaped, with request and trace ids), filters to errors, refuses an
+// unknown level, is reached from the audit page's tabs, needs a sign-in, and says so when the
+// dashboard has no log kept.
+func TestUnitLogs(t *testing.T) {
+	u := newUnit(t)
+	ring := telemetry.NewLogRing(50)
+	u.d.Logs = ring
+	log := slog.New(telemetry.LogHandler{Handler: ring.Wrap(slog.NewTextHandler(io.Discard, nil))})
+	ctx := telemetry.WithRequestID(context.Background(), "req-42")
+	log.WarnContext(ctx, "content reload failed, the previous content stays in service", "file", "bot.yaml", "err", "<line 3>")
+	log.Error("store write failed", "err", "disk full")
+	log.Info("not kept")
+
+	if w := u.do("GET", "/dashboard/logs", nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("logs without a sign-in: %d", w.Code)
+	}
+	u.signIn()
+	w := u.do("GET", "/dashboard/logs", nil)
+	body := pageText(w)
+	if w.Code != 200 {
+		t.Fatalf("logs: %d %s", w.Code, body)
+	}
+	for _, want := range []string{"content reload failed, the previous content stays in service", `file=bot.yaml err="<line 3>"`, "req-42", "store write failed", "WARN", "ERROR", "(2 since it started)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the logs view does not show %q", want)
+		}
+	}
+	if strings.Contains(body, "not kept") || strings.Contains(w.Body.String(), "<line 3>") {
+		t.Errorf("the view shows an info line or an unescaped attribute:\n%s", w.Body)
+	}
+	if i, j := strings.Index(body, "store write failed"), strings.Index(body, "content reload failed"); i > j {
+		t.Error("not newest first")
+	}
+	body = pageText(u.do("GET", "/dashboard/logs?level=error", nil))
+	if !strings.Contains(body, "store write failed") || strings.Contains(body, "content reload failed") {
+		t.Error("level=error shows warnings")
+	}
+	if w := u.do("GET", "/dashboard/logs?level=debug", nil); w.Code != http.StatusBadRequest {
+		t.Errorf("level=debug: %d", w.Code)
+	}
+	if body := u.do("GET", "/dashboard/audit", nil).Body.String(); !strings.Contains(body, `href="/dashboard/logs"`) {
+		t.Error("the audit page has no Logs tab")
+	}
+	u.d.Logs = nil
+	if body := pageText(u.do("GET", "/dashboard/logs", nil)); !strings.Contains(body, "without the log kept in memory") {
+		t.Error("no word when there is no log kept")
 	}
 }
