@@ -462,8 +462,8 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		return errors.New("retention cannot be negative")
 	}
 	for _, o := range live.CORSOrigins {
-		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
-			return fmt.Errorf("origin %q: write scheme://host[:port] with no path", o)
+		if err := config.CheckOrigin(o); err != nil {
+			return err
 		}
 	}
 	if live.LogLevel != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, live.LogLevel) {

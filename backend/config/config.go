@@ -246,8 +246,8 @@ func Load(path string) (Settings, error) {
 	}
 	s.CORSOrigins = f.CORSOrigins.V
 	for i, o := range s.CORSOrigins {
-		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.HasSuffix(o, "/") {
-			fail(f.CORSOrigins.Lines[i], "origin %q: write scheme://host[:port] with no path", o)
+		if err := CheckOrigin(o); err != nil {
+			fail(f.CORSOrigins.Lines[i], "%v", err)
 		}
 	}
 	if v := f.Retention; v.Line > 0 {
@@ -560,4 +560,21 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// CheckOrigin says whether o is a browser origin as the Origin header carries it: http or https,
+// a host (an IDN in its ASCII form) and an optional port, nothing else; printable ASCII only, so
+// that the settings file writes it back as the same plain string.
+func CheckOrigin(o string) error {
+	bad := fmt.Errorf("origin %q: write scheme://host[:port] with no path, in ASCII (an international name in its xn-- form)", o)
+	for i := 0; i < len(o); i++ {
+		if o[i] <= ' ' || o[i] >= 0x7f {
+			return bad
+		}
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" || o != u.Scheme+"://"+u.Host {
+		return bad
+	}
+	return nil
 }

@@ -97,3 +97,22 @@ func TestKioskSettings(t *testing.T) {
 		t.Errorf("a plain PIN in the file: %v", err)
 	}
 }
+
+// TestCheckOrigin: an origin is what a browser's Origin header carries (scheme, host, port), in
+// printable ASCII; anything else is refused, so that what the dashboard accepts the settings file
+// writes back and loads unchanged (FuzzChangeSettings found "http://\x92" taken, written as
+// !!binary, and the file then refused).
+func TestCheckOrigin(t *testing.T) {
+	for _, o := range []string{"http://kiosk.local", "https://kiosk.local:8443", "http://192.168.1.20:8750", "http://[::1]:8080", "https://xn--bcher-kva.example"} {
+		if err := CheckOrigin(o); err != nil {
+			t.Errorf("%q refused: %v", o, err)
+		}
+	}
+	for _, o := range []string{"", "kiosk.local", "http://", "http://\x92", "https://bücher.example", "http://kiosk.local/", "http://kiosk.local/path",
+		"http://kiosk.local?x", "http://kiosk.local#f", "http://user@kiosk.local", "ftp://kiosk.local", "HTTP://kiosk.local", "http://kiosk local",
+		"http://kiosk.local:port", "http://:8080", "*", "null"} {
+		if err := CheckOrigin(o); err == nil {
+			t.Errorf("%q accepted", o)
+		}
+	}
+}
