@@ -258,9 +258,13 @@ clean:
 ## prints each target's executions and new interesting inputs (new coverage) as go reports them,
 ## and fails if any target finds a crash (go writes the input to the package's testdata/fuzz:
 ## fix the code, keep the input as a regression seed). `make test` runs the seed corpora as
-## ordinary tests. FUZZ_TARGETS=pkg:Name,... narrows the run.
+## ordinary tests. FUZZ_TARGETS=pkg:Name,... narrows the run. FUZZ_MINIMIZE bounds the minimizing
+## of each new input by a count of runs, not go's default of 60 s: when that time runs out go kills
+## the worker and starts a new one, which the slower targets (FuzzTranscriptionsMultipart) spent
+## minutes of their run on, making no executions (docs/RELIABILITY.md).
 FUZZTIME ?= 10m
 FUZZ_PARALLEL ?= 1
+FUZZ_MINIMIZE ?= 10000x
 FUZZ_TARGETS ?= \
   backend/httpapi:FuzzChatJSON backend/httpapi:FuzzCompletionsJSON backend/httpapi:FuzzKeysJSON \
   backend/httpapi:FuzzTranscriptionsMultipart backend/httpapi:FuzzVoiceStream backend/appliance:FuzzChangeSettings \
@@ -275,7 +279,7 @@ fuzz: deps
 	for t in $(subst $(comma), ,$(FUZZ_TARGETS)); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; log=$$logs/$$name.log; \
 	  echo "== $$pkg $$name for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) ./$$pkg >$$log 2>&1; rc=$$?; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZ_MINIMIZE) -parallel $(FUZZ_PARALLEL) ./$$pkg >$$log 2>&1; rc=$$?; \
 	  last=$$(grep '^fuzz: elapsed: .*execs:' $$log | tail -1); \
 	  echo "   $${last#fuzz: }"; \
 	  if [ $$rc -ne 0 ]; then \
