@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +29,28 @@ import (
 // which carries the turn's number so that it is a new question every time: the response cache
 // (keyed by the folded question) never serves it, and the benchmark fails if it does or if that
 // question is not answered from the documents.
-func BenchmarkChatHTTP(b *testing.B) {
+func BenchmarkChatHTTP(b *testing.B) { benchChatHTTP(b) }
+
+// BenchmarkChatHTTPTraced is BenchmarkChatHTTP with tracing on: every turn's spans exported over
+// OTLP/HTTP in batches (the SDK's defaults) to a receiver on a loopback port in this process,
+// which decodes each export as a collector would and counts the spans (docs/BENCHMARKS.md,
+// tracing: run with BenchmarkChatHTTP in one command for the cost per turn).
+func BenchmarkChatHTTPTraced(b *testing.B) {
+	rc := newOTLPReceiver(b)
+	rc.discard = true
+	b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+rc.addr)
+	turns := benchChatHTTP(b) // closes the appliance, which flushes the last spans
+	rc.mu.Lock()
+	n := rc.count
+	rc.mu.Unlock()
+	if n == 0 {
+		b.Fatal("no span reached the receiver")
+	}
+	b.ReportMetric(float64(n)/float64(turns), "spans/turn")
+}
+
+// benchChatHTTP runs the chat mix and returns how many turns it made.
+func benchChatHTTP(b *testing.B) int {
 	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
@@ -85,6 +107,7 @@ func BenchmarkChatHTTP(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
+	cpu0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		var local []time.Duration
 		i := 0
@@ -122,9 +145,15 @@ func BenchmarkChatHTTP(b *testing.B) {
 		mu.Unlock()
 	})
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if n := a.Metrics.CacheHitsTotal.Load(); n > 0 {
 		b.Errorf("%d turns answered from the response cache: the mix is meant to miss it", n)
+	}
+	if len(lat) > 0 {
+		// the process's CPU time (server and clients, user and system) per turn: on a shared
+		// machine, what other work takes changes turns/s far more than it changes this
+		b.ReportMetric(float64(cpu.Microseconds())/float64(len(lat)), "cpu_us/turn")
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if len(lat) > 0 {
@@ -132,6 +161,7 @@ func BenchmarkChatHTTP(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 	}
+	return len(lat) + 2
 }
 
 // BenchmarkColdStart is Start to ready: store opened (with migrations on a new file), demo
@@ -186,4 +216,13 @@ func BenchmarkIdleRSS(b *testing.B) {
 			}
 		}
 	}
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
