@@ -273,6 +273,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	go a.serve(a.ln)
 	a.goBackground(func() { a.background(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
+	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
 	a.goBackground(func() {
@@ -733,4 +734,20 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
+}
+
+// keyExpiries lists the API keys still usable that have an end date, for /metrics.
+func (a *Appliance) keyExpiries(ctx context.Context) ([]telemetry.KeyExpiry, error) {
+	list, err := a.Keys.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var out []telemetry.KeyExpiry
+	for _, k := range list {
+		if k.Expires != nil && k.Revoked == nil && k.Expires.After(now) {
+			out = append(out, telemetry.KeyExpiry{ID: k.ID, Name: k.Name, Expires: *k.Expires})
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -55,6 +57,7 @@ var metricFamilies = map[string]struct {
 	"voicebot_store_reclaimed_bytes_total":        {dto.MetricType_COUNTER, nil},
 	"voicebot_data_volume_free_bytes":             {dto.MetricType_GAUGE, nil},
 	"voicebot_data_volume_size_bytes":             {dto.MetricType_GAUGE, nil},
+	"voicebot_api_key_expiry_timestamp_seconds":   {dto.MetricType_GAUGE, []string{"key_id", "name"}},
 }
 
 // TestMetricsFamilies scrapes /metrics after real traffic (turns answered and not, a voice turn,
@@ -66,6 +69,14 @@ func TestMetricsFamilies(t *testing.T) {
 	a := startVoice(t, Options{})
 	admin := newKey(t, a, keys.Spec{Scopes: []string{"admin"}})
 	slow := newKey(t, a, keys.Spec{Scopes: []string{"chat"}, Rate: "1/m"})
+	_, lobby, err := a.Keys.Create(context.Background(), keys.Spec{Name: "lobby tablet", Scopes: []string{"chat"}, Expires: 72 * time.Hour}, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gone, _ := a.Keys.Create(context.Background(), keys.Spec{Name: "revoked", Scopes: []string{"chat"}, Expires: time.Hour}, "test", "")
+	if err := a.Keys.Revoke(context.Background(), gone.ID, "test", ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range []string{"What are the opening hours?", "What are the opening hours?", "when was the lighthouse lens made", "when was the lighthouse lens made", "zxqv blorf"} {
 		if r := post(t, a, "/v1/chat", admin, `{"text":"`+q+`"}`); r.status != 200 {
 			t.Fatalf("chat %q: %d %s", q, r.status, r.body)
@@ -121,6 +132,11 @@ func TestMetricsFamilies(t *testing.T) {
 				break
 			}
 		}
+	}
+	// the key with an end date, and not the revoked one nor the keys without
+	if ms := fams["voicebot_api_key_expiry_timestamp_seconds"].GetMetric(); len(ms) != 1 ||
+		ms[0].GetLabel()[0].GetValue() != lobby.ID || ms[0].GetLabel()[1].GetValue() != "lobby tablet" || int64(ms[0].GetGauge().GetValue()) != lobby.Expires.Unix() {
+		t.Errorf("key expiry series: %v, want one for %s at %d", ms, lobby.ID, lobby.Expires.Unix())
 	}
 	for name := range fams {
 		if _, ok := metricFamilies[name]; !ok && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
