@@ -268,14 +268,20 @@ func TestPowerCutAtEverySyncPoint(t *testing.T) {
 			res := plRun(t, template, w, k, mode, uint64(k))
 			lost := plVerify(t, res, fmt.Sprintf("cut at sync %d/%d (%s, on %s)", k, n, mode, res.on))
 			tally.add(res, mode, lost)
+			// A rerun can sync less than the count did (fewer timed checkpoints, commits grouped
+			// otherwise on a busy machine): a cut past its last sync does not fall. One that
+			// reached sync k must have been cut there.
+			if !res.cut && res.syncs >= k {
+				t.Errorf("cut at sync %d (%s): the run made %d syncs and was not cut", k, mode, res.syncs)
+			}
 		}
 	}
 	t.Logf("every sync point of a %d-turn run (%d syncs), 3 ways: %s", w.total(), n, &tally)
 	if tally.lost > 0 {
 		t.Errorf("%d acknowledged turns lost", tally.lost)
 	}
-	if tally.cuts < 3*n*9/10 {
-		t.Errorf("only %d of the %d cuts fell inside a run", tally.cuts, 3*n)
+	if tally.cuts < 3*w.total() {
+		t.Errorf("only %d of the %d cuts fell inside a run: fewer than one per commit", tally.cuts, 3*n)
 	}
 }
 
