@@ -251,7 +251,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewSQLView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -276,7 +276,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
 	a.goBackground(func() {
-		if err := a.Metrics.Rollup.Load(ctx, db.Read(), loadedUntil); err != nil && ctx.Err() == nil {
+		if err := a.Metrics.Rollup.Load(ctx, db, loadedUntil); err != nil && ctx.Err() == nil {
 			slog.Warn("metrics rollup: stored history not read", "err", err)
 		}
 	})
