@@ -224,6 +224,19 @@ func (s *Service) Revoke(ctx context.Context, id, actor, remote string) error {
 	return err
 }
 
+// Forget drops a key's cached record, so that its next use reads the store: the appliance calls
+// it when another appliance of the same database announces the key's revocation or rotation
+// (postgres.KeyChannel).
+func (s *Service) Forget(id string) { s.invalidate(id) }
+
+// ForgetAll drops every cached record (after announcements may have been missed).
+func (s *Service) ForgetAll() {
+	s.cacheMu.Lock()
+	s.cacheGen.Add(1)
+	s.verified.Purge()
+	s.cacheMu.Unlock()
+}
+
 // invalidate drops a key's cached record after its revocation committed, and keeps any
 // verification that read the row before the commit from caching it again.
 func (s *Service) invalidate(id string) {
