@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"voicebot/backend/internal/pgtest"
 	"voicebot/backend/keys"
 )
 
@@ -28,8 +29,18 @@ import (
 // which carries the turn's number so that it is a new question every time: the response cache
 // (keyed by the folded question) never serves it, and the benchmark fails if it does or if that
 // question is not answered from the documents.
-func BenchmarkChatHTTP(b *testing.B) {
-	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"})
+func BenchmarkChatHTTP(b *testing.B) { benchChat(b, "") }
+
+// BenchmarkChatHTTPPostgres is BenchmarkChatHTTP with the store on PostgreSQL: a throwaway
+// server on loopback (backend/internal/pgtest), the same machine's cores, fsync and
+// synchronous_commit on (the server's defaults), so an acknowledged turn is on its disk.
+func BenchmarkChatHTTPPostgres(b *testing.B) {
+	srv := pgtest.Start(b)
+	benchChat(b, srv.NewDatabase(b))
+}
+
+func benchChat(b *testing.B, storeDSN string) {
+	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0", Store: storeDSN})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +59,7 @@ func BenchmarkChatHTTP(b *testing.B) {
 	var lat []time.Duration
 	var bn, bsum int
 	var bdur time.Duration
-	a.DB.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
+	a.Store.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
 	defer func() {
 		if bn > 0 {
 			b.ReportMetric(float64(bsum)/float64(bn), "turns/commit")

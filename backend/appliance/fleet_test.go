@@ -106,8 +106,8 @@ func (n *node) call(t *testing.T, method, path, key, body string) (int, []byte) 
 // server (a throwaway cluster) behave as one appliance. A key made with `voicebot keys create
 // --store postgres://…` works on both; node A takes its store from --store, node B from store: in
 // its settings file. A conversation started on A continues on B with its memory ("and on
-// sunday?" answered as the follow-up of the opening hours), and either node lists the whole
-// transcript. A key created on B is honoured by A at once; revoked on B while A keeps using it
+// sunday?" answered as the follow-up of the opening hours) and back on A as turn 3 (A caches no
+// session's memory on a shared database), and either node lists the whole transcript. A key created on B is honoured by A at once; revoked on B while A keeps using it
 // (so that A holds it in its verified-key cache), it is refused by A within 1 s
 // (LISTEN/NOTIFY). Neither process's log holds the database password.
 func TestTwoNodesOnePostgres(t *testing.T) {
@@ -154,12 +154,21 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if status != 200 || second.SessionID != first.SessionID || !strings.Contains(second.Reply.Text, "15:00") {
 		t.Fatalf("the follow-up on B: %d %s (want the Sunday hours of the session begun on A)", status, body)
 	}
+	// and back to A, which must not answer from what it remembered of the session's first turn
+	if status, body = a.call(t, "POST", "/v1/chat", admin, fmt.Sprintf(`{"text":"how much is a ticket?","session_id":%q}`, first.SessionID)); status != 200 {
+		t.Fatalf("the third turn on A: %d %s", status, body)
+	}
 	for _, n := range []*node{a, b} {
 		status, body = n.call(t, "GET", "/v1/sessions/"+first.SessionID+"/messages", admin, "")
-		var tr struct{ Messages []struct{ Text string } }
+		var tr struct {
+			Messages []struct {
+				Text string
+				Turn int
+			}
+		}
 		json.Unmarshal(body, &tr)
-		if status != 200 || len(tr.Messages) != 4 || tr.Messages[2].Text != "and on sunday?" {
-			t.Errorf("the transcript on %s: %d %s", n.addr, status, body)
+		if status != 200 || len(tr.Messages) != 6 || tr.Messages[2].Text != "and on sunday?" || tr.Messages[4].Turn != 3 {
+			t.Errorf("the transcript on %s: %d %s (want turns 1, 2 and 3)", n.addr, status, body)
 		}
 	}
 

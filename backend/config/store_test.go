@@ -14,9 +14,9 @@ func TestStoreSetting(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "settings.yaml")
 	for body, want := range map[string]string{
 		"store: postgres://vb:secret@db.lan:5432/voicebot?sslmode=verify-full\n": "postgres://vb:secret@db.lan:5432/voicebot?sslmode=verify-full",
-		"store: postgresql://db.lan/voicebot\n":                                   "postgresql://db.lan/voicebot",
-		"store: sqlite\n":                                                         "sqlite",
-		"listen: 127.0.0.1:9\n":                                                   "",
+		"store: postgresql://db.lan/voicebot\n":                                  "postgresql://db.lan/voicebot",
+		"store: sqlite\n":                                                        "sqlite",
+		"listen: 127.0.0.1:9\n":                                                  "",
 	} {
 		os.WriteFile(p, []byte(body), 0o600)
 		s, err := Load(p)

@@ -25,11 +25,12 @@ var ErrNoSession = errors.New("no such session")
 var ErrSessionErased = errors.New("the session was erased while this turn was answered")
 
 // Store is the session store, with the active sessions' memory cached in front (write-through:
-// every Put reaches the database before it returns).
+// every Put reaches the database before it returns), unless the database is shared.
 type Store struct {
-	db    Backend
-	cache *ttlcache.Cache[string, *conversation.State]
-	locks *conversation.SessionLocks // the engine's, once an engine uses this store
+	db     Backend
+	shared bool // other appliances write the same sessions: no cache
+	cache  *ttlcache.Cache[string, *conversation.State]
+	locks  *conversation.SessionLocks // the engine's, once an engine uses this store
 }
 
 // UseSessionLocks implements conversation.SessionLocker: conversation.New hands the store the
@@ -50,13 +51,21 @@ type Backend interface {
 }
 
 // New returns a history store over db.
+//
+// A store that says it is shared (Shared() true: PostgreSQL, where several appliances serve the
+// same sessions) gets no cache of the sessions' memory: a conversation may go on at another
+// appliance, and this one must read where it got to, not what it cached.
 func New(db Backend) *Store {
-	return &Store{db: db, cache: ttlcache.New[string, *conversation.State](10000, 30*time.Minute)}
+	s := &Store{db: db, cache: ttlcache.New[string, *conversation.State](10000, 30*time.Minute)}
+	if sh, ok := db.(interface{ Shared() bool }); ok && sh.Shared() {
+		s.shared = true
+	}
+	return s
 }
 
 // Get implements conversation.SessionStore.
 func (s *Store) Get(ctx context.Context, id string) (*conversation.State, bool, error) {
-	if st, ok := s.cache.Get(id); ok {
+	if st, ok := s.cache.Get(id); ok && !s.shared {
 		return st.Clone(), true, nil
 	}
 	raw, ok, err := s.db.SessionState(ctx, id)
@@ -97,7 +106,9 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 		s.cache.Remove(st.ID)
 		return err
 	}
-	s.cache.Add(st.ID, st.Clone())
+	if !s.shared {
+		s.cache.Add(st.ID, st.Clone())
+	}
 	return nil
 }
 

@@ -111,6 +111,10 @@ func redactErr(err error, dsn string) string {
 	return kvPassword.ReplaceAllString(msg, "password=xxxxx")
 }
 
+// Shared reports that other appliances may write the same rows (history then caches no
+// session's memory).
+func (db *DB) Shared() bool { return true }
+
 // Pool is the connection pool, for the fleet's notifications and for tests.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
