@@ -95,10 +95,14 @@ func Redact(dsn string) string {
 		}
 		return u.String()
 	}
-	return kvPassword.ReplaceAllString(dsn, "password=xxxxx")
+	// not a URL Go parses (a bad port, say): the userinfo's password by pattern, and key=value pairs
+	return kvPassword.ReplaceAllString(urlPassword.ReplaceAllString(dsn, "$1:xxxxx@"), "password=xxxxx")
 }
 
-var kvPassword = regexp.MustCompile(`password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+var (
+	kvPassword  = regexp.MustCompile(`password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)`)
+	urlPassword = regexp.MustCompile(`(://[^:/@]*):[^@]*@`)
+)
 
 // redactErr is an error's text with the DSN's password taken out, should a driver quote it.
 func redactErr(err error, dsn string) string {
@@ -108,7 +112,7 @@ func redactErr(err error, dsn string) string {
 			msg = strings.ReplaceAll(msg, pw, "xxxxx")
 		}
 	}
-	return kvPassword.ReplaceAllString(msg, "password=xxxxx")
+	return kvPassword.ReplaceAllString(urlPassword.ReplaceAllString(msg, "$1:xxxxx@"), "password=xxxxx")
 }
 
 // Shared reports that other appliances may write the same rows (history then caches no
