@@ -19,6 +19,9 @@ VOICE_TEST_PKGS := espeak-ng flite
 DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl gnome-keyring libsecret-tools strace
 # promtool (Debian's prometheus package): the metrics and alert-rule tests (backend/appliance/metrics_test.go)
 OBSERVABILITY_TEST_PKGS := prometheus
+# postgresql (Debian's server, started by backend/internal/pgtest in a throwaway cluster): the
+# store test suite on PostgreSQL and the fleet tests (backend/store/postgres, backend/appliance)
+STORE_TEST_PKGS := postgresql
 
 # apt_install installs Debian packages when root (else prints the command to run); $(1) are
 # the packages, $(2) says what they are for.
@@ -77,7 +80,7 @@ desktop-deps:
 
 ## desktop-test-deps: what the desktop test drives the window with.
 desktop-test-deps:
-	$(call apt_install,$(DESKTOP_TEST_PKGS) $(VOICE_TEST_PKGS) $(OBSERVABILITY_TEST_PKGS),the desktop and voice and observability tests)
+	$(call apt_install,$(DESKTOP_TEST_PKGS) $(VOICE_TEST_PKGS) $(OBSERVABILITY_TEST_PKGS) $(STORE_TEST_PKGS),the desktop, voice, observability and PostgreSQL store tests)
 
 ## headless: the headless binary (no cgo, so no GTK, no WebKit, no C toolchain needed).
 headless: generate

@@ -204,7 +204,7 @@ func (w *Window) Unlock(pin string) string {
 		}
 	}
 	w.mu.Unlock()
-	if err := w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: "window", Action: action}); err != nil {
+	if err := w.a.Store.Audit(context.Background(), store.AuditEntry{Actor: "window", Action: action}); err != nil {
 		slog.Error("audit", "action", action, "err", err)
 	}
 	return msg
@@ -299,7 +299,7 @@ func (w *Window) openDashboard(actor string) error {
 		slog.Error("dashboard link", "err", err)
 		return errors.New("could not make a sign-in link: " + err.Error())
 	}
-	if err := w.a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "dashboard.open"}); err != nil {
+	if err := w.a.Store.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "dashboard.open"}); err != nil {
 		slog.Error("audit", "action", "dashboard.open", "err", err)
 	}
 	w.withRuntime(func(ctx context.Context) { wruntime.BrowserOpenURL(ctx, link) })

@@ -27,6 +27,7 @@ import (
 	"voicebot/backend/keys"
 	"voicebot/backend/paths"
 	"voicebot/backend/store"
+	"voicebot/backend/store/postgres"
 	"voicebot/backend/telemetry"
 	"voicebot/backend/voice"
 	_ "voicebot/backend/voice/espeak" // built-in engines (cgo builds; empty otherwise)
@@ -38,7 +39,11 @@ import (
 
 // Options configure one appliance.
 type Options struct {
-	DataDir    string        // default: paths.DataDir()
+	DataDir string // default: paths.DataDir()
+	// Store is where the data lives: "" or "sqlite" for the encrypted SQLite file in the data
+	// folder, or a postgres://… URL (backend/store/postgres). It may carry a password: it is
+	// never logged (Describe names the store without it).
+	Store      string
 	ConfigDir  string        // default: paths.ConfigDir()
 	Listen     string        // default 127.0.0.1:8750
 	ContentDir string        // default: the built-in demo
@@ -67,7 +72,10 @@ const DefaultRate = "6000/m"
 
 // Appliance is a running core.
 type Appliance struct {
-	Opts      Options
+	Opts Options
+	// Store is the open store (SQLite or PostgreSQL); DB is the same store when it is the
+	// embedded SQLite one, nil on PostgreSQL (backups, the WAL, the tests' direct reads).
+	Store     store.Backend
 	DB        *store.DB
 	Keys      *keys.Service
 	History   *history.Store
@@ -123,8 +131,15 @@ func (o *Options) Resolve() error {
 	return nil
 }
 
-// OpenStore opens the data folder's store with its key (creating both on first use).
-func OpenStore(ctx context.Context, o Options) (*store.DB, error) {
+// OpenStore opens the store the options name: the data folder's SQLite file with its key
+// (creating both on first use), or the PostgreSQL server of a postgres://… Store.
+func OpenStore(ctx context.Context, o Options) (store.Backend, error) {
+	switch {
+	case postgres.IsDSN(o.Store):
+		return postgres.Open(ctx, o.Store)
+	case o.Store != "" && o.Store != "sqlite":
+		return nil, errors.New("store: give sqlite (the default) or a PostgreSQL URL, postgres://user@host:5432/database?sslmode=verify-full")
+	}
 	storeFile := paths.StoreFile(o.DataDir)
 	key, source, err := store.LoadKey(paths.KeyFile(o.ConfigDir, o.DataDir), storeFile)
 	if err != nil {
@@ -182,7 +197,9 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Appliance{Opts: o, DB: db, Instance: inst, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file, ctx: ctx}
+	slog.Info("store", "at", db.Describe())
+	a := &Appliance{Opts: o, Store: db, Instance: inst, Keys: keys.NewService(db), History: history.New(db), Metrics: telemetry.New(), flags: flags, file: file, ctx: ctx}
+	a.DB, _ = db.(*store.DB)
 	if o.LogLevel != nil && file.LogLevel != "" {
 		_ = o.LogLevel.UnmarshalText([]byte(file.LogLevel))
 	}
@@ -251,7 +268,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewSQLView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -272,12 +289,16 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
 	go a.serve(a.ln)
 	a.goBackground(func() { a.background(ctx) })
+	if pg, ok := db.(*postgres.DB); ok {
+		// a key revoked or rotated by another appliance of the database is refused here at once
+		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
+	}
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
 	a.goBackground(func() {
-		if err := a.Metrics.Rollup.Load(ctx, db.Read(), loadedUntil); err != nil && ctx.Err() == nil {
+		if err := a.Metrics.Rollup.Load(ctx, db, loadedUntil); err != nil && ctx.Err() == nil {
 			slog.Warn("metrics rollup: stored history not read", "err", err)
 		}
 	})
@@ -328,6 +349,7 @@ func merge(flags Options, f config.Settings) Options {
 	}
 	o.Listen = pick(flags.Listen, f.Listen)
 	o.DataDir = pick(flags.DataDir, f.DataDir)
+	o.Store = pick(flags.Store, f.Store)
 	o.ContentDir = pick(flags.ContentDir, f.Content)
 	o.RateLimit = pick(flags.RateLimit, f.RateLimit)
 	if len(flags.CORS) == 0 {
@@ -412,7 +434,7 @@ func (a *Appliance) applySettings(f config.Settings, err error) {
 
 // audit appends an audit entry; a failed write is logged (the action it records has happened).
 func (a *Appliance) audit(e store.AuditEntry) {
-	if err := a.DB.Audit(context.Background(), e); err != nil {
+	if err := a.Store.Audit(context.Background(), e); err != nil {
 		slog.Error("audit entry not written", "action", e.Action, "actor", e.Actor, "target", e.Target, "err", err)
 	}
 }
@@ -529,7 +551,7 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 	if len(fixed) > 0 {
 		saved += "; set on the command line, which wins: " + strings.Join(fixed, ", ")
 	}
-	return a.DB.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
+	return a.Store.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
 		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
 			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})
 }
@@ -656,7 +678,7 @@ func (a *Appliance) close(ctx context.Context) error {
 	if ferr := a.Keys.FlushUsage(context.Background()); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("flush key usage: %w", ferr))
 	}
-	err = errors.Join(err, a.tracing.Shutdown(ctx), a.DB.Close())
+	err = errors.Join(err, a.tracing.Shutdown(ctx), a.Store.Close())
 	a.Instance.Release()
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"voicebot/backend/internal/pgtest"
 	"voicebot/backend/keys"
 )
 
@@ -29,7 +30,7 @@ import (
 // which carries the turn's number so that it is a new question every time: the response cache
 // (keyed by the folded question) never serves it, and the benchmark fails if it does or if that
 // question is not answered from the documents.
-func BenchmarkChatHTTP(b *testing.B) { benchChatHTTP(b) }
+func BenchmarkChatHTTP(b *testing.B) { benchChatHTTP(b, "") }
 
 // BenchmarkChatHTTPTraced is BenchmarkChatHTTP with tracing on: every turn's spans exported over
 // OTLP/HTTP in batches (the SDK's defaults) to a receiver on a loopback port in this process,
@@ -39,7 +40,7 @@ func BenchmarkChatHTTPTraced(b *testing.B) {
 	rc := newOTLPReceiver(b)
 	rc.discard = true
 	b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+rc.addr)
-	turns := benchChatHTTP(b) // closes the appliance, which flushes the last spans
+	turns := benchChatHTTP(b, "") // closes the appliance, which flushes the last spans
 	rc.mu.Lock()
 	n := rc.count
 	rc.mu.Unlock()
@@ -49,9 +50,18 @@ func BenchmarkChatHTTPTraced(b *testing.B) {
 	b.ReportMetric(float64(n)/float64(turns), "spans/turn")
 }
 
-// benchChatHTTP runs the chat mix and returns how many turns it made.
-func benchChatHTTP(b *testing.B) int {
-	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0"})
+// BenchmarkChatHTTPPostgres is BenchmarkChatHTTP with the store on PostgreSQL: a throwaway
+// server on loopback (backend/internal/pgtest), the same machine's cores, fsync and
+// synchronous_commit on (the server's defaults), so an acknowledged turn is on its disk.
+func BenchmarkChatHTTPPostgres(b *testing.B) {
+	srv := pgtest.Start(b)
+	benchChatHTTP(b, srv.NewDatabase(b))
+}
+
+// benchChatHTTP runs the chat mix on a store (storeDSN; "" for the SQLite file) and returns how
+// many turns it made.
+func benchChatHTTP(b *testing.B, storeDSN string) int {
+	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0", Store: storeDSN})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +80,7 @@ func benchChatHTTP(b *testing.B) int {
 	var lat []time.Duration
 	var bn, bsum int
 	var bdur time.Duration
-	a.DB.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
+	a.Store.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
 	defer func() {
 		if bn > 0 {
 			b.ReportMetric(float64(bsum)/float64(bn), "turns/commit")

@@ -130,7 +130,7 @@ func (a *Appliance) DashboardLink(ctx context.Context) (string, error) {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return store.CreateLink(ctx, a.DB, "http://"+net.JoinHostPort(host, port))
+	return store.CreateLink(ctx, a.Store, "http://"+net.JoinHostPort(host, port))
 }
 
 // FileSettings are the settings file's values as last loaded (empty without a file); the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"voicebot/backend/keys"
+	"voicebot/backend/store"
 )
 
 // helperServe runs in a child process (this test binary, re-executed): a real appliance that the
@@ -124,7 +125,7 @@ func TestKill9KeepsAcknowledgedTurns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	stored := storedVisitorTexts(t, db)
+	stored := storedVisitorTexts(t, db.(*store.DB))
 	lost := 0
 	for text := range acked {
 		if !stored[text] {

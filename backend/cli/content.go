@@ -162,7 +162,7 @@ func auditTeach(cmd *cobra.Command, sf *storeFlags, ed content.Edit) {
 	if _, err := os.Stat(paths.StoreFile(o.DataDir)); err != nil {
 		return
 	}
-	err = withStore(cmd.Context(), sf, func(db *store.DB) error {
+	err = withStore(cmd.Context(), sf, func(db store.Backend) error {
 		return db.Audit(cmd.Context(), store.AuditEntry{Actor: "cli", Action: "content.teach", Target: fmt.Sprintf("%s:%d", ed.File, ed.Line),
 			Detail: fmt.Sprintf("%q (%s) taught as %s %s", ed.Text, ed.Lang, strings.ReplaceAll(ed.Action, "_", " "), ed.Intent)})
 	})

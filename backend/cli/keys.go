@@ -17,7 +17,7 @@ import (
 )
 
 // withStore opens the store of the flags' data folder for one command.
-func withStore(ctx context.Context, sf *storeFlags, fn func(db *store.DB) error) error {
+func withStore(ctx context.Context, sf *storeFlags, fn func(db store.Backend) error) error {
 	o, err := sf.options()
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ over the API). A new key is printed once and never written to a file; only its S
 		Short: "Create a key and print it once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &sf, func(db store.Backend) error {
 				plain, k, err := keys.NewService(db).Create(cmd.Context(), keys.Spec{Name: name, Scopes: scopes, Origins: origins, Rate: rate, Expires: expires}, "cli", "")
 				if err != nil {
 					return err
@@ -71,7 +71,7 @@ over the API). A new key is printed once and never written to a file; only its S
 		Short: "List the keys (never the keys themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), &lsf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &lsf, func(db store.Backend) error {
 				ks, err := keys.NewService(db).List(cmd.Context())
 				if err != nil {
 					return err
@@ -110,7 +110,7 @@ over the API). A new key is printed once and never written to a file; only its S
 		Short: "Revoke a key (a running server refuses it within 5 seconds)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), &rsf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &rsf, func(db store.Backend) error {
 				if err := keys.NewService(db).Revoke(cmd.Context(), args[0], "cli", ""); err != nil {
 					return err
 				}
@@ -127,7 +127,7 @@ over the API). A new key is printed once and never written to a file; only its S
 		Short: "Replace a key by a new one with the same settings and print it once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), &osf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &osf, func(db store.Backend) error {
 				plain, k, err := keys.NewService(db).Rotate(cmd.Context(), args[0], "cli", "")
 				if err != nil {
 					return err
@@ -150,8 +150,12 @@ func backupCmd() *cobra.Command {
 		Short: "Write a consistent copy of the store to FILE while the appliance runs (still encrypted, same key)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
-				if err := db.Backup(cmd.Context(), args[0]); err != nil {
+			return withStore(cmd.Context(), &sf, func(db store.Backend) error {
+				sq, ok := db.(*store.DB)
+				if !ok {
+					return fmt.Errorf("backup copies the SQLite store; the data is on PostgreSQL (%s): back it up with pg_dump (docs/OPERATIONS.md)", db.Describe())
+				}
+				if err := sq.Backup(cmd.Context(), args[0]); err != nil {
 					return err
 				}
 				if err := db.Audit(cmd.Context(), store.AuditEntry{Actor: "cli", Action: "store.backup", Target: args[0]}); err != nil {
@@ -174,7 +178,7 @@ func exportCmd() *cobra.Command {
 		Short: "Print everything stored about a conversation as JSON (audited)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &sf, func(db store.Backend) error {
 				x, err := history.New(db).Export(cmd.Context(), session, "cli", "")
 				if err != nil {
 					return err
@@ -199,7 +203,7 @@ func eraseCmd() *cobra.Command {
 		Short: "Delete a conversation and its messages (audited)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &sf, func(db store.Backend) error {
 				if err := history.New(db).Erase(cmd.Context(), session, "cli", ""); err != nil {
 					return err
 				}
@@ -222,7 +226,7 @@ func dashboardLinkCmd() *cobra.Command {
 		Short: "Print a one-time link that signs a browser in to the dashboard (valid 10 minutes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), &sf, func(db *store.DB) error {
+			return withStore(cmd.Context(), &sf, func(db store.Backend) error {
 				link, err := store.CreateLink(cmd.Context(), db, base)
 				if err != nil {
 					return err

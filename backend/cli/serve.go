@@ -11,22 +11,43 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/config"
 	"voicebot/backend/paths"
 )
 
 // storeFlags are the flags every command that opens the store takes.
 type storeFlags struct {
-	dataDir, configDir string
+	dataDir, configDir, store string
 }
 
 func (f *storeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data folder (default $VOICEBOT_DATA_DIR, else the OS's per-user data folder)")
 	cmd.Flags().StringVar(&f.configDir, "config-dir", "", "folder of the store's key file (default $VOICEBOT_CONFIG_DIR, else the OS's per-user config folder)")
+	cmd.Flags().StringVar(&f.store, "store", "", "where the data lives: sqlite (the default: the encrypted file in the data folder) or postgres://user@host:5432/db?sslmode=verify-full (default: store: in the settings file; see docs/OPERATIONS.md)")
 }
 
+// options are the options of a command that opens the store: the flags, and the settings
+// file's store: when --store is not given.
 func (f *storeFlags) options() (appliance.Options, error) {
-	o := appliance.Options{DataDir: f.dataDir, ConfigDir: f.configDir, Version: Version}
-	return o, o.Resolve()
+	o := appliance.Options{DataDir: f.dataDir, ConfigDir: f.configDir, Store: f.store, Version: Version}
+	if err := o.Resolve(); err != nil {
+		return o, err
+	}
+	if o.Store == "" {
+		if p := paths.SettingsFile(o.ConfigDir); fileExists(p) {
+			s, err := config.Load(p)
+			if err != nil {
+				return o, err
+			}
+			o.Store = s.Store
+		}
+	}
+	return o, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // serveFlags are the flags of the core, shared by `voicebot serve` and the plain `voicebot`
@@ -50,7 +71,7 @@ func (f *serveFlags) add(cmd *cobra.Command) {
 
 // options are the appliance options the flags give, with the default settings file.
 func (f *serveFlags) options() (appliance.Options, error) {
-	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Version: Version}
+	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Store: f.store.store, Version: Version}
 	o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = f.listen, f.contentDir, f.rateLimit, f.cors, f.retention, f.configFile
 	o.LogLevel = logLevel
 	o.SetLogFormat = setLogFormat

@@ -28,8 +28,12 @@ import (
 
 // Settings are the file's values; empty means "not set in the file".
 type Settings struct {
-	Listen    string // restart
-	DataDir   string // restart
+	Listen  string // restart
+	DataDir string // restart
+	// Store is where the data lives (restart): "" or "sqlite" for the encrypted SQLite file in
+	// the data folder, or a postgres://… URL for a PostgreSQL server (backend/store/postgres).
+	// It may carry a password: it is never logged or shown.
+	Store     string
 	Content   string // live: the content folder ("" = the built-in demo)
 	RateLimit string // live
 	// RateLimitChat, RateLimitVoice and RateLimitAdmin are the rates per key of the routes of
@@ -91,9 +95,9 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start. The content folder is live: the
 // appliance switches to the new folder and watches it.
-var RestartKeys = []string{"listen", "data_dir", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
+var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
 
-var allowed = []string{"listen", "data_dir", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
+var allowed = []string{"listen", "data_dir", "store", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
 
 // Error is a problem in the settings file, with its line.
@@ -115,6 +119,7 @@ func (e *Error) Error() string {
 type file struct {
 	Listen                   single  `yaml:"listen"`
 	DataDir                  single  `yaml:"data_dir"`
+	Store                    single  `yaml:"store"`
 	Content                  single  `yaml:"content"`
 	RateLimit                single  `yaml:"rate_limit"`
 	RateLimitChat            single  `yaml:"rate_limit_chat"`
@@ -220,6 +225,11 @@ func Load(path string) (Settings, error) {
 		return s, nil // an empty file sets nothing
 	}
 	s.Listen, s.DataDir, s.Content = f.Listen.V, f.DataDir.V, f.Content.V
+	if v := f.Store.V; v != "" && v != "sqlite" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		fail(f.Store.Line, "store: give sqlite (the default) or a PostgreSQL URL, postgres://user@host:5432/database?sslmode=verify-full")
+	} else {
+		s.Store = v
+	}
 	for _, r := range []struct {
 		name string
 		v    single
@@ -330,6 +340,7 @@ func Changed(a, b Settings) []string {
 	}
 	add("listen", a.Listen != b.Listen)
 	add("data_dir", a.DataDir != b.DataDir)
+	add("store", a.Store != b.Store)
 	add("content", a.Content != b.Content)
 	add("rate_limit", a.RateLimit != b.RateLimit)
 	add("rate_limit_chat", a.RateLimitChat != b.RateLimitChat)

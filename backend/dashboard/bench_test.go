@@ -97,10 +97,10 @@ func seeded(b *testing.B, n int) (*Dashboard, *http.Cookie) {
 	}
 	ks := keys.NewService(db)
 	mt := telemetry.New()
-	if err := mt.Rollup.Load(context.Background(), db.Read(), time.Now()); err != nil {
+	if err := mt.Rollup.Load(context.Background(), db, time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	d := New(&Dashboard{Keys: ks, History: h, Audit: db, Data: NewSQLView(db), Loader: l, Engine: e, Rollup: mt.Rollup, Version: "bench"})
+	d := New(&Dashboard{Keys: ks, History: h, Audit: db, Data: NewStoreView(db), Loader: l, Engine: e, Rollup: mt.Rollup, Version: "bench"})
 	// Signed in with a real admin key: every signed request checks that its key is still active.
 	_, admin, err := ks.Create(context.Background(), keys.Spec{Name: "bench", Scopes: []string{keys.ScopeAdmin}}, "bench", "")
 	if err != nil {

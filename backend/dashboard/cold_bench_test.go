@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"net/http/httptest"
 	"testing"
+
+	"voicebot/backend/store"
 )
 
 // The Teach and 7-day Metrics pages loaded with every reader connection's page cache emptied
@@ -23,7 +25,7 @@ func benchCold(b *testing.B, path string) {
 		b.StopTimer()
 		var conns []*sql.Conn
 		for range 4 { // the read pool's connections, each held until all are
-			conn, err := d.Data.(*SQLView).DB.Read().Conn(ctx)
+			conn, err := d.Data.(*StoreView).DB.(*store.DB).Read().Conn(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -41,7 +41,7 @@ const linkActor = "link"
 
 // Dashboard serves the pages. Build it with New. Its services are the interfaces of deps.go,
 // declared by what the pages use: the appliance passes keys.Service, history.Store, store.DB (the
-// audit log), SQLView (the pages' queries), telemetry's Rollup, the engine, its loader and the
+// audit log), StoreView (the pages' queries), telemetry's Rollup, the engine, its loader and the
 // voice service; the handler tests pass in-memory ones.
 type Dashboard struct {
 	Keys     Keys          // required: sign-in and the Keys page

@@ -2,7 +2,7 @@ package dashboard
 
 // The services the pages consume, each declared by what the pages use of it (the consumer's
 // interfaces, as httpapi's deps.go). The appliance passes the real ones, and the stored data
-// through SQLView (sqlview.go), the one file of the package that runs SQL; the handler tests
+// through StoreView (storeview.go), the one file of the package that reads the store; the handler tests
 // (unit_test.go) pass small in-memory ones and the real engine over in-memory sessions, so they
 // run without a store file.
 
@@ -41,14 +41,14 @@ type History interface {
 	Erase(ctx context.Context, id, actor, remote string) error
 }
 
-// Audit writes and searches the audit log (store.DB).
+// Audit writes and searches the audit log (store.DB, postgres.DB).
 type Audit interface {
 	Audit(ctx context.Context, e store.AuditEntry) error
 	AuditSearch(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 }
 
 // Queries is what the pages read from the stored data, one method for each thing a page shows
-// (SQLView runs them on the store's read pool), and the one-time sign-in links.
+// (StoreView asks them of the store), and the one-time sign-in links.
 type Queries interface {
 	// Totals counts the stored sessions and messages and the API keys active at now.
 	Totals(ctx context.Context, now time.Time) (Totals, error)
@@ -61,7 +61,7 @@ type Queries interface {
 	Samples(ctx context.Context, since time.Time, names ...string) ([]Sample, error)
 	// TeachGroups reads the turns the Teach page lists since a time (see teachQuestions), grouped
 	// by their words as asked, language, answer kind and intent; most asked first, then newest
-	// (at most teachGroupsLimit).
+	// (at most store.TeachGroupsLimit).
 	TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error)
 	// UseLink uses up a one-time sign-in link's token (store.UseLink): true when it was known,
 	// unused and unexpired.
@@ -69,9 +69,7 @@ type Queries interface {
 }
 
 // Totals is what the Overview counts in the store.
-type Totals struct {
-	Sessions, Messages, ActiveKeys int
-}
+type Totals = store.Totals
 
 // Sample is one value of the sampled metrics history.
 type Sample struct {
@@ -82,15 +80,7 @@ type Sample struct {
 
 // TeachGroup is one question as asked, before questions are grouped by their folded words: the
 // turns with the same words (as heard, on a voice turn), language, answer kind and intent.
-type TeachGroup struct {
-	Text, Lang, Kind, Intent string
-	Conf                     float64 // the newest turn's answer confidence
-	N                        int     // turns
-	Last                     int64   // newest turn, Unix ms
-	Spoken                   int     // turns asked by voice
-	Heard                    float64 // lowest confidence of what was heard, 0 when none says
-	HeardSet                 bool
-}
+type TeachGroup = store.TeachGroup
 
 // Rollup is the per-minute aggregate of turns the Metrics page reads (telemetry.Rollup).
 type Rollup interface {
@@ -129,7 +119,7 @@ var (
 	_ Keys          = (*keys.Service)(nil)
 	_ History       = (*history.Store)(nil)
 	_ Audit         = (*store.DB)(nil)
-	_ Queries       = (*SQLView)(nil)
+	_ Queries       = (*StoreView)(nil)
 	_ Rollup        = (*telemetry.Rollup)(nil)
 	_ Engine        = (*conversation.Engine)(nil)
 	_ ContentStatus = (*conversation.Loader)(nil)

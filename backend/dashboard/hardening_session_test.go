@@ -30,7 +30,7 @@ func signedDashboard(t *testing.T) (*httptest.Server, *keys.Service) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ks := keys.NewService(db)
-	d := New(&Dashboard{Keys: ks, Audit: db, Data: NewSQLView(db)})
+	d := New(&Dashboard{Keys: ks, Audit: db, Data: NewStoreView(db)})
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
 	return srv, ks
@@ -142,7 +142,7 @@ func TestDashboardAuditFailureLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(&Dashboard{Keys: keys.NewService(db), Audit: db, Data: NewSQLView(db)})
+	d := New(&Dashboard{Keys: keys.NewService(db), Audit: db, Data: NewStoreView(db)})
 	srv := httptest.NewServer(d)
 	defer srv.Close()
 	var buf bytes.Buffer

@@ -80,7 +80,7 @@ func TestUnansweredPairedAsJoin(t *testing.T) {
 	defer db.Close()
 	now := time.Now()
 	turn := randomTurns(t, db, now)
-	d := &Dashboard{Data: NewSQLView(db), Rollup: telemetry.New().Rollup}
+	d := &Dashboard{Data: NewStoreView(db), Rollup: telemetry.New().Rollup}
 	check := func(wantDrone bool) {
 		t.Helper()
 		md, err := d.metricsData(ctx, "7d", now)

@@ -8,11 +8,9 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"voicebot/backend/conversation"
@@ -26,12 +24,13 @@ var ErrNoSession = errors.New("no such session")
 // ErrSessionErased is returned by Put when the session was erased while its turn was answered.
 var ErrSessionErased = errors.New("the session was erased while this turn was answered")
 
-// Store is the SQLite-backed session store, with the active sessions' memory cached in front
-// (write-through: every Put reaches the database before it returns).
+// Store is the session store, with the active sessions' memory cached in front (write-through:
+// every Put reaches the database before it returns), unless the database is shared.
 type Store struct {
-	db    *store.DB
-	cache *ttlcache.Cache[string, *conversation.State]
-	locks *conversation.SessionLocks // the engine's, once an engine uses this store
+	db     Backend
+	shared bool // other appliances write the same sessions: no cache
+	cache  *ttlcache.Cache[string, *conversation.State]
+	locks  *conversation.SessionLocks // the engine's, once an engine uses this store
 }
 
 // UseSessionLocks implements conversation.SessionLocker: conversation.New hands the store the
@@ -51,26 +50,43 @@ const (
 	SessionCacheIdle = 30 * time.Minute
 )
 
+// Backend is what the history keeps in a store (store.DB on SQLite, postgres.DB on PostgreSQL):
+// the sessions' rows and messages, each change with its audit entry.
+type Backend interface {
+	SessionState(ctx context.Context, id string) ([]byte, bool, error)
+	SaveTurn(ctx context.Context, s store.SessionRow, t *store.TurnRow) error
+	ListSessions(ctx context.Context, q store.SessionQuery) ([]store.SessionRow, error)
+	Session(ctx context.Context, id string) (store.SessionRow, error)
+	SessionMessages(ctx context.Context, id string) ([]store.MessageRow, error)
+	EraseSession(ctx context.Context, id string, audit store.AuditEntry) error
+	PurgeSessions(ctx context.Context, beforeMs int64, audit func(n int64) store.AuditEntry) (int64, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
 // New returns a history store over db.
-func New(db *store.DB) *Store {
-	return &Store{db: db, cache: ttlcache.New[string, *conversation.State](SessionCacheSize, SessionCacheIdle)}
+//
+// A store that says it is shared (Shared() true: PostgreSQL, where several appliances serve the
+// same sessions) gets no cache of the sessions' memory: a conversation may go on at another
+// appliance, and this one must read where it got to, not what it cached.
+func New(db Backend) *Store {
+	s := &Store{db: db, cache: ttlcache.New[string, *conversation.State](SessionCacheSize, SessionCacheIdle)}
+	if sh, ok := db.(interface{ Shared() bool }); ok && sh.Shared() {
+		s.shared = true
+	}
+	return s
 }
 
 // Get implements conversation.SessionStore.
 func (s *Store) Get(ctx context.Context, id string) (*conversation.State, bool, error) {
-	if st, ok := s.cache.Get(id); ok {
+	if st, ok := s.cache.Get(id); ok && !s.shared {
 		return st.Clone(), true, nil
 	}
-	var raw string
-	err := s.db.Read().QueryRowContext(ctx, `SELECT state FROM sessions WHERE id = ?`, id).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
+	raw, ok, err := s.db.SessionState(ctx, id)
+	if err != nil || !ok {
 		return nil, false, err
 	}
 	var st conversation.State
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, false, fmt.Errorf("session %s: stored state unreadable: %w", id, err)
 	}
 	return &st, true, nil
@@ -83,65 +99,54 @@ func (s *Store) Put(ctx context.Context, st *conversation.State, t *conversation
 	if err != nil {
 		return err
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		keyID := ""
-		if t != nil {
-			keyID = t.KeyID
-		}
-		if st.Turns <= 1 { // the session's first turn: the row is made here
-			if _, err := tx.Exec(`INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms`,
-				st.ID, st.Lang, string(state), keyID, st.Turns, st.Created.UnixMilli(), st.Updated.UnixMilli()); err != nil {
-				return err
-			}
-		} else {
-			// A later turn updates the row its memory was read from. No row means the session
-			// was erased (or purged) while the turn was answered, by another process (the
-			// command line) or past the session lock: it is not written back.
-			res, err := tx.Exec(`UPDATE sessions SET lang = ?, state = ?, turns = ?, updated_ms = ? WHERE id = ?`,
-				st.Lang, string(state), st.Turns, st.Updated.UnixMilli(), st.ID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return ErrSessionErased
-			}
-		}
-		if t == nil {
-			return nil
-		}
-		at := t.At.UnixMilli()
-		sources := ""
-		if len(t.Reply.Sources) > 0 {
-			b, _ := json.Marshal(t.Reply.Sources)
-			sources = string(b)
-		}
-		heard, err := heardColumn(t.Heard)
-		if err != nil {
+	row := store.SessionRow{ID: st.ID, Lang: st.Lang, State: state, Turns: st.Turns, CreatedMs: st.Created.UnixMilli(), UpdatedMs: st.Updated.UnixMilli()}
+	var turn *store.TurnRow
+	if t != nil {
+		row.KeyID = t.KeyID
+		if turn, err = turnRow(t); err != nil {
+			s.cache.Remove(st.ID)
 			return err
 		}
-		var offer any // NULL but on a repair
-		if t.Reply.Kind == conversation.KindRepair {
-			offer = t.Reply.Offer
-		}
-		// both messages of the turn in one statement
-		_, err = tx.Exec(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer)
-			VALUES (?, ?, 'visitor', ?, ?, '', '', NULL, '', NULL, ?, ?, ?, NULL), (?, ?, 'bot', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
-			st.ID, st.Turns, t.Visitor, t.Reply.Lang, t.KeyID, at, heard,
-			st.ID, st.Turns, t.Reply.Text, t.Reply.Lang, t.Reply.Kind, t.Reply.Intent, t.Reply.Confidence, sources, t.Latency.Microseconds(), t.KeyID, at, offer)
-		return err
-	})
+	}
+	err = s.db.SaveTurn(ctx, row, turn)
+	if errors.Is(err, store.ErrGone) {
+		// A later turn updates the row its memory was read from. No row means the session was
+		// erased (or purged) while the turn was answered, by another process (the command
+		// line) or past the session lock: it is not written back.
+		err = ErrSessionErased
+	}
 	if err != nil {
 		s.cache.Remove(st.ID)
 		return err
 	}
-	s.cache.Add(st.ID, st.Clone())
+	if !s.shared {
+		s.cache.Add(st.ID, st.Clone())
+	}
 	return nil
+}
+
+// turnRow is the stored form of a turn's two messages.
+func turnRow(t *conversation.Turn) (*store.TurnRow, error) {
+	r := &store.TurnRow{Visitor: t.Visitor, Text: t.Reply.Text, Lang: t.Reply.Lang, Kind: t.Reply.Kind, Intent: t.Reply.Intent,
+		Confidence: t.Reply.Confidence, LatencyUS: t.Latency.Microseconds(), KeyID: t.KeyID, AtMs: t.At.UnixMilli()}
+	if len(t.Reply.Sources) > 0 {
+		b, _ := json.Marshal(t.Reply.Sources)
+		r.Sources = string(b)
+	}
+	var err error
+	if r.Heard, err = heardColumn(t.Heard); err != nil {
+		return nil, err
+	}
+	if t.Reply.Kind == conversation.KindRepair { // NULL but on a repair
+		offer := t.Reply.Offer
+		r.Offer = &offer
+	}
+	return r, nil
 }
 
 // heardColumn is the messages.heard value of a visitor's message: the Heard as JSON, or NULL for a
 // typed turn.
-func heardColumn(h *conversation.Heard) (any, error) {
+func heardColumn(h *conversation.Heard) ([]byte, error) {
 	if h == nil {
 		return nil, nil
 	}
@@ -149,7 +154,7 @@ func heardColumn(h *conversation.Heard) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the voice turn's transcript cannot be stored: %w", err)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // Session is one row of the session list.
@@ -186,122 +191,50 @@ type Message struct {
 }
 
 // ListQuery pages and filters the session list.
-type ListQuery struct {
-	Search string // words in any message of the session
-	Lang   string
-	KeyID  string // sessions started through this key
-	Intent string // sessions with a bot answer of this intent
-	From   int64  // updated at or after (Unix ms; 0 = any)
-	To     int64  // updated before (Unix ms; 0 = any)
-	Before int64  // updated_ms cursor: sessions updated before this (0 = newest)
-	Limit  int
-}
+type ListQuery = store.SessionQuery
 
 // List returns sessions, most recently updated first.
 func (s *Store) List(ctx context.Context, q ListQuery) ([]Session, error) {
-	if q.Limit <= 0 || q.Limit > 200 {
-		q.Limit = 50
-	}
-	where := []string{"1=1"}
-	var args []any
-	if q.Before > 0 {
-		where = append(where, "s.updated_ms < ?")
-		args = append(args, q.Before)
-	}
-	if q.Lang != "" {
-		where = append(where, "s.lang = ?")
-		args = append(args, q.Lang)
-	}
-	if q.KeyID != "" {
-		where = append(where, "s.key_id = ?")
-		args = append(args, q.KeyID)
-	}
-	if q.Intent != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.role = 'bot' AND m.intent = ?)")
-		args = append(args, q.Intent)
-	}
-	if q.From > 0 {
-		where = append(where, "s.updated_ms >= ?")
-		args = append(args, q.From)
-	}
-	if q.To > 0 {
-		where = append(where, "s.updated_ms < ?")
-		args = append(args, q.To)
-	}
-	if q.Search != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.text LIKE ? ESCAPE '\\')")
-		args = append(args, "%"+likeEscape(q.Search)+"%")
-	}
-	args = append(args, q.Limit)
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT s.id, s.lang, s.key_id, s.turns, s.created_ms, s.updated_ms,
-		coalesce((SELECT substr(text, 1, 80) FROM messages m WHERE m.session_id = s.id AND m.role = 'visitor' ORDER BY m.id LIMIT 1), '')
-		FROM sessions s WHERE `+strings.Join(where, " AND ")+` ORDER BY s.updated_ms DESC, s.id LIMIT ?`, args...)
+	rows, err := s.db.ListSessions(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Session
-	for rows.Next() {
-		var x Session
-		var c, u int64
-		if err := rows.Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &c, &u, &x.Preview); err != nil {
-			return nil, err
-		}
-		x.Created, x.Updated = time.UnixMilli(c), time.UnixMilli(u)
-		out = append(out, x)
+	for _, r := range rows {
+		out = append(out, sessionOf(r))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+func sessionOf(r store.SessionRow) Session {
+	return Session{ID: r.ID, Lang: r.Lang, KeyID: r.KeyID, Turns: r.Turns, Created: time.UnixMilli(r.CreatedMs), Updated: time.UnixMilli(r.UpdatedMs), Preview: r.Preview}
 }
 
 // Messages returns a session's transcript in order.
 func (s *Store) Messages(ctx context.Context, id string) ([]Message, error) {
-	var exists int
-	if err := s.db.Read().QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, id).Scan(&exists); err != nil {
-		return nil, err
-	}
-	if exists == 0 {
+	rows, err := s.db.SessionMessages(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer FROM messages WHERE session_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Message{}
-	for rows.Next() {
-		var m Message
-		var conf sql.NullFloat64
-		var lat sql.NullInt64
-		var sources string
-		var at int64
-		var heard, offer sql.NullString
-		if err := rows.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &conf, &sources, &lat, &m.KeyID, &at, &heard, &offer); err != nil {
-			return nil, err
-		}
-		if heard.Valid {
+	out := make([]Message, 0, len(rows))
+	for _, r := range rows {
+		m := Message{ID: r.ID, Turn: r.Turn, Role: r.Role, Text: r.Text, Lang: r.Lang, Kind: r.Kind, Intent: r.Intent,
+			Confidence: r.Confidence, LatencyUS: r.LatencyUS, KeyID: r.KeyID, At: time.UnixMilli(r.AtMs), Offer: r.Offer}
+		if r.Heard != nil {
 			m.Heard = new(conversation.Heard)
-			if err := json.Unmarshal([]byte(heard.String), m.Heard); err != nil {
+			if err := json.Unmarshal(r.Heard, m.Heard); err != nil {
 				return nil, fmt.Errorf("session %s, message %d: stored transcript unreadable: %w", id, m.ID, err)
 			}
 		}
-		m.Offer = offer.String
-		if conf.Valid {
-			m.Confidence = &conf.Float64
+		if r.Sources != "" {
+			_ = json.Unmarshal([]byte(r.Sources), &m.Sources)
 		}
-		if lat.Valid {
-			m.LatencyUS = &lat.Int64
-		}
-		if sources != "" {
-			_ = json.Unmarshal([]byte(sources), &m.Sources)
-		}
-		m.At = time.UnixMilli(at)
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Export is everything stored about one session, for a data-subject request.
@@ -317,13 +250,14 @@ func (s *Store) Export(ctx context.Context, id, actor, remote string) (*Export, 
 	if err != nil {
 		return nil, err
 	}
-	var x Session
-	var c, u int64
-	err = s.db.Read().QueryRowContext(ctx, `SELECT id, lang, key_id, turns, created_ms, updated_ms FROM sessions WHERE id = ?`, id).Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &c, &u)
+	row, err := s.db.Session(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
 	if err != nil {
 		return nil, err
 	}
-	x.Created, x.Updated = time.UnixMilli(c), time.UnixMilli(u)
+	x := sessionOf(row)
 	if err := s.db.Audit(ctx, store.AuditEntry{Actor: actor, Action: "session.export", Target: id, Remote: remote}); err != nil {
 		return nil, err
 	}
@@ -333,21 +267,15 @@ func (s *Store) Export(ctx context.Context, id, actor, remote string) (*Export, 
 // Erase deletes a session and all its messages, and records the erasure (without the content).
 // It holds the session's lock (the engine's, see UseSessionLocks), so a turn in flight finishes
 // first and is erased with the rest, and no turn of the session starts until the erase is
-// committed. With secure_delete on, the deleted rows are zeroed in their pages.
+// committed. On SQLite, with secure_delete on, the deleted rows are zeroed in their pages.
 func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
 	if s.locks != nil {
 		defer s.locks.Lock(id)()
 	}
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`DELETE FROM sessions WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNoSession
-		}
-		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: "session.erase", Target: id, Remote: remote})
-	})
+	err := s.db.EraseSession(ctx, id, store.AuditEntry{Actor: actor, Action: "session.erase", Target: id, Remote: remote})
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrNoSession
+	}
 	s.cache.Remove(id)
 	return err
 }
@@ -355,17 +283,8 @@ func (s *Store) Erase(ctx context.Context, id, actor, remote string) error {
 // Purge deletes the sessions not updated since before, with their messages (the retention
 // setting), and returns how many went.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`DELETE FROM sessions WHERE updated_ms < ?`, before.UnixMilli())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		if n > 0 {
-			return store.InsertAudit(tx, store.AuditEntry{Actor: "system", Action: "retention.purge", Detail: fmt.Sprintf("%d sessions older than %s", n, before.UTC().Format(time.RFC3339))})
-		}
-		return nil
+	n, err := s.db.PurgeSessions(ctx, before.UnixMilli(), func(n int64) store.AuditEntry {
+		return store.AuditEntry{Actor: "system", Action: "retention.purge", Detail: fmt.Sprintf("%d sessions older than %s", n, before.UTC().Format(time.RFC3339))}
 	})
 	if n > 0 {
 		s.cache.Purge()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -105,9 +104,19 @@ func (sp *Spec) validate() error {
 	return nil
 }
 
+// Backend is what the key service keeps in a store (store.DB on SQLite, postgres.DB on
+// PostgreSQL): the keys' records, each change with its audit entry.
+type Backend interface {
+	InsertKey(ctx context.Context, k store.KeyRow, audit store.AuditEntry) error
+	RevokeKey(ctx context.Context, id string, atMs int64, audit store.AuditEntry) error
+	KeyRecord(ctx context.Context, id string) (store.KeyRow, error)
+	KeyRecords(ctx context.Context) ([]store.KeyRow, error)
+	AddKeyUsage(ctx context.Context, uses map[string]store.KeyUsage) error
+}
+
 // Service issues, verifies, revokes and rotates keys in the store.
 type Service struct {
-	db *store.DB
+	db Backend
 	// verified caches key records by id for a few seconds, so that verification is not a
 	// database read per request; revocation and rotation in this process drop entries at once.
 	verified *ttlcache.Cache[string, *Key]
@@ -132,7 +141,7 @@ var testHookRead func()
 const CacheTTL = 5 * time.Second
 
 // NewService returns a key service over the store.
-func NewService(db *store.DB) *Service {
+func NewService(db Backend) *Service {
 	return &Service{db: db, verified: ttlcache.New[string, *Key](4096, CacheTTL), usage: map[string]usage{}}
 }
 
@@ -157,33 +166,22 @@ func (s *Service) create(ctx context.Context, sp Spec, rotatedFrom, actor, remot
 	id, _ := Parse(plain)
 	now := time.Now()
 	k := &Key{ID: id, Name: sp.Name, Scopes: sp.Scopes, Origins: sp.Origins, Rate: sp.Rate, Created: now, RotatedFrom: rotatedFrom}
-	var exp any
+	row := store.KeyRow{ID: k.ID, Name: k.Name, Hash: hashKey(plain), Scopes: strings.Join(k.Scopes, ","), Origins: strings.Join(k.Origins, ","),
+		Rate: k.Rate, CreatedMs: now.UnixMilli(), RotatedFrom: rotatedFrom}
 	if sp.Expires > 0 {
 		t := now.Add(sp.Expires)
 		k.Expires = &t
-		exp = t.UnixMilli()
+		ms := t.UnixMilli()
+		row.ExpiresMs = &ms
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if rotatedFrom != "" {
-			res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, now.UnixMilli(), rotatedFrom)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return ErrNoKey
-			}
-		}
-		_, err := tx.Exec(`INSERT INTO api_keys(id, name, hash, scopes, origins, rate, created_ms, expires_ms, rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.Name, hashKey(plain), strings.Join(k.Scopes, ","), strings.Join(k.Origins, ","), k.Rate, now.UnixMilli(), exp, rotatedFrom)
-		if err != nil {
-			return err
-		}
-		action, detail := "key.create", "scopes="+strings.Join(k.Scopes, ",")
-		if rotatedFrom != "" {
-			action, detail = "key.rotate", "from="+rotatedFrom
-		}
-		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: action, Target: k.ID, Remote: remote, Detail: detail})
-	})
+	action, detail := "key.create", "scopes="+strings.Join(k.Scopes, ",")
+	if rotatedFrom != "" {
+		action, detail = "key.rotate", "from="+rotatedFrom
+	}
+	err = s.db.InsertKey(ctx, row, store.AuditEntry{Actor: actor, Action: action, Target: k.ID, Remote: remote, Detail: detail})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, ErrNoKey
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -215,23 +213,28 @@ func (s *Service) Rotate(ctx context.Context, id, actor, remote string) (string,
 
 // Revoke revokes a key at once.
 func (s *Service) Revoke(ctx context.Context, id, actor, remote string) error {
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL`, time.Now().UnixMilli(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var exists int
-			tx.QueryRow(`SELECT count(*) FROM api_keys WHERE id = ?`, id).Scan(&exists)
-			if exists == 0 {
-				return ErrNoKey
-			}
-			return ErrRevoked
-		}
-		return store.InsertAudit(tx, store.AuditEntry{Actor: actor, Action: "key.revoke", Target: id, Remote: remote})
-	})
+	err := s.db.RevokeKey(ctx, id, time.Now().UnixMilli(), store.AuditEntry{Actor: actor, Action: "key.revoke", Target: id, Remote: remote})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = ErrNoKey
+	case errors.Is(err, store.ErrAlreadyRevoked):
+		err = ErrRevoked
+	}
 	s.invalidate(id)
 	return err
+}
+
+// Forget drops a key's cached record, so that its next use reads the store: the appliance calls
+// it when another appliance of the same database announces the key's revocation or rotation
+// (postgres.KeyChannel).
+func (s *Service) Forget(id string) { s.invalidate(id) }
+
+// ForgetAll drops every cached record (after announcements may have been missed).
+func (s *Service) ForgetAll() {
+	s.cacheMu.Lock()
+	s.cacheGen.Add(1)
+	s.verified.Purge()
+	s.cacheMu.Unlock()
 }
 
 // invalidate drops a key's cached record after its revocation committed, and keeps any
@@ -243,29 +246,20 @@ func (s *Service) invalidate(id string) {
 	s.cacheMu.Unlock()
 }
 
-const keyColumns = `id, name, hash, scopes, origins, rate, created_ms, expires_ms, revoked_ms, last_used_ms, use_count, rotated_from`
-
-func scanKey(sc interface{ Scan(...any) error }) (*Key, error) {
-	var k Key
-	var scopes, origins string
-	var created int64
-	var exp, rev, last sql.NullInt64
-	if err := sc.Scan(&k.ID, &k.Name, &k.hash, &scopes, &origins, &k.Rate, &created, &exp, &rev, &last, &k.Uses, &k.RotatedFrom); err != nil {
-		return nil, err
-	}
-	k.Scopes = splitList(scopes)
-	k.Origins = splitList(origins)
-	k.Created = time.UnixMilli(created)
+// keyOf is a key's record as stored.
+func keyOf(r store.KeyRow) *Key {
+	k := &Key{ID: r.ID, Name: r.Name, hash: r.Hash, Scopes: splitList(r.Scopes), Origins: splitList(r.Origins), Rate: r.Rate,
+		Created: time.UnixMilli(r.CreatedMs), Uses: r.Uses, RotatedFrom: r.RotatedFrom}
 	for _, p := range []struct {
-		v   sql.NullInt64
+		v   *int64
 		dst **time.Time
-	}{{exp, &k.Expires}, {rev, &k.Revoked}, {last, &k.LastUsed}} {
-		if p.v.Valid {
-			t := time.UnixMilli(p.v.Int64)
+	}{{r.ExpiresMs, &k.Expires}, {r.RevokedMs, &k.Revoked}, {r.LastUsedMs, &k.LastUsed}} {
+		if p.v != nil {
+			t := time.UnixMilli(*p.v)
 			*p.dst = &t
 		}
 	}
-	return &k, nil
+	return k
 }
 
 func splitList(s string) []string {
@@ -277,34 +271,31 @@ func splitList(s string) []string {
 
 // Get returns one key's record.
 func (s *Service) Get(ctx context.Context, id string) (*Key, error) {
-	k, err := scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.db.KeyRecord(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoKey
 	}
 	if err != nil {
 		return nil, err
 	}
+	k := keyOf(r)
 	s.applyUsage(k)
 	return k, nil
 }
 
 // List returns every key, newest first.
 func (s *Service) List(ctx context.Context) ([]*Key, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_ms DESC, id`)
+	rows, err := s.db.KeyRecords(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []*Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, r := range rows {
+		k := keyOf(r)
 		s.applyUsage(k)
 		out = append(out, k)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // applyUsage adds the uses counted in memory and not flushed yet.
@@ -326,13 +317,14 @@ func (s *Service) record(ctx context.Context, id string) (*Key, error) {
 		return k, nil
 	}
 	gen := s.cacheGen.Load()
-	k, err := scanKey(s.db.Read().QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.db.KeyRecord(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnknown
 	}
 	if err != nil {
 		return nil, err
 	}
+	k := keyOf(r)
 	if testHookRead != nil {
 		testHookRead()
 	}
@@ -407,14 +399,11 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		for id, u := range pending {
-			if _, err := tx.Exec(`UPDATE api_keys SET use_count = use_count + ?, last_used_ms = max(coalesce(last_used_ms, 0), ?) WHERE id = ?`, u.n, u.last, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	uses := make(map[string]store.KeyUsage, len(pending))
+	for id, u := range pending {
+		uses[id] = store.KeyUsage{N: u.n, LastMs: u.last}
+	}
+	err := s.db.AddKeyUsage(ctx, uses)
 	if err != nil { // put the counts back for the next flush
 		s.mu.Lock()
 		for id, u := range pending {

@@ -90,7 +90,7 @@ func TestLifecycle(t *testing.T) {
 	if len(list) != 2 {
 		t.Errorf("list: %d keys", len(list))
 	}
-	log, _ := s.db.AuditLog(ctx, 0, 10)
+	log, _ := s.db.(*store.DB).AuditLog(ctx, 0, 10)
 	if len(log) != 3 || log[0].Action != "key.revoke" || log[2].Action != "key.create" {
 		t.Errorf("audit: %+v", log)
 	}

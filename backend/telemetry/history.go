@@ -16,7 +16,7 @@ const SampleEvery = time.Minute
 // store's metrics_history, so
 // the dashboard can chart them over 1 h, 24 h and 7 d across restarts. Turn counts, latencies,
 // intents and per-key use come from the stored messages themselves.
-func (m *Metrics) Sample(ctx context.Context, db *store.DB) {
+func (m *Metrics) Sample(ctx context.Context, db Storage) {
 	t := time.NewTicker(SampleEvery)
 	defer t.Stop()
 	var lastRL, lastCH int64
@@ -33,13 +33,9 @@ func (m *Metrics) Sample(ctx context.Context, db *store.DB) {
 			if st, err := db.Stats(ctx); err == nil {
 				used = usedBytes(st)
 			}
-			err := db.Write(ctx, func(tx *store.Tx) error {
-				if _, err := tx.Exec(`INSERT OR REPLACE INTO metrics_history(at_ms, name, value) VALUES (?, 'rate_limited', ?), (?, 'cache_hits', ?), (?, 'store_used_bytes', ?)`, at, drl, at, dch, at, used); err != nil {
-					return err
-				}
-				_, err := tx.Exec(`DELETE FROM metrics_history WHERE at_ms < ?`, now.Add(-8*24*time.Hour).UnixMilli())
-				return err
-			})
+			err := db.PutSamples(ctx, []store.SampleRow{{AtMs: at, Name: "rate_limited", Value: float64(drl)},
+				{AtMs: at, Name: "cache_hits", Value: float64(dch)}, {AtMs: at, Name: "store_used_bytes", Value: float64(used)}},
+				now.Add(-8*24*time.Hour).UnixMilli())
 			if err != nil && ctx.Err() == nil {
 				slog.Warn("metrics history", "err", err)
 			}

@@ -2,10 +2,11 @@ package telemetry
 
 import (
 	"context"
-	"database/sql"
 	"math/bits"
 	"sync"
 	"time"
+
+	"voicebot/backend/store"
 )
 
 // Rollup keeps per-minute aggregates of the last RollupSpan of turns in memory (counts by kind,
@@ -142,33 +143,15 @@ func (s *Minute) subtract(m *Minute) {
 
 // Load fills the rollup from the stored messages of the last RollupSpan (turns added meanwhile
 // are kept: the scan stops where live counting began).
-func (r *Rollup) Load(ctx context.Context, db *sql.DB, until time.Time) error {
-	rows, err := db.QueryContext(ctx, `SELECT created_ms, kind, intent, key_id, coalesce(latency_us, 0) FROM messages
-		WHERE role = 'bot' AND created_ms >= ? AND created_ms < ?`, until.Add(-RollupSpan).UnixMilli(), until.UnixMilli())
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	type row struct {
-		at                int64
-		kind, intent, key string
-		us                int64
-	}
-	var batch []row
-	for rows.Next() {
-		var x row
-		if err := rows.Scan(&x.at, &x.kind, &x.intent, &x.key, &x.us); err != nil {
-			return err
-		}
-		batch = append(batch, x)
-	}
-	if err := rows.Err(); err != nil {
+func (r *Rollup) Load(ctx context.Context, db Storage, until time.Time) error {
+	var batch []store.BotTurn
+	if err := db.BotTurns(ctx, until.Add(-RollupSpan).UnixMilli(), until.UnixMilli(), func(x store.BotTurn) { batch = append(batch, x) }); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, x := range batch {
-		r.add(x.at/60000, x.kind, x.intent, x.key, x.us)
+		r.add(x.AtMs/60000, x.Kind, x.Intent, x.Key, x.LatencyUS)
 	}
 	r.loaded = true
 	return nil

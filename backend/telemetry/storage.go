@@ -7,7 +7,6 @@ package telemetry
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,15 +14,25 @@ import (
 	"voicebot/backend/store"
 )
 
+// Storage is what telemetry reads and writes of a store (store.DB on SQLite, postgres.DB on
+// PostgreSQL): its sizes, the sampled metrics history, and the bot messages the rollup is
+// filled from.
+type Storage interface {
+	Stats(ctx context.Context) (store.Stats, error)
+	PutSamples(ctx context.Context, rows []store.SampleRow, dropBeforeMs int64) error
+	FirstSample(ctx context.Context, name string, sinceMs int64) (store.SampleRow, bool, error)
+	BotTurns(ctx context.Context, fromMs, toMs int64, fn func(store.BotTurn)) error
+}
+
 // storeCollector reads the store's Stats once per scrape.
 type storeCollector struct {
-	db                                         *store.DB
+	db                                         Storage
 	dbBytes, walBytes, walLimit, walMax, free  *prometheus.Desc
 	volFree, volSize, checkpoints, busy, given *prometheus.Desc
 }
 
 // WatchStore exports the store's sizes, the data volume's free space and the checkpoint counters.
-func (m *Metrics) WatchStore(db *store.DB) {
+func (m *Metrics) WatchStore(db Storage) {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
@@ -91,23 +100,18 @@ const ForecastWindow = 24 * time.Hour
 const MinForecastSpan = 10 * time.Minute
 
 // StorageForecast reads the store's sizes and the used-bytes samples of the last ForecastWindow.
-func StorageForecast(ctx context.Context, db *store.DB, now time.Time) (Forecast, error) {
+func StorageForecast(ctx context.Context, db Storage, now time.Time) (Forecast, error) {
 	f := Forecast{DaysToFull: -1}
 	s, err := db.Stats(ctx)
 	if err != nil {
 		return f, err
 	}
 	f.Stats = s
-	var at int64
-	var then float64
-	err = db.Read().QueryRowContext(ctx, `SELECT at_ms, value FROM metrics_history WHERE name = 'store_used_bytes' AND at_ms >= ? ORDER BY at_ms LIMIT 1`,
-		now.Add(-ForecastWindow).UnixMilli()).Scan(&at, &then)
-	if err == sql.ErrNoRows {
-		return f, nil
-	}
-	if err != nil {
+	first, ok, err := db.FirstSample(ctx, "store_used_bytes", now.Add(-ForecastWindow).UnixMilli())
+	if err != nil || !ok {
 		return f, err
 	}
+	at, then := first.AtMs, first.Value
 	span := now.Sub(time.UnixMilli(at))
 	if span < MinForecastSpan {
 		return f, nil

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/store"
 	"voicebot/build/bench/internal/load"
 )
 
@@ -240,11 +241,15 @@ type checkResult struct {
 func check(o appliance.Options, acked map[string]bool) (checkResult, error) {
 	var r checkResult
 	ctx := context.Background()
-	db, err := appliance.OpenStore(ctx, o)
+	b, err := appliance.OpenStore(ctx, o)
 	if err != nil {
 		return r, err
 	}
-	defer db.Close()
+	defer b.Close()
+	db, ok := b.(*store.DB)
+	if !ok {
+		return r, fmt.Errorf("chaos checks the SQLite store, not %s", b.Describe())
+	}
 	if err := db.Read().QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&r.integrity); err != nil {
 		return r, err
 	}

@@ -1,4 +1,4 @@
-package dashboard
+package store
 
 import (
 	"bytes"
@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"voicebot/backend/store"
 )
 
 // TestTeachIndexedAsScan: the Teach page's groups read through the partial indexes are those the
@@ -21,12 +19,12 @@ import (
 // (written some other way than history.Save), the indexed read reports it and the scan answers.
 func TestTeachIndexedAsScan(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "v.db"), bytes.Repeat([]byte{5}, 32))
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "v.db"), bytes.Repeat([]byte{5}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	v := NewSQLView(db)
+	v := db
 	now := time.Now()
 	since := now.Add(-7 * 24 * time.Hour)
 	turn := randomTurns(t, db, now)
@@ -73,7 +71,7 @@ func TestTeachIndexedAsScan(t *testing.T) {
 		same(t, below, true)
 	}
 	var plans strings.Builder
-	rows, err := db.Read().Query(`EXPLAIN QUERY PLAN SELECT id FROM messages b WHERE b.role = 'bot' AND (b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) AND b.created_ms >= 0
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN SELECT id FROM messages b WHERE b.role = 'bot' AND (b.kind = 'repair' OR (b.kind = 'intent' AND b.confidence < 0.5)) AND b.created_ms >= 0
 		UNION ALL SELECT id FROM messages v WHERE v.role = 'visitor' AND v.heard ->> '$.confidence' < 0.5 AND v.created_ms >= 0`)
 	if err != nil {
 		t.Fatal(err)

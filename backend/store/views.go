@@ -1,8 +1,8 @@
-package dashboard
+package store
 
-// SQLView: the pages' queries on the store (the Queries the dashboard consumes, deps.go). This is
-// the one file of the package that runs SQL; the pages get their data through the interface, so
-// the handler tests give them data without a store.
+// The dashboard's reads on SQLite (the dashboard package's Views): the Overview's totals, the
+// unanswered questions, the metrics history and the Teach page's groups, the last read through
+// the partial indexes of migrations 0004 and 0007.
 
 import (
 	"cmp"
@@ -17,37 +17,15 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
-
-	"voicebot/backend/store"
-	"voicebot/backend/telemetry"
 )
 
-// SQLView answers the pages' Queries from the store's read pool (and uses up sign-in links on
-// its writer).
-type SQLView struct {
-	DB *store.DB
-}
-
-// NewSQLView reads the pages' data from db.
-func NewSQLView(db *store.DB) *SQLView { return &SQLView{DB: db} }
-
-// Totals counts the stored sessions and messages and the API keys active at now.
-func (v *SQLView) Totals(ctx context.Context, now time.Time) (Totals, error) {
+// Totals counts the stored sessions and messages and the API keys active at nowMs.
+func (db *DB) Totals(ctx context.Context, nowMs int64) (Totals, error) {
 	var t Totals
-	row := v.DB.Read().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
-		(SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?))`, now.UnixMilli())
+	row := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages),
+		(SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?))`, nowMs)
 	err := row.Scan(&t.Sessions, &t.Messages, &t.ActiveKeys)
 	return t, err
-}
-
-// StorageForecast is telemetry.StorageForecast on the store.
-func (v *SQLView) StorageForecast(ctx context.Context, now time.Time) (telemetry.Forecast, error) {
-	return telemetry.StorageForecast(ctx, v.DB, now)
-}
-
-// UseLink is store.UseLink on the store.
-func (v *SQLView) UseLink(ctx context.Context, token string) (bool, error) {
-	return store.UseLink(ctx, v.DB, token)
 }
 
 // Unanswered counts the questions the bot could not answer since a time, by the visitor's text.
@@ -55,16 +33,16 @@ func (v *SQLView) UseLink(ctx context.Context, token string) (bool, error) {
 // the row before the bot's: found by rowid rather than by the session's messages (46 -> 25 ms at
 // 100,000 messages). A bot message whose previous row is not its visitor's (rows written some
 // other way) groups under NULL, listed first: then the join by session and turn answers.
-func (v *SQLView) Unanswered(ctx context.Context, since time.Time) ([]Count, error) {
-	raw, err := v.counts(ctx, `SELECT v.text, count(*) FROM messages b LEFT JOIN messages v
+func (db *DB) Unanswered(ctx context.Context, sinceMs int64) ([]Count, error) {
+	raw, err := db.counts(ctx, `SELECT v.text, count(*) FROM messages b LEFT JOIN messages v
 		ON v.id = b.id - 1 AND v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
 		WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?
-		GROUP BY 1 ORDER BY v.text IS NULL DESC, 2 DESC, 1 LIMIT 2000`, since)
+		GROUP BY 1 ORDER BY v.text IS NULL DESC, 2 DESC, 1 LIMIT 2000`, sinceMs)
 	if errors.Is(err, errUnpaired) {
-		raw, err = v.counts(ctx, `SELECT v.text, count(*) FROM messages b JOIN messages v
+		raw, err = db.counts(ctx, `SELECT v.text, count(*) FROM messages b JOIN messages v
 		ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
 		WHERE b.role = 'bot' AND b.kind IN ('fallback', 'handoff') AND b.created_ms >= ?
-		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2000`, since)
+		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 2000`, sinceMs)
 	}
 	return raw, err
 }
@@ -73,8 +51,8 @@ func (v *SQLView) Unanswered(ctx context.Context, since time.Time) ([]Count, err
 var errUnpaired = errors.New("a bot message without its visitor's message before it")
 
 // counts reads label and count rows; a NULL label is errUnpaired.
-func (v *SQLView) counts(ctx context.Context, query string, since time.Time) ([]Count, error) {
-	rows, err := v.DB.Read().QueryContext(ctx, query, since.UnixMilli())
+func (db *DB) counts(ctx context.Context, query string, sinceMs int64) ([]Count, error) {
+	rows, err := db.r.QueryContext(ctx, query, sinceMs)
 	if err != nil {
 		return nil, err
 	}
@@ -90,56 +68,46 @@ func (v *SQLView) counts(ctx context.Context, query string, since time.Time) ([]
 			return nil, errUnpaired
 		}
 		c.Label = label.String
-		if c.Label == "" {
-			c.Label = "(terminal)"
-		}
 		out = append(out, c)
 	}
 	return out, rows.Err()
 }
 
-// Samples reads metrics_history since a time, the names given only.
-func (v *SQLView) Samples(ctx context.Context, since time.Time, names ...string) ([]Sample, error) {
-	rows, err := v.DB.Read().QueryContext(ctx, `SELECT at_ms, name, value FROM metrics_history WHERE at_ms >= ?`, since.UnixMilli())
+// Samples reads the metrics history since sinceMs.
+func (db *DB) Samples(ctx context.Context, sinceMs int64) ([]SampleRow, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT at_ms, name, value FROM metrics_history WHERE at_ms >= ?`, sinceMs)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Sample
+	var out []SampleRow
 	for rows.Next() {
-		var at int64
-		var s Sample
-		if err := rows.Scan(&at, &s.Name, &s.Value); err != nil {
+		var s SampleRow
+		if err := rows.Scan(&s.AtMs, &s.Name, &s.Value); err != nil {
 			return nil, err
 		}
-		if slices.Contains(names, s.Name) {
-			s.At = time.UnixMilli(at)
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	return out, rows.Err()
 }
 
 // TeachGroups reads the Teach page's turns through the partial indexes when the threshold
 // allows it and the turns' messages are next to each other, else by the scan of the week.
-func (v *SQLView) TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error) {
+func (db *DB) TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error) {
 	if below <= teachIndexed {
-		groups, ok, err := v.teachGroupsIndexed(ctx, since, below)
+		groups, ok, err := db.teachGroupsIndexed(ctx, since, below)
 		if err != nil || ok {
 			return groups, err
 		}
 	}
-	return v.teachGroupsScan(ctx, since, below)
+	return db.teachGroupsScan(ctx, since, below)
 }
-
-// teachGroupsLimit is how many groups of identical questions the page folds into its list.
-const teachGroupsLimit = 2000
 
 // teachGroupsScan groups the week's listed turns in SQL, reading every bot message since the time
 // and its visitor's message by session and turn: correct for any threshold and any rows, but it
 // reads the whole week (338 ms at 100,000 messages). teachGroupsIndexed answers the same.
-func (v *SQLView) teachGroupsScan(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error) {
-	rows, err := v.DB.Read().QueryContext(ctx, `SELECT coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0),
+func (db *DB) teachGroupsScan(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(nullif(v.heard ->> '$.transcript', ''), v.text), b.lang, b.kind, b.intent, coalesce(b.confidence, 0),
 			count(*), max(b.created_ms), count(v.heard), coalesce(min(v.heard ->> '$.confidence'), 0)
 		FROM messages b JOIN messages v ON v.session_id = b.session_id AND v.turn = b.turn AND v.role = 'visitor'
 		WHERE b.role = 'bot' AND b.created_ms >= ? AND (b.kind IN ('fallback', 'handoff', 'repair') OR (b.kind = 'intent' AND b.confidence < ?)
@@ -172,7 +140,7 @@ const teachIndexed = 0.5
 // found by rowid next to the bot's, and both carry the turn's time. Where a listed message's
 // neighbour is not the other message of its turn (rows written some other way), it reports
 // !ok and teachGroupsScan answers.
-func (v *SQLView) teachGroupsIndexed(ctx context.Context, since time.Time, below float64) ([]TeachGroup, bool, error) {
+func (db *DB) teachGroupsIndexed(ctx context.Context, since time.Time, below float64) ([]TeachGroup, bool, error) {
 	// The week is read in teachParts spans of time at once, each on a connection of the read
 	// pool, and their groups merged.
 	from, span := since.UnixMilli(), time.Since(since).Milliseconds()/teachParts
@@ -186,7 +154,7 @@ func (v *SQLView) teachGroupsIndexed(ctx context.Context, since time.Time, below
 		if i == len(parts)-1 {
 			hi = math.MaxInt64
 		}
-		wg.Go(func() { parts[i].read(ctx, v.DB.Read(), from, lo, hi, below) })
+		wg.Go(func() { parts[i].read(ctx, db.r, from, lo, hi, below) })
 	}
 	wg.Wait()
 	out, idx := parts[0].groups, parts[0].idx
@@ -228,7 +196,7 @@ func (v *SQLView) teachGroupsIndexed(ctx context.Context, since time.Time, below
 		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(b.Last, a.Last),
 			cmp.Compare(a.Text, b.Text), cmp.Compare(a.Lang, b.Lang), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Intent, b.Intent))
 	})
-	top := make([]TeachGroup, min(len(out), teachGroupsLimit))
+	top := make([]TeachGroup, min(len(out), TeachGroupsLimit))
 	for i := range top {
 		top[i] = out[order[i]]
 	}

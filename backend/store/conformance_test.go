@@ -1,0 +1,23 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"voicebot/backend/store"
+	"voicebot/backend/store/storetest"
+)
+
+// TestConformance runs the store test suite (backend/store/storetest) on SQLite, the suite the
+// PostgreSQL store passes too (backend/store/postgres).
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Backend {
+		db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"), bytes.Repeat([]byte{4}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
