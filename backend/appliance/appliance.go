@@ -99,6 +99,7 @@ type Appliance struct {
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
 	conns          *connLimiter    // open connections per remote address, over every listener
+	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
 }
 
 // Resolve fills in the default folders.
@@ -251,6 +252,11 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
+	if err := a.setupTLS(ctx, file.TLSCertFile, file.TLSKeyFile); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	a.tls.plainLAN.Store(file.LANPlainHTTP)
 	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewSQLView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
@@ -260,6 +266,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		root.Handle("GET /{$}", ui)
 		root.Handle("GET /assets/", ui)
 	}
+	root.Handle("GET /ca.pem", http.HandlerFunc(a.serveCA))
 	root.Handle("/", a.API)
 	a.root = root
 	a.ln, err = net.Listen("tcp", o.Listen)
@@ -267,11 +274,12 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
-	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	a.srv = &http.Server{Handler: a.lanGate(root), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
 	go a.serve(a.ln)
 	a.goBackground(func() { a.background(ctx) })
+	a.goBackground(func() { a.watchCertificates(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
 	loadedUntil := time.Now()
@@ -394,6 +402,11 @@ func (a *Appliance) applySettings(f config.Settings, err error) {
 		}
 	}
 	a.API.SetConfig(apiConfig(o, f))
+	a.tls.plainLAN.Store(f.LANPlainHTTP)
+	if err := a.setOperatorCert(f.TLSCertFile, f.TLSKeyFile); err != nil {
+		slog.Error("the operator's certificate not applied; the current certificate stays", "err", err)
+		a.audit(store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+	}
 	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: f.IntentThreshold, KnowledgeMatch: f.KnowledgeMatch})
 	if a.Opts.LogLevel != nil && f.LogLevel != "" {
 		_ = a.Opts.LogLevel.UnmarshalText([]byte(f.LogLevel))
@@ -541,7 +554,7 @@ func (a *Appliance) RestartPending() []string {
 }
 
 func (a *Appliance) serve(ln net.Listener) {
-	err := a.srv.Serve(limitedListener{Listener: ln, l: a.conns})
+	err := a.srv.Serve(newProtoListener(limitedListener{Listener: ln, l: a.conns}, a.tls.config))
 	a.mu.Lock()
 	replaced := a.ln != ln
 	a.mu.Unlock()
