@@ -244,7 +244,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, err
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a},
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a, Pairing: a},
 		apiConfig(o, file))
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
@@ -257,7 +257,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 	a.tls.plainLAN.Store(file.LANPlainHTTP)
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewSQLView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewSQLView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Settings: a, Content: a, Screens: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))

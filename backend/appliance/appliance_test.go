@@ -105,6 +105,7 @@ func do(t *testing.T, a *Appliance, method, path, key string, body string, hdr .
 // (a.API.RouteTable()) and fails on a route missing here, so a new route cannot go untested.
 var routeRequests = map[string]struct{ scope, path, body, ctype string }{
 	"GET /healthz":                   {"public", "/healthz", "", ""},
+	"POST /v1/pair":                  {"public", "/v1/pair", `{"code":"nosuchcode"}`, ""},
 	"GET /readyz":                    {"", "/readyz", "", ""},
 	"GET /metrics":                   {"metrics", "/metrics", "", ""},
 	"GET /v1/openapi.json":           {"", "/v1/openapi.json", "", ""},

@@ -103,7 +103,9 @@ func (a *Appliance) ShareAddress() string {
 	_, port, _ := net.SplitHostPort(a.Addr())
 	host, scheme := "127.0.0.1", "http://"
 	if a.LAN() {
-		if ip := lanIP(); ip != "" {
+		if ip := a.listenHost(); ip != nil {
+			host, scheme = ip.String(), "https://"
+		} else if ip := lanIP(); ip != "" {
 			host, scheme = ip, "https://"
 		}
 	}
