@@ -22,6 +22,7 @@ import (
 	"voicebot/backend/config"
 	"voicebot/backend/conversation"
 	"voicebot/backend/dashboard"
+	"voicebot/backend/discovery"
 	"voicebot/backend/history"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
@@ -54,6 +55,9 @@ type Options struct {
 	SetLogFormat func(format string)
 	// LogLevel is where slog's level lives, so that the settings file can change it live.
 	LogLevel *slog.LevelVar
+	// NoDiscovery keeps the appliance from advertising itself over mDNS even when it listens
+	// beyond loopback (the settings' `discovery: false` does the same; the tests set it).
+	NoDiscovery bool
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
@@ -100,6 +104,8 @@ type Appliance struct {
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
 	conns          *connLimiter    // open connections per remote address, over every listener
 	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
+	discoveryMu    sync.Mutex
+	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
 }
 
 // Resolve fills in the default folders.
@@ -278,6 +284,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	started = true
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
 	go a.serve(a.ln)
+	a.updateDiscovery()
 	a.goBackground(func() { a.background(ctx) })
 	a.goBackground(func() { a.watchCertificates(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
@@ -403,6 +410,9 @@ func (a *Appliance) applySettings(f config.Settings, err error) {
 	}
 	a.API.SetConfig(apiConfig(o, f))
 	a.tls.plainLAN.Store(f.LANPlainHTTP)
+	if slices.Contains(changed, "discovery") {
+		a.updateDiscovery()
+	}
 	if err := a.setOperatorCert(f.TLSCertFile, f.TLSKeyFile); err != nil {
 		slog.Error("the operator's certificate not applied; the current certificate stays", "err", err)
 		a.audit(store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
@@ -658,6 +668,7 @@ func (a *Appliance) close(ctx context.Context) error {
 		_ = a.srv.Close()
 	}
 
+	a.stopDiscovery()
 	a.stop()
 	a.lifeMu.Lock() // waits for a settings change being applied
 	a.closed = true

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		helperServe()
 		return
 	}
+	if os.Getenv("VOICEBOT_HELPER_BROWSE") != "" {
+		helperBrowse()
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -44,6 +48,7 @@ func start(t *testing.T, o Options) *Appliance {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
+	o.NoDiscovery = true // never advertised on the machine's real LAN (TestDiscoveryInNetns advertises in a namespace)
 	a, err := Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -93,6 +93,7 @@ func (a *Appliance) SetLAN(on bool, actor string) error {
 		detail = "LAN access on: " + ln.Addr().String()
 	}
 	a.audit(store.AuditEntry{Actor: actor, Action: "settings.lan", Detail: detail})
+	a.updateDiscovery()
 	return nil
 }
 
