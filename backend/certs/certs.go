@@ -7,7 +7,6 @@
 package certs
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -251,6 +250,3 @@ func MDNSName() string {
 	host, _, _ = strings.Cut(strings.ToLower(host), ".")
 	return host + ".local"
 }
-
-// PEMEqual reports whether two PEM texts hold the same bytes, ignoring surrounding space.
-func PEMEqual(a, b []byte) bool { return bytes.Equal(bytes.TrimSpace(a), bytes.TrimSpace(b)) }
