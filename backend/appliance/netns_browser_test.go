@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,13 +22,16 @@ import (
 
 	"voicebot/backend/certs"
 	"voicebot/backend/internal/testneeds"
+	"voicebot/backend/store"
 	"voicebot/backend/voice"
 )
 
 // TestVisitorOverLANHTTPSInChromium is issue 20's must-show: Chromium on another machine of the
 // test's own network (the client's namespace) reaches the appliance at 198.18.N.1 over HTTPS,
 // with the appliance's CA trusted in its certificate store (NSS, as on a Linux desktop, added
-// with certutil from /ca.pem), opens the visitor screen from a pairing link, and holds a voice
+// with certutil from /ca.pem); the operator signs in to the dashboard there, sees the CA's
+// fingerprint and makes a pairing QR code on the Keys page; the screen opens the visitor screen
+// from that pairing link, and holds a voice
 // turn with Chromium's fake microphone (a spoken question made with espeak-ng). The same page
 // over plain HTTP at that address says why the microphone is unavailable and how to fix it.
 func TestVisitorOverLANHTTPSInChromium(t *testing.T) {
@@ -40,7 +44,7 @@ func TestVisitorOverLANHTTPSInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, err := db.CreatePairing(context.Background(), "hall tablet", "test", "")
+	signIn, err := store.CreateLink(context.Background(), db, "https://"+net.JoinHostPort(n.appIP, "8750"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +82,24 @@ func TestVisitorOverLANHTTPSInChromium(t *testing.T) {
 	b := micTab(t, wrapper, "visitor-lan-https", samples)
 	defer b.close()
 	fp := fingerprintOfPEM(t, caPEM)
-	link := "https://" + addr + "/#" + url.Values{"pair": {code}, "ca": {fp}}.Encode()
+	// The operator, on the dashboard over HTTPS: Keys, "Pair a screen".
+	b.do("sign in to the dashboard over https", chromedp.Navigate(signIn), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.do("keys page", chromedp.Navigate("https://"+addr+"/dashboard/keys"), chromedp.WaitVisible(chromedp.ID("ca-fingerprint")))
+	if got := b.text("#ca-fingerprint"); got != fp {
+		t.Fatalf("the Keys page shows the CA fingerprint %q, /ca.pem's is %q", got, fp)
+	}
+	b.do("pair a screen", chromedp.SendKeys(chromedp.ID("screen"), "hall tablet"),
+		chromedp.Click(chromedp.Search(`//button[.="Pair a screen"]`)), chromedp.WaitVisible(chromedp.ID("pairing-link")),
+		chromedp.WaitVisible(chromedp.Search(`//img[@alt="QR code of the pairing link"]`)))
+	b.shot("00-dashboard-pairing-qr")
+	link := b.text("#pairing-link")
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme != "https" || u.Host != addr {
+		t.Fatalf("pairing link %q", link)
+	}
+	if frag, _ := url.ParseQuery(u.Fragment); frag.Get("ca") != fp || len(frag.Get("pair")) != 26 {
+		t.Fatalf("pairing link %q", link)
+	}
 	b.do("open the pairing link over https", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("mic")))
 	if secure, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.isSecureContext && location.protocol === "https:" && !!localStorage.getItem("voicebot.key") && location.hash === ""`)); err != nil || !secure {
 		t.Fatalf("not a secure, paired page with the code gone from the address (%v)", err)

@@ -15,7 +15,6 @@ package appliance
 import (
 	"context"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -51,8 +50,9 @@ func (a *Appliance) Pair(ctx context.Context, code, remote string) (string, *key
 func (a *Appliance) PairingLink(code string) string {
 	// Always https, on loopback too (the port serves both): a screen's microphone needs it.
 	base := "https://" + strings.TrimPrefix(strings.TrimPrefix(a.ShareAddress(), "http://"), "https://")
-	v := url.Values{"pair": {code}, "ca": {a.CAFingerprint()}}
-	return base + "#" + v.Encode()
+	// The code is base32 and the fingerprint hex with colons, both valid in a fragment as they
+	// are: unescaped, the QR code stays small enough to scan from a tablet's camera.
+	return base + "#pair=" + code + "&ca=" + a.CAFingerprint()
 }
 
 // CreatePairing makes a pairing code for a screen (the dashboard's "Pair a screen").
