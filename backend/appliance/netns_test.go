@@ -1,3 +1,5 @@
+//go:build linux
+
 package appliance
 
 // Tests on a network of their own: two network namespaces joined by a veth pair, the
@@ -139,17 +141,6 @@ func lanAppliance(t *testing.T, n testNet, data, conf, settings string) string {
 		}
 	}
 	return addr
-}
-
-// helperBrowse runs in a child process in the client's namespace: `voicebot discover`'s
-// discovery.Browse, its answer as JSON on stdout.
-func helperBrowse() {
-	found, err := discovery.Browse(context.Background(), 3*time.Second)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	json.NewEncoder(os.Stdout).Encode(found)
 }
 
 // TestLANOverHTTPSInNetns: an appliance on a non-loopback address (198.18.N.1, in its own
