@@ -10,13 +10,14 @@ DESKTOP_BIN := build/bin/voicebot
 DESKTOP_TAGS := desktop,production,webkit2_41
 # Debian packages: the desktop build's libraries, and the desktop test's tools (a virtual screen,
 # a keyboard, screenshots, OCR and a private D-Bus session), and strace (the dashboard's handler
-# tests check under it that they open no store file).
+# tests check under it that they open no store file), and certutil (libnss3-tools: the LAN HTTPS
+# browser test trusts the appliance's CA in Chromium's certificate store).
 DESKTOP_PKGS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 # The built-in speech engines (cgo): pocketsphinx with its English model, espeak-ng; the voice
 # tests make their audio with espeak-ng and flite.
 VOICE_PKGS := libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev espeak-ng-data libblas-dev liblapack-dev
 VOICE_TEST_PKGS := espeak-ng flite
-DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl gnome-keyring libsecret-tools strace
+DESKTOP_TEST_PKGS := xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng dbus iproute2 curl gnome-keyring libsecret-tools strace libnss3-tools
 # promtool (Debian's prometheus package): the metrics and alert-rule tests (backend/appliance/metrics_test.go)
 OBSERVABILITY_TEST_PKGS := prometheus
 # postgresql (Debian's server, started by backend/internal/pgtest in a throwaway cluster): the

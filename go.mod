@@ -13,6 +13,7 @@ require (
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
+	github.com/hashicorp/mdns v1.0.7
 	github.com/kljensen/snowball v0.10.0
 	github.com/ncruces/go-sqlite3 v0.37.0
 	github.com/prometheus/client_golang v1.25.0
@@ -44,6 +45,8 @@ require (
 	google.golang.org/protobuf v1.36.12
 	lukechampine.com/adiantum v1.1.1
 )
+
+require github.com/miekg/dns v1.1.73 // indirect
 
 require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect

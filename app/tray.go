@@ -74,6 +74,8 @@ func (t *tray) ready(w *Window) {
 	lan := systray.AddMenuItemCheckbox("LAN access", "Let tablets and screens on the LAN reach this appliance (keys still required)", a.LAN())
 	reload := systray.AddMenuItem("Reload content", "Read the content folder again")
 	share := systray.AddMenuItem("Address: "+a.ShareAddress(), "Click to copy the address screens on the LAN open")
+	fp := a.CAFingerprint()
+	ca := systray.AddMenuItem("Certificate authority "+fp[:23]+"…", "SHA-256 "+fp+": click to copy the CA certificate (PEM) that screens on the LAN trust (also at /ca.pem)")
 	systray.AddSeparator()
 	quit := systray.AddMenuItem("Quit VoiceBot", "Stop the appliance")
 
@@ -153,6 +155,13 @@ func (t *tray) ready(w *Window) {
 		w.withRuntime(func(ctx context.Context) {
 			if err := wruntime.ClipboardSetText(ctx, a.ShareAddress()); err != nil {
 				slog.Warn("tray: copy the address", "err", err)
+			}
+		})
+	})
+	on(ca, func() {
+		w.withRuntime(func(ctx context.Context) {
+			if err := wruntime.ClipboardSetText(ctx, string(a.CACertPEM())); err != nil {
+				slog.Warn("tray: copy the CA certificate", "err", err)
 			}
 		})
 	})

@@ -22,6 +22,7 @@ import (
 	"voicebot/backend/config"
 	"voicebot/backend/conversation"
 	"voicebot/backend/dashboard"
+	"voicebot/backend/discovery"
 	"voicebot/backend/history"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
@@ -59,6 +60,9 @@ type Options struct {
 	SetLogFormat func(format string)
 	// LogLevel is where slog's level lives, so that the settings file can change it live.
 	LogLevel *slog.LevelVar
+	// NoDiscovery keeps the appliance from advertising itself over mDNS even when it listens
+	// beyond loopback (the settings' `discovery: false` does the same; the tests set it).
+	NoDiscovery bool
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
@@ -107,6 +111,9 @@ type Appliance struct {
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
 	conns          *connLimiter    // open connections per remote address, over every listener
+	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
+	discoveryMu    sync.Mutex
+	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
 }
 
 // Resolve fills in the default folders.
@@ -260,7 +267,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, err
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a},
+	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a, Pairing: a},
 		apiConfig(o, file))
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
@@ -268,7 +275,12 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, fmt.Errorf("watch %s: %w", o.ConfigFile, err)
 		}
 	}
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	if err := a.setupTLS(ctx, file.TLSCertFile, file.TLSKeyFile); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	a.tls.plainLAN.Store(file.LANPlainHTTP)
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Screens: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -277,6 +289,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		root.Handle("GET /{$}", ui)
 		root.Handle("GET /assets/", ui)
 	}
+	root.Handle("GET /ca.pem", http.HandlerFunc(a.serveCA))
 	root.Handle("/", a.API)
 	a.root = root
 	a.ln, err = net.Listen("tcp", o.Listen)
@@ -284,15 +297,17 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
-	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	a.srv = &http.Server{Handler: a.lanGate(root), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
 	go a.serve(a.ln)
+	a.updateDiscovery()
 	a.goBackground(func() { a.background(ctx) })
 	if pg, ok := db.(*postgres.DB); ok {
 		// a key revoked or rotated by another appliance of the database is refused here at once
 		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
 	}
+	a.goBackground(func() { a.watchCertificates(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
@@ -417,6 +432,14 @@ func (a *Appliance) applySettings(f config.Settings, err error) {
 		}
 	}
 	a.API.SetConfig(apiConfig(o, f))
+	a.tls.plainLAN.Store(f.LANPlainHTTP)
+	if slices.Contains(changed, "discovery") {
+		a.updateDiscovery()
+	}
+	if err := a.setOperatorCert(f.TLSCertFile, f.TLSKeyFile); err != nil {
+		slog.Error("the operator's certificate not applied; the current certificate stays", "err", err)
+		a.audit(store.AuditEntry{Actor: "system", Action: "config.error", Target: a.Opts.ConfigFile, Detail: err.Error()})
+	}
 	a.Engine.SetOverrides(conversation.Overrides{IntentThreshold: f.IntentThreshold, KnowledgeMatch: f.KnowledgeMatch})
 	if a.Opts.LogLevel != nil && f.LogLevel != "" {
 		_ = a.Opts.LogLevel.UnmarshalText([]byte(f.LogLevel))
@@ -564,7 +587,7 @@ func (a *Appliance) RestartPending() []string {
 }
 
 func (a *Appliance) serve(ln net.Listener) {
-	err := a.srv.Serve(limitedListener{Listener: ln, l: a.conns})
+	err := a.srv.Serve(newProtoListener(limitedListener{Listener: ln, l: a.conns}, a.tls.config))
 	a.mu.Lock()
 	replaced := a.ln != ln
 	a.mu.Unlock()
@@ -668,6 +691,7 @@ func (a *Appliance) close(ctx context.Context) error {
 		_ = a.srv.Close()
 	}
 
+	a.stopDiscovery()
 	a.stop()
 	a.lifeMu.Lock() // waits for a settings change being applied
 	a.closed = true

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		helperServe()
 		return
 	}
+	if os.Getenv("VOICEBOT_HELPER_BROWSE") != "" {
+		helperBrowse()
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -44,6 +48,7 @@ func start(t *testing.T, o Options) *Appliance {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
+	o.NoDiscovery = true // never advertised on the machine's real LAN (TestDiscoveryInNetns advertises in a namespace)
 	a, err := Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +110,7 @@ func do(t *testing.T, a *Appliance, method, path, key string, body string, hdr .
 // (a.API.RouteTable()) and fails on a route missing here, so a new route cannot go untested.
 var routeRequests = map[string]struct{ scope, path, body, ctype string }{
 	"GET /healthz":                   {"public", "/healthz", "", ""},
+	"POST /v1/pair":                  {"public", "/v1/pair", `{"code":"nosuchcode"}`, ""},
 	"GET /readyz":                    {"", "/readyz", "", ""},
 	"GET /metrics":                   {"metrics", "/metrics", "", ""},
 	"GET /v1/openapi.json":           {"", "/v1/openapi.json", "", ""},

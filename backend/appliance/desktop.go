@@ -93,20 +93,24 @@ func (a *Appliance) SetLAN(on bool, actor string) error {
 		detail = "LAN access on: " + ln.Addr().String()
 	}
 	a.audit(store.AuditEntry{Actor: actor, Action: "settings.lan", Detail: detail})
+	a.updateDiscovery()
 	return nil
 }
 
-// ShareAddress is the address LAN screens open (http://<this machine's LAN address>:port/), or
-// the loopback address when the LAN is off.
+// ShareAddress is the address LAN screens open (https://<this machine's LAN address>:port/: a
+// browser grants the microphone only to a secure page), or the loopback address (plain HTTP)
+// when the LAN is off.
 func (a *Appliance) ShareAddress() string {
 	_, port, _ := net.SplitHostPort(a.Addr())
-	host := "127.0.0.1"
+	host, scheme := "127.0.0.1", "http://"
 	if a.LAN() {
-		if ip := lanIP(); ip != "" {
-			host = ip
+		if ip := a.listenHost(); ip != nil {
+			host, scheme = ip.String(), "https://"
+		} else if ip := lanIP(); ip != "" {
+			host, scheme = ip, "https://"
 		}
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	return scheme + net.JoinHostPort(host, port) + "/"
 }
 
 // lanIP is the machine's first non-loopback IPv4 address, or "".

@@ -22,6 +22,13 @@ import (
 // parent kills with SIGKILL in the middle of a load.
 func helperServe() {
 	o := Options{DataDir: os.Getenv("VOICEBOT_HELPER_DATA"), ConfigDir: os.Getenv("VOICEBOT_HELPER_CONFIG"), Listen: "127.0.0.1:0"}
+	if l := os.Getenv("VOICEBOT_HELPER_LISTEN"); l != "" { // only inside a test's own network namespace (netns_test.go)
+		o.Listen = l
+	}
+	o.ConfigFile = os.Getenv("VOICEBOT_HELPER_SETTINGS")
+	if ui := os.Getenv("VOICEBOT_HELPER_UI"); ui != "" {
+		o.VisitorUI = os.DirFS(ui)
+	}
 	a, err := Start(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

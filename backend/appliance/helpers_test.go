@@ -1,9 +1,14 @@
 package appliance
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
+	"voicebot/backend/discovery"
 	"voicebot/backend/internal/testcontent"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
@@ -49,4 +54,15 @@ func storedVisitorTexts(t *testing.T, db *store.DB) map[string]bool {
 		t.Fatal(err)
 	}
 	return stored
+}
+
+// helperBrowse runs in a child process in the client's namespace: `voicebot discover`'s
+// discovery.Browse, its answer as JSON on stdout.
+func helperBrowse() {
+	found, err := discovery.Browse(context.Background(), 3*time.Second)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	json.NewEncoder(os.Stdout).Encode(found)
 }

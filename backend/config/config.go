@@ -67,6 +67,15 @@ type Settings struct {
 	OTLPEndpoint string
 	// LogFormat is text (the default) or json: one JSON object per line (restart).
 	LogFormat string
+	// TLSCertFile and TLSKeyFile are the operator's own certificate (PEM, with its chain) and
+	// key, presented on the LAN instead of the one the appliance's CA issues (live; both or
+	// neither).
+	TLSCertFile, TLSKeyFile string
+	// LANPlainHTTP serves the whole API and dashboard over plain HTTP to other machines too
+	// (lan_plain_http: true; live); by default only loopback gets plain HTTP and the LAN HTTPS.
+	LANPlainHTTP bool
+	// NoDiscovery turns the mDNS/DNS-SD advertisement off (discovery: false; live).
+	NoDiscovery bool
 }
 
 // VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
@@ -98,7 +107,8 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
 
 var allowed = []string{"listen", "data_dir", "store", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
-	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
+	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format",
+	"tls_cert_file", "tls_key_file", "lan_plain_http", "discovery"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -138,6 +148,10 @@ type file struct {
 	VoiceBuiltin             sy.Flag `yaml:"voice_builtin"`
 	OTLPEndpoint             single  `yaml:"otlp_endpoint"`
 	LogFormat                single  `yaml:"log_format"`
+	TLSCertFile              single  `yaml:"tls_cert_file"`
+	TLSKeyFile               single  `yaml:"tls_key_file"`
+	LANPlainHTTP             sy.Flag `yaml:"lan_plain_http"`
+	Discovery                sy.Flag `yaml:"discovery"`
 }
 
 // single is a setting's one value, as written, trimmed (a null value leaves the setting unset).
@@ -311,6 +325,13 @@ func Load(path string) (Settings, error) {
 		}
 		s.LogFormat = v.V
 	}
+	s.TLSCertFile, s.TLSKeyFile = f.TLSCertFile.V, f.TLSKeyFile.V
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		line := max(f.TLSCertFile.Line, f.TLSKeyFile.Line)
+		fail(line, "tls_cert_file and tls_key_file go together: set both (PEM files) or neither")
+	}
+	s.LANPlainHTTP = f.LANPlainHTTP.V
+	s.NoDiscovery = f.Discovery.Line > 0 && !f.Discovery.V
 	for i, m := range f.VoiceEngines.V {
 		e, line := m.V, f.VoiceEngines.LineOf(i)
 		switch {
@@ -359,6 +380,10 @@ func Changed(a, b Settings) []string {
 	add("voice_builtin", a.NoBuiltinVoice != b.NoBuiltinVoice)
 	add("otlp_endpoint", a.OTLPEndpoint != b.OTLPEndpoint)
 	add("log_format", a.LogFormat != b.LogFormat)
+	add("tls_cert_file", a.TLSCertFile != b.TLSCertFile)
+	add("tls_key_file", a.TLSKeyFile != b.TLSKeyFile)
+	add("lan_plain_http", a.LANPlainHTTP != b.LANPlainHTTP)
+	add("discovery", a.NoDiscovery != b.NoDiscovery)
 	return out
 }
 

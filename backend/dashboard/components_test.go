@@ -49,7 +49,10 @@ func TestComponentSnapshots(t *testing.T) {
 		"keys": keysPage(page{Title: "Keys", Active: "Keys", CSRF: "c", Signed: true}, []*keys.Key{
 			{ID: "Mv8OxwQ3", Name: "lobby tablet", Scopes: []string{"chat"}, Rate: "60/m", Created: at, Uses: 42, LastUsed: &at},
 			{ID: "abcd1234", Name: "old kiosk", Scopes: []string{"chat", "voice"}, Created: at, Revoked: &at},
-		}, &NewKey{Plain: "vb_0123456789abcdefghijABCDEFGHIJ012345", Name: "lobby tablet", QRData: "data:image/png;base64,AAAA"}, ""),
+		}, &NewKey{Plain: "vb_0123456789abcdefghijABCDEFGHIJ012345", Name: "lobby tablet", QRData: "data:image/png;base64,AAAA"}, "",
+			ScreensView{Enabled: true, CAFingerprint: "AB:CD:EF", ServerExpires: "2027-02-28", ServerNames: "kiosk.local, localhost, 198.18.0.1", LAN: true,
+				Paired:  []PairedRow{{Screen: "lobby tablet", KeyID: "Mv8OxwQ3", Paired: "2026-11-30 10:00", LastContact: "2026-11-30 10:05", State: "active", Active: true}},
+				Pairing: &PairingView{Screen: "hall screen", Link: "https://198.18.0.1:8750/#ca=AB%3ACD%3AEF&pair=abcdefghijklmnopqrstuvwxyz", QRData: "data:image/png;base64,AAAA", Expires: "10:10:00"}}),
 		"content": contentPage(page{Title: "Content", Active: "Content", CSRF: "c", Signed: true},
 			conversation.Status{Source: "/srv/content", Version: 2, LoadedAt: at, LastAttempt: at, BuildMillis: 150, Intents: 62, Documents: 20, Languages: []string{"en", "es"}, OK: false,
 				Errors: []content.Error{{File: "intents/en.yaml", Line: 417, Msg: "template: column 1: group opened here is never closed with ')'"}},

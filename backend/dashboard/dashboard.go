@@ -55,6 +55,7 @@ type Dashboard struct {
 	Logs     Logs          // the Logs view beside the audit log; nil: it says the log is not kept
 	Settings SettingsService
 	Content  ContentService // nil: the content cannot be edited from here
+	Screens  Screens        // nil: no screen pairing nor HTTPS details on the Keys page
 	Version  string
 	Listen   func() string
 	Started  time.Time
@@ -113,6 +114,7 @@ func New(d *Dashboard) *Dashboard {
 	m.HandleFunc("POST /dashboard/keys", d.signed(d.keysCreate))
 	m.HandleFunc("POST /dashboard/keys/{id}/revoke", d.signed(d.keysRevoke))
 	m.HandleFunc("POST /dashboard/keys/{id}/rotate", d.signed(d.keysRotate))
+	m.HandleFunc("POST /dashboard/keys/pair", d.signed(d.keysPair))
 	m.HandleFunc("/dashboard/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 	})

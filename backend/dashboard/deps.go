@@ -8,6 +8,7 @@ package dashboard
 
 import (
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"time"
 
@@ -126,3 +127,15 @@ var (
 	_ Voice         = (*voice.Service)(nil)
 	_ Logs          = (*telemetry.LogRing)(nil)
 )
+
+// Screens pairs visitor screens and tells the appliance's HTTPS (the appliance): the Keys page's
+// "Pair a screen", its list of paired screens, and the CA's fingerprint and download.
+type Screens interface {
+	CreatePairing(ctx context.Context, screen, actor, remote string) (code string, expires time.Time, err error)
+	PairedScreens(ctx context.Context) ([]store.PairedScreen, error)
+	PairingLink(code string) string
+	CAFingerprint() string
+	ServerCertificate() *x509.Certificate
+	OperatorCertificate() bool
+	LAN() bool
+}

@@ -37,6 +37,8 @@ const (
 	CodeShuttingDown       = "shutting_down" // 503: the appliance is stopping; no new turns
 	CodeStorageFull        = "storage_full"  // 503: the data volume is full; turns are refused until space is freed
 	CodeInternal           = "internal"
+	CodeHTTPSRequired      = "https_required"       // 403: plain HTTP from another machine; use https (docs/OPERATIONS.md)
+	CodeInvalidPairing     = "invalid_pairing_code" // 400: unknown, used or expired pairing code
 	CodeUnsupportedStream  = "not_acceptable"
 	// teaching the content (POST /v1/content/teach; the codes of content.TeachError)
 	CodeContentReadOnly = "content_read_only" // the built-in demo or a folder that cannot be written: 409
@@ -58,6 +60,11 @@ type errorBody struct {
 func internalError(w http.ResponseWriter, message string, err error) {
 	slog.Error("500: "+message, "err", err)
 	writeError(w, http.StatusInternalServerError, CodeInternal, message)
+}
+
+// WriteError writes an error as the API does, for the appliance's own routes.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	writeError(w, status, code, message)
 }
 
 // writeError writes {"error": {"code", "message"}} with the status.

@@ -80,6 +80,8 @@ type Server struct {
 	RestartPending func() []string
 	// Content, if set, edits the content in service (POST /v1/content/teach).
 	Content ContentEditor
+	// Pairing, if set, trades the dashboard's pairing codes for screen keys (POST /v1/pair).
+	Pairing Pairing
 
 	paused atomic.Bool
 	audio  *ttlcache.Cache[string, []byte] // spoken replies of /v1/voice, by id
@@ -134,6 +136,8 @@ func New(s *Server, cfg Config) *Server {
 	}
 	mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.healthz)))
 	s.routes = append(s.routes, "GET /healthz")
+	mux.Handle("POST /v1/pair", s.instrument("POST /v1/pair", strictQuery("POST /v1/pair", s.pair)))
+	s.routes = append(s.routes, "POST /v1/pair")
 	route("GET /readyz", "readyz", "", s.readyz)
 	route("GET /metrics", "metrics", keys.ScopeMetrics, promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	route("GET /v1/openapi.json", "openapi", "", s.openapi)

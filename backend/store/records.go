@@ -191,6 +191,14 @@ type Backend interface {
 	BotTurns(ctx context.Context, fromMs, toMs int64, fn func(BotTurn)) error
 	Stats(ctx context.Context) (Stats, error)
 
+	// The TLS material (the CA, the server certificates) and the screens' pairing codes
+	TLSMaterial(ctx context.Context, name string) (certPEM, keyPEM []byte, ok bool, err error)
+	PutTLSMaterial(ctx context.Context, name string, certPEM, keyPEM []byte, ifAbsent bool) error
+	CreatePairing(ctx context.Context, screen, actor, remote string) (string, time.Time, error)
+	UsePairing(ctx context.Context, code string) (screen string, ok bool, err error)
+	SetPairingKey(ctx context.Context, code, keyID string) error
+	PairedScreens(ctx context.Context) ([]PairedScreen, error)
+
 	// The store itself
 	SetCommitObserver(fn func(writes int, took time.Duration, err error))
 	SchemaVersion(ctx context.Context) (int, error)

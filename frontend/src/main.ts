@@ -58,8 +58,45 @@ function showSetup(message = "") {
   $<HTMLInputElement>("key").focus();
 }
 
+// insecure says, on a plain-HTTP page opened from another machine, why the microphone is off
+// (a browser grants it only to a secure page: https, or loopback) and how to fix it: open the
+// appliance's https address, after trusting its certificate authority. True when it did.
+function insecure(): boolean {
+  if (window.isSecureContext) return false;
+  const https = "https://" + location.host + "/" + location.hash;
+  const link = $<HTMLAnchorElement>("https-link");
+  link.href = https;
+  link.textContent = "https://" + location.host + "/";
+  $<HTMLAnchorElement>("ca-link").href = "/ca.pem";
+  $("insecure").hidden = false;
+  return true;
+}
+
+// pair trades the pairing code of a link from the dashboard's QR code (#pair=...) for this
+// screen's own key (POST /v1/pair), kept in this browser; the code works once.
+async function pair(code: string): Promise<string> {
+  history.replaceState(null, "", location.pathname);
+  const res = await fetch("/v1/pair", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code }),
+  });
+  if (!res.ok) return "Pairing failed: " + (await errorText(res));
+  const body = await res.json();
+  localStorage.setItem(KEY, body.key);
+  return "";
+}
+
 async function start() {
-  const key = new URLSearchParams(location.hash.slice(1)).get("key");
+  const params = new URLSearchParams(location.hash.slice(1));
+  const plainLAN = insecure();
+  const code = params.get("pair");
+  if (code) {
+    if (plainLAN) return showSetup("This pairing link must be opened over HTTPS: follow the link above.");
+    const failed = await pair(code);
+    if (failed) return showSetup(failed);
+  }
+  const key = params.get("key");
   if (key) {
     localStorage.setItem(KEY, key);
     history.replaceState(null, "", location.pathname);
@@ -67,6 +104,10 @@ async function start() {
   // Without a key, ask anyway: the desktop window is let in; a LAN browser gets 401 and the form.
   const hadKey = !!localStorage.getItem(KEY);
   const res = await fetch("/v1/bot", { headers: authHeaders() });
+  if (res.status === 403 && plainLAN) {
+    $("setup").hidden = true; // the appliance serves this address over HTTPS only: the notice says so
+    return;
+  }
   if (!res.ok) {
     if (res.status === 401 || res.status === 403) localStorage.removeItem(KEY);
     return showSetup(hadKey ? await errorText(res) : "");
@@ -286,6 +327,6 @@ $("ask").addEventListener("submit", (e) => {
   input.value = "";
   ask(text);
 });
-window.addEventListener("hashchange", start); // a link with #key= opened on this page
+window.addEventListener("hashchange", start); // a link with #key= or #pair= opened on this page
 start();
 setupDesktop();

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		{"Keys", testKeys},
 		{"Audit", testAudit},
 		{"Links", testLinks},
+		{"TLSAndPairing", testTLSAndPairing},
 		{"DashboardReads", testDashboard},
 		{"Samples", testSamples},
 		{"ConcurrentTurns", testConcurrent},
@@ -324,6 +326,46 @@ func testLinks(t *testing.T, db store.Backend) {
 		t.Error("an expired link signed in")
 	}
 	if log, _ := db.AuditSearch(ctx, store.AuditFilter{Action: "dashboard."}); len(log) != 2 {
+		t.Errorf("audit: %+v", log)
+	}
+}
+
+// testTLSAndPairing: certificates by name, the first one kept when asked (two appliances making
+// a CA at once), replaced otherwise; a pairing code used once, only within its time, its key
+// recorded and the screen listed; the code's creation audited.
+func testTLSAndPairing(t *testing.T, db store.Backend) {
+	if _, _, ok, err := db.TLSMaterial(ctx, "ca"); ok || err != nil {
+		t.Fatalf("a CA before any: %v %v", ok, err)
+	}
+	must(t, db.PutTLSMaterial(ctx, "ca", []byte("cert 1"), []byte("key 1"), true))
+	must(t, db.PutTLSMaterial(ctx, "ca", []byte("cert 2"), []byte("key 2"), true))
+	if c, k, ok, err := db.TLSMaterial(ctx, "ca"); !ok || err != nil || string(c) != "cert 1" || string(k) != "key 1" {
+		t.Errorf("ifAbsent replaced the first CA: %q %q %v %v", c, k, ok, err)
+	}
+	must(t, db.PutTLSMaterial(ctx, "server@a", []byte("cert 3"), []byte("key 3"), false))
+	must(t, db.PutTLSMaterial(ctx, "server@a", []byte("cert 4"), []byte("key 4"), false))
+	if c, _, _, _ := db.TLSMaterial(ctx, "server@a"); string(c) != "cert 4" {
+		t.Errorf("a renewed certificate not replaced: %q", c)
+	}
+	code, exp, err := db.CreatePairing(ctx, "lobby tablet", "kadmin", "192.0.2.7")
+	must(t, err)
+	if len(code) != 26 || time.Until(exp) < store.PairingTTL-time.Minute || time.Until(exp) > store.PairingTTL {
+		t.Errorf("code %q expires %v", code, exp)
+	}
+	if screen, ok, err := db.UsePairing(ctx, " "+strings.ToUpper(code)+" "); !ok || err != nil || screen != "lobby tablet" {
+		t.Fatalf("first use: %q %v %v", screen, ok, err)
+	}
+	if _, ok, _ := db.UsePairing(ctx, code); ok {
+		t.Error("a pairing code used twice")
+	}
+	if _, ok, _ := db.UsePairing(ctx, "nosuchcode"); ok {
+		t.Error("an unknown code used")
+	}
+	must(t, db.SetPairingKey(ctx, code, "Ab3dEf9h"))
+	if ps, err := db.PairedScreens(ctx); err != nil || len(ps) != 1 || ps[0].Screen != "lobby tablet" || ps[0].KeyID != "Ab3dEf9h" {
+		t.Errorf("paired screens: %+v %v", ps, err)
+	}
+	if log, _ := db.AuditSearch(ctx, store.AuditFilter{Action: "screen."}); len(log) != 1 || log[0].Target != "lobby tablet" {
 		t.Errorf("audit: %+v", log)
 	}
 }
