@@ -54,6 +54,11 @@ type Options struct {
 	SetLogFormat func(format string)
 	// LogLevel is where slog's level lives, so that the settings file can change it live.
 	LogLevel *slog.LevelVar
+	// Wyoming, if set, is the address of the Wyoming server offering the appliance's speech and
+	// conversation to Home Assistant; a non-loopback one needs WyomingAllowLAN (the protocol
+	// has no authentication).
+	Wyoming         string
+	WyomingAllowLAN bool
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
@@ -99,6 +104,8 @@ type Appliance struct {
 	restartPending []string        // settings changed in the file that need a restart
 	settingsMu     sync.Mutex      // one settings change (dashboard or watcher) at a time
 	conns          *connLimiter    // open connections per remote address, over every listener
+	wyoming        *wyoming.Server // nil when off
+	wyomingLn      net.Listener
 }
 
 // Resolve fills in the default folders.
@@ -267,6 +274,11 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
+	if err := a.startWyoming(o.Wyoming, o.WyomingAllowLAN); err != nil {
+		a.ln.Close()
+		db.Close()
+		return nil, err
+	}
 	a.srv = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
@@ -336,6 +348,8 @@ func merge(flags Options, f config.Settings) Options {
 	if flags.Retention == 0 {
 		o.Retention = f.Retention
 	}
+	o.Wyoming = pick(flags.Wyoming, f.Wyoming)
+	o.WyomingAllowLAN = flags.WyomingAllowLAN || f.WyomingAllowLAN
 	return o
 }
 
@@ -639,6 +653,9 @@ func (a *Appliance) close(ctx context.Context) error {
 	drain.Add(2)
 	go func() { defer drain.Done(); srvErr = a.srv.Shutdown(ctx) }()
 	go func() { defer drain.Done(); apiErr = a.API.Shutdown(ctx) }()
+	if a.wyoming != nil {
+		_ = a.wyoming.Close() // cancels its requests under way and waits for them
+	}
 	drain.Wait()
 	err := errors.Join(srvErr, apiErr)
 	if err != nil {
