@@ -321,6 +321,9 @@ func (s *Server) serveConn(c net.Conn, lim Limits) {
 	s.mu.Lock()
 	base := s.base
 	s.mu.Unlock()
+	if base == nil {
+		base = context.Background()
+	}
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
 	cn := &conn{s: s, c: c, r: bufio.NewReaderSize(c, lim.Header), w: bufio.NewWriterSize(c, 32<<10), lim: lim, ctx: ctx}
@@ -438,7 +441,10 @@ func (cn *conn) handle(e Event) bool {
 		return true
 	case "audio-start":
 		cn.reset()
-		return cn.audioFormat(e.Data)
+		if why := cn.audioFormat(e.Data); why != "" {
+			return cn.fail("asr", CodeBadAudio, why)
+		}
+		return true
 	case "audio-chunk":
 		return cn.chunk(e)
 	case "audio-stop":
@@ -460,24 +466,24 @@ func (cn *conn) reset() {
 }
 
 // audioFormat takes the format of the audio to come; only 16-bit PCM of 1 or 2 channels at 8
-// to 48 kHz is read.
-func (cn *conn) audioFormat(d map[string]any) bool {
+// to 48 kHz is read. It returns why not ("" when taken).
+func (cn *conn) audioFormat(d map[string]any) string {
 	rate, width, chs, ok := format(d)
 	if !ok {
-		return cn.fail("asr", CodeBadAudio, "audio-start needs rate, width and channels")
+		return "audio needs rate, width and channels"
 	}
 	if rate < 8000 || rate > 48000 || width != 2 || chs < 1 || chs > 2 {
-		return cn.fail("asr", CodeBadAudio, fmt.Sprintf("audio of %d Hz, width %d, %d channels: send 16-bit PCM (width 2), 1 or 2 channels, 8 to 48 kHz", rate, width, chs))
+		return fmt.Sprintf("audio of %d Hz, width %d, %d channels: send 16-bit PCM (width 2), 1 or 2 channels, 8 to 48 kHz", rate, width, chs)
 	}
 	cn.rate, cn.width, cn.chs, cn.started = rate, width, chs, true
-	return true
+	return ""
 }
 
 func (cn *conn) chunk(e Event) bool {
 	if !cn.started {
 		// wyoming-faster-whisper takes a chunk's own format when no audio-start came first.
-		if !cn.audioFormat(e.Data) {
-			return cn.bad < cn.lim.BadLimit
+		if why := cn.audioFormat(e.Data); why != "" {
+			return cn.fail("asr", CodeBadAudio, why)
 		}
 	} else if rate, width, chs, ok := format(e.Data); ok && (rate != cn.rate || width != cn.width || chs != cn.chs) {
 		return cn.fail("asr", CodeBadAudio, "an audio chunk's format differs from audio-start's")
