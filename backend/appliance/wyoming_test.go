@@ -15,9 +15,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -352,3 +354,62 @@ func TestWyomingBadInput(t *testing.T) {
 }
 
 func wyomingLimitsForTest() wyoming.Limits { return wyoming.DefaultLimits }
+
+// TestWyomingBinary: `voicebot serve --wyoming ADDR` in a process of its own serves Home
+// Assistant's conversation on the address it prints, and refuses a non-loopback address without
+// --wyoming-allow-lan, saying why.
+func TestWyomingBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it")
+	}
+	bin := voicebotBinary(t)
+	refused := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--config-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--wyoming", "0.0.0.0:0")
+	refused.Env = append(os.Environ(), "VOICEBOT_NO_KEYRING=1")
+	if out, err := refused.CombinedOutput(); err == nil || !strings.Contains(string(out), "wyoming_allow_lan: true (--wyoming-allow-lan)") {
+		t.Fatalf("serve --wyoming 0.0.0.0:0: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--config-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--wyoming", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "VOICEBOT_NO_KEYRING=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	lines := bufio.NewScanner(stdout)
+	var addr string
+	for addr == "" && lines.Scan() {
+		if rest, ok := strings.CutPrefix(lines.Text(), "Wyoming server for Home Assistant on "); ok {
+			addr, _, _ = strings.Cut(rest, " ")
+		}
+	}
+	if addr == "" {
+		t.Fatal("serve --wyoming printed no Wyoming address")
+	}
+	go func() {
+		for lines.Scan() {
+		}
+		exited <- cmd.Wait()
+	}()
+	w := dialWyoming(t, addr)
+	w.send(t, wyoming.Event{Type: "transcript", Data: map[string]any{"text": "what are the opening hours?"}})
+	if e := w.read(t); e.Type != "handled" || !strings.Contains(fmt.Sprint(e.Data["text"]), "open") {
+		t.Fatalf("the binary's Wyoming server: %s %v", e.Type, e.Data)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of SIGTERM with a Wyoming client connected")
+	}
+}
