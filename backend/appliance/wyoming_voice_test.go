@@ -6,7 +6,7 @@ package appliance
 // spoken by espeak-ng is transcribed over Wyoming (by the protocol package's own client, the one
 // VoiceBot uses for external Wyoming engines), its transcript handled, and the answer
 // synthesised back as audio-start, audio-chunk and audio-stop events carrying 16-bit PCM that
-// the recogniser hears again.
+// the recogniser hears again (sent at the synthesiser's rate, which the server resamples).
 
 import (
 	"context"
@@ -112,8 +112,9 @@ func TestWyomingSpeech(t *testing.T) {
 	if d := spoken.Duration(); d < 500*time.Millisecond || d > 10*time.Second || rms < 300 {
 		t.Fatalf("the speech: %s in %d chunks, RMS %.0f: not speech", d, chunks, rms)
 	}
-	// Heard again by the recogniser, over Wyoming.
-	back, err := client.Transcribe(context.Background(), voice.Resample(spoken, voice.SampleRate), "en")
+	// Heard again by the recogniser, over Wyoming, at the synthesiser's rate (the server
+	// resamples to the recogniser's 16 kHz).
+	back, err := client.Transcribe(context.Background(), spoken, "en")
 	if err != nil || !strings.Contains(back.Text, "opening") {
 		t.Fatalf("the appliance's own speech heard as %q (%v)", back.Text, err)
 	}
