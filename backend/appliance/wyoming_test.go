@@ -34,7 +34,7 @@ type wyClient struct {
 	r *bufio.Reader
 }
 
-func dialWyoming(t *testing.T, addr string) *wyClient {
+func dialWyoming(t testing.TB, addr string) *wyClient {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
