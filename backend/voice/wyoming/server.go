@@ -576,6 +576,9 @@ func (cn *conn) synthesize(d map[string]any) bool {
 	ctx, cancel := context.WithTimeout(cn.ctx, cn.lim.Turn)
 	a, err := cn.s.Backend.Synthesize(ctx, text, lang, name)
 	cancel()
+	if err == nil && (a.Rate < 8000 || a.Rate > 48000) {
+		err = fmt.Errorf("the synthesiser made audio at %d Hz", a.Rate)
+	}
 	if err != nil {
 		return cn.refused("tts", err, start)
 	}
