@@ -273,7 +273,7 @@ FUZZ_TARGETS ?= \
   backend/httpapi:FuzzChatJSON backend/httpapi:FuzzCompletionsJSON backend/httpapi:FuzzKeysJSON \
   backend/httpapi:FuzzTranscriptionsMultipart backend/httpapi:FuzzVoiceStream backend/appliance:FuzzChangeSettings \
   backend/voice:FuzzDecodeWAV backend/voice/wyoming:FuzzRead backend/voice/wyoming:FuzzClientSynthesize \
-  backend/voice/wyoming:FuzzClientTranscribe backend/content:FuzzLoadIntents backend/content:FuzzLoadDocument \
+  backend/voice/wyoming:FuzzClientTranscribe backend/voice/wyoming:FuzzServe backend/content:FuzzLoadIntents backend/content:FuzzLoadDocument \
   backend/content:FuzzLoadBot backend/templates:FuzzParseAndMatch backend/templates:FuzzMatchBounded \
   backend/config:FuzzLoadSettings backend/config:FuzzParseRate backend/config:FuzzParseKeys \
   backend/keys:FuzzParseKey backend/evaluate:FuzzReadIntentCSV

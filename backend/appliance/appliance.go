@@ -63,6 +63,11 @@ type Options struct {
 	// NoDiscovery keeps the appliance from advertising itself over mDNS even when it listens
 	// beyond loopback (the settings' `discovery: false` does the same; the tests set it).
 	NoDiscovery bool
+	// Wyoming, if set, is the address of the Wyoming server offering the appliance's speech and
+	// conversation to Home Assistant; a non-loopback one needs WyomingAllowLAN (the protocol
+	// has no authentication).
+	Wyoming         string
+	WyomingAllowLAN bool
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
@@ -114,6 +119,8 @@ type Appliance struct {
 	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
 	discoveryMu    sync.Mutex
 	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
+	wyoming        *wyoming.Server       // nil when off
+	wyomingLn      net.Listener
 }
 
 // Resolve fills in the default folders.
@@ -297,6 +304,11 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", o.Listen, err)
 	}
+	if err := a.startWyoming(o.Wyoming, o.WyomingAllowLAN); err != nil {
+		a.ln.Close()
+		db.Close()
+		return nil, err
+	}
 	a.srv = &http.Server{Handler: a.lanGate(root), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	started = true
 	a.conns = &connLimiter{open: map[string]int{}, max: maxConnsPerAddress}
@@ -373,6 +385,8 @@ func merge(flags Options, f config.Settings) Options {
 	if flags.Retention == 0 {
 		o.Retention = f.Retention
 	}
+	o.Wyoming = pick(flags.Wyoming, f.Wyoming)
+	o.WyomingAllowLAN = flags.WyomingAllowLAN || f.WyomingAllowLAN
 	return o
 }
 
@@ -684,6 +698,9 @@ func (a *Appliance) close(ctx context.Context) error {
 	drain.Add(2)
 	go func() { defer drain.Done(); srvErr = a.srv.Shutdown(ctx) }()
 	go func() { defer drain.Done(); apiErr = a.API.Shutdown(ctx) }()
+	if a.wyoming != nil {
+		_ = a.wyoming.Close() // cancels its requests under way and waits for them
+	}
 	drain.Wait()
 	err := errors.Join(srvErr, apiErr)
 	if err != nil {

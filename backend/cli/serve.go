@@ -57,6 +57,8 @@ type serveFlags struct {
 	listen, contentDir, rateLimit, configFile string
 	cors                                      []string
 	retention                                 time.Duration
+	wyoming                                   string
+	wyomingLAN                                bool
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
@@ -67,12 +69,15 @@ func (f *serveFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.rateLimit, "rate", "", "default rate limit per key and route, requests/period with s, m or h (default "+appliance.DefaultRate+")")
 	cmd.Flags().StringSliceVar(&f.cors, "cors", nil, "browser origins allowed to call the API, e.g. http://kiosk.local:8080")
 	cmd.Flags().DurationVar(&f.retention, "retention", 0, "delete conversations idle for longer than this, e.g. 720h (0 keeps them)")
+	cmd.Flags().StringVar(&f.wyoming, "wyoming", "", "offer speech and conversation to Home Assistant over the Wyoming protocol at this address, e.g. 127.0.0.1:10700 (default: off)")
+	cmd.Flags().BoolVar(&f.wyomingLAN, "wyoming-allow-lan", false, "let --wyoming listen on a non-loopback address: the Wyoming protocol has no authentication (docs/OPERATIONS.md)")
 }
 
 // options are the appliance options the flags give, with the default settings file.
 func (f *serveFlags) options() (appliance.Options, error) {
 	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Store: f.store.store, Version: Version}
 	o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = f.listen, f.contentDir, f.rateLimit, f.cors, f.retention, f.configFile
+	o.Wyoming, o.WyomingAllowLAN = f.wyoming, f.wyomingLAN
 	o.LogLevel = logLevel
 	o.SetLogFormat = setLogFormat
 	o.VisitorUI = VisitorUI
@@ -125,6 +130,9 @@ func serveHeadless(cmd *cobra.Command, o appliance.Options) error {
 	st := a.Loader.Status()
 	fmt.Fprintf(cmd.OutOrStdout(), "VoiceBot %s serving on http://%s (ready in %d ms; content %q version %d, %d intents, %d documents; data %s)\n",
 		Version, a.Addr(), time.Since(start).Milliseconds(), st.Source, st.Version, st.Intents, st.Documents, a.Opts.DataDir)
+	if w := a.WyomingAddr(); w != "" {
+		fmt.Fprintf(cmd.OutOrStdout(), "Wyoming server for Home Assistant on %s (no authentication: see docs/OPERATIONS.md)\n", w)
+	}
 	for _, e := range st.Errors {
 		fmt.Fprintf(cmd.ErrOrStderr(), "content error: %s\n", e.Error())
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -76,6 +77,12 @@ type Settings struct {
 	LANPlainHTTP bool
 	// NoDiscovery turns the mDNS/DNS-SD advertisement off (discovery: false; live).
 	NoDiscovery bool
+	// Wyoming is the address (host:port) of the Wyoming server that offers the appliance's
+	// speech and conversation to Home Assistant (restart; "" = off). The protocol has no
+	// authentication, so an address other than loopback needs WyomingAllowLAN
+	// (wyoming_allow_lan: true).
+	Wyoming         string
+	WyomingAllowLAN bool
 }
 
 // VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
@@ -104,11 +111,11 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start. The content folder is live: the
 // appliance switches to the new folder and watches it.
-var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format"}
+var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format", "wyoming", "wyoming_allow_lan"}
 
 var allowed = []string{"listen", "data_dir", "store", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format",
-	"tls_cert_file", "tls_key_file", "lan_plain_http", "discovery"}
+	"tls_cert_file", "tls_key_file", "lan_plain_http", "discovery", "wyoming", "wyoming_allow_lan"}
 
 // Error is a problem in the settings file, with its line.
 type Error struct {
@@ -152,6 +159,8 @@ type file struct {
 	TLSKeyFile               single  `yaml:"tls_key_file"`
 	LANPlainHTTP             sy.Flag `yaml:"lan_plain_http"`
 	Discovery                sy.Flag `yaml:"discovery"`
+	Wyoming                  single  `yaml:"wyoming"`
+	WyomingAllowLAN          sy.Flag `yaml:"wyoming_allow_lan"`
 }
 
 // single is a setting's one value, as written, trimmed (a null value leaves the setting unset).
@@ -332,6 +341,13 @@ func Load(path string) (Settings, error) {
 	}
 	s.LANPlainHTTP = f.LANPlainHTTP.V
 	s.NoDiscovery = f.Discovery.Line > 0 && !f.Discovery.V
+	s.WyomingAllowLAN = f.WyomingAllowLAN.V
+	if v := f.Wyoming; v.Line > 0 {
+		if err := CheckWyoming(v.V, s.WyomingAllowLAN); err != nil {
+			fail(v.Line, "%v", err)
+		}
+		s.Wyoming = v.V
+	}
 	for i, m := range f.VoiceEngines.V {
 		e, line := m.V, f.VoiceEngines.LineOf(i)
 		switch {
@@ -384,6 +400,8 @@ func Changed(a, b Settings) []string {
 	add("tls_key_file", a.TLSKeyFile != b.TLSKeyFile)
 	add("lan_plain_http", a.LANPlainHTTP != b.LANPlainHTTP)
 	add("discovery", a.NoDiscovery != b.NoDiscovery)
+	add("wyoming", a.Wyoming != b.Wyoming)
+	add("wyoming_allow_lan", a.WyomingAllowLAN != b.WyomingAllowLAN)
 	return out
 }
 
@@ -613,4 +631,25 @@ func CheckOrigin(o string) error {
 		return bad
 	}
 	return nil
+}
+
+// CheckWyoming checks the Wyoming server's address: host:port with a port, and, since the
+// protocol has no authentication, a loopback host (127.0.0.0/8, ::1, localhost) unless allowLAN
+// says the operator means to offer it on the network (an empty host or 0.0.0.0 listens on every
+// interface).
+func CheckWyoming(addr string, allowLAN bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("wyoming must be an address host:port, e.g. 127.0.0.1:10700")
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("wyoming: port %q is not a port number", port)
+	}
+	if allowLAN || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("wyoming: %s is not a loopback address, and the Wyoming protocol has no authentication: anyone who reaches the port can use the speech engines and the assistant; to offer it on the network anyway set wyoming_allow_lan: true (--wyoming-allow-lan), see docs/OPERATIONS.md", addr)
 }

@@ -116,3 +116,30 @@ func TestCheckOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestWyomingSetting: the Wyoming server's address must be host:port, and loopback unless
+// wyoming_allow_lan is true (the protocol has no authentication); both need a restart.
+func TestWyomingSetting(t *testing.T) {
+	for _, ok := range []string{"wyoming: 127.0.0.1:10700\n", "wyoming: \"[::1]:10700\"\n", "wyoming: localhost:10700\n",
+		"wyoming: 0.0.0.0:10700\nwyoming_allow_lan: true\n", "wyoming_allow_lan: true\nwyoming: \":10700\"\n", "wyoming_allow_lan: true\nwyoming: 198.18.0.1:10700\n"} {
+		s, err := Load(write(t, ok))
+		if err != nil || s.Wyoming == "" {
+			t.Errorf("%q: %+v %v", ok, s, err)
+		}
+	}
+	for body, want := range map[string]string{
+		"wyoming: 0.0.0.0:10700\n":                           ":1: wyoming: 0.0.0.0:10700 is not a loopback address",
+		"log_level: info\nwyoming: \":10700\"\n":             ":2: wyoming: :10700 is not a loopback address",
+		"wyoming: 198.18.0.1:10700\nwyoming_allow_lan: no\n": "set wyoming_allow_lan: true",
+		"wyoming: 10700\n":                                   "wyoming must be an address host:port",
+		"wyoming: 127.0.0.1:http\n":                          "is not a port number",
+		"wyoming_allow_lan: maybe\n":                         ":1:",
+	} {
+		if _, err := Load(write(t, body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
+	}
+	if c := Changed(Settings{}, Settings{Wyoming: "127.0.0.1:10700", WyomingAllowLAN: true}); len(c) != 2 || c[0] != "wyoming" || c[1] != "wyoming_allow_lan" {
+		t.Errorf("Changed: %v", c)
+	}
+}

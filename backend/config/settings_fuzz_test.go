@@ -23,6 +23,7 @@ func FuzzLoadSettings(f *testing.F) {
 		"rate_limit: [1, 2]\n", "unknown: 1\n", "rate_limit: 0/m\n", "retention: -1h\n", "- a\n- b\n", "a: b: c\n",
 		"intent_threshold: 1.5\n", "cors_origins: http://x\n", "rate_limit: 60/m\nrate_limit: 61/m\n", "content: ~\n", "\xff\xfe",
 		"listen: &a x\ndata_dir: *a\n", "retention: 1e400h\n",
+		"wyoming: 127.0.0.1:10700\n", "wyoming: \":10700\"\nwyoming_allow_lan: true\n", "wyoming: 0.0.0.0:10700\n", "wyoming: [a]\nwyoming_allow_lan: 1\n",
 	} {
 		f.Add(s)
 	}

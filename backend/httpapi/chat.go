@@ -374,3 +374,14 @@ func (s *Server) botInfo(w http.ResponseWriter, _ *http.Request) {
 		"paused": s.Paused(),
 	})
 }
+
+// RunTurn runs one conversation turn for a caller other than the HTTP routes (the Wyoming
+// server): the same refusals (paused, shutting down, not ready, ...), metrics and history as a
+// chat turn. On a refusal it returns its stable code and message.
+func (s *Server) RunTurn(ctx context.Context, req conversation.Request) (rep conversation.Reply, code, message string) {
+	rep, e := s.runTurn(ctx, req)
+	if e != nil {
+		return rep, e.code, e.message
+	}
+	return rep, "", ""
+}

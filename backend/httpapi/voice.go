@@ -122,7 +122,10 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, b []byte, la
 // spokenOf is what a recogniser heard, as the engine weighs it (conversation/spoken.go): the
 // built-in recogniser's grammar sentence as the expected reading, then its language model's
 // readings, likeliest first; an external engine's transcript is both.
-func spokenOf(tr voice.Transcript) *conversation.Spoken {
+func spokenOf(tr voice.Transcript) *conversation.Spoken { return SpokenOf(tr) }
+
+// SpokenOf is spokenOf for the appliance's other voice front ends (the Wyoming server).
+func SpokenOf(tr voice.Transcript) *conversation.Spoken {
 	first := tr.Free
 	if first == "" {
 		first = tr.Text

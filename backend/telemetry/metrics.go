@@ -37,6 +37,7 @@ type Metrics struct {
 	CommitSeconds  *prometheus.HistogramVec // result: a group commit of the store's writer
 	CommitWrites   prometheus.Histogram     // writes (turns, audit entries, ...) per group commit
 	TLSExpiry      *prometheus.GaugeVec     // cert: server or ca; Unix seconds of NotAfter
+	Wyoming        *prometheus.HistogramVec // service (describe, asr, tts, handle, ping, bad), outcome: the Wyoming server's requests
 
 	// Rollup aggregates turns per minute for the dashboard.
 	Rollup *Rollup
@@ -128,10 +129,13 @@ func New() *Metrics {
 		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, 1}}, []string{"result"})
 	m.CommitWrites = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "voicebot_store_commit_writes",
 		Help: "Writes (a turn, an audit entry, ...) in one group commit of the store's writer.", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
+	m.Wyoming = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "voicebot_wyoming_request_duration_seconds",
+		Help:    "Requests to the Wyoming server (Home Assistant), by service (describe, asr, tts, handle, ping; bad: a refused event or connection) and outcome (ok, not_handled, or the error event's code).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"service", "outcome"})
 	m.TLSExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "voicebot_tls_certificate_expiry_timestamp_seconds",
 		Help: "When the certificate the LAN listener presents (cert=server) and the appliance's own certificate authority (cert=ca) expire, in Unix seconds."}, []string{"cert"})
 	m.SetVersion("dev")
-	r.MustRegister(m.TLSExpiry, m.HTTPDuration, m.Turns, m.TurnSeconds, m.TurnConfidence, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.Reloads,
+	r.MustRegister(m.TLSExpiry, m.Wyoming, m.HTTPDuration, m.Turns, m.TurnSeconds, m.TurnConfidence, m.RateLimited, m.AuthFailures, m.ContentVersion, m.ContentErrors, m.Reloads,
 		m.CacheHits, m.VoiceSeconds, m.RealTime, m.VoiceHeard, m.BuildInfo, m.CommitSeconds, m.CommitWrites,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -1,7 +1,9 @@
-// Package wyoming is a client of the Wyoming protocol, the one Home Assistant's speech services
-// speak (wyoming-faster-whisper, wyoming-piper): over TCP, each event is a JSON header line
+// Package wyoming speaks the Wyoming protocol, the one Home Assistant's speech services speak
+// (wyoming-faster-whisper, wyoming-piper), both ways: Client uses such a service as one of
+// VoiceBot's engines, Server (server.go) offers VoiceBot's own speech and conversation to Home
+// Assistant. Over TCP, each event is a JSON header line
 // {"type", "data"?, "data_length"?, "payload_length"?} followed by data_length bytes of JSON
-// data and payload_length bytes of payload. Speech to text sends transcribe, audio-start,
+// data and payload_length bytes of payload. The client: speech to text sends transcribe, audio-start,
 // audio-chunk (PCM payloads) and audio-stop and reads transcript; text to speech sends
 // synthesize and reads audio-start, audio-chunk and audio-stop.
 package wyoming
@@ -64,12 +66,22 @@ func Write(w io.Writer, e Event) error {
 	return err
 }
 
-// Read reads one event.
-func Read(r *bufio.Reader) (Event, error) {
+// Read reads one event within the limits on what a server may send.
+func Read(r *bufio.Reader) (Event, error) { return ReadLimited(r, maxData, maxPayload) }
+
+// ErrHeaderTooLong is a header line longer than the reader's buffer.
+var ErrHeaderTooLong = errors.New("wyoming: header line too long")
+
+// ErrTooLarge is an event whose data or payload is over the reader's limits (or negative).
+var ErrTooLarge = errors.New("wyoming: event too large")
+
+// ReadLimited reads one event whose data and payload are at most maxData and maxPayload bytes;
+// the header line is bounded by r's buffer size.
+func ReadLimited(r *bufio.Reader, maxData, maxPayload int) (Event, error) {
 	line, err := r.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return Event{}, errors.New("wyoming: header line too long")
+			return Event{}, ErrHeaderTooLong
 		}
 		return Event{}, err
 	}
@@ -78,7 +90,7 @@ func Read(r *bufio.Reader) (Event, error) {
 		return Event{}, fmt.Errorf("wyoming: bad header: %w", err)
 	}
 	if h.DataLength < 0 || h.DataLength > maxData || h.PayloadLength < 0 || h.PayloadLength > maxPayload {
-		return Event{}, errors.New("wyoming: event too large")
+		return Event{}, ErrTooLarge
 	}
 	e := Event{Type: h.Type, Data: h.Data}
 	if h.DataLength > 0 {
