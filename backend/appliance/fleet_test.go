@@ -109,7 +109,8 @@ func (n *node) call(t *testing.T, method, path, key, body string) (int, []byte) 
 // sunday?" answered as the follow-up of the opening hours) and back on A as turn 3 (A caches no
 // session's memory on a shared database), and either node lists the whole transcript. A key created on B is honoured by A at once; revoked on B while A keeps using it
 // (so that A holds it in its verified-key cache), it is refused by A within 1 s
-// (LISTEN/NOTIFY). Neither process's log holds the database password.
+// (LISTEN/NOTIFY). Neither process's log holds the database password. `voicebot backup` refuses
+// a PostgreSQL store and names pg_dump, without echoing the password.
 func TestTwoNodesOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a PostgreSQL server and two appliances")
@@ -128,6 +129,14 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		t.Fatalf("voicebot keys create --store: %v\n%s", err, stderr.String())
 	}
 	admin := strings.TrimSpace(string(out))
+
+	// `voicebot backup` copies a SQLite file: on PostgreSQL it refuses, says what to use instead,
+	// and does not print the password it was given
+	backup := exec.Command(bin, "backup", filepath.Join(t.TempDir(), "copy.db"), "--store", dsn, "--data-dir", t.TempDir(), "--config-dir", t.TempDir())
+	backup.Env = append(os.Environ(), "VOICEBOT_NO_KEYRING=1")
+	if out, err := backup.CombinedOutput(); err == nil || !strings.Contains(string(out), "pg_dump") || strings.Contains(string(out), srv.Password) {
+		t.Errorf("voicebot backup --store postgres://…: %v\n%s", err, out)
+	}
 
 	a := startNode(t, bin, "--store", dsn)
 	settings := filepath.Join(t.TempDir(), "settings.yaml")
