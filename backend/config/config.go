@@ -83,7 +83,27 @@ type Settings struct {
 	// (wyoming_allow_lan: true).
 	Wyoming         string
 	WyomingAllowLAN bool
+	// Fleet is the fleet database a kiosk forwards to from its local SQLite store (fleet: in
+	// the file; restart): every turn and audit entry also goes to a local outbox, shipped in
+	// batches when the database is reachable (backend/fleet). Zero: no forwarding.
+	Fleet Fleet
 }
+
+// Fleet is the fleet: setting. Store is a postgres://… URL (it may carry a password: it is never
+// logged or shown); Batch is the outbox rows per shipment; Interval the pause between
+// shipments once the outbox is empty (and the first wait after the database went away).
+type Fleet struct {
+	Store    string
+	Batch    int
+	Interval time.Duration
+}
+
+// Defaults and bounds of the fleet: setting.
+const (
+	DefaultFleetBatch    = 500
+	MaxFleetBatch        = 10000
+	DefaultFleetInterval = 2 * time.Second
+)
 
 // VoiceEngine is one external speech engine: wyoming://host:port (Home Assistant's Wyoming
 // protocol: wyoming-faster-whisper, wyoming-piper) or http(s)://host/v1 (OpenAI-compatible audio
@@ -111,9 +131,9 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start. The content folder is live: the
 // appliance switches to the new folder and watches it.
-var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format", "wyoming", "wyoming_allow_lan"}
+var RestartKeys = []string{"listen", "data_dir", "store", "fleet", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format", "wyoming", "wyoming_allow_lan"}
 
-var allowed = []string{"listen", "data_dir", "store", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
+var allowed = []string{"listen", "data_dir", "store", "fleet", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format",
 	"tls_cert_file", "tls_key_file", "lan_plain_http", "discovery", "wyoming", "wyoming_allow_lan"}
 
@@ -134,33 +154,41 @@ func (e *Error) Error() string {
 // file is the settings file's shape: decoded strictly (backend/internal/strictyaml), so a
 // key not listed here, or a value of another shape, is an error with its line.
 type file struct {
-	Listen                   single  `yaml:"listen"`
-	DataDir                  single  `yaml:"data_dir"`
-	Store                    single  `yaml:"store"`
-	Content                  single  `yaml:"content"`
-	RateLimit                single  `yaml:"rate_limit"`
-	RateLimitChat            single  `yaml:"rate_limit_chat"`
-	RateLimitVoice           single  `yaml:"rate_limit_voice"`
-	RateLimitAdmin           single  `yaml:"rate_limit_admin"`
-	RateLimitUnauthenticated single  `yaml:"rate_limit_unauthenticated"`
-	CORSOrigins              origins `yaml:"cors_origins"`
-	Retention                single  `yaml:"retention"`
-	LogLevel                 single  `yaml:"log_level"`
-	IntentThreshold          single  `yaml:"intent_threshold"`
-	KnowledgeMatch           single  `yaml:"knowledge_match"`
-	Kiosk                    sy.Flag `yaml:"kiosk"`
-	KioskExitKeys            single  `yaml:"kiosk_exit_keys"`
-	KioskPINHash             single  `yaml:"kiosk_pin_hash"`
-	VoiceEngines             engines `yaml:"voice_engines"`
-	VoiceBuiltin             sy.Flag `yaml:"voice_builtin"`
-	OTLPEndpoint             single  `yaml:"otlp_endpoint"`
-	LogFormat                single  `yaml:"log_format"`
-	TLSCertFile              single  `yaml:"tls_cert_file"`
-	TLSKeyFile               single  `yaml:"tls_key_file"`
-	LANPlainHTTP             sy.Flag `yaml:"lan_plain_http"`
-	Discovery                sy.Flag `yaml:"discovery"`
-	Wyoming                  single  `yaml:"wyoming"`
-	WyomingAllowLAN          sy.Flag `yaml:"wyoming_allow_lan"`
+	Listen                   single                `yaml:"listen"`
+	DataDir                  single                `yaml:"data_dir"`
+	Store                    single                `yaml:"store"`
+	Content                  single                `yaml:"content"`
+	RateLimit                single                `yaml:"rate_limit"`
+	RateLimitChat            single                `yaml:"rate_limit_chat"`
+	RateLimitVoice           single                `yaml:"rate_limit_voice"`
+	RateLimitAdmin           single                `yaml:"rate_limit_admin"`
+	RateLimitUnauthenticated single                `yaml:"rate_limit_unauthenticated"`
+	CORSOrigins              origins               `yaml:"cors_origins"`
+	Retention                single                `yaml:"retention"`
+	LogLevel                 single                `yaml:"log_level"`
+	IntentThreshold          single                `yaml:"intent_threshold"`
+	KnowledgeMatch           single                `yaml:"knowledge_match"`
+	Kiosk                    sy.Flag               `yaml:"kiosk"`
+	KioskExitKeys            single                `yaml:"kiosk_exit_keys"`
+	KioskPINHash             single                `yaml:"kiosk_pin_hash"`
+	VoiceEngines             engines               `yaml:"voice_engines"`
+	VoiceBuiltin             sy.Flag               `yaml:"voice_builtin"`
+	OTLPEndpoint             single                `yaml:"otlp_endpoint"`
+	LogFormat                single                `yaml:"log_format"`
+	TLSCertFile              single                `yaml:"tls_cert_file"`
+	TLSKeyFile               single                `yaml:"tls_key_file"`
+	LANPlainHTTP             sy.Flag               `yaml:"lan_plain_http"`
+	Discovery                sy.Flag               `yaml:"discovery"`
+	Wyoming                  single                `yaml:"wyoming"`
+	WyomingAllowLAN          sy.Flag               `yaml:"wyoming_allow_lan"`
+	Fleet                    sy.Mapping[fleetFile] `yaml:"fleet"`
+}
+
+// fleetFile is the fleet: mapping as the file gives it.
+type fleetFile struct {
+	Store    sy.Text `yaml:"store"`
+	Batch    sy.Text `yaml:"batch"`
+	Interval sy.Text `yaml:"interval"`
 }
 
 // single is a setting's one value, as written, trimmed (a null value leaves the setting unset).
@@ -211,7 +239,7 @@ type engine struct {
 
 const settingsName = "the settings"
 
-var names = sy.Names{reflect.TypeFor[file](): settingsName, reflect.TypeFor[engine](): "voice engine"}
+var names = sy.Names{reflect.TypeFor[file](): settingsName, reflect.TypeFor[engine](): "voice engine", reflect.TypeFor[fleetFile](): "fleet"}
 
 // Load reads and validates the settings file. Of several problems it reports the first (by line),
 // with the zero Settings. A key with no value (null) is not set.
@@ -348,6 +376,9 @@ func Load(path string) (Settings, error) {
 		}
 		s.Wyoming = v.V
 	}
+	if m := f.Fleet; m.Line > 0 && !m.Failed {
+		s.Fleet = loadFleet(m.V, m.Line, s.Store, f.Store.Line, fail)
+	}
 	for i, m := range f.VoiceEngines.V {
 		e, line := m.V, f.VoiceEngines.LineOf(i)
 		switch {
@@ -365,6 +396,38 @@ func Load(path string) (Settings, error) {
 		return Settings{}, first
 	}
 	return s, nil
+}
+
+// loadFleet checks the fleet: mapping (at line) against store: (the primary store).
+func loadFleet(v fleetFile, line int, primary string, primaryLine int, fail func(int, string, ...any)) Fleet {
+	fl := Fleet{Batch: DefaultFleetBatch, Interval: DefaultFleetInterval}
+	dsn := strings.TrimSpace(v.Store.V)
+	switch {
+	case v.Store.Line == 0:
+		fail(line, "fleet: give store: postgres://user@host:5432/database?sslmode=verify-full, the fleet database this kiosk forwards to")
+	case !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://"):
+		// not echoed: it may carry a password
+		fail(v.Store.Line, "fleet store: give a PostgreSQL URL, postgres://user@host:5432/database?sslmode=verify-full")
+	case strings.HasPrefix(primary, "postgres://") || strings.HasPrefix(primary, "postgresql://"):
+		fail(max(line, primaryLine), "fleet: forwards a kiosk's own SQLite store to a fleet database; with store: a PostgreSQL server the appliance writes there already (remove fleet:, or set store: sqlite)")
+	default:
+		fl.Store = dsn
+	}
+	if v.Batch.Line > 0 {
+		n, err := strconv.Atoi(strings.TrimSpace(v.Batch.V))
+		if err != nil || n < 1 || n > MaxFleetBatch {
+			fail(v.Batch.Line, "fleet batch must be a whole number of outbox rows per shipment from 1 to %d (default %d)", MaxFleetBatch, DefaultFleetBatch)
+		}
+		fl.Batch = n
+	}
+	if v.Interval.Line > 0 {
+		d, err := time.ParseDuration(strings.TrimSpace(v.Interval.V))
+		if err != nil || d < 100*time.Millisecond || d > time.Hour {
+			fail(v.Interval.Line, "fleet interval must be a duration from 100ms to 1h, such as 2s (default 2s)")
+		}
+		fl.Interval = d
+	}
+	return fl
 }
 
 // Changed lists the settings that differ between two versions.
@@ -402,6 +465,7 @@ func Changed(a, b Settings) []string {
 	add("discovery", a.NoDiscovery != b.NoDiscovery)
 	add("wyoming", a.Wyoming != b.Wyoming)
 	add("wyoming_allow_lan", a.WyomingAllowLAN != b.WyomingAllowLAN)
+	add("fleet", a.Fleet != b.Fleet)
 	return out
 }
 

@@ -15,14 +15,17 @@ type AuditEntry struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// InsertAudit appends an entry inside a write transaction.
+// InsertAudit appends an entry inside a write transaction (and to the outbox, if kept).
 func InsertAudit(tx *Tx, e AuditEntry) error {
 	if e.AtMs == 0 {
 		e.AtMs = Now()
 	}
 	_, err := tx.Exec(`INSERT INTO audit(at_ms, actor, action, target, remote, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail)
-	return err
+	if err != nil {
+		return err
+	}
+	return enqueue(tx, OutboxAudit, "", e.AtMs, e) // when the store keeps an outbox
 }
 
 // Audit appends an entry in its own (grouped) write.

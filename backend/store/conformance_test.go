@@ -21,3 +21,16 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// TestConformanceWithOutbox runs the same suite on a SQLite store that keeps a fleet outbox
+// (a kiosk with fleet: settings): writing the outbox rows in the same transactions changes
+// nothing the consumers see.
+func TestConformanceWithOutbox(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Backend {
+		db, err := store.OpenWith(context.Background(), filepath.Join(t.TempDir(), "v.db"), bytes.Repeat([]byte{4}, 32), store.Options{Outbox: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}

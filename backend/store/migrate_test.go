@@ -39,7 +39,7 @@ func TestMigrateFromThePreviousSchema(t *testing.T) {
 
 	db := openTest(t, path, key)
 	ctx := context.Background()
-	if v, _ := db.SchemaVersion(ctx); v != 8 {
+	if v, _ := db.SchemaVersion(ctx); v != 9 {
 		t.Fatalf("version after upgrade %d", v)
 	}
 	var text string

@@ -46,6 +46,15 @@ func (db *DB) SaveTurn(ctx context.Context, s SessionRow, t *TurnRow) error {
 				return ErrGone
 			}
 		}
+		if tx.db.opts.Outbox {
+			payload, err := turnEvent(s, t)
+			if err != nil {
+				return err
+			}
+			if err := enqueue(tx, OutboxTurn, s.ID, s.UpdatedMs, payload); err != nil {
+				return err
+			}
+		}
 		if t == nil {
 			return nil
 		}
@@ -183,6 +192,15 @@ func (db *DB) EraseSession(ctx context.Context, id string, audit AuditEntry) err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		if tx.db.opts.Outbox {
+			// its turns not yet shipped never leave the kiosk; the event erases the shipped ones
+			if _, err := tx.Exec(`DELETE FROM outbox WHERE kind = 'turn' AND session_id = ?`, id); err != nil {
+				return err
+			}
+			if err := enqueue(tx, OutboxErase, id, audit.AtMs, EraseEvent{SessionID: id}); err != nil {
+				return err
+			}
+		}
 		return InsertAudit(tx, audit)
 	})
 }
@@ -192,12 +210,21 @@ func (db *DB) EraseSession(ctx context.Context, id string, audit AuditEntry) err
 func (db *DB) PurgeSessions(ctx context.Context, beforeMs int64, audit func(n int64) AuditEntry) (int64, error) {
 	var n int64
 	err := db.Write(ctx, func(tx *Tx) error {
+		if tx.db.opts.Outbox {
+			// the purged sessions' turns not yet shipped never leave the kiosk
+			if _, err := tx.Exec(`DELETE FROM outbox WHERE kind = 'turn' AND session_id IN (SELECT id FROM sessions WHERE updated_ms < ?)`, beforeMs); err != nil {
+				return err
+			}
+		}
 		res, err := tx.Exec(`DELETE FROM sessions WHERE updated_ms < ?`, beforeMs)
 		if err != nil {
 			return err
 		}
 		n, _ = res.RowsAffected()
 		if n > 0 {
+			if err := enqueue(tx, OutboxPurge, "", 0, PurgeEvent{BeforeMs: beforeMs, N: n}); err != nil {
+				return err
+			}
 			return InsertAudit(tx, audit(n))
 		}
 		return nil

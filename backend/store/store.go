@@ -55,6 +55,7 @@ type DB struct {
 	walLimit   int64
 
 	full fullState // the last write failed for want of disk space (full.go)
+	opts Options   // how it was opened (the outbox: outbox.go)
 }
 
 type writeReq struct {
@@ -100,6 +101,11 @@ const MaxBatch = 256
 
 // Open opens (or creates) the encrypted store at path with a 32-byte key.
 func Open(ctx context.Context, path string, key []byte) (*DB, error) {
+	return OpenWith(ctx, path, key, Options{})
+}
+
+// OpenWith opens the store as Open does, with options (the fleet's outbox).
+func OpenWith(ctx context.Context, path string, key []byte, opts Options) (*DB, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("store key must be 32 bytes, got %d", len(key))
 	}
@@ -185,7 +191,7 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{path: path, hexKey: hexKey, stmts: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}, w: w, r: r, ck: ck, writes: make(chan *writeReq, 1024), done: make(chan struct{}), closed: make(chan struct{}), ckDone: make(chan struct{}),
-		wal: wal, frameBytes: pageSize + walFrameHeader, walLimit: WALLimit}
+		wal: wal, frameBytes: pageSize + walFrameHeader, walLimit: WALLimit, opts: opts}
 	go db.writer()
 	go db.checkpointer()
 	return db, nil

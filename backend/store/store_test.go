@@ -27,7 +27,7 @@ func TestOpenMigratesAndPersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v.db")
 	db := openTest(t, path, testKey(1))
 	ctx := context.Background()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 8 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 9 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	err := db.Write(ctx, func(tx *Tx) error {
