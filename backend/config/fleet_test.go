@@ -34,13 +34,13 @@ func TestFleetSetting(t *testing.T) {
 		t.Errorf("no fleet: %+v %v", s.Fleet, err)
 	}
 	for body, want := range map[string]string{
-		"rate_limit: 6/m\nfleet:\n  store: mysql://kiosk:hunter2@db/x\n":                        ":3: fleet store: give a PostgreSQL URL",
-		"fleet:\n  batch: 10\n":                                                                 ":2: fleet: give store: postgres://",
-		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  batch: 0\n":                          ":3: fleet batch must be a whole number",
-		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  batch: 1e9\n":                        ":3: fleet batch must be a whole number",
-		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  interval: 10ms\n":                    ":3: fleet interval must be a duration",
-		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  speed: fast\n":                       ":3:",
-		"fleet: postgres://kiosk:hunter2@db/x\n":                                                ":1:",
+		"rate_limit: 6/m\nfleet:\n  store: mysql://kiosk:hunter2@db/x\n": ":3: fleet store: give a PostgreSQL URL",
+		"fleet:\n  batch: 10\n": ":2: fleet: give store: postgres://",
+		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  batch: 0\n":                           ":3: fleet batch must be a whole number",
+		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  batch: 1e9\n":                         ":3: fleet batch must be a whole number",
+		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  interval: 10ms\n":                     ":3: fleet interval must be a duration",
+		"fleet:\n  store: postgres://kiosk:hunter2@db/x\n  speed: fast\n":                        ":3:",
+		"fleet: postgres://kiosk:hunter2@db/x\n":                                                 ":1:",
 		"store: postgres://kiosk:hunter2@db/y\nfleet:\n  store: postgres://kiosk:hunter2@db/x\n": ":3: fleet: forwards a kiosk's own SQLite store",
 	} {
 		_, err := load(body)
