@@ -23,6 +23,7 @@ import (
 	"voicebot/backend/conversation"
 	"voicebot/backend/dashboard"
 	"voicebot/backend/discovery"
+	"voicebot/backend/fleet"
 	"voicebot/backend/history"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/keys"
@@ -71,6 +72,9 @@ type Options struct {
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
+	// Fleet is the fleet database a kiosk forwards to from its SQLite store (the settings'
+	// fleet:): the store then keeps an outbox, shipped by backend/fleet (fleet.go here).
+	Fleet config.Fleet
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -121,6 +125,7 @@ type Appliance struct {
 	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
 	wyoming        *wyoming.Server       // nil when off
 	wyomingLn      net.Listener
+	shipper        *fleet.Shipper // the outbox's shipper on a kiosk with fleet: settings (fleet.go); nil otherwise
 }
 
 // Resolve fills in the default folders.
@@ -146,7 +151,9 @@ func (o *Options) Resolve() error {
 }
 
 // OpenStore opens the store the options name: the data folder's SQLite file with its key
-// (creating both on first use), or the PostgreSQL server of a postgres://… Store.
+// (creating both on first use), or the PostgreSQL server of a postgres://… Store. A SQLite store
+// of a kiosk with fleet: settings keeps the outbox (also when a command opens it, so that an
+// erase from the command line reaches the fleet database too).
 func OpenStore(ctx context.Context, o Options) (store.Backend, error) {
 	switch {
 	case postgres.IsDSN(o.Store):
@@ -160,7 +167,7 @@ func OpenStore(ctx context.Context, o Options) (store.Backend, error) {
 		return nil, err
 	}
 	slog.Debug("store key", "from", source)
-	return store.Open(ctx, storeFile, key)
+	return store.OpenWith(ctx, storeFile, key, store.Options{Outbox: o.Fleet.Store != ""})
 }
 
 // Start opens everything and starts serving; it returns once the server listens and the content
@@ -196,6 +203,9 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	}
 	if _, _, err := config.ParseRate(o.RateLimit); err != nil {
 		return nil, fmt.Errorf("rate limit: %w", err)
+	}
+	if o.Fleet.Store != "" && postgres.IsDSN(o.Store) {
+		return nil, errors.New("fleet: forwards a kiosk's own SQLite store to a fleet database; with the store on a PostgreSQL server (--store or store:) the appliance writes there already: remove fleet: from the settings, or use the SQLite store")
 	}
 	inst, err := AcquireInstance(o.DataDir)
 	if err != nil {
@@ -287,7 +297,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 	a.tls.plainLAN.Store(file.LANPlainHTTP)
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Screens: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Screens: a, Fleet: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -319,6 +329,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		// a key revoked or rotated by another appliance of the database is refused here at once
 		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
 	}
+	a.startFleet(ctx, o.Fleet)
 	a.goBackground(func() { a.watchCertificates(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
@@ -387,6 +398,9 @@ func merge(flags Options, f config.Settings) Options {
 	}
 	o.Wyoming = pick(flags.Wyoming, f.Wyoming)
 	o.WyomingAllowLAN = flags.WyomingAllowLAN || f.WyomingAllowLAN
+	if flags.Fleet.Store == "" {
+		o.Fleet = f.Fleet
+	}
 	return o
 }
 

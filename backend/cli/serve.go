@@ -27,20 +27,22 @@ func (f *storeFlags) add(cmd *cobra.Command) {
 }
 
 // options are the options of a command that opens the store: the flags, and the settings
-// file's store: when --store is not given.
+// file's store: when --store is not given (and its fleet:, so that a kiosk's outbox is kept).
 func (f *storeFlags) options() (appliance.Options, error) {
 	o := appliance.Options{DataDir: f.dataDir, ConfigDir: f.configDir, Store: f.store, Version: Version}
 	if err := o.Resolve(); err != nil {
 		return o, err
 	}
-	if o.Store == "" {
-		if p := paths.SettingsFile(o.ConfigDir); fileExists(p) {
-			s, err := config.Load(p)
-			if err != nil {
-				return o, err
-			}
+	if p := paths.SettingsFile(o.ConfigDir); fileExists(p) {
+		s, err := config.Load(p)
+		if err != nil {
+			return o, err
+		}
+		if o.Store == "" {
 			o.Store = s.Store
 		}
+		// a kiosk's SQLite store keeps its fleet outbox whoever writes to it
+		o.Fleet = s.Fleet
 	}
 	return o, nil
 }

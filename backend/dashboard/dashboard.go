@@ -56,6 +56,7 @@ type Dashboard struct {
 	Settings SettingsService
 	Content  ContentService // nil: the content cannot be edited from here
 	Screens  Screens        // nil: no screen pairing nor HTTPS details on the Keys page
+	Fleet    Fleet          // nil: no Fleet card on the Overview
 	Version  string
 	Listen   func() string
 	Started  time.Time
@@ -302,6 +303,13 @@ func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
 	o.Storage = storage
 	t, err := d.Data.Totals(ctx, now)
 	o.Sessions, o.Messages, o.ActiveKeys = t.Sessions, t.Messages, t.ActiveKeys
+	if err != nil {
+		return o, err
+	}
+	if d.Fleet != nil {
+		o.Fleet, err = d.Fleet.FleetStatus(ctx)
+	}
+	o.Now = now
 	return o, err
 }
 

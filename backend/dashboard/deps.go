@@ -139,3 +139,38 @@ type Screens interface {
 	OperatorCertificate() bool
 	LAN() bool
 }
+
+// Fleet is what the Overview shows of a fleet (the appliance): on a kiosk that forwards to a
+// fleet database (fleet: in its settings), its own outbox; on an appliance whose store is that
+// database, every kiosk that forwards to it. Nil: no Fleet card.
+type Fleet interface {
+	FleetStatus(ctx context.Context) (FleetView, error)
+}
+
+// FleetView is the Overview's Fleet card. Both parts empty: no card.
+type FleetView struct {
+	Kiosk  *KioskView // this appliance's outbox; nil when it forwards nowhere
+	Kiosks []KioskRow // the kiosks that forward to this appliance's store
+}
+
+// KioskView is this kiosk's outbox and its link to the fleet database.
+type KioskView struct {
+	Appliance    string
+	Database     string // the fleet database, without its password
+	Backlog      int64  // rows not yet shipped
+	BacklogBytes int64
+	Oldest       time.Time // the oldest unshipped row's time; zero when none
+	LastContact  time.Time // zero: no contact since start
+	Reachable    bool
+	LastError    string
+}
+
+// KioskRow is one kiosk that forwards to this appliance's store, as it last reported.
+type KioskRow struct {
+	Appliance    string
+	LastContact  time.Time
+	Backlog      int64
+	BacklogBytes int64
+	Oldest       time.Time
+	Shipped      int64 // outbox rows received from it, all told
+}

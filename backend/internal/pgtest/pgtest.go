@@ -152,7 +152,7 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 
 // run starts the server on s.Port and waits until it accepts connections.
 func (s *Server) run() error {
-	logf, err := os.Create(filepath.Join(s.Dir, "server.log"))
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) // kept across a Restart
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,32 @@ func (s *Server) kill() {
 	}
 }
 
-// Restart starts the server again on its port after Kill.
+// Halt stops the server as an operator or a failover would (a fast shutdown: open connections
+// are closed, transactions under way are rolled back), keeping its cluster; Restart starts it
+// again on the same port. The outbox test (backend/appliance) takes the database away with it.
+func (s *Server) Halt() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return fmt.Errorf("postgres is not running")
+	}
+	select {
+	case <-s.exited:
+		return fmt.Errorf("postgres had already exited:\n%s", s.Log())
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		return err
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		s.kill()
+		return fmt.Errorf("postgres did not stop within 30 s of a fast shutdown (killed)")
+	}
+}
+
+// Restart starts the server again on its port after Kill or Halt, and waits until it accepts
+// connections.
 func (s *Server) Restart() error { return s.run() }
 
 // owner is an unprivileged user.

@@ -193,7 +193,14 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM voicebot_schema`).Scan(&current); err != nil {
 		return err
 	}
-	if latest := len(files); current > latest {
+	// the highest number, not the count: branches are given numbers apart, and one may land first
+	latest := 0
+	for _, f := range files {
+		if n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "sql/"), "_", 2)[0]); err == nil {
+			latest = max(latest, n)
+		}
+	}
+	if current > latest {
 		return fmt.Errorf("the database has schema version %d, newer than this program knows (%d): use the newer program", current, latest)
 	}
 	for _, f := range files {
