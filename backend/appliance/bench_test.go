@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"voicebot/backend/config"
 	"voicebot/backend/internal/pgtest"
 	"voicebot/backend/keys"
 )
@@ -58,10 +60,36 @@ func BenchmarkChatHTTPPostgres(b *testing.B) {
 	benchChatHTTP(b, srv.NewDatabase(b))
 }
 
+// BenchmarkChatHTTPOutbox is BenchmarkChatHTTP on a kiosk that forwards to a fleet database
+// (fleet: settings): every turn also writes its outbox row in the same transaction, and the
+// shipper sends the outbox to a throwaway PostgreSQL on loopback while the turns go on. Run with
+// BenchmarkChatHTTP in one command for the outbox's cost (docs/BENCHMARKS.md).
+func BenchmarkChatHTTPOutbox(b *testing.B) {
+	srv := pgtest.Start(b)
+	benchChat(b, Options{Fleet: config.Fleet{Store: srv.NewDatabase(b), Batch: config.DefaultFleetBatch, Interval: config.DefaultFleetInterval}})
+}
+
+// BenchmarkChatHTTPOutboxOffline is BenchmarkChatHTTPOutbox with the fleet database away (a
+// loopback port nobody listens on): the outbox only grows, and the shipper retries with backoff.
+func BenchmarkChatHTTPOutboxOffline(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	benchChat(b, Options{Fleet: config.Fleet{Store: "postgres://voicebot@" + addr + "/voicebot?sslmode=disable&connect_timeout=1", Batch: config.DefaultFleetBatch, Interval: config.DefaultFleetInterval}})
+}
+
 // benchChatHTTP runs the chat mix on a store (storeDSN; "" for the SQLite file) and returns how
 // many turns it made.
-func benchChatHTTP(b *testing.B, storeDSN string) int {
-	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0", Store: storeDSN})
+func benchChatHTTP(b *testing.B, storeDSN string) int { return benchChat(b, Options{Store: storeDSN}) }
+
+// benchChat runs the chat mix on an appliance with options o (its folders and address are the
+// benchmark's) and returns how many turns it made.
+func benchChat(b *testing.B, o Options) int {
+	o.DataDir, o.ConfigDir, o.Listen = b.TempDir(), b.TempDir(), "127.0.0.1:0"
+	a, err := Start(context.Background(), o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,7 +30,8 @@ import (
 // a marker unique to the turn, stamped with the kiosk's name, with its bot answer; nothing else
 // arrived. A conversation erased while the database was away is erased on it too (its turns
 // shipped before are deleted there), and one begun and erased while it was away never reaches
-// it; the erasures' audit entries do. It logs the figures: turns, cycles, the largest backlog,
+// it; the erasures' audit entries do. The kiosk's dashboard says when the database is away and
+// what waits, and an appliance whose store is the fleet database lists the kiosk. It logs the figures: turns, cycles, the largest backlog,
 // the catch-up time.
 func TestOfflineKioskOutbox(t *testing.T) {
 	if testing.Short() {
@@ -48,6 +49,7 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	}
 	name := a.Shipper().Status().Appliance
 	key := newKey(t, a, keys.Spec{Scopes: []string{"chat", "history"}, Rate: "1000000/s"})
+	_, get, _ := browserSession(t, a)
 	base := "http://" + a.Addr()
 	client := &http.Client{Timeout: 30 * time.Second}
 	call := func(method, path, body string) (int, []byte, error) {
@@ -166,6 +168,12 @@ func TestOfflineKioskOutbox(t *testing.T) {
 			sample()
 			time.Sleep(50 * time.Millisecond)
 		}
+		if c == 15 {
+			// the kiosk's Overview says the database is away, and what waits
+			if _, page := get("/dashboard/"); !strings.Contains(page, `id="fleet"`) || !strings.Contains(page, "the database is unreachable") || !strings.Contains(page, " rows (") {
+				t.Errorf("the kiosk's Overview while the database is away does not say so, nor the backlog:\n%s", fleetCard(page))
+			}
+		}
 		down.Store(false)
 		if err := srv.Restart(); err != nil {
 			t.Fatal(err)
@@ -181,6 +189,16 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	a.Shipper().Kick()
 	waitShipped(t, a)
 	catchUp := time.Since(caught)
+
+	if _, page := get("/dashboard/"); !strings.Contains(page, "none: all shipped") || strings.Contains(page, "unreachable") {
+		t.Errorf("the kiosk's Overview after the catch-up:\n%s", fleetCard(page))
+	}
+	// an appliance whose store is the fleet database lists the kiosk, its backlog and last contact
+	node := start(t, Options{Store: dsn})
+	_, nodeGet, _ := browserSession(t, node)
+	if _, page := nodeGet("/dashboard/"); !strings.Contains(page, "<code>"+name+"</code>") || !strings.Contains(page, "none: all shipped") {
+		t.Errorf("the fleet node's Overview does not list the kiosk %s:\n%s", name, fleetCard(page))
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -254,6 +272,14 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	t.Logf("outbox: %d turns acknowledged (%d while the database was away), %d on the fleet database; lost %d, duplicated %d, unacknowledged %d; "+
 		"%d cycles of the database going away in %.1f s; largest backlog %d rows; catch-up after the load %v; %d failed attempts",
 		len(acked), whileDown.Load(), total, lost, dup, extra, cycles, loadTime.Seconds(), maxBacklog, catchUp.Round(time.Millisecond), st.Errors)
+}
+
+// fleetCard is the Overview's Fleet card, for a failure's message.
+func fleetCard(page string) string {
+	if i := strings.Index(page, `id="fleet"`); i >= 0 {
+		return page[i:min(len(page), i+1500)]
+	}
+	return "(no Fleet card)"
 }
 
 // waitShippedTo waits until the fleet database's high-water mark is at least seq.

@@ -175,8 +175,16 @@ func (s *Shipper) attempt(parent context.Context) (more bool, err error) {
 		}
 		s.mu.Unlock()
 	}()
+	backlog, err := s.local.OutboxStats(ctx) // measured also while the database is away
+	if err != nil {
+		return false, err
+	}
+	s.noteBacklog(backlog)
 	if s.remote == nil {
 		if err := s.connect(ctx); err != nil {
+			return false, err
+		}
+		if backlog, err = s.local.OutboxStats(ctx); err != nil { // connect deleted what was shipped
 			return false, err
 		}
 	}
@@ -184,11 +192,6 @@ func (s *Shipper) attempt(parent context.Context) (more bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	backlog, err := s.local.OutboxStats(ctx)
-	if err != nil {
-		return false, err
-	}
-	s.noteBacklog(backlog)
 	more = len(rows) > s.cfg.Batch
 	left := store.OutboxBacklog{LastSeq: backlog.LastSeq}
 	if more {

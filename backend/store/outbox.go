@@ -125,7 +125,7 @@ func enqueue(tx *Tx, kind, sessionID string, atMs int64, payload any) error {
 	if atMs == 0 {
 		atMs = Now()
 	}
-	_, err := tx.Exec(`INSERT INTO outbox(kind, session_id, at_ms, payload) VALUES (?, ?, ?, ?)`, kind, sessionID, atMs, string(b))
+	_, err := tx.Exec(`INSERT INTO outbox(kind, session_id, at_ms, payload) VALUES (?, ?, ?, ?)`, kind, sessionID, atMs, b)
 	return err
 }
 
@@ -142,11 +142,9 @@ func (db *DB) OutboxPeek(ctx context.Context, limit int) ([]OutboxRow, error) {
 	var out []OutboxRow
 	for rows.Next() {
 		var r OutboxRow
-		var p string
-		if err := rows.Scan(&r.Seq, &r.Kind, &r.SessionID, &r.AtMs, &p); err != nil {
+		if err := rows.Scan(&r.Seq, &r.Kind, &r.SessionID, &r.AtMs, &r.Payload); err != nil {
 			return nil, err
 		}
-		r.Payload = []byte(p)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -10,7 +10,7 @@ CREATE TABLE outbox (
   kind       TEXT NOT NULL CHECK (kind IN ('turn', 'audit', 'erase', 'purge')),
   session_id TEXT NOT NULL DEFAULT '',   -- a turn's or an erase's session
   at_ms      INTEGER NOT NULL,           -- when it was written (the backlog's age)
-  payload    TEXT NOT NULL
+  payload    BLOB NOT NULL             -- JSON; a BLOB so that the backlog's bytes are summed from the row headers
 );
 -- an erase drops its session's turns not yet shipped
 CREATE INDEX outbox_session ON outbox(session_id) WHERE kind = 'turn';
