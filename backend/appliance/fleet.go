@@ -1,100 +1,45 @@
 package appliance
 
-// A kiosk that forwards to a fleet database (fleet: in the settings): its SQLite store keeps an
-// outbox (backend/store, outbox.go) and the shipper (backend/fleet) sends it to the fleet's
-// PostgreSQL in batches whenever the database is reachable. /metrics and the dashboard's
-// Overview show its backlog and last contact; on an appliance whose own store is the fleet
-// database, the Overview lists every kiosk that forwards to it (fleet_appliances).
+// The appliance as a member of a fleet: several appliances sharing one PostgreSQL store
+// (docs/OPERATIONS.md). Each heartbeats its row of the store's appliances table, which the
+// dashboard's fleet list reads, and prunes the fleet's idle rate buckets now and then.
 
 import (
 	"context"
-	"os"
-	"strings"
+	"log/slog"
 	"time"
 
-	"voicebot/backend/config"
 	"voicebot/backend/dashboard"
-	"voicebot/backend/fleet"
 	"voicebot/backend/store/postgres"
-	"voicebot/backend/telemetry"
 )
 
-// startFleet starts the outbox's shipper when the settings forward to a fleet database.
-func (a *Appliance) startFleet(ctx context.Context, f config.Fleet) {
-	if f.Store == "" || a.DB == nil {
-		return
-	}
-	dsn := f.Store
-	a.shipper = fleet.New(a.DB, fleet.Config{Appliance: a.applianceName(), Batch: f.Batch, Interval: f.Interval, Describe: postgres.Redact(dsn),
-		Open: func(ctx context.Context) (fleet.Remote, error) {
-			db, err := postgres.Open(ctx, dsn)
-			if err != nil {
-				return nil, err
-			}
-			return db, nil
-		}})
-	a.Metrics.WatchFleet(func() telemetry.FleetStatus {
-		st := a.shipper.Status()
-		return telemetry.FleetStatus{BacklogRows: st.Backlog.Rows, BacklogBytes: st.Backlog.Bytes, OldestMs: st.Backlog.OldestMs,
-			LastContact: st.LastContact, Shipped: st.Shipped, Errors: st.Errors}
-	})
-	a.goBackground(func() { a.shipper.Run(ctx) })
-}
+// HeartbeatEvery is how often an appliance on a shared store says it runs (the dashboard counts
+// an appliance unseen for three beats as down).
+const HeartbeatEvery = dashboard.FleetHeartbeat
 
-// Shipper is the outbox's shipper (nil unless the settings forward to a fleet database).
-func (a *Appliance) Shipper() *fleet.Shipper { return a.shipper }
-
-// applianceName is the name the rows this appliance ships are stamped with: the host name,
-// folded to lower case letters, digits and hyphens, at most 63 characters.
-func (a *Appliance) applianceName() string {
-	h, _ := os.Hostname()
-	return foldName(h)
-}
-
-func foldName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
+// heartbeat records this appliance in the fleet until ctx ends.
+func (a *Appliance) heartbeat(ctx context.Context, pg *postgres.DB) {
+	started := time.Now().UnixMilli()
+	t := time.NewTicker(HeartbeatEvery)
+	defer t.Stop()
+	failing := false
+	for n := 0; ; n++ {
+		err := pg.Heartbeat(ctx, a.Opts.Version, started)
+		if n%240 == 0 && err == nil { // hourly
+			err = pg.PruneRates(ctx)
+		}
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
+		case err != nil && ctx.Err() == nil && !failing:
+			slog.Warn("fleet heartbeat", "err", err)
+			failing = true
+		case err == nil && failing:
+			slog.Info("fleet heartbeat: the store answers again")
+			failing = false
 		}
-		if b.Len() >= 63 {
-			break
-		}
-	}
-	name := strings.Trim(b.String(), "-")
-	if name == "" {
-		name = "voicebot"
-	}
-	return name
-}
-
-// FleetStatus is what the dashboard's Overview shows of the fleet.
-func (a *Appliance) FleetStatus(ctx context.Context) (dashboard.FleetView, error) {
-	var v dashboard.FleetView
-	if s := a.shipper; s != nil {
-		st := s.Status()
-		k := &dashboard.KioskView{Appliance: st.Appliance, Database: st.Database, Backlog: st.Backlog.Rows, BacklogBytes: st.Backlog.Bytes,
-			LastContact: st.LastContact, Reachable: st.Reachable, LastError: st.LastError}
-		if st.Backlog.OldestMs > 0 {
-			k.Oldest = time.UnixMilli(st.Backlog.OldestMs)
-		}
-		v.Kiosk = k
-	}
-	if pg, ok := a.Store.(*postgres.DB); ok {
-		list, err := pg.FleetAppliances(ctx)
-		if err != nil {
-			return v, err
-		}
-		for _, f := range list {
-			r := dashboard.KioskRow{Appliance: f.Appliance, LastContact: time.UnixMilli(f.LastContactMs), Backlog: f.BacklogRows, BacklogBytes: f.BacklogBytes, Shipped: f.ShippedRows}
-			if f.OldestMs > 0 {
-				r.Oldest = time.UnixMilli(f.OldestMs)
-			}
-			v.Kiosks = append(v.Kiosks, r)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
-	return v, nil
 }

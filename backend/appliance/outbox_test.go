@@ -43,11 +43,14 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	if err := os.WriteFile(settings, []byte(fmt.Sprintf("fleet:\n  store: %s\n  batch: 200\n  interval: 100ms\n", dsn)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, Options{ConfigFile: settings})
+	a := start(t, Options{ConfigFile: settings, Appliance: "kiosk-lobby"})
 	if a.Shipper() == nil || !a.DB.Outbox() {
 		t.Fatal("fleet: in the settings did not start the outbox and its shipper")
 	}
 	name := a.Shipper().Status().Appliance
+	if name != "kiosk-lobby" {
+		t.Fatalf("the shipper ships as %q, not the appliance's name", name)
+	}
 	key := newKey(t, a, keys.Spec{Scopes: []string{"chat", "history"}, Rate: "1000000/s"})
 	_, get, _ := browserSession(t, a)
 	base := "http://" + a.Addr()
@@ -170,7 +173,7 @@ func TestOfflineKioskOutbox(t *testing.T) {
 		}
 		if c == 15 {
 			// the kiosk's Overview says the database is away, and what waits
-			if _, page := get("/dashboard/"); !strings.Contains(page, `id="fleet"`) || !strings.Contains(page, "the database is unreachable") || !strings.Contains(page, " rows (") {
+			if _, page := get("/dashboard/"); !strings.Contains(page, `id="outbox"`) || !strings.Contains(page, "the database is unreachable") || !strings.Contains(page, " rows (") {
 				t.Errorf("the kiosk's Overview while the database is away does not say so, nor the backlog:\n%s", fleetCard(page))
 			}
 		}
@@ -194,9 +197,11 @@ func TestOfflineKioskOutbox(t *testing.T) {
 		t.Errorf("the kiosk's Overview after the catch-up:\n%s", fleetCard(page))
 	}
 	// an appliance whose store is the fleet database lists the kiosk, its backlog and last contact
-	node := start(t, Options{Store: dsn})
+	// (and, in the fleet's list of appliances, with the link to its conversations)
+	node := start(t, Options{Store: dsn, Appliance: "office"})
 	_, nodeGet, _ := browserSession(t, node)
-	if _, page := nodeGet("/dashboard/"); !strings.Contains(page, "<code>"+name+"</code>") || !strings.Contains(page, "none: all shipped") {
+	if _, page := nodeGet("/dashboard/"); !strings.Contains(page, `id="kiosks"`) || !strings.Contains(page, ">"+name+"</a></td><td class=\"ok\">") ||
+		!strings.Contains(page, "none: all shipped") || strings.Count(page, `href="/dashboard/conversations?appliance=`+name+`"`) != 2 {
 		t.Errorf("the fleet node's Overview does not list the kiosk %s:\n%s", name, fleetCard(page))
 	}
 
@@ -274,12 +279,15 @@ func TestOfflineKioskOutbox(t *testing.T) {
 		len(acked), whileDown.Load(), total, lost, dup, extra, cycles, loadTime.Seconds(), maxBacklog, catchUp.Round(time.Millisecond), st.Errors)
 }
 
-// fleetCard is the Overview's Fleet card, for a failure's message.
+// fleetCard is the Overview's cards of the fleet, for a failure's message.
 func fleetCard(page string) string {
-	if i := strings.Index(page, `id="fleet"`); i >= 0 {
+	if i := strings.Index(page, `id="outbox"`); i >= 0 {
 		return page[i:min(len(page), i+1500)]
 	}
-	return "(no Fleet card)"
+	if i := strings.Index(page, `id="kiosks"`); i >= 0 {
+		return page[i:min(len(page), i+2500)]
+	}
+	return "(no Fleet database nor Kiosks card)"
 }
 
 // waitShippedTo waits until the fleet database's high-water mark is at least seq.

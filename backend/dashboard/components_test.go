@@ -36,10 +36,10 @@ func TestComponentSnapshots(t *testing.T) {
 			Content: conversation.Status{Source: "/srv/content", Version: 4, LoadedAt: at, BuildMillis: 160, Intents: 62, Documents: 20, OK: false,
 				Errors: []content.Error{{File: "intents/en.yaml", Line: 12, Msg: `template "(open": column 1: group opened here is never closed with ')'`}}}}),
 		"overview-kiosk": overview(p, OverviewData{Version: "v1.2.3", Uptime: time.Hour, Listen: "0.0.0.0:8750", LAN: true, Now: at, Content: conversation.Status{Source: "built-in demo", Version: 1, LoadedAt: at, OK: true},
-			Fleet: FleetView{Kiosk: &KioskView{Appliance: "lobby-2", Database: "postgres://voicebot:xxxxx@db.lan:5432/voicebot", Backlog: 1240, BacklogBytes: 1_050_000,
+			Outbox: OutboxView{Kiosk: &KioskView{Appliance: "lobby-2", Database: "postgres://voicebot:xxxxx@db.lan:5432/voicebot", Backlog: 1240, BacklogBytes: 1_050_000,
 				Oldest: at.Add(-3 * time.Hour), LastContact: at.Add(-3 * time.Hour), LastError: "dial tcp 10.0.0.5:5432: connect: connection refused"}}}),
-		"overview-fleet": overview(p, OverviewData{Version: "v1.2.3", Uptime: time.Hour, Listen: "0.0.0.0:8750", LAN: true, Now: at, Content: conversation.Status{Source: "built-in demo", Version: 1, LoadedAt: at, OK: true},
-			Fleet: FleetView{Kiosks: []KioskRow{{Appliance: "lobby-1", LastContact: at.Add(-2 * time.Second), Shipped: 48210},
+		"overview-kiosks": overview(p, OverviewData{Version: "v1.2.3", Uptime: time.Hour, Listen: "0.0.0.0:8750", LAN: true, Now: at, Content: conversation.Status{Source: "built-in demo", Version: 1, LoadedAt: at, OK: true},
+			Outbox: OutboxView{Kiosks: []KioskRow{{Appliance: "lobby-1", LastContact: at.Add(-2 * time.Second), Shipped: 48210},
 				{Appliance: "lobby-2", LastContact: at.Add(-26 * time.Hour), Backlog: 1240, BacklogBytes: 1_050_000, Oldest: at.Add(-27 * time.Hour), Shipped: 9120}}}}),
 		"conversations": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Q: "sunday", Lang: "en", From: "2026-11-01"}, []string{"en", "es"},
 			[]history.Session{{ID: "s_1", Lang: "en", Turns: 2, Updated: at, Preview: "what are the opening hours <b>now</b>?"}}),
@@ -90,7 +90,15 @@ func TestComponentSnapshots(t *testing.T) {
 		"settings": settingsPage(page{Title: "Settings", Active: "Settings", CSRF: "c", Signed: true}, SettingsView{
 			Live: config.Settings{RateLimit: "600/m", LogLevel: "info"}, Retention: "720h0m0s", CORS: "http://kiosk.local:8080",
 			Thresholds: []Count{{"en", 213}, {"es", 190}}, Saved: true, Restart: []string{"listen"}}, ""),
-		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Action: "key."}, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}, "/dashboard/audit?action=key.&before=7"),
+		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Action: "key."}, nil, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}, "/dashboard/audit?action=key.&before=7"),
+		"audit-fleet": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Appliance: "kiosk-hall"}, []string{"kiosk-hall", "kiosk-lobby"},
+			[]store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "cli", Action: "key.create", Target: "abcd1234", Appliance: "kiosk-hall"}}, ""),
+		"conversations-fleet": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Appliance: "kiosk-lobby", Fleet: []string{"kiosk-hall", "kiosk-lobby"}}, []string{"en"},
+			[]history.Session{{ID: "s_2", Lang: "en", Turns: 3, Updated: at, Preview: "where is the cloakroom", Appliance: "kiosk-lobby"}}),
+		"overview-fleet": overview(p, OverviewData{Version: "v1.2.3", Uptime: time.Hour, Listen: "0.0.0.0:8750", Appliance: "kiosk-hall", Now: at,
+			Content: conversation.Status{Source: "built-in demo", Version: 1, LoadedAt: at, OK: true},
+			Fleet: []Appliance{{Name: "kiosk-hall", Version: "v1.2.3", StartedMs: at.Add(-time.Hour).UnixMilli(), LastSeenMs: at.Add(-5 * time.Second).UnixMilli()},
+				{Name: "kiosk-lobby", Version: "v1.2.2", StartedMs: at.Add(-48 * time.Hour).UnixMilli(), LastSeenMs: at.Add(-10 * time.Minute).UnixMilli()}}}),
 	}
 	for name, c := range cases {
 		var buf bytes.Buffer

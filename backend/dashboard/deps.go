@@ -64,10 +64,16 @@ type Queries interface {
 	// by their words as asked, language, answer kind and intent; most asked first, then newest
 	// (at most store.TeachGroupsLimit).
 	TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error)
+	// Fleet lists the appliances sharing the store, the most recently seen first (none on a
+	// store of one appliance's own: the pages then show no appliance filter).
+	Fleet(ctx context.Context) ([]Appliance, error)
 	// UseLink uses up a one-time sign-in link's token (store.UseLink): true when it was known,
 	// unused and unexpired.
 	UseLink(ctx context.Context, token string) (bool, error)
 }
+
+// Appliance is one appliance of a fleet sharing the store: its last heartbeat.
+type Appliance = store.ApplianceRow
 
 // Totals is what the Overview counts in the store.
 type Totals = store.Totals
@@ -140,15 +146,15 @@ type Screens interface {
 	LAN() bool
 }
 
-// Fleet is what the Overview shows of a fleet (the appliance): on a kiosk that forwards to a
-// fleet database (fleet: in its settings), its own outbox; on an appliance whose store is that
-// database, every kiosk that forwards to it. Nil: no Fleet card.
-type Fleet interface {
-	FleetStatus(ctx context.Context) (FleetView, error)
+// Outbox is what the Overview shows of kiosks that forward to a fleet database (the appliance):
+// on such a kiosk (fleet: in its settings), its own outbox; on an appliance whose store is that
+// database, every kiosk that forwards to it. Nil: neither card.
+type Outbox interface {
+	OutboxStatus(ctx context.Context) (OutboxView, error)
 }
 
-// FleetView is the Overview's Fleet card. Both parts empty: no card.
-type FleetView struct {
+// OutboxView is the Overview's Fleet database card (Kiosk) and Kiosks card. Both empty: neither.
+type OutboxView struct {
 	Kiosk  *KioskView // this appliance's outbox; nil when it forwards nowhere
 	Kiosks []KioskRow // the kiosks that forward to this appliance's store
 }

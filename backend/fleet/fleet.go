@@ -30,7 +30,7 @@ type Local interface {
 
 // Remote is the fleet database: *postgres.DB.
 type Remote interface {
-	Ingest(ctx context.Context, appliance string, rows []store.OutboxRow, left store.OutboxBacklog, nowMs int64) (int64, error)
+	Ingest(ctx context.Context, src store.OutboxSource, rows []store.OutboxRow, left store.OutboxBacklog, nowMs int64) (int64, error)
 	ShippedSeq(ctx context.Context, appliance string) (int64, error)
 	Close() error
 }
@@ -38,6 +38,8 @@ type Remote interface {
 // Config is a shipper's.
 type Config struct {
 	Appliance string        // the kiosk's name, stamped on the rows it ships
+	Version   string        // the kiosk's version, for the fleet's appliances list
+	Started   time.Time     // when the kiosk started, likewise
 	Batch     int           // outbox rows per shipment
 	Interval  time.Duration // between shipments when the outbox is empty; the first retry's wait
 	// MaxBackoff bounds the wait between attempts while the database is away (default 30 s).
@@ -210,7 +212,8 @@ func (s *Shipper) attempt(parent context.Context) (more bool, err error) {
 		left.OldestMs = 0
 	}
 	now := time.Now()
-	mark, err := s.remote.Ingest(ctx, s.cfg.Appliance, rows, left, now.UnixMilli())
+	src := store.OutboxSource{Appliance: s.cfg.Appliance, Version: s.cfg.Version, StartedMs: s.cfg.Started.UnixMilli()}
+	mark, err := s.remote.Ingest(ctx, src, rows, left, now.UnixMilli())
 	if err != nil {
 		return false, err
 	}

@@ -35,7 +35,7 @@ func kiosk(tb testing.TB, n int) *store.DB {
 
 func opener(dsn string) func(ctx context.Context) (Remote, error) {
 	return func(ctx context.Context) (Remote, error) {
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.Open(ctx, dsn, "test")
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func TestShipperStartsWithTheDatabaseAway(t *testing.T) {
 			t.Fatalf("not shipped: %+v", s.Status())
 		}
 	}
-	pg, err := postgres.Open(context.Background(), dsn)
+	pg, err := postgres.Open(context.Background(), dsn, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,14 @@ type Options struct {
 	Outbox bool
 }
 
+// OutboxSource is the kiosk an outbox is shipped from: its appliance name (stamped on the rows),
+// its version and when it started (the fleet database's appliances list shows them).
+type OutboxSource struct {
+	Appliance string
+	Version   string
+	StartedMs int64
+}
+
 // OutboxRow is one change waiting to be shipped to the fleet database.
 type OutboxRow struct {
 	Seq       int64

@@ -1,145 +1,83 @@
 package postgres
 
-// Ingest of the kiosks that forward to this database from their local outbox (fleet: in their
-// settings; the shipper is backend/fleet, the outbox backend/store/outbox.go). A batch is one
-// transaction: the kiosk's row of fleet_appliances is locked, the rows above its high-water
-// mark (shipped_seq) are applied in seq order, and the mark moves to the batch's last seq, so
-// that a batch shipped twice is applied once. The rows written are stamped with the kiosk's
-// appliance name.
+// The fleet: what several appliances sharing this database need beyond the shared rows. Each
+// appliance heartbeats its row of the appliances table (the dashboard's fleet list), and the
+// per-key rate limits are held here for all of them, so that a key limited to 60/m makes 60/m
+// in all, not 60/m on each.
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"voicebot/backend/store"
 )
 
-// FleetAppliance is what the database knows of one kiosk that forwards to it.
-type FleetAppliance struct {
-	Appliance      string
-	ShippedSeq     int64
-	ShippedRows    int64
-	FirstContactMs int64
-	LastContactMs  int64
-	LastShipMs     int64
-	BacklogRows    int64 // left in its outbox at its last contact
-	BacklogBytes   int64
-	OldestMs       int64 // when the oldest of them was written (0: none)
+// Appliance is this appliance's name, which the rows it writes carry.
+func (db *DB) Appliance() string { return db.appliance }
+
+// Heartbeat records that this appliance runs (its version and start), at the server's clock.
+func (db *DB) Heartbeat(ctx context.Context, version string, startedMs int64) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO appliances(name, version, started_ms, last_seen_ms)
+		VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+		ON CONFLICT (name) DO UPDATE SET version = excluded.version, started_ms = excluded.started_ms, last_seen_ms = excluded.last_seen_ms`,
+		db.appliance, version, startedMs)
+	return err
 }
 
-// Ingest applies a batch of a kiosk's outbox rows (in seq order) in one transaction, skipping
-// those at or below the kiosk's high-water mark, and records the contact with the backlog the
-// kiosk reports (left after this batch). It returns the high-water mark after the batch: the
-// kiosk may delete its rows up to it. An empty batch is a heartbeat.
-func (db *DB) Ingest(ctx context.Context, appliance string, rows []store.OutboxRow, left store.OutboxBacklog, nowMs int64) (int64, error) {
-	if appliance == "" {
-		return 0, errors.New("fleet ingest: the appliance has no name")
-	}
-	var mark int64
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO fleet_appliances(appliance, first_contact_ms, last_contact_ms) VALUES ($1, $2, $2)
-			ON CONFLICT (appliance) DO NOTHING`, appliance, nowMs); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT shipped_seq FROM fleet_appliances WHERE appliance = $1 FOR UPDATE`, appliance).Scan(&mark); err != nil {
-			return err
-		}
-		var b pgx.Batch
-		applied := int64(0)
-		for _, r := range rows {
-			if r.Seq <= mark {
-				continue // shipped before: the kiosk did not hear that commit
-			}
-			if err := queueRow(&b, appliance, r); err != nil {
-				return fmt.Errorf("outbox row %d (%s): %w", r.Seq, r.Kind, err)
-			}
-			mark = r.Seq
-			applied++
-		}
-		if b.Len() > 0 {
-			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-				return err
-			}
-		}
-		shipMs := any(nil)
-		if applied > 0 {
-			shipMs = nowMs
-		}
-		_, err := tx.Exec(ctx, `UPDATE fleet_appliances SET shipped_seq = $2, shipped_rows = shipped_rows + $3, last_contact_ms = $4,
-			last_ship_ms = coalesce($5, last_ship_ms), backlog_rows = $6, backlog_bytes = $7, oldest_ms = $8 WHERE appliance = $1`,
-			appliance, mark, applied, nowMs, shipMs, left.Rows, left.Bytes, left.OldestMs)
-		return err
-	})
-	return mark, err
-}
-
-// queueRow queues the statements that apply one outbox row.
-func queueRow(b *pgx.Batch, appliance string, r store.OutboxRow) error {
-	switch r.Kind {
-	case store.OutboxTurn:
-		var e store.TurnEvent
-		if err := json.Unmarshal(r.Payload, &e); err != nil {
-			return err
-		}
-		s := e.Session
-		b.Queue(`INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms, appliance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms`,
-			s.ID, s.Lang, s.State, s.KeyID, s.Turns, s.CreatedMs, s.UpdatedMs, appliance)
-		if t := e.Turn; t != nil {
-			b.Queue(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer, appliance)
-				VALUES ($1, $2, 'visitor', $3, $4, '', '', NULL, '', NULL, $5, $6, $7::jsonb, NULL, $13),
-				       ($1, $2, 'bot', $8, $4, $9, $10, $11, $12, $14, $5, $6, NULL, $15, $13)`,
-				s.ID, s.Turns, t.Visitor, t.Lang, t.KeyID, t.AtMs, t.Heard, t.Text, t.Kind, t.Intent, t.Confidence, t.Sources, appliance, t.LatencyUS, t.Offer)
-		}
-	case store.OutboxAudit:
-		var e store.AuditEntry
-		if err := json.Unmarshal(r.Payload, &e); err != nil {
-			return err
-		}
-		b.Queue(`INSERT INTO audit(at_ms, actor, action, target, remote, detail, appliance) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail, appliance)
-	case store.OutboxErase:
-		var e store.EraseEvent
-		if err := json.Unmarshal(r.Payload, &e); err != nil {
-			return err
-		}
-		b.Queue(`DELETE FROM sessions WHERE id = $1 AND appliance = $2`, e.SessionID, appliance)
-	case store.OutboxPurge:
-		var e store.PurgeEvent
-		if err := json.Unmarshal(r.Payload, &e); err != nil {
-			return err
-		}
-		b.Queue(`DELETE FROM sessions WHERE appliance = $1 AND updated_ms < $2`, appliance, e.BeforeMs)
-	default:
-		return fmt.Errorf("unknown kind")
-	}
-	return nil
-}
-
-// ShippedSeq is a kiosk's high-water mark: the last outbox seq the database applied (0: none).
-func (db *DB) ShippedSeq(ctx context.Context, appliance string) (int64, error) {
-	var seq int64
-	err := db.pool.QueryRow(ctx, `SELECT shipped_seq FROM fleet_appliances WHERE appliance = $1`, appliance).Scan(&seq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return seq, err
-}
-
-// FleetAppliances lists the kiosks that forward to this database, by name.
-func (db *DB) FleetAppliances(ctx context.Context) ([]FleetAppliance, error) {
-	rows, err := db.pool.Query(ctx, `SELECT appliance, shipped_seq, shipped_rows, first_contact_ms, last_contact_ms, last_ship_ms,
-		backlog_rows, backlog_bytes, oldest_ms FROM fleet_appliances ORDER BY appliance`)
+// Appliances lists the appliances that ever heartbeat on this database, the most recently seen
+// first.
+func (db *DB) Appliances(ctx context.Context) ([]store.ApplianceRow, error) {
+	rows, err := db.pool.Query(ctx, `SELECT name, version, started_ms, last_seen_ms FROM appliances ORDER BY last_seen_ms DESC, name`)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (FleetAppliance, error) {
-		var a FleetAppliance
-		err := r.Scan(&a.Appliance, &a.ShippedSeq, &a.ShippedRows, &a.FirstContactMs, &a.LastContactMs, &a.LastShipMs, &a.BacklogRows, &a.BacklogBytes, &a.OldestMs)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ApplianceRow, error) {
+		var a store.ApplianceRow
+		err := r.Scan(&a.Name, &a.Version, &a.StartedMs, &a.LastSeenMs)
 		return a, err
 	})
+}
+
+// TakeRate spends n requests (0: only looks) from the fleet-wide bucket id, of perSec requests
+// a second with a burst of burst, in one statement: GCRA (the generic cell rate algorithm) on
+// the cell's theoretical arrival time, in the server's clock, so that the appliances' clocks do
+// not matter. It returns whether the request may go and the requests left in the burst after it.
+func (db *DB) TakeRate(ctx context.Context, id string, perSec float64, burst, n int) (ok bool, remaining float64, err error) {
+	if perSec <= 0 || burst <= 0 || n < 0 {
+		return false, 0, errors.New("rate: give a positive rate and burst")
+	}
+	t := 1000 / perSec // ms between two requests at the rate
+	limit := float64(burst) * t
+	var tat, now float64
+	if n == 0 {
+		err = db.pool.QueryRow(ctx, `SELECT coalesce((SELECT tat FROM rate_cells WHERE id = $1), 0), (extract(epoch FROM clock_timestamp()) * 1000)::double precision`, []byte(id)).Scan(&tat, &now)
+		if err != nil {
+			return false, 0, err
+		}
+		remaining = (limit - (max(tat, now) - now)) / t
+		return remaining >= 1, remaining, nil
+	}
+	// A request is let through when the cell, moved by its cost, stays within the burst; a
+	// refused one leaves the cell as it was. The row's lock makes it one decision per request
+	// across the fleet.
+	err = db.pool.QueryRow(ctx, `WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::double precision AS ms),
+		p AS (SELECT $2::double precision * $3::double precision AS cost, $4::double precision AS lim)
+		INSERT INTO rate_cells AS c(id, tat, ok) SELECT $1, CASE WHEN cost <= lim THEN ms + cost ELSE ms END, cost <= lim FROM now, p
+		ON CONFLICT (id) DO UPDATE SET
+			tat = CASE WHEN greatest(c.tat, (SELECT ms FROM now)) + (SELECT cost FROM p) - (SELECT ms FROM now) <= (SELECT lim FROM p)
+				THEN greatest(c.tat, (SELECT ms FROM now)) + (SELECT cost FROM p) ELSE c.tat END,
+			ok = greatest(c.tat, (SELECT ms FROM now)) + (SELECT cost FROM p) - (SELECT ms FROM now) <= (SELECT lim FROM p)
+		RETURNING c.tat, c.ok, (SELECT ms FROM now)`, []byte(id), float64(n), t, limit).Scan(&tat, &ok, &now)
+	if err != nil {
+		return false, 0, err
+	}
+	return ok, (limit - (max(tat, now) - now)) / t, nil
+}
+
+// PruneRates drops the buckets that have been full (idle) for an hour.
+func (db *DB) PruneRates(ctx context.Context) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM rate_cells WHERE tat < extract(epoch FROM clock_timestamp()) * 1000 - 3600000`)
+	return err
 }

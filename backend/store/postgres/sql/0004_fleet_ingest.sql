@@ -15,8 +15,3 @@ CREATE TABLE fleet_appliances (
   backlog_bytes   bigint NOT NULL DEFAULT 0,
   oldest_ms       bigint NOT NULL DEFAULT 0   -- when the oldest of them was written (0: none)
 );
--- the rows ingested are stamped with the kiosk's name (the fleet foundation's 0003 adds these
--- columns; IF NOT EXISTS keeps this migration right on its own)
-ALTER TABLE sessions ADD COLUMN IF NOT EXISTS appliance text NOT NULL DEFAULT '';
-ALTER TABLE messages ADD COLUMN IF NOT EXISTS appliance text NOT NULL DEFAULT '';
-ALTER TABLE audit ADD COLUMN IF NOT EXISTS appliance text NOT NULL DEFAULT '';

@@ -1,7 +1,8 @@
 package dashboard
 
-// The Overview's Fleet card (components.templ, fleetCard): on a kiosk, its outbox's backlog and
-// its last contact with the fleet database; on an appliance reading that database, each kiosk's.
+// The Overview's Fleet database and Kiosks cards (components.templ, outboxCard, kiosksCard): on a
+// kiosk, its outbox's backlog and its last contact with the fleet database; on an appliance
+// reading that database, each kiosk's.
 
 import (
 	"fmt"
