@@ -126,10 +126,10 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	}
 
 	// 20 cycles of the database going away; an erase while it is away
-	var maxBacklog int64
+	var maxBacklog, maxBytes int64
 	sample := func() {
-		if st, err := a.DB.OutboxStats(context.Background()); err == nil {
-			maxBacklog = max(maxBacklog, st.Rows)
+		if st, err := a.DB.OutboxStats(context.Background()); err == nil && st.Rows > maxBacklog {
+			maxBacklog, maxBytes = st.Rows, st.Bytes
 		}
 	}
 	var shippedSession, offlineSession string
@@ -275,8 +275,8 @@ func TestOfflineKioskOutbox(t *testing.T) {
 	}
 	st := a.Shipper().Status()
 	t.Logf("outbox: %d turns acknowledged (%d while the database was away), %d on the fleet database; lost %d, duplicated %d, unacknowledged %d; "+
-		"%d cycles of the database going away in %.1f s; largest backlog %d rows; catch-up after the load %v; %d failed attempts",
-		len(acked), whileDown.Load(), total, lost, dup, extra, cycles, loadTime.Seconds(), maxBacklog, catchUp.Round(time.Millisecond), st.Errors)
+		"%d cycles of the database going away in %.1f s; largest backlog %d rows (%d payload bytes a row); catch-up after the load %v; %d failed attempts",
+		len(acked), whileDown.Load(), total, lost, dup, extra, cycles, loadTime.Seconds(), maxBacklog, maxBytes/max(maxBacklog, 1), catchUp.Round(time.Millisecond), st.Errors)
 }
 
 // fleetCard is the Overview's cards of the fleet, for a failure's message.
