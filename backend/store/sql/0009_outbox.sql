@@ -12,5 +12,6 @@ CREATE TABLE outbox (
   at_ms      INTEGER NOT NULL,           -- when it was written (the backlog's age)
   payload    BLOB NOT NULL             -- JSON; a BLOB so that the backlog's bytes are summed from the row headers
 );
--- an erase drops its session's turns not yet shipped
-CREATE INDEX outbox_session ON outbox(session_id) WHERE kind = 'turn';
+-- No index on session_id: an erase or a purge, which drops its sessions' unshipped turns, scans
+-- the outbox (empty while the link is up; a day's backlog offline is a few thousand rows), and a
+-- turn pays for no second B-tree.
