@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"voicebot/backend/config"
 	"voicebot/backend/internal/pgtest"
 	"voicebot/backend/keys"
 )
@@ -315,5 +316,16 @@ func waitShipped(t *testing.T, a *Appliance) {
 		}
 		a.Shipper().Kick()
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFleetRefusedBesidePostgresStore: fleet: forwards a kiosk's own SQLite store; with the store
+// itself on PostgreSQL (--store) the appliance refuses to start, saying why, without echoing
+// either URL's password.
+func TestFleetRefusedBesidePostgresStore(t *testing.T) {
+	_, err := Start(context.Background(), Options{DataDir: t.TempDir(), ConfigDir: t.TempDir(), Listen: "127.0.0.1:0", NoDiscovery: true,
+		Store: "postgres://vb:hunter2@127.0.0.1:1/voicebot", Fleet: config.Fleet{Store: "postgres://kiosk:hunter3@127.0.0.1:1/fleet"}})
+	if err == nil || !strings.Contains(err.Error(), "fleet: forwards a kiosk's own SQLite store") || strings.Contains(err.Error(), "hunter") {
+		t.Errorf("fleet: beside a PostgreSQL store: %v", err)
 	}
 }
