@@ -74,6 +74,10 @@ type Options struct {
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
+	// AddressCheckEvery is how often the machine's addresses are checked, so that the server
+	// certificate is re-issued and the mDNS advertisement renewed when they change (default
+	// a minute).
+	AddressCheckEvery time.Duration
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -122,6 +126,7 @@ type Appliance struct {
 	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
 	discoveryMu    sync.Mutex
 	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
+	advertIPs      string                // the addresses it carries, sorted, for the change check
 	wyoming        *wyoming.Server       // nil when off
 	wyomingLn      net.Listener
 }
@@ -335,7 +340,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
 		a.goBackground(func() { a.heartbeat(ctx, pg) })
 	}
-	a.goBackground(func() { a.watchCertificates(ctx) })
+	a.goBackground(func() { a.watchAddresses(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
