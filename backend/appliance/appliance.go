@@ -518,7 +518,7 @@ func (a *Appliance) LiveSettings() config.Settings {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel,
-		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch}
+		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch, NoDiscovery: a.file.NoDiscovery, LANPlainHTTP: a.file.LANPlainHTTP}
 	if s.LogLevel == "" && a.Opts.LogLevel != nil {
 		s.LogLevel = strings.ToLower(a.Opts.LogLevel.Level().String())
 	}
@@ -595,6 +595,7 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		f.Retention = live.Retention
 	}
 	f.LogLevel, f.IntentThreshold, f.KnowledgeMatch = live.LogLevel, live.IntentThreshold, live.KnowledgeMatch
+	f.NoDiscovery, f.LANPlainHTTP = live.NoDiscovery, live.LANPlainHTTP
 	saved := "not saved: the appliance runs without a settings file (--config)"
 	if a.Opts.ConfigFile != "" {
 		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
@@ -611,8 +612,8 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		saved += "; set on the command line, which wins: " + strings.Join(fixed, ", ")
 	}
 	return a.Store.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
-		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
-			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})
+		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g discovery=%v lan_plain_http=%v; %s",
+			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, !live.NoDiscovery, live.LANPlainHTTP, saved)})
 }
 
 // RestartPending lists the settings changed in the file that need a restart to apply.
