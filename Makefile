@@ -95,7 +95,7 @@ headless: generate
 ## runs the result here (build/linux/arm64test).
 ARM64_SYSROOT := build/sysroot-arm64
 ARM64_BIN := build/bin/linux-arm64/voicebot
-ARM64_PKGS := gcc-aarch64-linux-gnu pkg-config mmdebstrap qemu-user-static
+ARM64_PKGS := gcc-aarch64-linux-gnu pkg-config mmdebstrap qemu-user-static rpm
 ARM64_ENV := CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC='aarch64-linux-gnu-gcc --sysroot=$(CURDIR)/$(ARM64_SYSROOT)' \
 	PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(ARM64_SYSROOT) \
 	PKG_CONFIG_LIBDIR=$(CURDIR)/$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu/pkgconfig:$(CURDIR)/$(ARM64_SYSROOT)/usr/share/pkgconfig
