@@ -76,8 +76,12 @@ type Options struct {
 	// nil serves none.
 	VisitorUI fs.FS
 	// Fleet is the fleet database a kiosk forwards to from its SQLite store (the settings'
-	// fleet:): the store then keeps an outbox, shipped by backend/fleet (fleet.go here).
+	// fleet:): the store then keeps an outbox, shipped by backend/fleet (outbox.go here).
 	Fleet config.Fleet
+	// AddressCheckEvery is how often the machine's addresses are checked, so that the server
+	// certificate is re-issued and the mDNS advertisement renewed when they change (default
+	// a minute).
+	AddressCheckEvery time.Duration
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -126,9 +130,10 @@ type Appliance struct {
 	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
 	discoveryMu    sync.Mutex
 	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
+	advertIPs      string                // the addresses it carries, sorted, for the change check
 	wyoming        *wyoming.Server       // nil when off
 	wyomingLn      net.Listener
-	shipper        *fleet.Shipper // the outbox's shipper on a kiosk with fleet: settings (fleet.go); nil otherwise
+	shipper        *fleet.Shipper // the outbox's shipper on a kiosk with fleet: settings (outbox.go); nil otherwise
 }
 
 // Resolve fills in the default folders.
@@ -346,7 +351,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		a.goBackground(func() { a.heartbeat(ctx, pg) })
 	}
 	a.startFleet(ctx, o.Fleet)
-	a.goBackground(func() { a.watchCertificates(ctx) })
+	a.goBackground(func() { a.watchAddresses(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
@@ -527,7 +532,7 @@ func (a *Appliance) LiveSettings() config.Settings {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel,
-		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch}
+		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch, NoDiscovery: a.file.NoDiscovery, LANPlainHTTP: a.file.LANPlainHTTP}
 	if s.LogLevel == "" && a.Opts.LogLevel != nil {
 		s.LogLevel = strings.ToLower(a.Opts.LogLevel.Level().String())
 	}
@@ -604,6 +609,7 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		f.Retention = live.Retention
 	}
 	f.LogLevel, f.IntentThreshold, f.KnowledgeMatch = live.LogLevel, live.IntentThreshold, live.KnowledgeMatch
+	f.NoDiscovery, f.LANPlainHTTP = live.NoDiscovery, live.LANPlainHTTP
 	saved := "not saved: the appliance runs without a settings file (--config)"
 	if a.Opts.ConfigFile != "" {
 		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
@@ -620,8 +626,8 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		saved += "; set on the command line, which wins: " + strings.Join(fixed, ", ")
 	}
 	return a.Store.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
-		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
-			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})
+		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g discovery=%v lan_plain_http=%v; %s",
+			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, !live.NoDiscovery, live.LANPlainHTTP, saved)})
 }
 
 // RestartPending lists the settings changed in the file that need a restart to apply.
