@@ -33,7 +33,9 @@ func (f *storeFlags) options() (appliance.Options, error) {
 	if err := o.Resolve(); err != nil {
 		return o, err
 	}
-	if p := paths.SettingsFile(o.ConfigDir); fileExists(p) {
+	// the settings file: store: when --store is not given, and fleet: for the SQLite store (a
+	// command given --store postgres://… does not read it)
+	if p := paths.SettingsFile(o.ConfigDir); fileExists(p) && (o.Store == "" || o.Store == "sqlite") {
 		s, err := config.Load(p)
 		if err != nil {
 			return o, err
