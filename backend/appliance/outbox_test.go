@@ -173,7 +173,11 @@ func TestOfflineKioskOutbox(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if c == 15 {
-			// the kiosk's Overview says the database is away, and what waits
+			// the kiosk's Overview says the database is away, and what waits (once the shipper
+			// has tried and failed: under -race an attempt may outlast the window)
+			for deadline := time.Now().Add(10 * time.Second); a.Shipper().Status().Reachable && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
 			if _, page := get("/dashboard/"); !strings.Contains(page, `id="outbox"`) || !strings.Contains(page, "the database is unreachable") || !strings.Contains(page, " rows (") {
 				t.Errorf("the kiosk's Overview while the database is away does not say so, nor the backlog:\n%s", fleetCard(page))
 			}
