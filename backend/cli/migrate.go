@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -133,8 +134,9 @@ func runMigrate(ctx context.Context, out, errOut io.Writer, o appliance.Options,
 The data is in PostgreSQL. To switch this appliance over:
   1. Name the database in the settings file %s:
        store: %s
-     (or start the appliance with --store and the same URL). Keep the password out of the file
-     if you can: PGPASSWORD in the service's environment, or ~/.pgpass of the user it runs as.
+     (or start the appliance with --store and the same URL). The URL is shown without its
+     password: give it in PGPASSWORD in the service's environment or in ~/.pgpass of the user
+     the appliance runs as (better than in the settings file), or write it back into the URL.
   2. Start the appliance again (systemctl start voicebot, or open it): it now reads and writes
      PostgreSQL, under the name %q.
   3. Keep %s
@@ -142,8 +144,26 @@ The data is in PostgreSQL. To switch this appliance over:
      and PostgreSQL does not use it (back the database up with pg_dump from now on).
      Do not run the appliance on the SQLite file again: what it wrote there would not be in
      PostgreSQL (voicebot migrate would then refuse, and --restart copies afresh).
-`, paths.SettingsFile(o.ConfigDir), postgres.Redact(to), mo.Appliance, file, keyWhere)
+`, paths.SettingsFile(o.ConfigDir), withoutPassword(to), mo.Appliance, file, keyWhere)
 	return nil
+}
+
+// withoutPassword is the URL with no password in it (Redact's placeholder would be copied into a
+// settings file as the password).
+func withoutPassword(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return postgres.Redact(dsn)
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // printCounts prints the verification table and returns the tables whose counts differ.
