@@ -44,7 +44,10 @@ type Options struct {
 	// Store is where the data lives: "" or "sqlite" for the encrypted SQLite file in the data
 	// folder, or a postgres://… URL (backend/store/postgres). It may carry a password: it is
 	// never logged (Describe names the store without it).
-	Store      string
+	Store string
+	// Appliance is this appliance's name in a fleet sharing a PostgreSQL store (the rows it
+	// writes carry it); default config.DefaultAppliance(), the host name.
+	Appliance  string
 	ConfigDir  string        // default: paths.ConfigDir()
 	Listen     string        // default 127.0.0.1:8750
 	ContentDir string        // default: the built-in demo
@@ -142,6 +145,11 @@ func (o *Options) Resolve() error {
 	if o.RateLimit == "" {
 		o.RateLimit = DefaultRate
 	}
+	if o.Appliance == "" {
+		o.Appliance = config.DefaultAppliance()
+	} else if !config.ValidAppliance(o.Appliance) {
+		return fmt.Errorf("appliance %q: give a name of 1 to 63 letters a-z, digits and hyphens, e.g. kiosk-lobby", o.Appliance)
+	}
 	return nil
 }
 
@@ -150,7 +158,11 @@ func (o *Options) Resolve() error {
 func OpenStore(ctx context.Context, o Options) (store.Backend, error) {
 	switch {
 	case postgres.IsDSN(o.Store):
-		return postgres.Open(ctx, o.Store)
+		name := o.Appliance
+		if name == "" {
+			name = config.DefaultAppliance()
+		}
+		return postgres.Open(ctx, o.Store, name)
 	case o.Store != "" && o.Store != "sqlite":
 		return nil, errors.New("store: give sqlite (the default) or a PostgreSQL URL, postgres://user@host:5432/database?sslmode=verify-full")
 	}
@@ -274,8 +286,11 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 			return nil, err
 		}
 	}
-	a.API = httpapi.New(&httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a, Pairing: a},
-		apiConfig(o, file))
+	api := &httpapi.Server{Engine: a.Engine, Loader: a.Loader, Keys: a.Keys, History: a.History, DB: db, Metrics: a.Metrics, Voice: a.Voice, RestartPending: a.RestartPending, Content: a, Pairing: a}
+	if pg, ok := db.(*postgres.DB); ok {
+		api.SharedRates = pg // one bucket per key for the whole fleet
+	}
+	a.API = httpapi.New(api, apiConfig(o, file))
 	if o.ConfigFile != "" {
 		if err := config.Watch(ctx, o.ConfigFile, a.settingsChanged); err != nil {
 			db.Close()
@@ -287,7 +302,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 	a.tls.plainLAN.Store(file.LANPlainHTTP)
-	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Screens: a, Version: o.Version, Listen: a.Addr, AddressGate: a.API.AddressGate})
+	a.Dashboard = dashboard.New(&dashboard.Dashboard{Keys: a.Keys, History: a.History, Audit: db, Data: dashboard.NewStoreView(db), Loader: a.Loader, Engine: a.Engine, Rollup: a.Metrics.Rollup, Voice: a.Voice, Logs: telemetry.RecentLogs, Settings: a, Content: a, Screens: a, Version: o.Version, Appliance: o.Appliance, Listen: a.Addr, AddressGate: a.API.AddressGate})
 	root := http.NewServeMux()
 	root.Handle("/dashboard/", a.Dashboard)
 	root.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
@@ -318,6 +333,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 	if pg, ok := db.(*postgres.DB); ok {
 		// a key revoked or rotated by another appliance of the database is refused here at once
 		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
+		a.goBackground(func() { a.heartbeat(ctx, pg) })
 	}
 	a.goBackground(func() { a.watchCertificates(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
@@ -377,6 +393,7 @@ func merge(flags Options, f config.Settings) Options {
 	o.Listen = pick(flags.Listen, f.Listen)
 	o.DataDir = pick(flags.DataDir, f.DataDir)
 	o.Store = pick(flags.Store, f.Store)
+	o.Appliance = pick(flags.Appliance, f.Appliance)
 	o.ContentDir = pick(flags.ContentDir, f.Content)
 	o.RateLimit = pick(flags.RateLimit, f.RateLimit)
 	if len(flags.CORS) == 0 {

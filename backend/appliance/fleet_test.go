@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +87,32 @@ func startNode(t *testing.T, bin string, args ...string) *node {
 	}
 }
 
+// dashboardOf signs in to a node's dashboard with an admin key; the function it returns gets a
+// page (status 200 or the test fails).
+func dashboardOf(t *testing.T, n *node, key string) func(path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.PostForm("http://"+n.addr+"/dashboard/sign-in", url.Values{"key": {key}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign in to %s's dashboard: %v %v", n.addr, res, err)
+	}
+	res.Body.Close()
+	return func(path string) string {
+		t.Helper()
+		res, err := c.Get("http://" + n.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+		}
+		return string(b)
+	}
+}
+
 // call makes one request of a node; it returns the status and the body.
 func (n *node) call(t *testing.T, method, path, key, body string) (int, []byte) {
 	t.Helper()
@@ -109,7 +137,10 @@ func (n *node) call(t *testing.T, method, path, key, body string) (int, []byte) 
 // sunday?" answered as the follow-up of the opening hours) and back on A as turn 3 (A caches no
 // session's memory on a shared database), and either node lists the whole transcript. A key created on B is honoured by A at once; revoked on B while A keeps using it
 // (so that A holds it in its verified-key cache), it is refused by A within 1 s
-// (LISTEN/NOTIFY). Neither process's log holds the database password. `voicebot backup` refuses
+// (LISTEN/NOTIFY). A key limited to 20/m makes 20 requests in all on the two nodes, not 20 on
+// each. The dashboard of A (kiosk-a) lists both appliances and filters the conversations and the
+// audit log by appliance: the conversation begun on A and continued on B is B's too, B's own is
+// not A's. Neither process's log holds the database password. `voicebot backup` refuses
 // a PostgreSQL store and names pg_dump, without echoing the password.
 func TestTwoNodesOnePostgres(t *testing.T) {
 	if testing.Short() {
@@ -138,9 +169,9 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		t.Errorf("voicebot backup --store postgres://…: %v\n%s", err, out)
 	}
 
-	a := startNode(t, bin, "--store", dsn)
+	a := startNode(t, bin, "--store", dsn, "--appliance", "kiosk-a")
 	settings := filepath.Join(t.TempDir(), "settings.yaml")
-	if err := os.WriteFile(settings, []byte("store: "+dsn+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(settings, []byte("store: "+dsn+"\nappliance: kiosk-b\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := startNode(t, bin, "--config", settings)
@@ -211,6 +242,69 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Logf("A refused the key revoked on B after %v", time.Since(revoked).Round(time.Millisecond))
+
+	// one rate limit for the fleet: a key of 20/m spends 20 requests in all, whichever node takes them
+	status, body = a.call(t, "POST", "/v1/keys", admin, `{"name":"limited","scopes":["chat"],"rate":"20/m"}`)
+	var limited struct{ Key string }
+	if json.Unmarshal(body, &limited); status != 201 {
+		t.Fatalf("create a limited key: %d %s", status, body)
+	}
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for _, n := range []*node{a, b} {
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					st, body := n.call(t, "GET", "/v1/bot", limited.Key, "")
+					if st == 429 && !strings.Contains(string(body), `"rate_limited"`) {
+						t.Errorf("a refusal without its code: %s", body)
+					}
+					mu.Lock()
+					got[st]++
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	refill := int(time.Since(t0) / (3 * time.Second)) // one more request each 3 s at 20/m
+	if got[200] < 20 || got[200] > 20+refill || got[200]+got[429] != 40 {
+		t.Errorf("40 requests of a 20/m key on two nodes: %v (want 20 let through in all, %d more for the refill)", got, refill)
+	}
+
+	// the dashboard of either node shows the whole fleet, filterable by appliance
+	status, body = b.call(t, "POST", "/v1/chat", admin, `{"text":"where is the cloakroom?"}`)
+	var onB struct {
+		SessionID string `json:"session_id"`
+	}
+	if json.Unmarshal(body, &onB); status != 200 {
+		t.Fatalf("chat on B: %d %s", status, body)
+	}
+	dash := dashboardOf(t, a, admin)
+	page := dash("/dashboard/")
+	for _, want := range []string{`id="fleet"`, "kiosk-a</a> (this one)", "kiosk-b</a>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("A's overview lacks %q:\n%s", want, page)
+		}
+	}
+	all, onlyA, onlyB := dash("/dashboard/conversations"), dash("/dashboard/conversations?appliance=kiosk-a"), dash("/dashboard/conversations?appliance=kiosk-b")
+	for _, c := range []struct {
+		name, page, id string
+		in             bool
+	}{{"all", all, first.SessionID, true}, {"all", all, onB.SessionID, true},
+		{"kiosk-a", onlyA, first.SessionID, true}, {"kiosk-a", onlyA, onB.SessionID, false},
+		{"kiosk-b", onlyB, first.SessionID, true}, {"kiosk-b", onlyB, onB.SessionID, true}} {
+		if strings.Contains(c.page, c.id) != c.in {
+			t.Errorf("A's conversations of %s: holds %s = %v, want %v", c.name, c.id, !c.in, c.in)
+		}
+	}
+	if audit := dash("/dashboard/audit?appliance=kiosk-b&action=key."); !strings.Contains(audit, "key.revoke") || strings.Contains(audit, "limited") {
+		t.Errorf("A's audit log of kiosk-b's key entries: want B's revocation and not A's creation of the limited key:\n%s", audit)
+	}
 
 	for name, log := range map[string]string{"A": a.log.String(), "B": b.log.String(), "keys create": stderr.String()} {
 		if strings.Contains(log, srv.Password) {

@@ -40,6 +40,7 @@ func (f *storeFlags) options() (appliance.Options, error) {
 				return o, err
 			}
 			o.Store = s.Store
+			o.Appliance = s.Appliance // the name this node's audit entries carry on a shared store
 		}
 	}
 	return o, nil
@@ -59,6 +60,7 @@ type serveFlags struct {
 	retention                                 time.Duration
 	wyoming                                   string
 	wyomingLAN                                bool
+	appliance                                 string
 }
 
 func (f *serveFlags) add(cmd *cobra.Command) {
@@ -70,6 +72,7 @@ func (f *serveFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&f.cors, "cors", nil, "browser origins allowed to call the API, e.g. http://kiosk.local:8080")
 	cmd.Flags().DurationVar(&f.retention, "retention", 0, "delete conversations idle for longer than this, e.g. 720h (0 keeps them)")
 	cmd.Flags().StringVar(&f.wyoming, "wyoming", "", "offer speech and conversation to Home Assistant over the Wyoming protocol at this address, e.g. 127.0.0.1:10700 (default: off)")
+	cmd.Flags().StringVar(&f.appliance, "appliance", "", "this appliance's name in a fleet sharing a PostgreSQL store: its turns and audit entries carry it (default: appliance: in the settings file, else the host name)")
 	cmd.Flags().BoolVar(&f.wyomingLAN, "wyoming-allow-lan", false, "let --wyoming listen on a non-loopback address: the Wyoming protocol has no authentication (docs/OPERATIONS.md)")
 }
 
@@ -78,6 +81,7 @@ func (f *serveFlags) options() (appliance.Options, error) {
 	o := appliance.Options{DataDir: f.store.dataDir, ConfigDir: f.store.configDir, Store: f.store.store, Version: Version}
 	o.Listen, o.ContentDir, o.RateLimit, o.CORS, o.Retention, o.ConfigFile = f.listen, f.contentDir, f.rateLimit, f.cors, f.retention, f.configFile
 	o.Wyoming, o.WyomingAllowLAN = f.wyoming, f.wyomingLAN
+	o.Appliance = f.appliance
 	o.LogLevel = logLevel
 	o.SetLogFormat = setLogFormat
 	o.VisitorUI = VisitorUI

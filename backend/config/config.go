@@ -34,7 +34,10 @@ type Settings struct {
 	// Store is where the data lives (restart): "" or "sqlite" for the encrypted SQLite file in
 	// the data folder, or a postgres://… URL for a PostgreSQL server (backend/store/postgres).
 	// It may carry a password: it is never logged or shown.
-	Store     string
+	Store string
+	// Appliance is this appliance's name in a fleet (restart): the rows it writes to a shared
+	// store carry it, and the dashboard filters by it. Default: DefaultAppliance().
+	Appliance string
 	Content   string // live: the content folder ("" = the built-in demo)
 	RateLimit string // live
 	// RateLimitChat, RateLimitVoice and RateLimitAdmin are the rates per key of the routes of
@@ -111,9 +114,9 @@ const DefaultKioskExitKeys = "Ctrl+Alt+Shift+Q"
 
 // RestartKeys are the settings that apply only at start. The content folder is live: the
 // appliance switches to the new folder and watches it.
-var RestartKeys = []string{"listen", "data_dir", "store", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format", "wyoming", "wyoming_allow_lan"}
+var RestartKeys = []string{"listen", "data_dir", "store", "appliance", "kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format", "wyoming", "wyoming_allow_lan"}
 
-var allowed = []string{"listen", "data_dir", "store", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
+var allowed = []string{"listen", "data_dir", "store", "appliance", "content", "rate_limit", "rate_limit_chat", "rate_limit_voice", "rate_limit_admin", "rate_limit_unauthenticated", "cors_origins", "retention", "log_level", "intent_threshold", "knowledge_match",
 	"kiosk", "kiosk_exit_keys", "kiosk_pin_hash", "voice_engines", "voice_builtin", "otlp_endpoint", "log_format",
 	"tls_cert_file", "tls_key_file", "lan_plain_http", "discovery", "wyoming", "wyoming_allow_lan"}
 
@@ -137,6 +140,7 @@ type file struct {
 	Listen                   single  `yaml:"listen"`
 	DataDir                  single  `yaml:"data_dir"`
 	Store                    single  `yaml:"store"`
+	Appliance                single  `yaml:"appliance"`
 	Content                  single  `yaml:"content"`
 	RateLimit                single  `yaml:"rate_limit"`
 	RateLimitChat            single  `yaml:"rate_limit_chat"`
@@ -252,6 +256,11 @@ func Load(path string) (Settings, error) {
 		fail(f.Store.Line, "store: give sqlite (the default) or a PostgreSQL URL, postgres://user@host:5432/database?sslmode=verify-full")
 	} else {
 		s.Store = v
+	}
+	if v := f.Appliance.V; v != "" && !ValidAppliance(v) {
+		fail(f.Appliance.Line, "appliance: give a name of 1 to 63 letters a-z, digits and hyphens, e.g. kiosk-lobby")
+	} else {
+		s.Appliance = v
 	}
 	for _, r := range []struct {
 		name string
@@ -378,6 +387,7 @@ func Changed(a, b Settings) []string {
 	add("listen", a.Listen != b.Listen)
 	add("data_dir", a.DataDir != b.DataDir)
 	add("store", a.Store != b.Store)
+	add("appliance", a.Appliance != b.Appliance)
 	add("content", a.Content != b.Content)
 	add("rate_limit", a.RateLimit != b.RateLimit)
 	add("rate_limit_chat", a.RateLimitChat != b.RateLimitChat)
@@ -652,4 +662,42 @@ func CheckWyoming(addr string, allowLAN bool) error {
 		return nil
 	}
 	return fmt.Errorf("wyoming: %s is not a loopback address, and the Wyoming protocol has no authentication: anyone who reaches the port can use the speech engines and the assistant; to offer it on the network anyway set wyoming_allow_lan: true (--wyoming-allow-lan), see docs/OPERATIONS.md", addr)
+}
+
+// ValidAppliance reports whether name is a valid appliance name: 1 to 63 of a-z, 0-9 and '-',
+// not starting or ending with '-' (a DNS label, as a host name's first part is).
+func ValidAppliance(name string) bool {
+	if name == "" || len(name) > 63 || name[0] == '-' || name[len(name)-1] == '-' {
+		return false
+	}
+	for _, c := range name {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultAppliance is the appliance's name when the settings give none: the host name's first
+// label, folded to a-z, 0-9 and '-' ("appliance" when nothing is left).
+func DefaultAppliance() string {
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(strings.ToLower(host), ".")
+	var b strings.Builder
+	for _, c := range host {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if len(name) > 63 {
+		name = strings.TrimRight(name[:63], "-")
+	}
+	if name == "" {
+		return "appliance"
+	}
+	return name
 }

@@ -36,3 +36,25 @@ func TestStoreSetting(t *testing.T) {
 		t.Errorf("Changed: %v", got)
 	}
 }
+
+// TestApplianceSetting: appliance: names this appliance in a fleet, a DNS label; anything else
+// is refused with its line; the default is the host name folded to one.
+func TestApplianceSetting(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "settings.yaml")
+	os.WriteFile(p, []byte("appliance: kiosk-lobby-2\n"), 0o600)
+	if s, err := Load(p); err != nil || s.Appliance != "kiosk-lobby-2" {
+		t.Errorf("appliance: %q, %v", s.Appliance, err)
+	}
+	for _, bad := range []string{"Kiosk", "kiosk lobby", "-kiosk", "kiosk-", "kiösk", strings.Repeat("a", 64)} {
+		os.WriteFile(p, []byte("rate_limit: 6/m\nappliance: "+bad+"\n"), 0o600)
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), ":2: appliance: give a name") {
+			t.Errorf("appliance: %q: %v", bad, err)
+		}
+	}
+	if !slices.Contains(RestartKeys, "appliance") {
+		t.Error("appliance applies only at start but is not in RestartKeys")
+	}
+	if d := DefaultAppliance(); !ValidAppliance(d) {
+		t.Errorf("the default name %q is not a valid one", d)
+	}
+}

@@ -84,7 +84,15 @@ func TestComponentSnapshots(t *testing.T) {
 		"settings": settingsPage(page{Title: "Settings", Active: "Settings", CSRF: "c", Signed: true}, SettingsView{
 			Live: config.Settings{RateLimit: "600/m", LogLevel: "info"}, Retention: "720h0m0s", CORS: "http://kiosk.local:8080",
 			Thresholds: []Count{{"en", 213}, {"es", 190}}, Saved: true, Restart: []string{"listen"}}, ""),
-		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Action: "key."}, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}, "/dashboard/audit?action=key.&before=7"),
+		"audit": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Action: "key."}, nil, []store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "Mv8OxwQ3", Action: "key.revoke", Target: "abcd1234", Remote: "127.0.0.1"}}, "/dashboard/audit?action=key.&before=7"),
+		"audit-fleet": audit(page{Title: "Audit log", Active: "Audit log", CSRF: "c", Signed: true}, store.AuditFilter{Appliance: "kiosk-hall"}, []string{"kiosk-hall", "kiosk-lobby"},
+			[]store.AuditEntry{{AtMs: at.UnixMilli(), Actor: "cli", Action: "key.create", Target: "abcd1234", Appliance: "kiosk-hall"}}, ""),
+		"conversations-fleet": conversations(page{Title: "Conversations", Active: "Conversations", CSRF: "c", Signed: true}, ConversationFilter{Appliance: "kiosk-lobby", Fleet: []string{"kiosk-hall", "kiosk-lobby"}}, []string{"en"},
+			[]history.Session{{ID: "s_2", Lang: "en", Turns: 3, Updated: at, Preview: "where is the cloakroom", Appliance: "kiosk-lobby"}}),
+		"overview-fleet": overview(p, OverviewData{Version: "v1.2.3", Uptime: time.Hour, Listen: "0.0.0.0:8750", Appliance: "kiosk-hall", Now: at,
+			Content: conversation.Status{Source: "built-in demo", Version: 1, LoadedAt: at, OK: true},
+			Fleet: []Appliance{{Name: "kiosk-hall", Version: "v1.2.3", StartedMs: at.Add(-time.Hour).UnixMilli(), LastSeenMs: at.Add(-5 * time.Second).UnixMilli()},
+				{Name: "kiosk-lobby", Version: "v1.2.2", StartedMs: at.Add(-48 * time.Hour).UnixMilli(), LastSeenMs: at.Add(-10 * time.Minute).UnixMilli()}}}),
 	}
 	for name, c := range cases {
 		var buf bytes.Buffer

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,8 +58,10 @@ type Dashboard struct {
 	Content  ContentService // nil: the content cannot be edited from here
 	Screens  Screens        // nil: no screen pairing nor HTTPS details on the Keys page
 	Version  string
-	Listen   func() string
-	Started  time.Time
+	// Appliance is this appliance's name in a fleet (marked on the Overview's fleet list).
+	Appliance string
+	Listen    func() string
+	Started   time.Time
 	// AddressGate, if set, limits failed sign-ins per remote address with the API's allowance
 	// of failed authentications (httpapi.Server.AddressGate).
 	AddressGate func(w http.ResponseWriter, r *http.Request, failed bool) bool
@@ -287,7 +290,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signIn) 
 }
 
 func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
-	o := OverviewData{Version: d.Version, Uptime: time.Since(d.Started), Content: d.Loader.Status()}
+	o := OverviewData{Version: d.Version, Uptime: time.Since(d.Started), Content: d.Loader.Status(), Appliance: d.Appliance}
 	if d.Listen != nil {
 		o.Listen = d.Listen()
 		host, _, _ := net.SplitHostPort(o.Listen)
@@ -302,16 +305,25 @@ func (d *Dashboard) overviewData(ctx context.Context) (OverviewData, error) {
 	o.Storage = storage
 	t, err := d.Data.Totals(ctx, now)
 	o.Sessions, o.Messages, o.ActiveKeys = t.Sessions, t.Messages, t.ActiveKeys
+	if err != nil {
+		return o, err
+	}
+	o.Fleet, err = d.Data.Fleet(ctx)
+	o.Now = now
 	return o, err
 }
 
 func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request, s *signIn) {
 	qv := r.URL.Query()
-	f := ConversationFilter{Q: qv.Get("q"), Lang: qv.Get("lang"), Key: qv.Get("key"), Intent: qv.Get("intent"), From: qv.Get("from"), To: qv.Get("to")}
+	f := ConversationFilter{Q: qv.Get("q"), Lang: qv.Get("lang"), Key: qv.Get("key"), Intent: qv.Get("intent"), From: qv.Get("from"), To: qv.Get("to"), Appliance: qv.Get("appliance")}
 	if len(f.Q) > 200 {
 		f.Q = f.Q[:200]
 	}
-	lq := history.ListQuery{Search: f.Q, Lang: f.Lang, KeyID: f.Key, Intent: f.Intent, Limit: 100}
+	if len(f.Appliance) > 63 {
+		http.Error(w, "an appliance name is at most 63 characters", http.StatusBadRequest)
+		return
+	}
+	lq := history.ListQuery{Search: f.Q, Lang: f.Lang, KeyID: f.Key, Intent: f.Intent, Appliance: f.Appliance, Limit: 100}
 	for _, x := range []struct {
 		v   string
 		dst *int64
@@ -330,6 +342,10 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request, s *sig
 	list, err := d.History.List(r.Context(), lq)
 	if err != nil {
 		http.Error(w, "could not read the conversations", http.StatusInternalServerError)
+		return
+	}
+	if f.Fleet, err = d.fleetNames(r.Context()); err != nil {
+		http.Error(w, "could not read the fleet", http.StatusInternalServerError)
 		return
 	}
 	var langs []string
@@ -358,8 +374,8 @@ const auditPage = 100
 
 func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, s *signIn) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Limit: auditPage}
-	if len(f.Actor) > 64 || len(f.Action) > 32 {
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Appliance: q.Get("appliance"), Limit: auditPage}
+	if len(f.Actor) > 64 || len(f.Action) > 32 || len(f.Appliance) > 63 {
 		http.Error(w, "filter values are too long", http.StatusBadRequest)
 		return
 	}
@@ -385,9 +401,51 @@ func (d *Dashboard) audit(w http.ResponseWriter, r *http.Request, s *signIn) {
 		if f.Action != "" {
 			v.Set("action", f.Action)
 		}
+		if f.Appliance != "" {
+			v.Set("appliance", f.Appliance)
+		}
 		next = "/dashboard/audit?" + v.Encode()
 	}
-	d.render(w, r, http.StatusOK, audit(d.page("Audit log", "Audit log", s), f, entries, next))
+	fleet, err := d.fleetNames(r.Context())
+	if err != nil {
+		http.Error(w, "could not read the fleet", http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, http.StatusOK, audit(d.page("Audit log", "Audit log", s), f, fleet, entries, next))
+}
+
+// fleetNames are the names of the appliances sharing the store, for the filters (none on a
+// store of one appliance's own).
+func (d *Dashboard) fleetNames(ctx context.Context) ([]string, error) {
+	fleet, err := d.Data.Fleet(ctx)
+	var names []string
+	for _, a := range fleet {
+		names = append(names, a.Name)
+	}
+	slices.Sort(names)
+	return names, err
+}
+
+// fleetLive says whether an appliance of the fleet has heartbeat lately (three beats).
+func fleetLive(now time.Time, a Appliance) bool {
+	return now.Sub(time.UnixMilli(a.LastSeenMs)) < 3*FleetHeartbeat
+}
+
+// FleetHeartbeat is how often the appliances of a fleet heartbeat (appliance.HeartbeatEvery).
+const FleetHeartbeat = 15 * time.Second
+
+// seenAgo says how long ago a time in Unix ms was, roughly.
+func seenAgo(now time.Time, ms int64) string {
+	d := now.Sub(time.UnixMilli(ms))
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", max(0, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h ago", d.Hours())
+	}
+	return time.UnixMilli(ms).Format("2006-01-02 15:04")
 }
 
 func humanBytes(n int64) string {

@@ -64,10 +64,16 @@ type Queries interface {
 	// by their words as asked, language, answer kind and intent; most asked first, then newest
 	// (at most store.TeachGroupsLimit).
 	TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error)
+	// Fleet lists the appliances sharing the store, the most recently seen first (none on a
+	// store of one appliance's own: the pages then show no appliance filter).
+	Fleet(ctx context.Context) ([]Appliance, error)
 	// UseLink uses up a one-time sign-in link's token (store.UseLink): true when it was known,
 	// unused and unexpired.
 	UseLink(ctx context.Context, token string) (bool, error)
 }
+
+// Appliance is one appliance of a fleet sharing the store: its last heartbeat.
+type Appliance = store.ApplianceRow
 
 // Totals is what the Overview counts in the store.
 type Totals = store.Totals

@@ -80,6 +80,19 @@ func (v *StoreView) Samples(ctx context.Context, since time.Time, names ...strin
 	return out, nil
 }
 
+// fleetStore is a store several appliances share (postgres.DB).
+type fleetStore interface {
+	Appliances(ctx context.Context) ([]store.ApplianceRow, error)
+}
+
+// Fleet lists the appliances of a shared store; none for SQLite, one appliance's own.
+func (v *StoreView) Fleet(ctx context.Context) ([]Appliance, error) {
+	if f, ok := v.DB.(fleetStore); ok {
+		return f.Appliances(ctx)
+	}
+	return nil, nil
+}
+
 // TeachGroups reads the Teach page's turns, grouped (store.TeachGroup).
 func (v *StoreView) TeachGroups(ctx context.Context, since time.Time, below float64) ([]TeachGroup, error) {
 	return v.DB.TeachGroups(ctx, since, below)

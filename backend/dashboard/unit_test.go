@@ -226,6 +226,7 @@ type memQueries struct {
 	groups     []TeachGroup
 	links      map[string]bool
 	asked      []string
+	fleet      []Appliance
 }
 
 func (q *memQueries) note(s string) {
@@ -235,6 +236,8 @@ func (q *memQueries) note(s string) {
 }
 
 func (q *memQueries) Totals(context.Context, time.Time) (Totals, error) { return q.totals, nil }
+func (q *memQueries) Fleet(context.Context) ([]Appliance, error)        { return q.fleet, nil }
+
 func (q *memQueries) StorageForecast(context.Context, time.Time) (telemetry.Forecast, error) {
 	return q.forecast, nil
 }

@@ -166,6 +166,8 @@ type Session struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	Preview string    `json:"preview,omitempty"` // the visitor's first words
+	// Appliance is, on a store several appliances share, the one it started on.
+	Appliance string `json:"appliance,omitempty"`
 }
 
 // Message is one line of a transcript.
@@ -207,7 +209,7 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]Session, error) {
 }
 
 func sessionOf(r store.SessionRow) Session {
-	return Session{ID: r.ID, Lang: r.Lang, KeyID: r.KeyID, Turns: r.Turns, Created: time.UnixMilli(r.CreatedMs), Updated: time.UnixMilli(r.UpdatedMs), Preview: r.Preview}
+	return Session{ID: r.ID, Lang: r.Lang, KeyID: r.KeyID, Turns: r.Turns, Created: time.UnixMilli(r.CreatedMs), Updated: time.UnixMilli(r.UpdatedMs), Preview: r.Preview, Appliance: r.Appliance}
 }
 
 // Messages returns a session's transcript in order.

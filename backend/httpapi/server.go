@@ -82,6 +82,10 @@ type Server struct {
 	Content ContentEditor
 	// Pairing, if set, trades the dashboard's pairing codes for screen keys (POST /v1/pair).
 	Pairing Pairing
+	// SharedRates, if set, holds the per-key rate limits for a whole fleet (the PostgreSQL
+	// store several appliances share): a key's bucket is then one for all of them. When it
+	// fails (the database away), each appliance falls back to its own bucket.
+	SharedRates SharedRates
 
 	paused atomic.Bool
 	audio  *ttlcache.Cache[string, []byte] // spoken replies of /v1/voice, by id
@@ -89,6 +93,8 @@ type Server struct {
 
 	scrapeMu sync.Mutex
 	scrapes  map[string]*scrapes // per key: the audit of its /metrics scrapes
+
+	sharedRateWarn atomic.Bool // the shared buckets' failure was logged
 
 	mu       sync.RWMutex
 	cfg      Config
@@ -562,7 +568,7 @@ func (s *Server) authorize(route, scope string, next http.HandlerFunc) http.Hand
 			refuse(http.StatusForbidden, CodeForbiddenScope, fmt.Sprintf("this key lacks the %q scope", scope))
 			return
 		}
-		if !s.allow(w, k, route, scope) {
+		if !s.allow(r.Context(), w, k, route, scope) {
 			s.Metrics.NoteRateLimited(route)
 			writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit reached for this key on this route; retry after the Retry-After seconds")
 			return
@@ -612,9 +618,16 @@ func (s *Server) routeRate(scope string) string {
 	return spec
 }
 
+// SharedRates keeps rate buckets for several appliances at once (postgres.DB.TakeRate): it spends
+// n requests from bucket id of perSec a second with burst, and says whether they may go and
+// what is left of the burst.
+type SharedRates interface {
+	TakeRate(ctx context.Context, id string, perSec float64, burst, n int) (ok bool, remaining float64, err error)
+}
+
 // allow takes a token from the key's bucket for the route: the key's own rate, else the route's
-// (chat, voice, admin), else the default.
-func (s *Server) allow(w http.ResponseWriter, k *keys.Key, route, scope string) bool {
+// (chat, voice, admin), else the default; from the fleet's bucket when the store is shared.
+func (s *Server) allow(ctx context.Context, w http.ResponseWriter, k *keys.Key, route, scope string) bool {
 	spec := k.Rate
 	if spec == "" {
 		spec = s.routeRate(scope)
@@ -622,7 +635,20 @@ func (s *Server) allow(w http.ResponseWriter, k *keys.Key, route, scope string) 
 	if spec == "" {
 		return true
 	}
-	return s.take(w, "key\x00"+k.ID+"\x00"+route, spec, 1)
+	id := "key\x00" + k.ID + "\x00" + route
+	if s.SharedRates != nil {
+		if perSec, burst, err := config.ParseRate(spec); err == nil {
+			ok, left, err := s.SharedRates.TakeRate(ctx, id, perSec, burst, 1)
+			if err == nil {
+				setRateHeaders(w, burst, perSec, left, ok)
+				return ok
+			}
+			if ctx.Err() == nil && s.sharedRateWarn.CompareAndSwap(false, true) {
+				slog.Warn("fleet rate limits: the shared store is unreachable; each appliance counts on its own until it is back", "err", err)
+			}
+		}
+	}
+	return s.take(w, id, spec, 1)
 }
 
 // maxBuckets bounds the token buckets kept in memory.
@@ -668,6 +694,13 @@ func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
 	if n == 0 && ok {
 		return true // a look that lets the request on says nothing: the key's bucket will
 	}
+	setRateHeaders(w, burst, perSec, tokens, ok)
+	return ok
+}
+
+// setRateHeaders sets the RateLimit headers of a bucket of burst and perSec with tokens left,
+// and Retry-After when the request was refused.
+func setRateHeaders(w http.ResponseWriter, burst int, perSec, tokens float64, ok bool) {
 	h := w.Header()
 	h.Set("RateLimit-Limit", strconv.Itoa(burst))
 	h.Set("RateLimit-Remaining", strconv.Itoa(max(0, int(math.Floor(tokens)))))
@@ -676,7 +709,6 @@ func (s *Server) take(w http.ResponseWriter, id, spec string, n int) bool {
 	if !ok {
 		h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil((1-tokens)/perSec)))))
 	}
-	return ok
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

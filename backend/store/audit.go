@@ -13,6 +13,9 @@ type AuditEntry struct {
 	Target string `json:"target,omitempty"`
 	Remote string `json:"remote,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Appliance is, on a shared store, the appliance that wrote the entry ("" on SQLite; set by
+	// the store).
+	Appliance string `json:"appliance,omitempty"`
 }
 
 // InsertAudit appends an entry inside a write transaction.
@@ -40,8 +43,10 @@ func (db *DB) AuditLog(ctx context.Context, before int64, limit int) ([]AuditEnt
 type AuditFilter struct {
 	Actor  string
 	Action string
-	Before int64
-	Limit  int
+	// Appliance: entries this appliance wrote, on a shared store (SQLite ignores it).
+	Appliance string
+	Before    int64
+	Limit     int
 }
 
 // AuditSearch returns the entries that match, newest first.

@@ -34,6 +34,7 @@ type SessionRow struct {
 	CreatedMs int64
 	UpdatedMs int64
 	Preview   string // ListSessions only: the visitor's first words
+	Appliance string // on a shared store, the appliance it started on ("" on SQLite)
 }
 
 // TurnRow is one turn's two messages, the visitor's and the bot's.
@@ -68,6 +69,7 @@ type MessageRow struct {
 	AtMs       int64
 	Heard      []byte // nil when NULL
 	Offer      string
+	Appliance  string // on a shared store, the appliance that answered the turn ("" on SQLite)
 }
 
 // SessionQuery pages and filters the session list.
@@ -78,8 +80,11 @@ type SessionQuery struct {
 	Intent string // sessions with a bot answer of this intent
 	From   int64  // updated at or after (Unix ms; 0 = any)
 	To     int64  // updated before (Unix ms; 0 = any)
-	Before int64  // updated_ms cursor: sessions updated before this (0 = newest)
-	Limit  int
+	// Appliance: sessions this appliance answered a turn of, on a shared store (SQLite, one
+	// appliance's own, ignores it).
+	Appliance string
+	Before    int64 // updated_ms cursor: sessions updated before this (0 = newest)
+	Limit     int
 }
 
 // Normalized returns the query with its limit in bounds (50 by default, at most 200).
@@ -147,6 +152,14 @@ type TeachGroup struct {
 	Spoken                   int     // turns asked by voice
 	Heard                    float64 // lowest confidence of what was heard, 0 when none says
 	HeardSet                 bool
+}
+
+// ApplianceRow is one appliance of a fleet sharing a PostgreSQL store: its heartbeat.
+type ApplianceRow struct {
+	Name       string
+	Version    string
+	StartedMs  int64
+	LastSeenMs int64
 }
 
 // TeachGroupsLimit is how many groups of identical questions TeachGroups returns at most.

@@ -29,7 +29,7 @@ func (db *DB) InsertKey(ctx context.Context, k store.KeyRow, audit store.AuditEn
 			k.ID, k.Name, k.Hash, k.Scopes, k.Origins, k.Rate, k.CreatedMs, k.ExpiresMs, k.RotatedFrom); err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, audit); err != nil {
+		if err := db.insertAudit(ctx, tx, audit); err != nil {
 			return err
 		}
 		return notifyKey(ctx, tx, k.RotatedFrom)
@@ -54,7 +54,7 @@ func (db *DB) RevokeKey(ctx context.Context, id string, atMs int64, audit store.
 			}
 			return store.ErrAlreadyRevoked
 		}
-		if err := insertAudit(ctx, tx, audit); err != nil {
+		if err := db.insertAudit(ctx, tx, audit); err != nil {
 			return err
 		}
 		return notifyKey(ctx, tx, id)

@@ -39,9 +39,10 @@ var migrations embed.FS
 
 // DB is an open PostgreSQL store.
 type DB struct {
-	pool     *pgxpool.Pool
-	name     string // the DSN without its password
-	onCommit atomic.Pointer[func(writes int, took time.Duration, err error)]
+	pool      *pgxpool.Pool
+	name      string // the DSN without its password
+	appliance string // this appliance's name: the rows it writes carry it (fleet.go)
+	onCommit  atomic.Pointer[func(writes int, took time.Duration, err error)]
 }
 
 var _ store.Backend = (*DB)(nil)
@@ -54,8 +55,10 @@ func IsDSN(s string) bool {
 // MaxConns bounds the connections one appliance opens to the server.
 const MaxConns = 16
 
-// Open connects to the server the DSN names and brings its schema up to date.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// Open connects to the server the DSN names and brings its schema up to date. appliance is this
+// appliance's name in the fleet (config.ApplianceName): the sessions it starts, the turns it
+// answers, its audit entries and its samples carry it.
+func Open(ctx context.Context, dsn, appliance string) (*DB, error) {
 	name := Redact(dsn)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -74,7 +77,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %s", name, redactErr(err, dsn))
 	}
-	db := &DB{pool: pool, name: name}
+	db := &DB{pool: pool, name: name, appliance: appliance}
 	if err := db.migrate(ctx, maxVersion); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("migrate store %s: %s", name, redactErr(err, dsn))
@@ -257,22 +260,28 @@ func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
 }
 
 // insertAudit appends an audit entry inside a transaction.
-func insertAudit(ctx context.Context, tx pgx.Tx, e store.AuditEntry) error {
+func (db *DB) insertAudit(ctx context.Context, tx pgx.Tx, e store.AuditEntry) error {
 	if e.AtMs == 0 {
 		e.AtMs = store.Now()
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit(at_ms, actor, action, target, remote, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail)
+	if e.Appliance == "" {
+		e.Appliance = db.appliance
+	}
+	_, err := tx.Exec(ctx, auditInsert, e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail, e.Appliance)
 	return err
 }
+
+const auditInsert = `INSERT INTO audit(at_ms, actor, action, target, remote, detail, appliance) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
 // Audit appends an entry.
 func (db *DB) Audit(ctx context.Context, e store.AuditEntry) error {
 	if e.AtMs == 0 {
 		e.AtMs = store.Now()
 	}
-	_, err := db.exec(ctx, `INSERT INTO audit(at_ms, actor, action, target, remote, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
-		e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail)
+	if e.Appliance == "" {
+		e.Appliance = db.appliance
+	}
+	_, err := db.exec(ctx, auditInsert, e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail, e.Appliance)
 	return err
 }
 
@@ -284,16 +293,16 @@ func (db *DB) AuditSearch(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, at_ms, actor, action, target, remote, detail FROM audit
-		WHERE id < $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR left(action, length($3)) = $3)
-		ORDER BY id DESC LIMIT $4`, f.Before, f.Actor, f.Action, f.Limit)
+	rows, err := db.pool.Query(ctx, `SELECT id, at_ms, actor, action, target, remote, detail, appliance FROM audit
+		WHERE id < $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR left(action, length($3)) = $3) AND ($5 = '' OR appliance = $5)
+		ORDER BY id DESC LIMIT $4`, f.Before, f.Actor, f.Action, f.Limit, f.Appliance)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.AuditEntry
 	for rows.Next() {
 		var e store.AuditEntry
-		if err := rows.Scan(&e.ID, &e.AtMs, &e.Actor, &e.Action, &e.Target, &e.Remote, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &e.AtMs, &e.Actor, &e.Action, &e.Target, &e.Remote, &e.Detail, &e.Appliance); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -311,7 +320,7 @@ func (db *DB) InsertLink(ctx context.Context, hash []byte, createdMs, expiresMs 
 		if _, err := tx.Exec(ctx, `INSERT INTO dashboard_links(token_hash, created_ms, expires_ms) VALUES ($1, $2, $3)`, hash, createdMs, expiresMs); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, audit)
+		return db.insertAudit(ctx, tx, audit)
 	})
 }
 
@@ -321,13 +330,13 @@ func (db *DB) SpendLink(ctx context.Context, hash []byte, nowMs int64) (bool, er
 	return err == nil && tag.RowsAffected() == 1, err
 }
 
-// PutSamples writes samples (replacing those of the same time and name) and drops the samples
-// older than dropBeforeMs.
+// PutSamples writes this appliance's samples (replacing its own of the same time and name) and
+// drops the samples older than dropBeforeMs.
 func (db *DB) PutSamples(ctx context.Context, rows []store.SampleRow, dropBeforeMs int64) error {
 	return db.write(ctx, func(tx pgx.Tx) error {
 		for _, r := range rows {
-			if _, err := tx.Exec(ctx, `INSERT INTO metrics_history(at_ms, name, value) VALUES ($1, $2, $3)
-				ON CONFLICT (at_ms, name) DO UPDATE SET value = excluded.value`, r.AtMs, r.Name, r.Value); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO metrics_history(at_ms, name, value, appliance) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (at_ms, name, appliance) DO UPDATE SET value = excluded.value`, r.AtMs, r.Name, r.Value, db.appliance); err != nil {
 				return err
 			}
 		}
@@ -336,10 +345,12 @@ func (db *DB) PutSamples(ctx context.Context, rows []store.SampleRow, dropBefore
 	})
 }
 
-// FirstSample returns the oldest sample of a name at or after sinceMs.
+// FirstSample returns the oldest sample of a name at or after sinceMs (the fleet's, as Samples
+// reads it).
 func (db *DB) FirstSample(ctx context.Context, name string, sinceMs int64) (store.SampleRow, bool, error) {
 	s := store.SampleRow{Name: name}
-	err := db.pool.QueryRow(ctx, `SELECT at_ms, value FROM metrics_history WHERE name = $1 AND at_ms >= $2 ORDER BY at_ms LIMIT 1`,
+	err := db.pool.QueryRow(ctx, `SELECT at_ms, `+sampleAgg+` FROM metrics_history WHERE name = $1
+		AND at_ms = (SELECT min(at_ms) FROM metrics_history WHERE name = $1 AND at_ms >= $2) GROUP BY at_ms, name`,
 		name, sinceMs).Scan(&s.AtMs, &s.Value)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, false, nil
@@ -347,9 +358,13 @@ func (db *DB) FirstSample(ctx context.Context, name string, sinceMs int64) (stor
 	return s, err == nil, err
 }
 
-// Samples reads the metrics history since sinceMs.
+// sampleAgg folds the appliances' samples of one minute into the fleet's: counts add up; the
+// store's size (*_bytes), which every appliance reads of the same database, is the largest.
+const sampleAgg = `CASE WHEN name LIKE '%\_bytes' THEN max(value) ELSE sum(value) END`
+
+// Samples reads the metrics history since sinceMs: the fleet's, one value per minute and name.
 func (db *DB) Samples(ctx context.Context, sinceMs int64) ([]store.SampleRow, error) {
-	rows, err := db.pool.Query(ctx, `SELECT at_ms, name, value FROM metrics_history WHERE at_ms >= $1`, sinceMs)
+	rows, err := db.pool.Query(ctx, `SELECT at_ms, name, `+sampleAgg+` FROM metrics_history WHERE at_ms >= $1 GROUP BY at_ms, name ORDER BY at_ms, name`, sinceMs)
 	if err != nil {
 		return nil, err
 	}

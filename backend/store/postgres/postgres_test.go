@@ -16,7 +16,7 @@ import (
 func TestConformance(t *testing.T) {
 	srv := pgtest.Start(t)
 	storetest.Run(t, func(t *testing.T) store.Backend {
-		db, err := postgres.Open(context.Background(), srv.NewDatabase(t))
+		db, err := postgres.Open(context.Background(), srv.NewDatabase(t), "conformance")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", dsn, got, want)
 		}
 	}
-	_, err := Open(context.Background(), "postgres://vb:s3cret@db.lan:notaport/voicebot")
+	_, err := Open(context.Background(), "postgres://vb:s3cret@db.lan:notaport/voicebot", "a")
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a bad DSN: %v", err)
 	}

@@ -33,8 +33,8 @@ func (db *DB) SessionState(ctx context.Context, id string) ([]byte, bool, error)
 // there; its parameters are numbered from $n+1.
 func insertTurn(n int) string {
 	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
-	return ` INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer)
-	SELECT s.id, s.turns, m.role, m.text, ` + p(1) + `::text, m.kind, m.intent, m.confidence, m.sources, m.latency_us, ` + p(2) + `::text, ` + p(3) + `::bigint, m.heard, m.offer
+	return ` INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer, appliance)
+	SELECT s.id, s.turns, m.role, m.text, ` + p(1) + `::text, m.kind, m.intent, m.confidence, m.sources, m.latency_us, ` + p(2) + `::text, ` + p(3) + `::bigint, m.heard, m.offer, ` + p(13) + `::text
 	FROM s CROSS JOIN (VALUES
 		(0, 'visitor', ` + p(4) + `::text, '', '', NULL::double precision, '', NULL::bigint, ` + p(5) + `::jsonb, NULL::text),
 		(1, 'bot', ` + p(6) + `::text, ` + p(7) + `::text, ` + p(8) + `::text, ` + p(9) + `::double precision, ` + p(10) + `::text, ` + p(11) + `::bigint, NULL::jsonb, ` + p(12) + `::text)
@@ -50,10 +50,10 @@ func (db *DB) SaveTurn(ctx context.Context, s store.SessionRow, t *store.TurnRow
 	var row string
 	var args []any
 	if first {
-		row = `INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		row = `INSERT INTO sessions(id, lang, state, key_id, turns, created_ms, updated_ms, appliance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms
 			RETURNING id, turns`
-		args = []any{s.ID, s.Lang, string(s.State), s.KeyID, s.Turns, s.CreatedMs, s.UpdatedMs}
+		args = []any{s.ID, s.Lang, string(s.State), s.KeyID, s.Turns, s.CreatedMs, s.UpdatedMs, db.appliance}
 	} else {
 		row = `UPDATE sessions SET lang = $2, state = $3, turns = $4, updated_ms = $5 WHERE id = $1 RETURNING id, turns`
 		args = []any{s.ID, s.Lang, string(s.State), s.Turns, s.UpdatedMs}
@@ -73,7 +73,7 @@ func (db *DB) SaveTurn(ctx context.Context, s store.SessionRow, t *store.TurnRow
 		offer = *t.Offer
 	}
 	n := len(args)
-	args = append(args, t.Lang, t.KeyID, t.AtMs, t.Visitor, heard, t.Text, t.Kind, t.Intent, t.Confidence, t.Sources, t.LatencyUS, offer)
+	args = append(args, t.Lang, t.KeyID, t.AtMs, t.Visitor, heard, t.Text, t.Kind, t.Intent, t.Confidence, t.Sources, t.LatencyUS, offer, db.appliance)
 	tag, err := db.exec(ctx, `WITH s AS (`+row+`)`+insertTurn(n), args...)
 	if err != nil {
 		return err
@@ -108,6 +108,9 @@ func (db *DB) ListSessions(ctx context.Context, q store.SessionQuery) ([]store.S
 	if q.Intent != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.role = 'bot' AND m.intent = "+arg(q.Intent)+")")
 	}
+	if q.Appliance != "" { // sessions this appliance answered a turn of
+		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.appliance = "+arg(q.Appliance)+" AND m.session_id = s.id)")
+	}
 	if q.From > 0 {
 		where = append(where, "s.updated_ms >= "+arg(q.From))
 	}
@@ -119,7 +122,7 @@ func (db *DB) ListSessions(ctx context.Context, q store.SessionQuery) ([]store.S
 		where = append(where, "EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.text ILIKE "+arg("%"+store.LikeEscape(q.Search)+"%")+` ESCAPE '\')`)
 	}
 	limit := arg(q.Limit)
-	rows, err := db.pool.Query(ctx, `SELECT s.id, s.lang, s.key_id, s.turns, s.created_ms, s.updated_ms,
+	rows, err := db.pool.Query(ctx, `SELECT s.id, s.lang, s.key_id, s.turns, s.created_ms, s.updated_ms, s.appliance,
 		coalesce((SELECT substr(text, 1, 80) FROM messages m WHERE m.session_id = s.id AND m.role = 'visitor' ORDER BY m.turn, m.id LIMIT 1), '')
 		FROM sessions s WHERE `+strings.Join(where, " AND ")+` ORDER BY s.updated_ms DESC, s.id LIMIT `+limit, args...)
 	if err != nil {
@@ -127,7 +130,7 @@ func (db *DB) ListSessions(ctx context.Context, q store.SessionQuery) ([]store.S
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SessionRow, error) {
 		var x store.SessionRow
-		err := r.Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &x.CreatedMs, &x.UpdatedMs, &x.Preview)
+		err := r.Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &x.CreatedMs, &x.UpdatedMs, &x.Appliance, &x.Preview)
 		return x, err
 	})
 }
@@ -135,8 +138,8 @@ func (db *DB) ListSessions(ctx context.Context, q store.SessionQuery) ([]store.S
 // Session returns one session's row (without its state), store.ErrNotFound when there is none.
 func (db *DB) Session(ctx context.Context, id string) (store.SessionRow, error) {
 	var x store.SessionRow
-	err := db.pool.QueryRow(ctx, `SELECT id, lang, key_id, turns, created_ms, updated_ms FROM sessions WHERE id = $1`, id).
-		Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &x.CreatedMs, &x.UpdatedMs)
+	err := db.pool.QueryRow(ctx, `SELECT id, lang, key_id, turns, created_ms, updated_ms, appliance FROM sessions WHERE id = $1`, id).
+		Scan(&x.ID, &x.Lang, &x.KeyID, &x.Turns, &x.CreatedMs, &x.UpdatedMs, &x.Appliance)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return x, store.ErrNotFound
 	}
@@ -153,7 +156,7 @@ func (db *DB) SessionMessages(ctx context.Context, id string) ([]store.MessageRo
 	if !exists {
 		return nil, store.ErrNotFound
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard::text, coalesce(offer, '')
+	rows, err := db.pool.Query(ctx, `SELECT id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard::text, coalesce(offer, ''), appliance
 		FROM messages WHERE session_id = $1 ORDER BY turn, id`, id)
 	if err != nil {
 		return nil, err
@@ -161,7 +164,7 @@ func (db *DB) SessionMessages(ctx context.Context, id string) ([]store.MessageRo
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.MessageRow, error) {
 		var m store.MessageRow
 		var heard *string
-		err := r.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &m.Confidence, &m.Sources, &m.LatencyUS, &m.KeyID, &m.AtMs, &heard, &m.Offer)
+		err := r.Scan(&m.ID, &m.Turn, &m.Role, &m.Text, &m.Lang, &m.Kind, &m.Intent, &m.Confidence, &m.Sources, &m.LatencyUS, &m.KeyID, &m.AtMs, &heard, &m.Offer, &m.Appliance)
 		if heard != nil {
 			m.Heard = []byte(*heard)
 		}
@@ -184,7 +187,7 @@ func (db *DB) EraseSession(ctx context.Context, id string, audit store.AuditEntr
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		return insertAudit(ctx, tx, audit)
+		return db.insertAudit(ctx, tx, audit)
 	})
 }
 
@@ -198,7 +201,7 @@ func (db *DB) PurgeSessions(ctx context.Context, beforeMs int64, audit func(n in
 			return err
 		}
 		if n = tag.RowsAffected(); n > 0 {
-			return insertAudit(ctx, tx, audit(n))
+			return db.insertAudit(ctx, tx, audit(n))
 		}
 		return nil
 	})

@@ -52,7 +52,7 @@ func (db *DB) CreatePairing(ctx context.Context, screen, actor, remote string) (
 			store.PairingHash(code), screen, actor, now.UnixMilli(), expires.UnixMilli()); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: "screen.pairing_created", Target: screen, Remote: remote, Detail: "valid for " + store.PairingTTL.String()})
+		return db.insertAudit(ctx, tx, store.AuditEntry{Actor: actor, Action: "screen.pairing_created", Target: screen, Remote: remote, Detail: "valid for " + store.PairingTTL.String()})
 	})
 	if err != nil {
 		return "", time.Time{}, err
