@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"voicebot/backend/appliance"
+	"voicebot/backend/config"
 	"voicebot/backend/paths"
 	"voicebot/backend/store"
 	"voicebot/backend/store/pgmigrate"
@@ -54,7 +55,12 @@ password is best left out of the URL (PGPASSWORD or ~/.pgpass); it is never prin
 				return err
 			}
 			if name == "" {
-				name = applianceName(o.ConfigDir)
+				var err error
+				if name, err = applianceName(o.ConfigDir); err != nil {
+					return err
+				}
+			} else if !config.ValidAppliance(name) {
+				return fmt.Errorf("--appliance %q: give a name of 1 to 63 letters a-z, digits and hyphens, e.g. kiosk-lobby", name)
 			}
 			return runMigrate(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o, to, pgmigrate.Options{Appliance: name, Batch: batch, Merge: merge, Restart: restart})
 		},
@@ -96,7 +102,7 @@ func runMigrate(ctx context.Context, out, errOut io.Writer, o appliance.Options,
 	}
 	defer src.Close()
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	dst, err := postgres.Open(octx, to)
+	dst, err := postgres.Open(octx, to, mo.Appliance)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("cannot use the database: %w", err)
@@ -134,7 +140,8 @@ func runMigrate(ctx context.Context, out, errOut io.Writer, o appliance.Options,
 The data is in PostgreSQL. To switch this appliance over:
   1. Name the database in the settings file %s:
        store: %s
-     (or start the appliance with --store and the same URL). The URL is shown without its
+       appliance: %s
+     (or start the appliance with --store and --appliance). The URL is shown without its
      password: give it in PGPASSWORD in the service's environment or in ~/.pgpass of the user
      the appliance runs as (better than in the settings file), or write it back into the URL.
   2. Start the appliance again (systemctl start voicebot, or open it): it now reads and writes
@@ -144,7 +151,7 @@ The data is in PostgreSQL. To switch this appliance over:
      and PostgreSQL does not use it (back the database up with pg_dump from now on).
      Do not run the appliance on the SQLite file again: what it wrote there would not be in
      PostgreSQL (voicebot migrate would then refuse, and --restart copies afresh).
-`, paths.SettingsFile(o.ConfigDir), withoutPassword(to), mo.Appliance, file, keyWhere)
+`, paths.SettingsFile(o.ConfigDir), withoutPassword(to), mo.Appliance, mo.Appliance, file, keyWhere)
 	return nil
 }
 
@@ -195,26 +202,17 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// applianceName is this appliance's name on a shared database: the host name folded to
-// [a-z0-9-], at most 63 characters.
-func applianceName(configDir string) string {
-	_ = configDir
-	host, _ := os.Hostname()
-	var b strings.Builder
-	for _, r := range strings.ToLower(host) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteRune('-')
+// applianceName is this appliance's name on a shared database, as `serve` takes it: appliance:
+// in the settings file of the config folder, else the host name (config.DefaultAppliance).
+func applianceName(configDir string) (string, error) {
+	if p := paths.SettingsFile(configDir); fileExists(p) {
+		s, err := config.Load(p)
+		if err != nil {
+			return "", err
+		}
+		if s.Appliance != "" {
+			return s.Appliance, nil
 		}
 	}
-	s := strings.Trim(b.String(), "-")
-	if len(s) > 63 {
-		s = s[:63]
-	}
-	if s == "" {
-		s = "voicebot"
-	}
-	return s
+	return config.DefaultAppliance(), nil
 }

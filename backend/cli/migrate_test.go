@@ -49,7 +49,7 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 	t.Logf("voicebot migrate:\n%s", out)
-	for _, want := range []string{"Counts:", "sessions", "messages", "api_keys", " ok", "store: postgres://" + srv.User + "@127.0.0.1:", "xxxxx", "kiosk-9", "voicebot.db", "pg_dump"} {
+	for _, want := range []string{"Counts:", "sessions", "messages", "api_keys", " ok", "store: postgres://" + srv.User + "@127.0.0.1:", "xxxxx", "appliance: kiosk-9", "voicebot.db", "pg_dump"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
@@ -63,7 +63,7 @@ func TestMigrateCommand(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].Name != "lobby tablet" {
 		t.Fatalf("keys list on PostgreSQL: %v %s", err, out)
 	}
-	pg, err := postgres.Open(context.Background(), dsn)
+	pg, err := postgres.Open(context.Background(), dsn, "kiosk-9")
 	if err != nil {
 		t.Fatal(err)
 	}

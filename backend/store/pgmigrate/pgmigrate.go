@@ -90,7 +90,7 @@ var ErrSourceChanged = errors.New("the SQLite store changed since this copy bega
 
 // dataTables are the target's tables that hold an appliance's data (the check for an empty
 // database, and what --restart empties).
-var dataTables = []string{"sessions", "messages", "api_keys", "audit", "metrics_history", "tls_material", "pairings", "dashboard_links"}
+var dataTables = []string{"sessions", "messages", "api_keys", "audit", "metrics_history", "tls_material", "pairings", "dashboard_links", "appliances"}
 
 // Run copies o.Source into o.Target, or goes on with an earlier run's copy.
 func Run(ctx context.Context, o Options) (Result, error) {
@@ -236,6 +236,20 @@ func (m *run) begin(ctx context.Context, fp string) (beginState, error) {
 			if any {
 				return st, fmt.Errorf("the database already holds data (table %s is not empty: an appliance has used it?): "+
 					"to add this appliance's data to it, run again with --merge (docs/OPERATIONS.md)", t)
+			}
+		}
+	}
+	if m.merge {
+		// The rows are told apart by the appliance's name: another appliance's under the same
+		// name would be counted as this store's, and the dashboard could not tell them apart.
+		for _, t := range []string{"sessions", "messages", "audit", "metrics_history"} {
+			var any bool
+			if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t+` WHERE appliance = $1)`, m.o.Appliance).Scan(&any); err != nil {
+				return st, err
+			}
+			if any {
+				return st, fmt.Errorf("the database already holds rows of an appliance named %q (table %s): "+
+					"give this one a name of its own (--appliance, then appliance: in its settings file)", m.o.Appliance, t)
 			}
 		}
 	}

@@ -144,7 +144,7 @@ func fill(t testing.TB, dir string, sessions, turns int) *source {
 func newTarget(t testing.TB, srv *pgtest.Server) (string, *postgres.DB) {
 	t.Helper()
 	dsn := srv.NewDatabase(t)
-	pg, err := postgres.Open(ctx, dsn)
+	pg, err := postgres.Open(ctx, dsn, "kiosk-1")
 	must(t, err)
 	t.Cleanup(func() { pg.Close() })
 	return dsn, pg
@@ -190,6 +190,7 @@ func TestCopyEverything(t *testing.T) {
 		must(t, err)
 		b, err := pg.Session(ctx, id)
 		must(t, err)
+		a.Appliance = "kiosk-1" // the rows are stamped with the appliance's name
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("session %s: sqlite %+v, postgres %+v", id, a, b)
 		}
@@ -207,7 +208,7 @@ func TestCopyEverything(t *testing.T) {
 		}
 		for i := range ma {
 			x, y := ma[i], mb[i]
-			x.ID, y.ID = 0, 0
+			x.ID, y.ID, x.Appliance = 0, 0, "kiosk-1"
 			if x.Heard != nil || y.Heard != nil {
 				if !jsonEqual(x.Heard, y.Heard) {
 					t.Fatalf("heard: %s vs %s", x.Heard, y.Heard)
@@ -254,7 +255,7 @@ func TestCopyEverything(t *testing.T) {
 	}
 	for i := range aa {
 		x, y := aa[i], ab[i]
-		x.ID, y.ID = 0, 0
+		x.ID, y.ID, x.Appliance = 0, 0, "kiosk-1"
 		if x != y {
 			t.Fatalf("audit %d: %+v vs %+v", i, x, y)
 		}
@@ -310,7 +311,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("PGMIGRATE_HELPER") == "1" {
 		os.Exit(helperCopy())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if benchSrc != nil {
+		benchSrc.db.Close()
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
 }
 
 func helperCopy() int {
@@ -320,7 +326,7 @@ func helperCopy() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	pg, err := postgres.Open(ctx, os.Getenv("PGMIGRATE_DSN"))
+	pg, err := postgres.Open(ctx, os.Getenv("PGMIGRATE_DSN"), "kiosk-1")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -409,9 +415,12 @@ func TestRefusals(t *testing.T) {
 	defer b.db.Close()
 
 	t.Run("DatabaseInUse", func(t *testing.T) {
-		_, pg := newTarget(t, srv)
-		must(t, pg.Audit(ctx, store.AuditEntry{Actor: "system", Action: "appliance.started"}))
-		_, err := pgmigrate.Run(ctx, opts(a, pg, 100))
+		dsn, pg := newTarget(t, srv)
+		other, err := postgres.Open(ctx, dsn, "kiosk-0") // another appliance has run on the database
+		must(t, err)
+		must(t, other.Audit(ctx, store.AuditEntry{Actor: "system", Action: "appliance.started"}))
+		other.Close()
+		_, err = pgmigrate.Run(ctx, opts(a, pg, 100))
 		if err == nil || !strings.Contains(err.Error(), "--merge") || !strings.Contains(err.Error(), "audit") {
 			t.Fatalf("a database with data: %v", err)
 		}
@@ -453,13 +462,30 @@ func TestRefusals(t *testing.T) {
 				t.Fatalf("no %s", name)
 			}
 		}
-		// the same name twice is refused
+		// the same name twice is refused: the rows could not be told apart
+		var before int
+		must(t, pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&before))
 		c := fill(t, t.TempDir(), 1, 1)
 		defer c.db.Close()
 		o = opts(c, pg, 100)
 		o.Merge = true
 		if _, err := pgmigrate.Run(ctx, o); err == nil || !strings.Contains(err.Error(), `named "kiosk-1"`) {
 			t.Fatalf("a second appliance under the same name: %v", err)
+		}
+		must(t, pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n))
+		if n != before {
+			t.Fatalf("the refused store wrote %d sessions", n-before)
+		}
+		var byName map[string]int = map[string]int{}
+		rows, _ := pg.Pool().Query(ctx, `SELECT appliance, count(*) FROM messages GROUP BY appliance`)
+		for rows.Next() {
+			var name string
+			var k int
+			must(t, rows.Scan(&name, &k))
+			byName[name] = k
+		}
+		if byName["kiosk-1"] != 20 || byName["kiosk-2"] != 16 || len(byName) != 2 {
+			t.Fatalf("messages by appliance: %v, want kiosk-1: 20, kiosk-2: 16", byName)
 		}
 	})
 

@@ -109,7 +109,8 @@ func (m *run) sessionsTable() table {
 		count: `SELECT count(*) FROM sessions`,
 		read: func(ctx context.Context, src *sql.Tx, after string, limit int) ([][]any, string, error) {
 			rows, last, err := scanRows(ctx, src, `SELECT id, lang, state, key_id, turns, created_ms, updated_ms FROM sessions WHERE id > ? ORDER BY id LIMIT ?`, 7, textKey, after, limit)
-			for _, r := range rows {
+			for i, r := range rows {
+				rows[i] = append(r, m.o.Appliance)
 				r[0], r[1], r[2], r[3] = text(r[0]), text(r[1]), text(r[2]), text(r[3])
 			}
 			return rows, last, err
@@ -117,13 +118,13 @@ func (m *run) sessionsTable() table {
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
 			// Session ids are random (48 bits of time, 80 of chance): a clash means this very store
 			// was copied into the database before (a restored backup of it, say), and is refused.
-			n, err := copyInto(ctx, tx, "sessions", []string{"id", "lang", "state", "key_id", "turns", "created_ms", "updated_ms"}, rows)
+			n, err := copyInto(ctx, tx, "sessions", []string{"id", "lang", "state", "key_id", "turns", "created_ms", "updated_ms", "appliance"}, rows)
 			if isUniqueViolation(err) {
 				return 0, 0, clash("session", rows)
 			}
 			return n, 0, err
 		},
-		target: m.countOf(`SELECT count(*) FROM sessions`),
+		target: m.countOf(`SELECT count(*) FROM sessions`, `SELECT count(*) FROM sessions WHERE appliance = $1`),
 	}
 }
 
@@ -147,15 +148,15 @@ func (m *run) messagesTable() table {
 				FROM messages WHERE id > ? ORDER BY id LIMIT ?`, 15, intKey, intAfter(after), limit)
 			for i, r := range rows {
 				// the id stays behind: the server numbers the rows (in this order), so that stores merge
-				rows[i] = []any{text(r[1]), r[2], text(r[3]), text(r[4]), text(r[5]), text(r[6]), text(r[7]), r[8], text(r[9]), r[10], text(r[11]), r[12], nullText(r[13]), nullText(r[14])}
+				rows[i] = []any{text(r[1]), r[2], text(r[3]), text(r[4]), text(r[5]), text(r[6]), text(r[7]), r[8], text(r[9]), r[10], text(r[11]), r[12], nullText(r[13]), nullText(r[14]), m.o.Appliance}
 			}
 			return rows, last, err
 		},
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
-			n, err := copyInto(ctx, tx, "messages", []string{"session_id", "turn", "role", "text", "lang", "kind", "intent", "confidence", "sources", "latency_us", "key_id", "created_ms", "heard", "offer"}, rows)
+			n, err := copyInto(ctx, tx, "messages", []string{"session_id", "turn", "role", "text", "lang", "kind", "intent", "confidence", "sources", "latency_us", "key_id", "created_ms", "heard", "offer", "appliance"}, rows)
 			return n, 0, err
 		},
-		target: m.countOf(`SELECT count(*) FROM messages`),
+		target: m.countOf(`SELECT count(*) FROM messages`, `SELECT count(*) FROM messages WHERE appliance = $1`),
 	}
 }
 
@@ -166,15 +167,15 @@ func (m *run) auditTable() table {
 		read: func(ctx context.Context, src *sql.Tx, after string, limit int) ([][]any, string, error) {
 			rows, last, err := scanRows(ctx, src, `SELECT id, at_ms, actor, action, target, remote, detail FROM audit WHERE id > ? ORDER BY id LIMIT ?`, 7, intKey, intAfter(after), limit)
 			for i, r := range rows {
-				rows[i] = []any{r[1], text(r[2]), text(r[3]), text(r[4]), text(r[5]), text(r[6])}
+				rows[i] = []any{r[1], text(r[2]), text(r[3]), text(r[4]), text(r[5]), text(r[6]), m.o.Appliance}
 			}
 			return rows, last, err
 		},
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
-			n, err := copyInto(ctx, tx, "audit", []string{"at_ms", "actor", "action", "target", "remote", "detail"}, rows)
+			n, err := copyInto(ctx, tx, "audit", []string{"at_ms", "actor", "action", "target", "remote", "detail", "appliance"}, rows)
 			return n, 0, err
 		},
-		target: m.countOf(`SELECT count(*) FROM audit`),
+		target: m.countOf(`SELECT count(*) FROM audit`, `SELECT count(*) FROM audit WHERE appliance = $1`),
 	}
 }
 
@@ -191,27 +192,15 @@ func (m *run) samplesTable() table {
 				func(r []any) string { return strconv.FormatInt(r[0].(int64), 10) + " " + text(r[1]) }, at, name, limit)
 		},
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
-			for _, r := range rows {
-				r[1] = text(r[1])
+			// the samples are the appliance's own (part of the key: several appliances' minutes
+			// stand side by side, read summed)
+			for i, r := range rows {
+				rows[i] = []any{r[0], text(r[1]), r[2], m.o.Appliance}
 			}
-			if !m.merge {
-				n, err := copyInto(ctx, tx, "metrics_history", []string{"at_ms", "name", "value"}, rows)
-				return n, 0, err
-			}
-			// On a merge the same minute and name may be there already: the database's is kept.
-			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS migrate_samples (at_ms bigint, name text, value double precision) ON COMMIT DELETE ROWS`); err != nil {
-				return 0, 0, err
-			}
-			if _, err := copyInto(ctx, tx, "migrate_samples", []string{"at_ms", "name", "value"}, rows); err != nil {
-				return 0, 0, err
-			}
-			tag, err := tx.Exec(ctx, `INSERT INTO metrics_history(at_ms, name, value) SELECT at_ms, name, value FROM migrate_samples ON CONFLICT DO NOTHING`)
-			if err != nil {
-				return 0, 0, err
-			}
-			return tag.RowsAffected(), int64(len(rows)) - tag.RowsAffected(), nil
+			n, err := copyInto(ctx, tx, "metrics_history", []string{"at_ms", "name", "value", "appliance"}, rows)
+			return n, 0, err
 		},
-		target: m.countOf(`SELECT count(*) FROM metrics_history`),
+		target: m.countOf(`SELECT count(*) FROM metrics_history`, `SELECT count(*) FROM metrics_history WHERE appliance = $1`),
 	}
 }
 
@@ -252,7 +241,7 @@ func (m *run) keysTable() table {
 			}
 			return copied, kept, nil
 		},
-		target: m.countOf(`SELECT count(*) FROM api_keys`),
+		target: m.countOf(`SELECT count(*) FROM api_keys`, ""),
 	}
 }
 
@@ -301,7 +290,7 @@ func (m *run) tlsTable() table {
 			}
 			return copied, kept, nil
 		},
-		target: m.countOf(`SELECT count(*) FROM tls_material`),
+		target: m.countOf(`SELECT count(*) FROM tls_material`, ""),
 	}
 }
 
@@ -319,7 +308,7 @@ func (m *run) pairingsTable() table {
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
 			return insertEach(ctx, tx, `INSERT INTO pairings(code_hash, screen, created_by, created_ms, expires_ms, used_ms, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, rows)
 		},
-		target: m.countOf(`SELECT count(*) FROM pairings`),
+		target: m.countOf(`SELECT count(*) FROM pairings`, ""),
 	}
 }
 
@@ -335,7 +324,7 @@ func (m *run) linksTable() table {
 		write: func(ctx context.Context, tx pgx.Tx, rows [][]any) (int64, int64, error) {
 			return insertEach(ctx, tx, `INSERT INTO dashboard_links(token_hash, created_ms, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, rows)
 		},
-		target: m.countOf(`SELECT count(*) FROM dashboard_links`),
+		target: m.countOf(`SELECT count(*) FROM dashboard_links`, ""),
 	}
 }
 
@@ -353,16 +342,21 @@ func insertEach(ctx context.Context, tx pgx.Tx, q string, rows [][]any) (int64, 
 	return copied, kept, nil
 }
 
-// countOf counts the target's rows of a table; -1 on a merge (the table holds others' rows too,
-// and the count cannot tell this store's) and after a copy that finished in an earlier run (the
+// countOf counts the target's rows of a table: all of them (q), or on a merge those stamped with
+// this appliance's name (mine; "" where the table's rows carry no name: -1, the count cannot
+// tell this store's rows from others'); -1 after a copy that finished in an earlier run (the
 // appliance may have written since).
-func (m *run) countOf(q string) func(ctx context.Context, tx pgx.Tx) (int64, error) {
+func (m *run) countOf(q, mine string) func(ctx context.Context, tx pgx.Tx) (int64, error) {
 	return func(ctx context.Context, tx pgx.Tx) (int64, error) {
-		if m.merge || m.finishedBefore {
+		var args []any
+		switch {
+		case m.finishedBefore, m.merge && mine == "":
 			return -1, nil
+		case m.merge:
+			q, args = mine, []any{m.o.Appliance}
 		}
 		var n int64
-		err := tx.QueryRow(ctx, q).Scan(&n)
+		err := tx.QueryRow(ctx, q, args...).Scan(&n)
 		return n, err
 	}
 }
