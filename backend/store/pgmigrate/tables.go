@@ -383,9 +383,13 @@ func (m *run) copyTable(ctx context.Context, t table) error {
 		p.finish("already copied")
 		return nil
 	}
-	for {
-		rows, next, err := t.read(ctx, m.src, last, m.o.Batch)
+	// The next batch is read from SQLite while this one is written to PostgreSQL.
+	batches := m.readAhead(ctx, t, last)
+	defer batches.stop()
+	for b := range batches.ch {
+		rows, next, err := b.rows, b.next, b.err
 		if err != nil {
+			p.abort()
 			return fmt.Errorf("read: %w", err)
 		}
 		end := len(rows) < m.o.Batch
@@ -415,10 +419,53 @@ func (m *run) copyTable(ctx context.Context, t table) error {
 			p.finish("")
 			return nil
 		}
-		if err := ctx.Err(); err != nil {
-			p.abort()
-			return err
+	}
+	p.abort()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.New("the reader stopped early")
+}
+
+// batch is one batch read from the source.
+type batch struct {
+	rows [][]any
+	next string
+	err  error
+}
+
+// reader reads a table's batches ahead, one at a time, on a goroutine of its own.
+type reader struct {
+	ch     chan batch
+	cancel context.CancelFunc
+}
+
+func (m *run) readAhead(ctx context.Context, t table, after string) *reader {
+	rctx, cancel := context.WithCancel(ctx)
+	r := &reader{ch: make(chan batch, 1), cancel: cancel}
+	go func() {
+		defer close(r.ch)
+		for {
+			rows, next, err := t.read(rctx, m.src, after, m.o.Batch)
+			select {
+			case r.ch <- batch{rows, next, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil || len(rows) < m.o.Batch {
+				return
+			}
+			after = next
 		}
+	}()
+	return r
+}
+
+// stop ends the reader and waits for it: the source's transaction is used by one goroutine at a
+// time.
+func (r *reader) stop() {
+	r.cancel()
+	for range r.ch {
 	}
 }
 
