@@ -50,7 +50,7 @@ type Options struct {
 }
 
 // DefaultBatch is how many rows one transaction writes by default.
-const DefaultBatch = 2000
+const DefaultBatch = 10000
 
 // MaxBatch bounds --batch.
 const MaxBatch = 50000
