@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"voicebot/backend/appliance"
 	"voicebot/backend/internal/pgtest"
@@ -124,4 +129,83 @@ func TestMigrateRefuses(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already running") || !strings.Contains(err.Error(), "stop it first") {
 		t.Fatalf("while the appliance runs: %v", err)
 	}
+}
+
+// TestMain lets a test run the command line in a process of its own (VOICEBOT_CLI_ARGS, one
+// argument a line), to kill it.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("VOICEBOT_CLI_ARGS"); args != "" {
+		root := Root()
+		root.SetArgs(strings.Split(args, "\n"))
+		if err := root.Execute(); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestMigrateKilled: `voicebot migrate --batch 1` in a process of its own, killed with SIGKILL
+// while it copies the messages (it leaves its instance socket behind), then run again: it takes
+// the data folder back, goes on from the last committed row, says so, and the database holds
+// every message once.
+func TestMigrateKilled(t *testing.T) {
+	t.Setenv("VOICEBOT_NO_KEYRING", "1")
+	srv := pgtest.Start(t)
+	data, conf := t.TempDir(), t.TempDir()
+	dirs := []string{"--data-dir", data, "--config-dir", conf}
+	if _, err := run(t, "", append([]string{"keys", "create", "--name", "x", "--scopes", "chat"}, dirs...)...); err != nil {
+		t.Fatal(err)
+	}
+	db, err := appliance.OpenStore(context.Background(), appliance.Options{DataDir: data, ConfigDir: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		if err := db.SaveTurn(context.Background(), store.SessionRow{ID: fmt.Sprintf("s%03d", i), Lang: "en", State: []byte(`{}`), Turns: 1, CreatedMs: int64(i + 1), UpdatedMs: int64(i + 1)},
+			&store.TurnRow{Visitor: "hello", Text: "Hello!", Lang: "en", Kind: "intent", AtMs: int64(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	dsn := srv.NewDatabase(t)
+	args := append([]string{"migrate", "--to", dsn, "--batch", "1", "--appliance", "kiosk-1"}, dirs...)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VOICEBOT_CLI_ARGS="+strings.Join(args, "\n"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := postgres.Open(context.Background(), dsn, "kiosk-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	var copied int64
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		err := pg.Pool().QueryRow(context.Background(), `SELECT copied FROM voicebot_migration WHERE tbl = 'messages'`).Scan(&copied)
+		if err == nil && copied >= 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the copy did not reach the messages: %v\n%s", err, stderr.String())
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err := pg.Pool().QueryRow(context.Background(), `SELECT copied FROM voicebot_migration WHERE tbl = 'messages'`).Scan(&copied); err != nil || copied >= 600 {
+		t.Fatalf("killed after the copy was done (%d of 600): %v", copied, err)
+	}
+	out, err := run(t, "", append([]string{"migrate", "--to", dsn, "--appliance", "kiosk-1"}, dirs...)...)
+	if err != nil || !strings.Contains(out, "begun earlier is complete") || !strings.Contains(out, "of them by an earlier run") {
+		t.Fatalf("the rerun after kill -9 at %d of 600 messages: %v\n%s", copied, err, out)
+	}
+	var n, distinct int
+	pg.Pool().QueryRow(context.Background(), `SELECT count(*), count(DISTINCT (session_id, role)) FROM messages`).Scan(&n, &distinct)
+	if n != 600 || distinct != 600 {
+		t.Fatalf("%d messages, %d distinct, want 600 once each", n, distinct)
+	}
+	t.Logf("killed at %d of 600 messages; the rerun:\n%s", copied, out)
 }
