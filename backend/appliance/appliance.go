@@ -74,6 +74,10 @@ type Options struct {
 	// VisitorUI is the visitor screen's files (index.html, assets/), served at / on the LAN;
 	// nil serves none.
 	VisitorUI fs.FS
+	// AddressCheckEvery is how often the machine's addresses are checked, so that the server
+	// certificate is re-issued and the mDNS advertisement renewed when they change (default
+	// a minute).
+	AddressCheckEvery time.Duration
 }
 
 // DefaultListen is loopback: the LAN is opt-in.
@@ -122,6 +126,7 @@ type Appliance struct {
 	tls            *tlsState       // the CA and the certificates of the LAN's HTTPS (tls.go)
 	discoveryMu    sync.Mutex
 	advert         *discovery.Advertiser // the mDNS advertisement while on (discovery.go)
+	advertIPs      string                // the addresses it carries, sorted, for the change check
 	wyoming        *wyoming.Server       // nil when off
 	wyomingLn      net.Listener
 }
@@ -335,7 +340,7 @@ func startCore(ctx context.Context, o Options) (*Appliance, error) {
 		a.goBackground(func() { pg.Listen(ctx, postgres.KeyChannel, a.Keys.Forget, a.Keys.ForgetAll) })
 		a.goBackground(func() { a.heartbeat(ctx, pg) })
 	}
-	a.goBackground(func() { a.watchCertificates(ctx) })
+	a.goBackground(func() { a.watchAddresses(ctx) })
 	a.Metrics.WatchStore(db) // sizes, volume space and checkpoints on /metrics
 	a.Metrics.WatchKeyExpiry(a.keyExpiries)
 	a.goBackground(func() { a.Metrics.Sample(ctx, db) })
@@ -513,7 +518,7 @@ func (a *Appliance) LiveSettings() config.Settings {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := config.Settings{RateLimit: a.Opts.RateLimit, CORSOrigins: a.Opts.CORS, Retention: a.Opts.Retention, LogLevel: a.file.LogLevel,
-		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch}
+		IntentThreshold: a.file.IntentThreshold, KnowledgeMatch: a.file.KnowledgeMatch, NoDiscovery: a.file.NoDiscovery, LANPlainHTTP: a.file.LANPlainHTTP}
 	if s.LogLevel == "" && a.Opts.LogLevel != nil {
 		s.LogLevel = strings.ToLower(a.Opts.LogLevel.Level().String())
 	}
@@ -590,6 +595,7 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		f.Retention = live.Retention
 	}
 	f.LogLevel, f.IntentThreshold, f.KnowledgeMatch = live.LogLevel, live.IntentThreshold, live.KnowledgeMatch
+	f.NoDiscovery, f.LANPlainHTTP = live.NoDiscovery, live.LANPlainHTTP
 	saved := "not saved: the appliance runs without a settings file (--config)"
 	if a.Opts.ConfigFile != "" {
 		if err := config.Save(a.Opts.ConfigFile, f); err != nil {
@@ -606,8 +612,8 @@ func (a *Appliance) ChangeSettingsIf(check func(current config.Settings) error, 
 		saved += "; set on the command line, which wins: " + strings.Join(fixed, ", ")
 	}
 	return a.Store.Audit(context.Background(), store.AuditEntry{Actor: actor, Action: "settings.change", Remote: remote,
-		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g; %s",
-			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, saved)})
+		Detail: fmt.Sprintf("rate_limit=%q retention=%s cors_origins=%v log_level=%q intent_threshold=%g knowledge_match=%g discovery=%v lan_plain_http=%v; %s",
+			live.RateLimit, live.Retention, live.CORSOrigins, live.LogLevel, live.IntentThreshold, live.KnowledgeMatch, !live.NoDiscovery, live.LANPlainHTTP, saved)})
 }
 
 // RestartPending lists the settings changed in the file that need a restart to apply.

@@ -30,7 +30,7 @@ import (
 // which carries the turn's number so that it is a new question every time: the response cache
 // (keyed by the folded question) never serves it, and the benchmark fails if it does or if that
 // question is not answered from the documents.
-func BenchmarkChatHTTP(b *testing.B) { benchChatHTTP(b, "") }
+func BenchmarkChatHTTP(b *testing.B) { benchChatHTTP(b, "", 1) }
 
 // BenchmarkChatHTTPTraced is BenchmarkChatHTTP with tracing on: every turn's spans exported over
 // OTLP/HTTP in batches (the SDK's defaults) to a receiver on a loopback port in this process,
@@ -40,7 +40,7 @@ func BenchmarkChatHTTPTraced(b *testing.B) {
 	rc := newOTLPReceiver(b)
 	rc.discard = true
 	b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+rc.addr)
-	turns := benchChatHTTP(b, "") // closes the appliance, which flushes the last spans
+	turns := benchChatHTTP(b, "", 1) // closes the appliance, which flushes the last spans
 	rc.mu.Lock()
 	n := rc.count
 	rc.mu.Unlock()
@@ -55,24 +55,45 @@ func BenchmarkChatHTTPTraced(b *testing.B) {
 // synchronous_commit on (the server's defaults), so an acknowledged turn is on its disk.
 func BenchmarkChatHTTPPostgres(b *testing.B) {
 	srv := pgtest.Start(b)
-	benchChatHTTP(b, srv.NewDatabase(b))
+	benchChatHTTP(b, srv.NewDatabase(b), 1)
 }
 
-// benchChatHTTP runs the chat mix on a store (storeDSN; "" for the SQLite file) and returns how
-// many turns it made.
-func benchChatHTTP(b *testing.B, storeDSN string) int {
-	a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0", Store: storeDSN})
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkChatHTTPPostgresTwoNodes is BenchmarkChatHTTPPostgres with two appliances on the one
+// database (a fleet of two, each with its own name, HTTP server and engine; in this process, on
+// the same two cores), the clients taking turns between them: the fleet's combined figure.
+func BenchmarkChatHTTPPostgresTwoNodes(b *testing.B) {
+	srv := pgtest.Start(b)
+	benchChatHTTP(b, srv.NewDatabase(b), 2)
+}
+
+// benchChatHTTP runs the chat mix on a store (storeDSN; "" for the SQLite file) served by nodes
+// appliances (more than one on a shared store only), and returns how many turns it made.
+func benchChatHTTP(b *testing.B, storeDSN string, nodes int) int {
+	var fleet []*Appliance
+	var urls []string
+	for i := range nodes {
+		a, err := Start(context.Background(), Options{DataDir: b.TempDir(), ConfigDir: b.TempDir(), Listen: "127.0.0.1:0", Store: storeDSN, Appliance: fmt.Sprintf("bench-%d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer a.Close(context.Background())
+		fleet = append(fleet, a)
+		urls = append(urls, "http://"+a.Addr()+"/v1/chat")
 	}
-	defer a.Close(context.Background())
+	a := fleet[0]
+	cacheHits := func() (n int64) {
+		for _, a := range fleet {
+			n += a.Metrics.CacheHitsTotal.Load()
+		}
+		return n
+	}
 	key, _, err := a.Keys.Create(context.Background(), keys.Spec{Name: "bench", Scopes: []string{"chat"}, Rate: "1000000/s"}, "bench", "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 128}
 	client := &http.Client{Transport: tr}
-	url := "http://" + a.Addr() + "/v1/chat"
+	url := urls[0]
 	questions := []string{"what are the opening hours", "how much is a ticket", "where are the toilets", "do students get a discount", "can I hire the museum for a wedding %d", "¿cuánto cuesta la entrada?"}
 	const knowledgeQ = 4
 	var turn atomic.Int64
@@ -80,7 +101,9 @@ func benchChatHTTP(b *testing.B, storeDSN string) int {
 	var lat []time.Duration
 	var bn, bsum int
 	var bdur time.Duration
-	a.Store.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
+	for _, a := range fleet {
+		a.Store.SetCommitObserver(func(n int, d time.Duration, _ error) { mu.Lock(); bn++; bsum += n; bdur += d; mu.Unlock() })
+	}
 	defer func() {
 		if bn > 0 {
 			b.ReportMetric(float64(bsum)/float64(bn), "turns/commit")
@@ -112,14 +135,16 @@ func benchChatHTTP(b *testing.B, storeDSN string) int {
 			b.Fatalf("%q: %d %s, want an answer from the documents", q, res.StatusCode, out)
 		}
 	}
-	if n := a.Metrics.CacheHitsTotal.Load(); n > 0 {
+	if n := cacheHits(); n > 0 {
 		b.Fatalf("the knowledge question was answered from the response cache (%d hits)", n)
 	}
+	var clientN atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
 	cpu0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		var local []time.Duration
+		url := urls[int(clientN.Add(1))%len(urls)] // the clients are spread over the nodes
 		i := 0
 		for pb.Next() {
 			i++
@@ -157,7 +182,7 @@ func benchChatHTTP(b *testing.B, storeDSN string) int {
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
 	b.StopTimer()
-	if n := a.Metrics.CacheHitsTotal.Load(); n > 0 {
+	if n := cacheHits(); n > 0 {
 		b.Errorf("%d turns answered from the response cache: the mix is meant to miss it", n)
 	}
 	if len(lat) > 0 {

@@ -423,4 +423,28 @@ func TestDashboardSettings(t *testing.T) {
 	if got := intentOf(q); got != "intent:ticket_prices" {
 		t.Errorf("after clearing the threshold: %s", got)
 	}
+
+	// the LAN checkboxes: discovery unticked and plain HTTP ticked are saved and applied; a form
+	// without the checkboxes (a script) leaves them as they are
+	if _, page = get("/dashboard/settings"); !strings.Contains(page, `name="discovery" value="on" checked`) || strings.Contains(page, `name="lan_plain_http" value="on" checked`) {
+		t.Fatalf("the LAN checkboxes by default: discovery on, plain HTTP off")
+	}
+	lan := url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "log_level": {"warn"}, "lan_fields": {"1"}, "lan_plain_http": {"on"}}
+	if code, _ := post("/dashboard/settings", lan); code != 200 {
+		t.Fatalf("save the LAN settings: %d", code)
+	}
+	if live := a.LiveSettings(); !live.NoDiscovery || !live.LANPlainHTTP || !a.tls.plainLAN.Load() {
+		t.Errorf("after unticking discovery and ticking plain HTTP: %+v, plain LAN %v", live, a.tls.plainLAN.Load())
+	}
+	if b, _ := os.ReadFile(cfg); !strings.Contains(string(b), "discovery: false") || !strings.Contains(string(b), "lan_plain_http: true") {
+		t.Errorf("LAN settings not saved:\n%s", b)
+	}
+	post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "log_level": {"warn"}})
+	if live := a.LiveSettings(); !live.NoDiscovery || !live.LANPlainHTTP {
+		t.Errorf("a form without the LAN checkboxes changed them: %+v", live)
+	}
+	post("/dashboard/settings", url.Values{"csrf": {csrf}, "rate_limit": {"42/m"}, "log_level": {"warn"}, "lan_fields": {"1"}, "discovery": {"on"}})
+	if live := a.LiveSettings(); live.NoDiscovery || live.LANPlainHTTP || a.tls.plainLAN.Load() {
+		t.Errorf("after ticking discovery and unticking plain HTTP: %+v", live)
+	}
 }

@@ -3,12 +3,13 @@ package appliance
 // The appliance's mDNS/DNS-SD advertisement (backend/discovery): on while it listens beyond
 // loopback and the settings do not say `discovery: false`; switched with SetLAN and with the
 // setting, live. It advertises the listener's own address, or every LAN address of the machine
-// when it listens on all of them.
+// when it listens on all of them, renewed when those change.
 
 import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,23 +27,14 @@ func (a *Appliance) updateDiscovery() {
 	defer a.discoveryMu.Unlock()
 	if a.advert != nil {
 		_ = a.advert.Close()
-		a.advert = nil
+		a.advert, a.advertIPs = nil, ""
 	}
 	if !want {
 		return
 	}
 	_, port, _ := net.SplitHostPort(a.Addr())
 	p, _ := strconv.Atoi(port)
-	var ips []net.IP
-	if ip := a.listenHost(); ip != nil {
-		ips = []net.IP{ip}
-	} else {
-		for _, ip := range certs.MachineHosts("").IPs {
-			if !ip.IsLoopback() {
-				ips = append(ips, ip)
-			}
-		}
-	}
+	ips := a.advertisable()
 	host, _ := os.Hostname()
 	host, _, _ = strings.Cut(strings.ToLower(host), ".")
 	name := "VoiceBot"
@@ -55,8 +47,45 @@ func (a *Appliance) updateDiscovery() {
 		slog.Warn("not advertised on the LAN (mDNS)", "err", err)
 		return
 	}
-	a.advert = adv
+	a.advert, a.advertIPs = adv, ipSet(ips)
 	slog.Info("advertised on the LAN over mDNS", "service", discovery.Service, "addresses", ips)
+}
+
+// advertisable are the addresses to advertise: the listener's own, or every LAN address of the
+// machine when it listens on all of them.
+func (a *Appliance) advertisable() []net.IP {
+	if ip := a.listenHost(); ip != nil {
+		return []net.IP{ip}
+	}
+	var ips []net.IP
+	for _, ip := range certs.MachineHosts("").IPs {
+		if !ip.IsLoopback() {
+			ips = append(ips, ip)
+		}
+	}
+	return ips
+}
+
+func ipSet(ips []net.IP) string {
+	s := make([]string, len(ips))
+	for i, ip := range ips {
+		s[i] = ip.String()
+	}
+	slices.Sort(s)
+	return strings.Join(s, " ")
+}
+
+// refreshDiscovery renews the advertisement when the machine's addresses are no longer the ones
+// it carries (a DHCP lease changed, a cable moved to another network): the address check calls
+// it (watchAddresses).
+func (a *Appliance) refreshDiscovery() {
+	a.discoveryMu.Lock()
+	stale := a.advert != nil && a.advertIPs != ipSet(a.advertisable())
+	a.discoveryMu.Unlock()
+	if stale {
+		slog.Info("the machine's addresses changed: advertising the new ones")
+		a.updateDiscovery()
+	}
 }
 
 func (a *Appliance) stopDiscovery() {
@@ -64,6 +93,6 @@ func (a *Appliance) stopDiscovery() {
 	defer a.discoveryMu.Unlock()
 	if a.advert != nil {
 		_ = a.advert.Close()
-		a.advert = nil
+		a.advert, a.advertIPs = nil, ""
 	}
 }

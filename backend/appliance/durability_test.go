@@ -26,6 +26,9 @@ func helperServe() {
 		o.Listen = l
 	}
 	o.ConfigFile = os.Getenv("VOICEBOT_HELPER_SETTINGS")
+	if d, err := time.ParseDuration(os.Getenv("VOICEBOT_HELPER_ADDR_CHECK")); err == nil {
+		o.AddressCheckEvery = d
+	}
 	if ui := os.Getenv("VOICEBOT_HELPER_UI"); ui != "" {
 		o.VisitorUI = os.DirFS(ui)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"voicebot/backend/internal/pgtest"
+	"voicebot/backend/internal/testlog"
 )
 
 // node is a `voicebot serve` process of the fleet test.
@@ -29,22 +30,7 @@ type node struct {
 }
 
 // syncBuffer is a process's output, written by exec's copier while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testlog.Buffer
 
 // startNode runs `voicebot serve` with args on a free loopback port, its own data and config
 // folders, and waits until it answers /healthz.

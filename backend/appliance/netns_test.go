@@ -41,6 +41,7 @@ import (
 type testNet struct {
 	appNS, clientNS string
 	appIP, clientIP string
+	appDev          string // the appliance side of the veth pair
 }
 
 func ipCmd(t *testing.T, args ...string) {
@@ -63,6 +64,7 @@ func newTestNet(t *testing.T) testNet {
 	sub := 1 + id%250
 	n.appIP, n.clientIP = fmt.Sprintf("198.18.%d.1", sub), fmt.Sprintf("198.18.%d.2", sub)
 	va, vc := fmt.Sprintf("vba%d", id), fmt.Sprintf("vbc%d", id)
+	n.appDev = va
 	ipCmd(t, "netns", "add", n.appNS)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.appNS).Run() })
 	ipCmd(t, "netns", "add", n.clientNS)
@@ -119,14 +121,89 @@ func nsDialer(t *testing.T, ns string) func(ctx context.Context, network, addr s
 	}
 }
 
+// browseFrom asks for appliances over mDNS from inside a namespace (a child process in it).
+func browseFrom(t *testing.T, ns string) []discovery.Found {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VOICEBOT_HELPER_BROWSE=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("browse: %v", err)
+	}
+	var found []discovery.Found
+	if err := json.Unmarshal(out, &found); err != nil {
+		t.Fatalf("discovered %s (%v)", out, err)
+	}
+	return found
+}
+
+// TestNewAddressInNetns: an appliance listening on all its addresses, whose machine's address
+// changes (the old one removed, a new one given, as a new DHCP lease would), advertises the new
+// address over mDNS and serves HTTPS there with a certificate that names it, within a few
+// address checks, without a restart.
+func TestNewAddressInNetns(t *testing.T) {
+	n := newTestNet(t)
+	data, conf := t.TempDir(), t.TempDir()
+	settings := filepath.Join(conf, "settings.yaml")
+	os.WriteFile(settings, []byte("log_level: info\n"), 0o600)
+	lanApplianceOn(t, n, "0.0.0.0:8750", data, conf, settings)
+	addrOf := func() string {
+		found := browseFrom(t, n.clientNS)
+		if len(found) != 1 {
+			return fmt.Sprint(found)
+		}
+		return found[0].Address
+	}
+	waitUntil(t, "advertised at "+n.appIP, func() bool { return addrOf() == n.appIP })
+
+	newIP := strings.TrimSuffix(n.appIP, ".1") + ".3"
+	ipCmd(t, "-n", n.appNS, "addr", "del", n.appIP+"/24", "dev", n.appDev)
+	ipCmd(t, "-n", n.appNS, "addr", "add", newIP+"/24", "dev", n.appDev)
+	ipCmd(t, "-n", n.appNS, "route", "replace", "224.0.0.0/4", "dev", n.appDev)
+	t0 := time.Now()
+	waitUntil(t, "advertised at the new address "+newIP, func() bool { return addrOf() == newIP })
+	t.Logf("advertised at the new address after %v", time.Since(t0).Round(100*time.Millisecond))
+
+	// HTTPS at the new address, its certificate naming it (checked by the TLS client, with the
+	// appliance's CA trusted)
+	dial := nsDialer(t, n.clientNS)
+	plain := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial}}
+	res, err := plain.Get("http://" + net.JoinHostPort(newIP, "8750") + "/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("/ca.pem at the new address: %d", res.StatusCode)
+	}
+	secure := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial, TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	waitUntil(t, "a certificate for "+newIP, func() bool {
+		res, err := secure.Get("https://" + net.JoinHostPort(newIP, "8750") + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+}
+
 // lanAppliance runs the appliance in the test network's appliance namespace, listening on
 // appIP:8750 with the visitor screen, and returns its address.
 func lanAppliance(t *testing.T, n testNet, data, conf, settings string) string {
+	return lanApplianceOn(t, n, net.JoinHostPort(n.appIP, "8750"), data, conf, settings)
+}
+
+// lanApplianceOn is lanAppliance listening on listen (an address inside the namespace), its
+// addresses checked every second.
+func lanApplianceOn(t *testing.T, n testNet, listen, data, conf, settings string) string {
 	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	cmd := exec.Command("ip", "netns", "exec", n.appNS, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "VOICEBOT_HELPER_SERVE=1", "VOICEBOT_HELPER_DATA="+data, "VOICEBOT_HELPER_CONFIG="+conf, "VOICEBOT_HELPER_ADDR="+addrFile,
-		"VOICEBOT_HELPER_LISTEN="+net.JoinHostPort(n.appIP, "8750"), "VOICEBOT_HELPER_UI="+visitorUI(t), "VOICEBOT_HELPER_SETTINGS="+settings)
+		"VOICEBOT_HELPER_LISTEN="+listen, "VOICEBOT_HELPER_UI="+visitorUI(t), "VOICEBOT_HELPER_SETTINGS="+settings, "VOICEBOT_HELPER_ADDR_CHECK=1s")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -173,21 +250,7 @@ func TestLANOverHTTPSInNetns(t *testing.T) {
 	}
 
 	// mDNS from the client's namespace.
-	browse := func() []discovery.Found {
-		t.Helper()
-		cmd := exec.Command("ip", "netns", "exec", n.clientNS, os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "VOICEBOT_HELPER_BROWSE=1")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("browse: %v", err)
-		}
-		var found []discovery.Found
-		if err := json.Unmarshal(out, &found); err != nil {
-			t.Fatalf("discovered %s (%v)", out, err)
-		}
-		return found
-	}
+	browse := func() []discovery.Found { return browseFrom(t, n.clientNS) }
 	found := browse()
 	if len(found) != 1 {
 		t.Fatalf("discovered %+v", found)

@@ -202,9 +202,14 @@ func (a *Appliance) OperatorCertificate() bool { return a.tls.operator.Load() !=
 // TLSConfig is the listener's TLS configuration (tests and benchmarks dial with it in mind).
 func (a *Appliance) TLSConfig() *tls.Config { return a.tls.config }
 
-// watchCertificates checks the server certificate every minute until ctx ends.
-func (a *Appliance) watchCertificates(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
+// watchAddresses checks, every minute (AddressCheckEvery) until ctx ends, the server certificate
+// (renewed before it expires, re-issued when the addresses change) and the mDNS advertisement.
+func (a *Appliance) watchAddresses(ctx context.Context) {
+	every := a.Opts.AddressCheckEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -214,6 +219,7 @@ func (a *Appliance) watchCertificates(ctx context.Context) {
 			if _, err := a.renewServerCert(ctx, time.Now(), a.tls.hostsFunc()); err != nil && ctx.Err() == nil {
 				slog.Error("TLS server certificate not renewed; the current one stays", "err", err)
 			}
+			a.refreshDiscovery()
 		}
 	}
 }

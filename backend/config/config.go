@@ -496,6 +496,14 @@ func Save(path string, s Settings) error {
 		}
 		set("intent_threshold", scalar(num(s.IntentThreshold)))
 		set("knowledge_match", scalar(num(s.KnowledgeMatch)))
+		flag := func(on bool, v string) *yaml.Node { // written only when not the default
+			if !on {
+				return nil
+			}
+			return scalar(v)
+		}
+		set("discovery", flag(s.NoDiscovery, "false"))
+		set("lan_plain_http", flag(s.LANPlainHTTP, "true"))
 		if len(s.CORSOrigins) == 0 {
 			set("cors_origins", nil)
 		} else {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/a-h/templ"
+
 	"voicebot/backend/telemetry"
 )
 
@@ -43,4 +45,12 @@ func levelClass(l slog.Level) string {
 		return "error"
 	}
 	return "warn"
+}
+
+// currentPage is the attribute that marks the link of the page shown.
+func currentPage(current bool) templ.Attributes {
+	if current {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ var errSettingsChanged = errors.New("the settings were changed by someone else s
 
 // settingsVersion names the settings a form was opened on.
 func settingsVersion(s config.Settings) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%q|%d|%q|%q|%v|%v", s.RateLimit, s.Retention, s.CORSOrigins, s.LogLevel, s.IntentThreshold, s.KnowledgeMatch))
+	h := sha256.Sum256(fmt.Appendf(nil, "%q|%d|%q|%q|%v|%v|%v|%v", s.RateLimit, s.Retention, s.CORSOrigins, s.LogLevel, s.IntentThreshold, s.KnowledgeMatch, s.NoDiscovery, s.LANPlainHTTP))
 	return hex.EncodeToString(h[:8])
 }
 
@@ -79,6 +79,12 @@ func (d *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, s *sign
 		return
 	}
 	live := config.Settings{RateLimit: strings.TrimSpace(r.PostFormValue("rate_limit")), LogLevel: r.PostFormValue("log_level")}
+	if r.PostFormValue("lan_fields") != "" { // the page's LAN checkboxes: an unchecked box sends nothing
+		live.NoDiscovery, live.LANPlainHTTP = r.PostFormValue("discovery") == "", r.PostFormValue("lan_plain_http") != ""
+	} else { // a form without them (an older page, a script) leaves them as they are
+		cur := d.Settings.LiveSettings()
+		live.NoDiscovery, live.LANPlainHTTP = cur.NoDiscovery, cur.LANPlainHTTP
+	}
 	status := http.StatusBadRequest
 	fail := func(msg string) {
 		v := d.settingsView(r)

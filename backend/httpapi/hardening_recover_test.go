@@ -5,47 +5,21 @@ package httpapi
 // in an in-process (window) request never escapes; 500s from turns are logged.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"voicebot/backend/conversation"
+	"voicebot/backend/internal/testlog"
 	"voicebot/backend/keys"
 )
 
 // captureLog sends slog's default logger into a buffer for the test.
-func captureLog(t *testing.T) *syncBuffer {
-	t.Helper()
-	buf := &syncBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return buf
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func captureLog(t *testing.T) *testlog.Buffer { return testlog.Capture(t) }
 
 func TestRecoverAfterResponseBegan(t *testing.T) {
 	f := newFixture(t, Config{})
