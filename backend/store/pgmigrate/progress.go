@@ -42,7 +42,11 @@ func (p *progress) line() string {
 	if r := p.rate(); r > 0 {
 		s += fmt.Sprintf("  %s rows/s", thousands(int64(r)))
 		if left := p.total - p.n; left > 0 {
-			s += "  ETA " + (time.Duration(float64(left) / r * float64(time.Second))).Round(time.Second).String()
+			if eta := time.Duration(float64(left) / r * float64(time.Second)); eta < time.Second {
+				s += "  ETA <1s"
+			} else {
+				s += "  ETA " + eta.Round(time.Second).String()
+			}
 		}
 	}
 	return s
