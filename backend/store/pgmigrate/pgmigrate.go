@@ -7,8 +7,8 @@
 // meanwhile), and writes PostgreSQL in batches: each batch in one transaction with the progress
 // row that says how far the table has come (voicebot_migration, PostgreSQL migration 0005). A copy
 // killed at any point goes on, when run again, from the last committed batch, with no row
-// written twice. The source is named by its Identity (derived from its key) and described by a
-// fingerprint (its row counts and high-water marks): a resumed run refuses another store, or the
+// written twice. The source is named by its Identity (derived from its key) and the appliance's
+// name, and described by a fingerprint (its row counts and high-water marks): a resumed run refuses another store, or the
 // same store changed since the copy began. At the end the counts are verified, per table.
 //
 // Messages and audit entries get new ids on the server (its identity columns), in the source's
@@ -109,7 +109,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if strings.TrimSpace(o.Appliance) == "" {
 		return Result{}, errors.New("the appliance's name is empty")
 	}
-	res := Result{SourceID: o.Source.Identity()}
+	// The copy is this store's as this appliance: a store restored on two kiosks (one key, one
+	// identity) and merged under two names is two sources, whose shared rows then clash by id.
+	res := Result{SourceID: o.Source.Identity() + "@" + o.Appliance}
 	// One snapshot of the source for the whole run.
 	src, err := o.Source.Read().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

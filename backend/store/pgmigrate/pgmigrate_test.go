@@ -487,6 +487,20 @@ func TestRefusals(t *testing.T) {
 		if byName["kiosk-1"] != 20 || byName["kiosk-2"] != 16 || len(byName) != 2 {
 			t.Fatalf("messages by appliance: %v, want kiosk-1: 20, kiosk-2: 16", byName)
 		}
+		// a copy of a's store (restored on another kiosk) merged under another name: its keys
+		// are a's (the same secrets: kept once), its sessions are a's, refused by id
+		clone := filepath.Join(t.TempDir(), "voicebot.db")
+		must(t, a.db.Backup(ctx, clone))
+		cdb := openSQLite(t, clone, a.key)
+		defer cdb.Close()
+		_, err = pgmigrate.Run(ctx, pgmigrate.Options{Source: cdb, Target: pg, Appliance: "kiosk-3", Batch: 100, Merge: true})
+		if err == nil || !strings.Contains(err.Error(), "already in the database") || !strings.Contains(err.Error(), "copy of it") {
+			t.Fatalf("a copy of a merged store, under another name: %v", err)
+		}
+		must(t, pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n))
+		if n != before {
+			t.Fatalf("the refused copy wrote %d sessions", n-before)
+		}
 	})
 
 	t.Run("SourceChanged", func(t *testing.T) {
