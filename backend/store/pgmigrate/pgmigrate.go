@@ -206,14 +206,14 @@ func (m *run) begin(ctx context.Context, fp string) (beginState, error) {
 	m.merge = m.o.Merge
 	if !m.merge {
 		var others []string
-		rows, err := pool.Query(ctx, `SELECT source, finished_ms IS NOT NULL FROM voicebot_migration_source WHERE source_id <> $1`, m.id)
+		rows, err := pool.Query(ctx, `SELECT source, appliance, finished_ms IS NOT NULL FROM voicebot_migration_source WHERE source_id <> $1`, m.id)
 		if err != nil {
 			return st, err
 		}
 		for rows.Next() {
-			var s string
+			var s, name string
 			var fin bool
-			if err := rows.Scan(&s, &fin); err != nil {
+			if err := rows.Scan(&s, &name, &fin); err != nil {
 				rows.Close()
 				return st, err
 			}
@@ -221,14 +221,14 @@ func (m *run) begin(ctx context.Context, fp string) (beginState, error) {
 			if fin {
 				state = "finished"
 			}
-			others = append(others, fmt.Sprintf("%s (%s)", s, state))
+			others = append(others, fmt.Sprintf("%s as %q (%s)", s, name, state))
 		}
 		if err := rows.Err(); err != nil {
 			return st, err
 		}
 		if len(others) > 0 {
-			return st, fmt.Errorf("the database holds a copy of another SQLite store (%s), not of this one: "+
-				"to add this appliance's data beside it, run again with --merge", strings.Join(others, ", "))
+			return st, fmt.Errorf("the database holds a copy of another SQLite store, or of this one under another appliance name (%s): "+
+				"to go on with that copy, give the same --appliance; to add this appliance's data beside it, run again with --merge", strings.Join(others, ", "))
 		}
 		for _, t := range dataTables {
 			var any bool
