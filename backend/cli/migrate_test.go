@@ -80,9 +80,13 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("sess-b on PostgreSQL: %v %+v", err, ms)
 	}
 
-	out, err = run(t, "", append([]string{"migrate", "--to", dsn}, dirs...)...)
+	out, err = run(t, "", append([]string{"migrate", "--to", dsn, "--appliance", "kiosk-9"}, dirs...)...)
 	if err != nil || !strings.Contains(out, "copied already") {
 		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	// the same store under another name is another copy, refused beside this one without --merge
+	if _, err = run(t, "", append([]string{"migrate", "--to", dsn, "--appliance", "kiosk-10"}, dirs...)...); err == nil || !strings.Contains(err.Error(), `as "kiosk-9"`) {
+		t.Fatalf("the same store under another name: %v", err)
 	}
 }
 
