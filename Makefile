@@ -39,7 +39,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: chaos soak soak-storage wordvec all deps desktop-deps desktop-test-deps headless tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
+.PHONY: chaos soak soak-storage wordvec all deps desktop-deps desktop-test-deps headless arm64-deps arm64 deb-arm64 rpm-arm64 tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
 
 all: build
 
@@ -87,6 +87,24 @@ desktop-test-deps:
 headless: generate
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
+## arm64: the linux/arm64 build for Raspberry Pi OS (64-bit) and other arm64 boxes, with the
+## built-in speech engines: cgo, cross-compiled by Debian's aarch64-linux-gnu-gcc against Debian's
+## arm64 libraries of the engines, which build/linux/arm64-sysroot.sh extracts into
+## $(ARM64_SYSROOT) (mmdebstrap; no `dpkg --add-architecture`). No window: the desktop build's
+## arm64 GTK and WebKitGTK are not cross-built (docs/OPERATIONS.md says why). qemu-user-static
+## runs the result here (build/linux/arm64test).
+ARM64_SYSROOT := build/sysroot-arm64
+ARM64_BIN := build/bin/linux-arm64/voicebot
+ARM64_PKGS := gcc-aarch64-linux-gnu pkg-config mmdebstrap qemu-user-static rpm
+ARM64_ENV := CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC='aarch64-linux-gnu-gcc --sysroot=$(CURDIR)/$(ARM64_SYSROOT)' \
+	PKG_CONFIG_SYSROOT_DIR=$(CURDIR)/$(ARM64_SYSROOT) \
+	PKG_CONFIG_LIBDIR=$(CURDIR)/$(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu/pkgconfig:$(CURDIR)/$(ARM64_SYSROOT)/usr/share/pkgconfig
+arm64-deps:
+	$(call apt_install,$(ARM64_PKGS),the linux/arm64 build and its test under qemu)
+arm64: generate arm64-deps
+	build/linux/arm64-sysroot.sh $(ARM64_SYSROOT)
+	$(ARM64_ENV) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ARM64_BIN) .
+
 ## build: the desktop binary (build/bin/voicebot: the window with a display, headless without)
 ## and the headless one (build/bin/voicebot-headless).
 build: headless desktop-deps
@@ -117,6 +135,11 @@ deb rpm: build $(TOOLS)/nfpm
 	@mkdir -p $(DIST)
 	ARCH=$$($(GO) env GOARCH) VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm.yaml -p $@ -t $(DIST)/
 
+## deb-arm64, rpm-arm64: the linux/arm64 packages of `make arm64` (build/linux/nfpm-arm64.yaml).
+deb-arm64 rpm-arm64: arm64 $(TOOLS)/nfpm
+	@mkdir -p $(DIST)
+	ARM64_BIN=$(ARM64_BIN) VERSION='$(PKG_VERSION)' $(TOOLS)/nfpm package -f build/linux/nfpm-arm64.yaml -p $(@:-arm64=) -t $(DIST)/
+
 ## windows: the Windows build and its NSIS installer (cross-built with cgo off). The installer
 ## carries Microsoft's WebView2 bootstrapper, which installs the runtime where Windows lacks it;
 ## WEBVIEW2_RUNTIME=path/to/MicrosoftEdgeWebView2RuntimeInstallerX64.exe (the standalone
@@ -135,7 +158,7 @@ windows: generate $(TOOLS)/wails
 	cp build/bin/voicebot.exe '$(DIST)/voicebot-$(PKG_VERSION)-windows-amd64.exe'
 
 ## dist: every package, versioned from git, in build/dist/.
-dist: deb rpm windows
+dist: deb rpm deb-arm64 rpm-arm64 windows
 	@ls -l $(DIST)
 
 ## package-test: the .deb and the .rpm installed on this machine (root only: CI runs it, and
@@ -192,9 +215,10 @@ browser:
 	  else echo "missing: chromium for the browser tests. Run: sudo apt-get install chromium"; exit 1; fi; }
 
 ## test: generated code up to date, vet, format check, every test with the race detector (the
-## browser tests leave screenshots in test-artifacts/), every benchmark once and the package test.
-test: deps browser desktop-deps desktop-test-deps generated-check fmt-check vet
-	$(GO) test -race -count=1 -timeout 30m ./...
+## browser tests leave screenshots in test-artifacts/; build/linux/arm64test runs the arm64 build
+## of `make arm64` under qemu), every benchmark once and the package test.
+test: deps browser desktop-deps desktop-test-deps generated-check fmt-check vet arm64 $(TOOLS)/nfpm
+	VOICEBOT_ARM64_BIN=$(CURDIR)/$(ARM64_BIN) $(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory bench-check
 	$(MAKE) --no-print-directory package-test
 
@@ -255,7 +279,7 @@ eval: headless
 	$(BIN) eval retrieval --corpus $(SHARED)/bench/scifact/corpus.jsonl --queries $(SHARED)/bench/scifact/queries.jsonl --qrels $(SHARED)/bench/scifact/qrels/test.tsv --json
 
 clean:
-	rm -rf build/bin build/run build/dist build/windows build/appicon.png
+	rm -rf build/bin build/run build/dist build/windows build/appicon.png $(ARM64_SYSROOT)
 
 ## fuzz: every fuzz target of docs/RELIABILITY.md ("Fuzzing every parser"), one after another,
 ## each for FUZZTIME (default 10m) with FUZZ_PARALLEL workers (default 1: the machine is shared);
