@@ -176,7 +176,7 @@ func withoutPassword(dsn string) string {
 // printCounts prints the verification table and returns the tables whose counts differ.
 func printCounts(w io.Writer, res pgmigrate.Result) []string {
 	var bad []string
-	fmt.Fprintf(w, "  %-16s %10s %10s %8s %10s  %s\n", "TABLE", "SQLITE", "COPIED", "KEPT", "POSTGRES", "")
+	fmt.Fprintf(w, "  %-16s %10s %10s %8s %10s %9s  %s\n", "TABLE", "SQLITE", "COPIED", "KEPT", "POSTGRES", "CONTENT", "")
 	for _, t := range res.Tables {
 		target := "-"
 		if t.Target >= 0 {
@@ -187,7 +187,11 @@ func printCounts(w io.Writer, res pgmigrate.Result) []string {
 			state = "DIFFERENT"
 			bad = append(bad, t.Table)
 		}
-		fmt.Fprintf(w, "  %-16s %10d %10d %8d %10s  %s\n", t.Table, t.Source, t.Copied, t.Kept, target, state)
+		content := t.Content
+		if content == "" {
+			content = "-"
+		}
+		fmt.Fprintf(w, "  %-16s %10d %10d %8d %10s %9s  %s\n", t.Table, t.Source, t.Copied, t.Kept, target, content, state)
 	}
 	return bad
 }

@@ -62,7 +62,10 @@ type TableResult struct {
 	Copied int64 // rows written to PostgreSQL
 	Kept   int64 // rows not written on purpose: the same row already there, or the fleet's CA kept
 	Target int64 // rows the target holds for this source, counted afresh (-1 where it cannot tell)
-	OK     bool
+	// Content: the rows' content summed on both sides (lengths of texts, NULLs, use counts):
+	// "ok", "DIFFERENT", or "" where not compared
+	Content string
+	OK      bool
 }
 
 // Result is the outcome of a run.

@@ -178,6 +178,14 @@ func TestCopyEverything(t *testing.T) {
 			t.Errorf("%s: %+v, want %d", tr.Table, tr, w)
 		}
 	}
+	for _, tr := range res.Tables {
+		switch tr.Table {
+		case "sessions", "messages", "audit", "api_keys":
+			if tr.Content != "ok" {
+				t.Errorf("%s: content %q, want ok", tr.Table, tr.Content)
+			}
+		}
+	}
 	for _, line := range []string{"sessions", "messages", "api_keys", "audit"} {
 		if !strings.Contains(progress.String(), line) {
 			t.Errorf("progress has no line for %s:\n%s", line, progress.String())
@@ -446,6 +454,11 @@ func TestRefusals(t *testing.T) {
 		res, err := pgmigrate.Run(ctx, o)
 		if err != nil || !res.OK() {
 			t.Fatalf("merge: %v %+v", err, res)
+		}
+		for _, tr := range res.Tables {
+			if (tr.Table == "messages" || tr.Table == "sessions") && (tr.Content != "ok" || tr.Target != tr.Copied) {
+				t.Errorf("merged %s: %+v, want its content compared by the appliance's name", tr.Table, tr)
+			}
 		}
 		var n int
 		must(t, pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n))

@@ -28,6 +28,10 @@ type table struct {
 	write func(ctx context.Context, tx pgx.Tx, rows [][]any) (copied, kept int64, err error)
 	// target counts what the target holds of this source (-1: it cannot tell, on a merge).
 	target func(ctx context.Context, db pgx.Tx) (int64, error)
+	// sums is a summary of the rows' content (SQL that both databases run alike, one text
+	// value): the same on both sides when no value was lost or changed on the way. mine is the
+	// target's version for this appliance's rows on a merge ("": not checked on a merge).
+	sums, mine string
 }
 
 func (m *run) tables() []table {
@@ -125,6 +129,8 @@ func (m *run) sessionsTable() table {
 			return n, 0, err
 		},
 		target: m.countOf(`SELECT count(*) FROM sessions`, `SELECT count(*) FROM sessions WHERE appliance = $1`),
+		sums:   `SELECT coalesce(sum(length(state)), 0) || '/' || coalesce(sum(turns), 0) || '/' || coalesce(sum(length(key_id) + length(lang)), 0) || '/' || coalesce(sum(updated_ms - created_ms), 0) FROM sessions`,
+		mine:   `SELECT coalesce(sum(length(state)), 0) || '/' || coalesce(sum(turns), 0) || '/' || coalesce(sum(length(key_id) + length(lang)), 0) || '/' || coalesce(sum(updated_ms - created_ms), 0) FROM sessions WHERE appliance = $1`,
 	}
 }
 
@@ -157,6 +163,8 @@ func (m *run) messagesTable() table {
 			return n, 0, err
 		},
 		target: m.countOf(`SELECT count(*) FROM messages`, `SELECT count(*) FROM messages WHERE appliance = $1`),
+		sums:   `SELECT count(heard) || '/' || count(offer) || '/' || count(confidence) || '/' || coalesce(sum(length(text)), 0) || '/' || coalesce(sum(turn), 0) || '/' || coalesce(sum(length(sources)), 0) FROM messages`,
+		mine:   `SELECT count(heard) || '/' || count(offer) || '/' || count(confidence) || '/' || coalesce(sum(length(text)), 0) || '/' || coalesce(sum(turn), 0) || '/' || coalesce(sum(length(sources)), 0) FROM messages WHERE appliance = $1`,
 	}
 }
 
@@ -176,6 +184,8 @@ func (m *run) auditTable() table {
 			return n, 0, err
 		},
 		target: m.countOf(`SELECT count(*) FROM audit`, `SELECT count(*) FROM audit WHERE appliance = $1`),
+		sums:   `SELECT coalesce(sum(length(action) + length(target) + length(detail)), 0) FROM audit`,
+		mine:   `SELECT coalesce(sum(length(action) + length(target) + length(detail)), 0) FROM audit WHERE appliance = $1`,
 	}
 }
 
@@ -242,6 +252,7 @@ func (m *run) keysTable() table {
 			return copied, kept, nil
 		},
 		target: m.countOf(`SELECT count(*) FROM api_keys`, ""),
+		sums:   `SELECT count(revoked_ms) || '/' || count(expires_ms) || '/' || coalesce(sum(use_count), 0) || '/' || coalesce(sum(length(scopes) + length(origins) + length(rate)), 0) FROM api_keys`,
 	}
 }
 
@@ -496,12 +507,39 @@ func (m *run) verify(ctx context.Context) ([]TableResult, error) {
 			if r.Target, err = t.target(ctx, tx); err != nil {
 				return err
 			}
-			r.OK = done && r.Source == recorded && r.Copied+r.Kept == r.Source && (r.Target < 0 || r.Target == r.Copied)
+			if r.Content, err = m.compareSums(ctx, tx, t); err != nil {
+				return err
+			}
+			r.OK = done && r.Source == recorded && r.Copied+r.Kept == r.Source && (r.Target < 0 || r.Target == r.Copied) && r.Content != "DIFFERENT"
 			out = append(out, r)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// compareSums compares a table's content summary on both sides: "ok", "DIFFERENT", or "" where it
+// is not checked (no summary; a merge without this appliance's rows told apart; a copy finished
+// in an earlier run, the target since written to).
+func (m *run) compareSums(ctx context.Context, tx pgx.Tx, t table) (string, error) {
+	q, args := t.sums, []any(nil)
+	switch {
+	case t.sums == "", m.finishedBefore, m.merge && t.mine == "":
+		return "", nil
+	case m.merge:
+		q, args = t.mine, []any{m.o.Appliance}
+	}
+	var src, dst string
+	if err := m.src.QueryRowContext(ctx, t.sums).Scan(&src); err != nil {
+		return "", fmt.Errorf("%s (SQLite): %w", t.name, err)
+	}
+	if err := tx.QueryRow(ctx, q, args...).Scan(&dst); err != nil {
+		return "", fmt.Errorf("%s (PostgreSQL): %w", t.name, err)
+	}
+	if src != dst {
+		return "DIFFERENT", nil
+	}
+	return "ok", nil
 }
 
 // tlsNotes says what the operator must know of the TLS material after the copy.
