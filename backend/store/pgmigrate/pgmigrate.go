@@ -8,8 +8,9 @@
 // row that says how far the table has come (voicebot_migration, PostgreSQL migration 0005). A copy
 // killed at any point goes on, when run again, from the last committed batch, with no row
 // written twice. The source is named by its Identity (derived from its key) and the appliance's
-// name, and described by a fingerprint (its row counts and high-water marks): a resumed run refuses another store, or the
-// same store changed since the copy began. At the end the counts are verified, per table.
+// name, and described by a fingerprint (its row counts and high-water marks): a resumed run
+// refuses another store, or the same store changed since the copy began. At the end the counts,
+// and a summary of the content (lengths, NULLs, sums), are compared on both sides, per table.
 //
 // Messages and audit entries get new ids on the server (its identity columns), in the source's
 // order, so that several appliances' stores can be merged into one database (--merge); sessions
