@@ -48,7 +48,14 @@ func instanceSocket(dataDir string) string {
 
 // AcquireInstance claims the data folder, or returns an error wrapping ErrRunning after asking
 // the running appliance to show itself.
-func AcquireInstance(dataDir string) (*Instance, error) {
+func AcquireInstance(dataDir string) (*Instance, error) { return acquireInstance(dataDir, "focus") }
+
+// HoldInstance claims the data folder for a command that must run with the appliance stopped
+// (`voicebot migrate`), keeping it from starting meanwhile; an error wrapping ErrRunning, with
+// the running process's id, when it runs. The running appliance is only asked who it is.
+func HoldInstance(dataDir string) (*Instance, error) { return acquireInstance(dataDir, "ping") }
+
+func acquireInstance(dataDir, ask string) (*Instance, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -60,7 +67,7 @@ func AcquireInstance(dataDir string) (*Instance, error) {
 			go in.serve()
 			return in, nil
 		}
-		if reply, derr := signalInstance(path, "focus"); derr == nil {
+		if reply, derr := signalInstance(path, ask); derr == nil {
 			return nil, fmt.Errorf("%w (%s)", ErrRunning, reply)
 		}
 		// Nothing answers: a socket left by a process that was killed. Replace it.
@@ -120,6 +127,8 @@ func (in *Instance) serve() {
 				} else {
 					fmt.Fprintf(c, "pid %d runs headless\n", os.Getpid())
 				}
+			case "ping":
+				fmt.Fprintf(c, "pid %d is running\n", os.Getpid())
 			default:
 				fmt.Fprintln(c, "unknown command")
 			}

@@ -348,12 +348,12 @@ type peekedConn struct {
 func (c *peekedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // serverCertName is the name this appliance's server certificate is stored under: "server" in
-// its own store; on a store shared by a fleet (PostgreSQL), one per appliance, by host name,
+// its own store; on a store shared by a fleet (PostgreSQL), one per appliance, by its name in the
+// fleet (appliance:, the host name by default; `voicebot migrate` puts a copied store's there),
 // beside the fleet's one CA.
 func (a *Appliance) serverCertName() string {
 	if sh, ok := a.Store.(interface{ Shared() bool }); ok && sh.Shared() {
-		host, _ := os.Hostname()
-		return "server@" + host
+		return "server@" + a.Opts.Appliance
 	}
 	return "server"
 }

@@ -122,7 +122,7 @@ window full screen and locked; the operator leaves with the exit keys and the PI
 	f.add(root)
 	root.Flags().BoolVar(&headless, "headless", false, "run the core without a window even when there is a display")
 	root.Flags().BoolVar(&kiosk, "kiosk", false, "open the window in kiosk mode (full screen, locked; needs a PIN: voicebot kiosk-pin)")
-	root.AddCommand(serveCmd(), chatCmd(), contentCmd(), keysCmd(), backupCmd(), dashboardLinkCmd(), exportCmd(), eraseCmd(), evalCmd(), kioskPINCmd(), tlsCmd(), discoverCmd(), versionCmd())
+	root.AddCommand(serveCmd(), chatCmd(), contentCmd(), keysCmd(), backupCmd(), dashboardLinkCmd(), exportCmd(), eraseCmd(), evalCmd(), kioskPINCmd(), tlsCmd(), discoverCmd(), migrateCmd(), versionCmd())
 	return root
 }
 

@@ -192,15 +192,31 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS voicebot_schema (version integer NOT NULL, applied_ms bigint NOT NULL)`); err != nil {
 		return err
 	}
-	var current int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM voicebot_schema`).Scan(&current); err != nil {
+	// The versions applied, as a set: the numbers are assigned ahead to branches (0003 the fleet
+	// foundation, 0004 the outbox, 0005 the migrate command's progress), so a database may have
+	// met 0005 before 0004 existed; a number not yet applied is applied whatever its place.
+	applied := map[int]bool{}
+	current := 0
+	rows, err := conn.Query(ctx, `SELECT version FROM voicebot_schema`)
+	if err != nil {
 		return err
 	}
-	// the highest number, not the count: branches are given numbers apart, and one may land first
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+		current = max(current, v)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	latest := 0
 	for _, f := range files {
-		if n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "sql/"), "_", 2)[0]); err == nil {
-			latest = max(latest, n)
+		if n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "sql/"), "_", 2)[0]); err == nil && n > latest {
+			latest = n
 		}
 	}
 	if current > latest {
@@ -211,7 +227,7 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", f)
 		}
-		if n <= current || n > upTo {
+		if applied[n] || n > upTo {
 			continue
 		}
 		body, _ := migrations.ReadFile(f)
@@ -225,7 +241,6 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", f, err)
 		}
-		current = n
 	}
 	return nil
 }
