@@ -10,6 +10,7 @@ import (
 
 	"voicebot/backend/discovery"
 	"voicebot/backend/internal/testcontent"
+	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/keys"
 	"voicebot/backend/store"
 )
@@ -65,4 +66,15 @@ func helperBrowse() {
 		os.Exit(2)
 	}
 	json.NewEncoder(os.Stdout).Encode(found)
+}
+
+// startVoice starts an appliance for a voice test, skipped in a build without the built-in
+// English recognizer.
+func startVoice(t *testing.T, o Options) *Appliance {
+	t.Helper()
+	a := start(t, o)
+	if _, err := a.Voice.Recognizer("en"); err != nil {
+		testneeds.Missing(t, "no built-in recognizer in this build: ", err)
+	}
+	return a
 }

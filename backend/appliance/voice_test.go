@@ -51,17 +51,6 @@ var speakers = []speaker{
 	}},
 }
 
-// startVoice starts an appliance for a voice test, skipped in a build without the built-in
-// English recognizer.
-func startVoice(t *testing.T, o Options) *Appliance {
-	t.Helper()
-	a := start(t, o)
-	if _, err := a.Voice.Recognizer("en"); err != nil {
-		testneeds.Missing(t, "no built-in recognizer in this build: ", err)
-	}
-	return a
-}
-
 func needSpeechTools(t *testing.T) {
 	t.Helper()
 	testneeds.Tools(t, "the test's audio: apt-get install espeak-ng flite", "espeak-ng", "flite")
