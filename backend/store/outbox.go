@@ -59,20 +59,23 @@ type TurnEvent struct {
 		CreatedMs int64  `json:"created_ms"`
 		UpdatedMs int64  `json:"updated_ms"`
 	} `json:"session"`
-	Turn *struct {
-		Visitor    string  `json:"visitor"`
-		Heard      *string `json:"heard,omitempty"`
-		Text       string  `json:"text"`
-		Lang       string  `json:"lang"`
-		Kind       string  `json:"kind"`
-		Intent     string  `json:"intent"`
-		Confidence float64 `json:"confidence"`
-		Sources    string  `json:"sources"`
-		LatencyUS  int64   `json:"latency_us"`
-		Offer      *string `json:"offer,omitempty"`
-		KeyID      string  `json:"key_id"`
-		AtMs       int64   `json:"at_ms"`
-	} `json:"turn,omitempty"`
+	Turn *TurnEventMessages `json:"turn,omitempty"`
+}
+
+// TurnEventMessages is a turn's two messages in its outbox payload (TurnRow as JSON).
+type TurnEventMessages struct {
+	Visitor    string  `json:"visitor"`
+	Heard      *string `json:"heard,omitempty"`
+	Text       string  `json:"text"`
+	Lang       string  `json:"lang"`
+	Kind       string  `json:"kind"`
+	Intent     string  `json:"intent"`
+	Confidence float64 `json:"confidence"`
+	Sources    string  `json:"sources"`
+	LatencyUS  int64   `json:"latency_us"`
+	Offer      *string `json:"offer,omitempty"`
+	KeyID      string  `json:"key_id"`
+	AtMs       int64   `json:"at_ms"`
 }
 
 // EraseEvent is an erase's outbox payload.
@@ -92,20 +95,7 @@ func turnEvent(s SessionRow, t *TurnRow) ([]byte, error) {
 	e.Session.ID, e.Session.Lang, e.Session.KeyID, e.Session.State = s.ID, s.Lang, s.KeyID, string(s.State)
 	e.Session.Turns, e.Session.CreatedMs, e.Session.UpdatedMs = s.Turns, s.CreatedMs, s.UpdatedMs
 	if t != nil {
-		e.Turn = &struct {
-			Visitor    string  `json:"visitor"`
-			Heard      *string `json:"heard,omitempty"`
-			Text       string  `json:"text"`
-			Lang       string  `json:"lang"`
-			Kind       string  `json:"kind"`
-			Intent     string  `json:"intent"`
-			Confidence float64 `json:"confidence"`
-			Sources    string  `json:"sources"`
-			LatencyUS  int64   `json:"latency_us"`
-			Offer      *string `json:"offer,omitempty"`
-			KeyID      string  `json:"key_id"`
-			AtMs       int64   `json:"at_ms"`
-		}{Visitor: t.Visitor, Text: t.Text, Lang: t.Lang, Kind: t.Kind, Intent: t.Intent, Confidence: t.Confidence,
+		e.Turn = &TurnEventMessages{Visitor: t.Visitor, Text: t.Text, Lang: t.Lang, Kind: t.Kind, Intent: t.Intent, Confidence: t.Confidence,
 			Sources: t.Sources, LatencyUS: t.LatencyUS, Offer: t.Offer, KeyID: t.KeyID, AtMs: t.AtMs}
 		if t.Heard != nil {
 			h := string(t.Heard)
