@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/keys"
+	"voicebot/backend/telemetry"
 )
 
 // metricFamilies is every family the appliance exports besides the Go runtime's (go_*) and the
@@ -251,6 +253,21 @@ func checkObservabilityQueries(t *testing.T, fams map[string]*dto.MetricFamily) 
 	}
 	if len(exprs) < 20 {
 		t.Fatalf("found %d expressions in the dashboard and the rules", len(exprs))
+	}
+	// A kiosk forwarding to a fleet database (fleet:) also exports its outbox shipper's
+	// families, which this appliance (no fleet:) does not: they are taken from the collector a
+	// kiosk registers.
+	kiosk := telemetry.New()
+	kiosk.WatchFleet(func() telemetry.FleetStatus { return telemetry.FleetStatus{} })
+	kioskFams, err := kiosk.Registry.Gather()
+	if err != nil || len(kioskFams) == 0 {
+		t.Fatalf("a kiosk's metrics: %v", err)
+	}
+	fams = maps.Clone(fams)
+	for _, f := range kioskFams {
+		if strings.HasPrefix(f.GetName(), "voicebot_fleet_") {
+			fams[f.GetName()] = f
+		}
 	}
 	// Grafana's variables, as Grafana fills them in before the query reaches Prometheus
 	grafana := strings.NewReplacer("$__rate_interval", "5m", "$instance", ".*", "$job", ".*")
