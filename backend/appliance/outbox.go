@@ -23,7 +23,7 @@ func (a *Appliance) startFleet(ctx context.Context, f config.Fleet) {
 		return
 	}
 	dsn, name := f.Store, a.Opts.Appliance
-	a.shipper = fleet.New(a.DB, fleet.Config{Appliance: name, Version: a.Opts.Version, Started: time.Now(), Batch: f.Batch, Interval: f.Interval, Describe: postgres.Redact(dsn),
+	a.shipper = fleet.New(a.DB, fleet.Config{Appliance: name, StoreID: a.DB.Identity(), Version: a.Opts.Version, Started: time.Now(), Batch: f.Batch, Interval: f.Interval, Describe: postgres.Redact(dsn),
 		Open: func(ctx context.Context) (fleet.Remote, error) {
 			db, err := postgres.Open(ctx, dsn, name)
 			if err != nil {

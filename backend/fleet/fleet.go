@@ -25,19 +25,20 @@ type Local interface {
 	OutboxPeek(ctx context.Context, limit int) ([]store.OutboxRow, error)
 	OutboxDone(ctx context.Context, seq int64) error
 	OutboxStats(ctx context.Context) (store.OutboxBacklog, error)
-	OutboxRaise(ctx context.Context, seq int64) error
+	OutboxAlign(ctx context.Context, mark int64) (int64, error)
 }
 
 // Remote is the fleet database: *postgres.DB.
 type Remote interface {
 	Ingest(ctx context.Context, src store.OutboxSource, rows []store.OutboxRow, left store.OutboxBacklog, nowMs int64) (int64, error)
-	ShippedSeq(ctx context.Context, appliance string) (int64, error)
+	ShippedSeq(ctx context.Context, appliance, storeID string) (int64, error)
 	Close() error
 }
 
 // Config is a shipper's.
 type Config struct {
 	Appliance string        // the kiosk's name, stamped on the rows it ships
+	StoreID   string        // the kiosk store's identity (store.DB.Identity): its seqs are that store's
 	Version   string        // the kiosk's version, for the fleet's appliances list
 	Started   time.Time     // when the kiosk started, likewise
 	Batch     int           // outbox rows per shipment
@@ -212,7 +213,7 @@ func (s *Shipper) attempt(parent context.Context) (more bool, err error) {
 		left.OldestMs = 0
 	}
 	now := time.Now()
-	src := store.OutboxSource{Appliance: s.cfg.Appliance, Version: s.cfg.Version, StartedMs: s.cfg.Started.UnixMilli()}
+	src := store.OutboxSource{Appliance: s.cfg.Appliance, StoreID: s.cfg.StoreID, Version: s.cfg.Version, StartedMs: s.cfg.Started.UnixMilli()}
 	mark, err := s.remote.Ingest(ctx, src, rows, left, now.UnixMilli())
 	if err != nil {
 		return false, err
@@ -255,29 +256,26 @@ func (s *Shipper) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mark, err := r.ShippedSeq(ctx, s.cfg.Appliance)
+	mark, err := r.ShippedSeq(ctx, s.cfg.Appliance, s.cfg.StoreID)
 	if err != nil {
 		r.Close()
 		return err
+	}
+	if mark > 0 {
+		moved, err := s.local.OutboxAlign(ctx, mark)
+		if err != nil {
+			r.Close()
+			return err
+		}
+		if moved > 0 {
+			slog.Info("fleet: outbox rows at or below the database's mark (shipped before a crash, or written after a restore from a backup) are numbered after it and shipped again; the database keeps one of each",
+				"appliance", s.cfg.Appliance, "database_seq", mark, "renumbered", moved)
+		}
 	}
 	b, err := s.local.OutboxStats(ctx)
 	if err != nil {
 		r.Close()
 		return err
-	}
-	if b.LastSeq < mark {
-		slog.Warn("fleet: the database holds more of this appliance's outbox than this store wrote (restored from a backup, or a new store under the same name): new rows are numbered after it",
-			"appliance", s.cfg.Appliance, "store_seq", b.LastSeq, "database_seq", mark)
-		if err := s.local.OutboxRaise(ctx, mark); err != nil {
-			r.Close()
-			return err
-		}
-	}
-	if mark > 0 {
-		if err := s.local.OutboxDone(ctx, mark); err != nil {
-			r.Close()
-			return err
-		}
 	}
 	s.remote = r
 	s.mu.Lock()

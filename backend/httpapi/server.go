@@ -618,6 +618,10 @@ func (s *Server) routeRate(scope string) string {
 	return spec
 }
 
+// SharedRateTimeout bounds the wait for the fleet's rate bucket; past it the appliance's own
+// bucket decides.
+const SharedRateTimeout = 250 * time.Millisecond
+
 // SharedRates keeps rate buckets for several appliances at once (postgres.DB.TakeRate): it spends
 // n requests from bucket id of perSec a second with burst, and says whether they may go and
 // what is left of the burst.
@@ -638,8 +642,15 @@ func (s *Server) allow(ctx context.Context, w http.ResponseWriter, k *keys.Key, 
 	id := "key\x00" + k.ID + "\x00" + route
 	if s.SharedRates != nil {
 		if perSec, burst, err := config.ParseRate(spec); err == nil {
-			ok, left, err := s.SharedRates.TakeRate(ctx, id, perSec, burst, 1)
+			// bounded: a database that does not answer (a cut cable, a full pool) must not hold
+			// every request; the appliance's own bucket then decides
+			tctx, cancel := context.WithTimeout(ctx, SharedRateTimeout)
+			ok, left, err := s.SharedRates.TakeRate(tctx, id, perSec, burst, 1)
+			cancel()
 			if err == nil {
+				if s.sharedRateWarn.CompareAndSwap(true, false) {
+					slog.Info("fleet rate limits: the shared store answers again; the fleet's buckets apply")
+				}
 				setRateHeaders(w, burst, perSec, left, ok)
 				return ok
 			}

@@ -34,6 +34,7 @@ type Options struct {
 // its version and when it started (the fleet database's appliances list shows them).
 type OutboxSource struct {
 	Appliance string
+	StoreID   string // the kiosk store's Identity: the outbox seqs are that store's
 	Version   string
 	StartedMs int64
 }
@@ -170,6 +171,46 @@ func (db *DB) OutboxStats(ctx context.Context) (OutboxBacklog, error) {
 	err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(min(at_ms), 0),
 		coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) FROM outbox`).Scan(&b.Rows, &b.Bytes, &b.OldestMs, &b.LastSeq)
 	return b, err
+}
+
+// OutboxAlign lines the outbox up with the fleet database's high-water mark for this store when
+// the shipper connects, in one transaction (a turn written meanwhile cannot fall between its
+// steps), and deletes nothing. Rows still here at or below the mark are ambiguous: shipped just
+// before a crash kept them from being deleted, or written after the store was restored from a
+// backup and never shipped. So every row waiting is renumbered above the mark, in order, and
+// shipped again: the database does not write twice a turn or an audit entry it holds (natural
+// keys, postgres.DB.Ingest), and erasures are idempotent. New seqs are given out above the mark.
+// It returns how many rows it renumbered.
+func (db *DB) OutboxAlign(ctx context.Context, mark int64) (renumbered int64, err error) {
+	err = db.Write(ctx, func(tx *Tx) error {
+		renumbered = 0
+		var last int64
+		var below bool
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
+			EXISTS (SELECT 1 FROM outbox WHERE seq <= ?)`, mark).Scan(&last, &below); err != nil {
+			return err
+		}
+		next := max(last, mark)
+		if below {
+			// every seq here is at most last: adding max(last, mark) moves each above the mark and
+			// above every seq given out, in order, with no two meeting
+			res, err := tx.Exec(`UPDATE outbox SET seq = seq + ?`, next)
+			if err != nil {
+				return err
+			}
+			renumbered, _ = res.RowsAffected()
+			next = last + next
+		}
+		if next == last {
+			return nil
+		}
+		if _, err := tx.Exec(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'`, next); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')`, next)
+		return err
+	})
+	return renumbered, err
 }
 
 // OutboxRaise makes the next outbox seq greater than seq. The shipper calls it when the fleet

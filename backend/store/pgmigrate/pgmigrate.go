@@ -183,8 +183,9 @@ func (m *run) begin(ctx context.Context, fp string) (beginState, error) {
 	var recFP, recSource string
 	var recMerge bool
 	var finished *int64
-	err := pool.QueryRow(ctx, `SELECT fingerprint, source, merge, finished_ms FROM voicebot_migration_source WHERE source_id = $1`, m.id).
-		Scan(&recFP, &recSource, &recMerge, &finished)
+	var startedMs int64
+	err := pool.QueryRow(ctx, `SELECT fingerprint, source, merge, finished_ms, started_ms FROM voicebot_migration_source WHERE source_id = $1`, m.id).
+		Scan(&recFP, &recSource, &recMerge, &finished, &startedMs)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 	case err != nil:
@@ -192,6 +193,9 @@ func (m *run) begin(ctx context.Context, fp string) (beginState, error) {
 	default:
 		if recFP == fp && !m.o.Restart {
 			m.merge = recMerge || m.o.Merge
+			// the links still valid when the copy began are the ones it copies and counts, on
+			// every run of it (a link expiring between two runs would leave it never verified)
+			m.nowMs = startedMs
 			return beginState{merge: m.merge, resumed: finished == nil, finished: finished != nil}, nil
 		}
 		if !m.o.Restart {

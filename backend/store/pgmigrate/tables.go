@@ -114,8 +114,8 @@ func (m *run) sessionsTable() table {
 		read: func(ctx context.Context, src *sql.Tx, after string, limit int) ([][]any, string, error) {
 			rows, last, err := scanRows(ctx, src, `SELECT id, lang, state, key_id, turns, created_ms, updated_ms FROM sessions WHERE id > ? ORDER BY id LIMIT ?`, 7, textKey, after, limit)
 			for i, r := range rows {
-				rows[i] = append(r, m.o.Appliance)
 				r[0], r[1], r[2], r[3] = text(r[0]), text(r[1]), text(r[2]), text(r[3])
+				rows[i] = append(r, m.o.Appliance) // after: append may copy r
 			}
 			return rows, last, err
 		},

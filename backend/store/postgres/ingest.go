@@ -47,8 +47,17 @@ func (db *DB) Ingest(ctx context.Context, src store.OutboxSource, rows []store.O
 			ON CONFLICT (appliance) DO NOTHING`, appliance, nowMs); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT shipped_seq FROM fleet_appliances WHERE appliance = $1 FOR UPDATE`, appliance).Scan(&mark); err != nil {
+		var storeID string
+		if err := tx.QueryRow(ctx, `SELECT shipped_seq, store_id FROM fleet_appliances WHERE appliance = $1 FOR UPDATE`, appliance).Scan(&mark, &storeID); err != nil {
 			return err
+		}
+		switch {
+		case storeID == "" && src.StoreID != "": // the first batch since migration 0006 claims the name
+			if _, err := tx.Exec(ctx, `UPDATE fleet_appliances SET store_id = $2 WHERE appliance = $1`, appliance, src.StoreID); err != nil {
+				return err
+			}
+		case storeID != src.StoreID:
+			return otherStore(appliance)
 		}
 		var b pgx.Batch
 		applied := int64(0)
@@ -101,9 +110,12 @@ func queueRow(b *pgx.Batch, appliance string, r store.OutboxRow) error {
 			ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, state = excluded.state, turns = excluded.turns, updated_ms = excluded.updated_ms`,
 			s.ID, s.Lang, s.State, s.KeyID, s.Turns, s.CreatedMs, s.UpdatedMs, appliance)
 		if t := e.Turn; t != nil {
+			// a turn the database holds already (a store restored from a backup ships it again,
+			// renumbered) is not written twice
 			b.Queue(`INSERT INTO messages(session_id, turn, role, text, lang, kind, intent, confidence, sources, latency_us, key_id, created_ms, heard, offer, appliance)
-				VALUES ($1, $2, 'visitor', $3, $4, '', '', NULL, '', NULL, $5, $6, $7::jsonb, NULL, $13),
-				       ($1, $2, 'bot', $8, $4, $9, $10, $11, $12, $14, $5, $6, NULL, $15, $13)`,
+				SELECT * FROM (VALUES ($1::text, $2::integer, 'visitor', $3::text, $4::text, '', '', NULL::double precision, '', NULL::bigint, $5::text, $6::bigint, $7::jsonb, NULL::text, $13::text),
+				       ($1, $2, 'bot', $8, $4, $9, $10, $11, $12, $14, $5, $6, NULL, $15, $13)) AS m
+				WHERE NOT EXISTS (SELECT 1 FROM messages WHERE session_id = $1 AND turn = $2)`,
 				s.ID, s.Turns, t.Visitor, t.Lang, t.KeyID, t.AtMs, t.Heard, t.Text, t.Kind, t.Intent, t.Confidence, t.Sources, appliance, t.LatencyUS, t.Offer)
 		}
 	case store.OutboxAudit:
@@ -111,7 +123,10 @@ func queueRow(b *pgx.Batch, appliance string, r store.OutboxRow) error {
 		if err := json.Unmarshal(r.Payload, &e); err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO audit(at_ms, actor, action, target, remote, detail, appliance) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		// an entry the database holds already (shipped again after a crash or a restore) is not
+		// written twice
+		b.Queue(`INSERT INTO audit(at_ms, actor, action, target, remote, detail, appliance) SELECT $1, $2, $3, $4, $5, $6, $7
+			WHERE NOT EXISTS (SELECT 1 FROM audit WHERE appliance = $7 AND at_ms = $1 AND actor = $2 AND action = $3 AND target = $4 AND detail = $6)`,
 			e.AtMs, e.Actor, e.Action, e.Target, e.Remote, e.Detail, appliance)
 	case store.OutboxErase:
 		var e store.EraseEvent
@@ -131,12 +146,24 @@ func queueRow(b *pgx.Batch, appliance string, r store.OutboxRow) error {
 	return nil
 }
 
-// ShippedSeq is a kiosk's high-water mark: the last outbox seq the database applied (0: none).
-func (db *DB) ShippedSeq(ctx context.Context, appliance string) (int64, error) {
+// ErrOtherStore: another store ships under the kiosk's name already.
+var ErrOtherStore = errors.New("another store ships under this appliance name")
+
+func otherStore(appliance string) error {
+	return fmt.Errorf("%w: %q already forwards to the fleet database from another store (two kiosks with one name, say cloned from one image): give this kiosk a name of its own (appliance: in its settings); its outbox keeps every row meanwhile", ErrOtherStore, appliance)
+}
+
+// ShippedSeq is a kiosk store's high-water mark: the last outbox seq the database applied (0:
+// none). ErrOtherStore when another store ships under the name.
+func (db *DB) ShippedSeq(ctx context.Context, appliance, storeID string) (int64, error) {
 	var seq int64
-	err := db.pool.QueryRow(ctx, `SELECT shipped_seq FROM fleet_appliances WHERE appliance = $1`, appliance).Scan(&seq)
+	var owner string
+	err := db.pool.QueryRow(ctx, `SELECT shipped_seq, store_id FROM fleet_appliances WHERE appliance = $1`, appliance).Scan(&seq, &owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
+	}
+	if err == nil && owner != "" && owner != storeID {
+		return 0, otherStore(appliance)
 	}
 	return seq, err
 }

@@ -3,7 +3,9 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"voicebot/backend/internal/pgtest"
@@ -35,7 +37,7 @@ func TestIngestIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kiosk1 := store.OutboxSource{Appliance: "kiosk-1", Version: "v9", StartedMs: 500}
+	kiosk1 := store.OutboxSource{Appliance: "kiosk-1", StoreID: kiosk.Identity(), Version: "v9", StartedMs: 500}
 	heard := []byte(`{"transcript":"hello","confidence":0.3}`)
 	save := func(id string, n int, at int64) {
 		t.Helper()
@@ -122,7 +124,135 @@ func TestIngestIsIdempotent(t *testing.T) {
 	if apps, err := pg.Appliances(ctx); err != nil || len(apps) != 1 || apps[0].Name != "kiosk-1" || apps[0].Version != "v9" || apps[0].StartedMs != 500 || apps[0].LastSeenMs == 0 {
 		t.Errorf("the fleet's appliances list: %+v %v", apps, err)
 	}
-	if seq, err := pg.ShippedSeq(ctx, "kiosk-1"); err != nil || seq != list[0].ShippedSeq {
+	if seq, err := pg.ShippedSeq(ctx, "kiosk-1", kiosk.Identity()); err != nil || seq != list[0].ShippedSeq {
 		t.Errorf("ShippedSeq %d %v", seq, err)
+	}
+}
+
+// TestIngestTwoStoresOneName: kiosks cloned from one image share a host name, the default
+// appliance name. The second store shipping under the name the first ships under is refused
+// (ErrOtherStore, by the batch and by ShippedSeq), with nothing written and the first one's
+// sessions untouched by its purge; its outbox keeps its rows.
+func TestIngestTwoStoresOneName(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.Start(t).NewDatabase(t), "fleet-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	open := func(key byte) *store.DB {
+		db, err := store.OpenWith(ctx, filepath.Join(t.TempDir(), "k.db"), bytes.Repeat([]byte{key}, 32), store.Options{Outbox: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(1), open(2)
+	for _, k := range []*store.DB{a, b} {
+		if err := k.SaveTurn(ctx, store.SessionRow{ID: "s-" + k.Identity()[:6], State: []byte(`{}`), Turns: 1, CreatedMs: 1, UpdatedMs: 1},
+			&store.TurnRow{Visitor: "q", Text: "a", AtMs: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.PurgeSessions(ctx, 1000, func(int64) store.AuditEntry { return store.AuditEntry{Actor: "system", Action: "session.purge"} }); err != nil {
+		t.Fatal(err)
+	}
+	rowsA, _ := a.OutboxPeek(ctx, 100)
+	rowsB, _ := b.OutboxPeek(ctx, 100)
+	if _, err := pg.Ingest(ctx, store.OutboxSource{Appliance: "voicebot", StoreID: a.Identity()}, rowsA, store.OutboxBacklog{}, 10); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pg.Ingest(ctx, store.OutboxSource{Appliance: "voicebot", StoreID: b.Identity()}, rowsB, store.OutboxBacklog{}, 20)
+	if !errors.Is(err, postgres.ErrOtherStore) || !strings.Contains(err.Error(), "appliance:") {
+		t.Fatalf("the second store under the same name: %v", err)
+	}
+	if _, err := pg.ShippedSeq(ctx, "voicebot", b.Identity()); !errors.Is(err, postgres.ErrOtherStore) {
+		t.Fatalf("ShippedSeq for the second store: %v", err)
+	}
+	var n int
+	if err := pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions WHERE id = $1`, "s-"+a.Identity()[:6]).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the first store's session after the second's refused purge: %d %v", n, err)
+	}
+	if err := pg.Pool().QueryRow(ctx, `SELECT count(*) FROM sessions WHERE id = $1`, "s-"+b.Identity()[:6]).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the second store's session was written: %d %v", n, err)
+	}
+}
+
+// TestIngestAfterRestore: a kiosk's store restored from a backup, which wrote new turns before
+// its shipper connected, holds rows at or below the database's mark that were never shipped.
+// OutboxAlign renumbers every waiting row above the mark instead of deleting, in one
+// transaction; the backup's turns the database has already are not written twice, nor rows
+// shipped again as after a crash.
+func TestIngestAfterRestore(t *testing.T) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, pgtest.Start(t).NewDatabase(t), "fleet-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{9}, 32)
+	kiosk, err := store.OpenWith(ctx, filepath.Join(dir, "k.db"), key, store.Options{Outbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := store.OutboxSource{Appliance: "kiosk-r", StoreID: kiosk.Identity()}
+	turn := func(db *store.DB, id string, n int) {
+		t.Helper()
+		if err := db.SaveTurn(ctx, store.SessionRow{ID: id, State: []byte(`{}`), Turns: n, CreatedMs: 1, UpdatedMs: int64(n)},
+			&store.TurnRow{Visitor: id + " question", Text: "answer", AtMs: int64(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	turn(kiosk, "old", 1) // in the backup, and shipped after it was taken
+	if err := kiosk.Backup(ctx, filepath.Join(dir, "backup.db")); err != nil {
+		t.Fatal(err)
+	}
+	turn(kiosk, "old", 2)
+	turn(kiosk, "old", 3)
+	rows, _ := kiosk.OutboxPeek(ctx, 100)
+	mark, err := pg.Ingest(ctx, src, rows, store.OutboxBacklog{}, 10)
+	if err != nil || mark != 3 {
+		t.Fatalf("ship before the restore: %d %v", mark, err)
+	}
+	kiosk.Close()
+
+	restored, err := store.OpenWith(ctx, filepath.Join(dir, "backup.db"), key, store.Options{Outbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	turn(restored, "new", 1) // written after the restore: seq 2 here, at or below the mark
+	turn(restored, "new", 2)
+	moved, err := restored.OutboxAlign(ctx, mark)
+	if err != nil || moved != 3 {
+		t.Fatalf("align after the restore: %d rows renumbered, %v (want the backup's 1 and the 2 new)", moved, err)
+	}
+	rows, _ = restored.OutboxPeek(ctx, 100)
+	if len(rows) != 3 || rows[0].Seq <= mark {
+		t.Fatalf("after the align: %+v", rows)
+	}
+	if _, err := pg.Ingest(ctx, src, rows, store.OutboxBacklog{}, 20); err != nil {
+		t.Fatal(err)
+	}
+	count := func(id string) (n int) {
+		pg.Pool().QueryRow(ctx, `SELECT count(*) FROM messages WHERE session_id = $1`, id).Scan(&n)
+		return n
+	}
+	if count("old") != 6 || count("new") != 4 {
+		t.Fatalf("messages: old %d (want 6: three turns, none twice), new %d (want 4)", count("old"), count("new"))
+	}
+	// shipped again as after a crash between the commit and the delete: still one of each
+	moved, err = restored.OutboxAlign(ctx, rows[len(rows)-1].Seq)
+	if err != nil || moved != 3 {
+		t.Fatalf("align with shipped rows left: %d %v", moved, err)
+	}
+	rows, _ = restored.OutboxPeek(ctx, 100)
+	if _, err := pg.Ingest(ctx, src, rows, store.OutboxBacklog{}, 30); err != nil {
+		t.Fatal(err)
+	}
+	if count("old") != 6 || count("new") != 4 {
+		t.Fatalf("messages after shipping again: old %d, new %d", count("old"), count("new"))
 	}
 }
