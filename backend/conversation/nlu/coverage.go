@@ -68,7 +68,10 @@ func (m *Model) learnSaid(examples []Example, idx []int, extra map[string][]stri
 				stems[w] = st
 			}
 			s.words[w], s.words[st] = true, true
-			if i := m.vocab.vec.Index(w); i >= 0 {
+			// Only words that carry meaning stand near others: "capital" is as near "in"
+			// (0.63) and "the" (0.55) as to "city", and would count as said by any
+			// intent's "what is in the".
+			if i := m.vocab.vec.Index(w); i >= 0 && !text.IsStopword(m.lang, w) && m.vocab.vec.Rank(i) >= functionWords {
 				places = append(places, int32(i))
 			}
 		}
