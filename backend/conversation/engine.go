@@ -72,7 +72,7 @@ type Reply struct {
 	Confidence float64           `json:"confidence,omitempty"`
 	Slots      map[string]string `json:"slots,omitempty"`
 	Sources    []Source          `json:"sources,omitempty"`
-	Via        string            `json:"via,omitempty"` // template, model, followup, form, confirm, knowledge, cache
+	Via        string            `json:"via,omitempty"` // template, example, model, answer, followup, form, confirm, knowledge, cache
 	Version    uint64            `json:"content_version"`
 	Turn       int               `json:"turn"` // number of this turn in the session, from 1
 	// Offer is, on a repair (kind repair), the reading the engine thinks it heard, for the
@@ -485,6 +485,10 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	}
 	if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
 		return r
+	}
+	if in, m, ok := s.answerFor(lb, lang, utt); ok && !pred.Refused {
+		slots, _ := extractSlots(in, lb.lists, toks)
+		return s.answerIntent(st, lb, in, slots, m, "answer", false)
 	}
 	return s.fallback(st, lang)
 }

@@ -33,6 +33,7 @@ type Snapshot struct {
 	Build    time.Duration // time to train and index
 	langs    map[string]*langBrain
 	index    *retrieval.Index
+	answers  *retrieval.Index // what each intent answers (answers.go)
 	detector *langid.Detector
 	cache    *ttlcache.Cache[string, Reply]
 }
@@ -148,6 +149,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 		samples[d.Lang] = append(samples[d.Lang], d.Title, d.Text)
 	}
 	s.index = retrieval.NewIndex(docs, retrieval.Options{PassageWords: 120, Vectors: vecFor}, nil)
+	s.answers = answerIndex(pack, vecFor)
 	s.detector = langid.New(samples)
 	wg.Wait()
 	if firstErr != nil {

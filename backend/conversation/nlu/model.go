@@ -112,6 +112,9 @@ type Prediction struct {
 	Label      string
 	Intent     string
 	Confidence float64
+	// Refused says the out-of-scope class itself won (trained on questions the content marks
+	// as not for this assistant), not the threshold.
+	Refused bool
 }
 
 // Labels lists the classes the model knows (including OOS when it was trained with it).
@@ -593,7 +596,7 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 		pred.Intent = m.labels[bestIn]
 	}
 	if best == m.oos {
-		pred.Label = OOS
+		pred.Label, pred.Refused = OOS, true
 		return pred
 	}
 	pred.Confidence *= m.coverage(best, toks)
