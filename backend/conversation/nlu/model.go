@@ -144,7 +144,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	if p := opt.Progress; p != nil {
 		done, total := 0, opt.Epochs+1
 		if refit {
-			total *= 2
+			total += opt.Epochs // the calibration's epochs, then the whole schedule again
 		}
 		opt.Progress = func(stage string, _, _ int) { done++; p(stage, done, total) }
 	}

@@ -352,3 +352,14 @@ func TestRejectRateByPhrasings(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressReachesTheEnd: the last progress report of a training says it is done.
+func TestProgressReachesTheEnd(t *testing.T) {
+	var done, total, calls int
+	if _, err := Train(smallSet(), Options{Progress: func(_ string, d, n int) { done, total = d, n; calls++ }}); err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 || done != total {
+		t.Errorf("last report %d of %d after %d calls", done, total, calls)
+	}
+}
