@@ -8,7 +8,7 @@ import (
 
 // TestAnswersSpeakForTheirIntent: a question none of an intent's phrasings resemble, but its
 // answer speaks of, is answered by that intent through the answer search; a question no answer
-// speaks of, or one the content marks as not for this assistant, is not.
+// speaks of, or one like what the content marks as not for this assistant, is not.
 func TestAnswersSpeakForTheirIntent(t *testing.T) {
 	e := New(NewMemorySessions(10, time.Hour))
 	fsys := fstest.MapFS{
@@ -33,6 +33,7 @@ out_of_scope: [five a day of fruit and vegetables]
 	for _, tc := range []struct{ say, want, via string }{
 		{"do you take credit cards", "tickets", "answer"},
 		{"bicycle racks", "parking", "answer"},
+		{"credit cards and cash", "tickets", "answer"}, // the out-of-scope class wins, but it is nothing like it
 		{"what is two plus two", "fallback", ""},
 		{"five a day", "fallback", ""}, // marked not for this assistant
 	} {
