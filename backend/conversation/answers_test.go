@@ -2,18 +2,13 @@ package conversation
 
 import (
 	"testing"
-	"testing/fstest"
-	"time"
 )
 
 // TestAnswersSpeakForTheirIntent: a question none of an intent's phrasings resemble, but its
 // answer speaks of, is answered by that intent through the answer search; a question no answer
 // speaks of, or one like what the content marks as not for this assistant, is not.
 func TestAnswersSpeakForTheirIntent(t *testing.T) {
-	e := New(NewMemorySessions(10, time.Hour))
-	fsys := fstest.MapFS{
-		"bot.yaml": {Data: []byte("name: T\nlanguages: [en]\n")},
-		"intents/en.yaml": {Data: []byte(`language: en
+	e := englishPack(t, `language: en
 intents:
   hours:
     examples: [when do you open, what are your opening hours, what time do you close, are you open on sunday]
@@ -25,11 +20,7 @@ intents:
     examples: [where can I park, is there a car park, parking near the museum, can I leave my car]
     responses: ["The car park is behind the museum; bicycle racks are by the main door."]
 out_of_scope: [five a day of fruit and vegetables]
-`)},
-	}
-	if err := NewLoader(e, fsys, "test").Reload(); err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, tc := range []struct{ say, want, via string }{
 		{"do you take credit cards", "tickets", "answer"},
 		{"bicycle racks", "parking", "answer"},

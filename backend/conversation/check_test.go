@@ -2,17 +2,12 @@ package conversation
 
 import (
 	"testing"
-	"testing/fstest"
-	"time"
 )
 
 // TestCheck: a phrasing a template of another intent takes is reported wrong, with the confused
 // pair; a phrasing listed twice, and one under two intents, are duplicates; the rest is right.
 func TestCheck(t *testing.T) {
-	e := New(NewMemorySessions(10, time.Hour))
-	fsys := fstest.MapFS{
-		"bot.yaml": {Data: []byte("name: T\nlanguages: [en]\n")},
-		"intents/en.yaml": {Data: []byte(`language: en
+	e := englishPack(t, `language: en
 lists:
   day: [monday, sunday]
 intents:
@@ -27,11 +22,7 @@ intents:
   parking:
     examples: [where can I park, is there a car park, parking near the museum, can I leave my car]
     responses: [behind the museum]
-`)},
-	}
-	if err := NewLoader(e, fsys, "test").Reload(); err != nil {
-		t.Fatal(err)
-	}
+`)
 	rep, err := e.Check(CheckTemplateSample)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,24 @@ package conversation
 
 import (
 	"io/fs"
+	"testing"
 	"testing/fstest"
+	"time"
 )
+
+// englishPack loads a one-language pack from its intents file (intents/en.yaml) into a new engine.
+func englishPack(t testing.TB, intents string) *Engine {
+	t.Helper()
+	e := New(NewMemorySessions(10, time.Hour))
+	fsys := fstest.MapFS{
+		"bot.yaml":        {Data: []byte("name: T\nlanguages: [en]\n")},
+		"intents/en.yaml": {Data: []byte(intents)},
+	}
+	if err := NewLoader(e, fsys, "test").Reload(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
 
 func brokenFS() fs.FS {
 	return fstest.MapFS{

@@ -2,16 +2,11 @@ package conversation
 
 import (
 	"testing"
-	"testing/fstest"
-	"time"
 )
 
 // TestCandidates: the intents the model weighs for an utterance, likeliest first, never "oos".
 func TestCandidates(t *testing.T) {
-	e := New(NewMemorySessions(10, time.Hour))
-	fsys := fstest.MapFS{
-		"bot.yaml": {Data: []byte("name: T\nlanguages: [en]\n")},
-		"intents/en.yaml": {Data: []byte(`language: en
+	e := englishPack(t, `language: en
 intents:
   hours:
     examples: [when do you open, what are your opening hours, what time do you close, are you open on sunday]
@@ -23,11 +18,7 @@ intents:
     examples: [where can I park, is there a car park, parking near the museum, can I leave my car]
     responses: [behind the museum]
 out_of_scope: [what is the capital of France, tell me a joke]
-`)},
-	}
-	if err := NewLoader(e, fsys, "test").Reload(); err != nil {
-		t.Fatal(err)
-	}
+`)
 	c, err := e.Candidates("how much does a ticket cost", "", 3)
 	if err != nil {
 		t.Fatal(err)
