@@ -83,8 +83,16 @@ func Watch(ctx context.Context, dir string, debounce time.Duration, reload func(
 				if !ok {
 					return
 				}
-				if ev.Name == dir && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+				switch {
+				case ev.Name == dir && ev.Has(fsnotify.Remove):
 					watched = nil // the folder itself went away (its inode may be reused by the next one)
+				case ev.Name == dir && ev.Has(fsnotify.Rename):
+					// Renamed away: its inode lives on elsewhere. A folder check may already have
+					// watched the one renamed into its place; then there is nothing to redo (under
+					// load, redoing it cost a second reload of the same content).
+					if fi, err := os.Stat(dir); err != nil || watched == nil || !os.SameFile(watched, fi) {
+						watched = nil
+					}
 				}
 				if ignorable(filepath.Base(ev.Name)) {
 					continue
