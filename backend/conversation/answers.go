@@ -1,8 +1,6 @@
 package conversation
 
 import (
-	"regexp"
-
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/retrieval"
 	"voicebot/backend/conversation/wordvec"
@@ -22,32 +20,24 @@ func answerIndex(pack *content.Pack, vecFor func(string) *wordvec.Table) *retrie
 		for _, in := range pack.Intents[lang] {
 			d := retrieval.Document{ID: in.Name, Lang: lang}
 			for _, r := range in.Responses {
-				d.Text += slotVar.ReplaceAllString(r.Text, " ") + "\n"
+				d.Text += varRe.ReplaceAllString(r.Text, " ") // {slot} and {bot} say nothing of the topic + "\n"
 			}
 			docs = append(docs, d)
 		}
 	}
-	return retrieval.NewIndex(docs, retrieval.Options{PassageWords: 1000, TitleInChunks: false, Vectors: vecFor}, nil)
+	return retrieval.NewIndex(docs, retrieval.Options{PassageWords: 1000, Vectors: vecFor}, nil)
 }
 
 // answerMatch is the share of a question an intent's answer must speak of for the answer
 // search to answer it.
 const answerMatch = 0.6
 
-// answerFor is the intent whose answer speaks of the question, if one does well enough.
+// answerFor is the intent whose answer speaks of the question, if the best one does well enough.
 func (s *Snapshot) answerFor(lb *langBrain, lang, utt string) (*content.Intent, float64, bool) {
-	if s.answers == nil {
+	hits := s.answers.Search(lang, utt, 1)
+	if len(hits) == 0 || hits[0].Matched < answerMatch {
 		return nil, 0, false
 	}
-	for _, h := range s.answers.Search(lang, utt, 3) {
-		if h.Matched >= answerMatch {
-			if in := lb.byName[s.answers.Docs[h.Doc].ID]; in != nil {
-				return in, h.Matched, true
-			}
-		}
-		break
-	}
-	return nil, 0, false
+	in := lb.byName[s.answers.Docs[hits[0].Doc].ID]
+	return in, hits[0].Matched, in != nil
 }
-
-var slotVar = regexp.MustCompile(`\{[^{}]*\}`)
