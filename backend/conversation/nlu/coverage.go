@@ -11,11 +11,18 @@ import (
 // and its softmax cannot say that most of what was asked is foreign to that intent. The model's
 // confidence is therefore its probability times the share of the question's meaningful words
 // that the intent's phrasings say: as they are, as another form of the word (same stem), or,
-// with word vectors, as a near word (counted by its similarity). The threshold is calibrated on
-// this product, so it needs no constant of its own.
+// with word vectors, as a near word (counted by how far its similarity passes coverNear). The
+// threshold is calibrated on this product, so it needs no constant of its own.
 
-// coverNear is the least similarity in the word vectors at which a word counts as said by a
-// near one.
+// coverNear is the similarity in the word vectors above which a word counts in part as said
+// by a near one: a word at similarity s counts (s-coverNear)/(1-coverNear), from nothing at
+// coverNear to all of it at 1. Counting it s (half a word at 0.5) let loosely related words
+// speak for an intent ("bus" and "hour" are 0.5 apart), so that other intents' questions
+// passed the threshold. On packs of 25 CLINC150 intents with 8 phrasings (TestSmallPacks) at
+// the same share of their own questions answered (88.3%), the intents' questions turned away
+// go from about 62% to 65% and the out-of-scope ones from 84% to 86%; on CLINC150's validation
+// split at 10 per intent (5 draws) 79.88 / 65.0 -> 80.09 / 65.8 in scope / oos (with the
+// reject rate of few phrasings at 7%, see rejectRate).
 const coverNear = 0.5
 
 // said is what one intent's phrasings say.
@@ -101,8 +108,8 @@ func (m *Model) coverage(c int, toks []string) float64 {
 		if i < 0 {
 			continue
 		}
-		if best := s.near.Max(i); best >= coverNear {
-			got += float64(best)
+		if best := float64(s.near.Max(i)); best > coverNear {
+			got += (best - coverNear) / (1 - coverNear)
 		}
 	}
 	if n == 0 {
