@@ -283,7 +283,8 @@ func record(t *testing.T, questions []string, voices []speaker) [][]string {
 }
 
 // The budgets for this set, and the floors held today (docs/BENCHMARKS.md: measured
-// 51.6% typed, 20.9% different, 62.5% of the off-topic turned away; the budgets are not met).
+// 50.7% typed, 20.6% different, 65.8% of the off-topic turned away on 2026-12-01; the budgets
+// are not met).
 const (
 	budgetDifferent, budgetTyped, budgetTurnedAway = 5.0, 85.0, 90.0
 	floorDifferent, floorTyped, floorTurnedAway    = 25.0, 47.0, 57.0
