@@ -348,8 +348,17 @@ func TestRejectRateByPhrasings(t *testing.T) {
 		n      int
 		lo, hi float64
 	}{{5, 0.07, 0.07}, {12, 0.07, 0.07}, {30, 0.02, 0.022}, {60, 0.003, 0.003}, {100, 0.003, 0.003}} {
-		if got := rejectRate(pack(tc.n)); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
+		if got := rejectRate(pack(tc.n), true); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
 			t.Errorf("%d phrasings per intent: reject rate %.4f, want %.4f..%.4f", tc.n, got, tc.lo, tc.hi)
+		}
+	}
+	// Without word vectors the coverage counts no near words, and the rate stays as it was.
+	for _, tc := range []struct {
+		n      int
+		lo, hi float64
+	}{{12, 0.1, 0.1}, {30, 0.025, 0.03}, {60, 0.003, 0.003}} {
+		if got := rejectRate(pack(tc.n), false); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
+			t.Errorf("%d phrasings per intent, no vectors: reject rate %.4f, want %.4f..%.4f", tc.n, got, tc.lo, tc.hi)
 		}
 	}
 }
