@@ -11,8 +11,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
+	"voicebot/backend/conversation"
 	"voicebot/backend/internal/testneeds"
 	"voicebot/backend/voice"
 )
@@ -87,5 +89,87 @@ func TestVoiceReadings(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestVoiceChoiceReplay replays the readings TestVoiceReadings wrote (the file named by
+// VOICEBOT_VOICE_READINGS_IN) through the engine's own choice (conversation/spoken.go), each
+// recording as a new session's voice turn, and logs how each set ends: the typed question's
+// answer, a repair, or a different answer, and for off-topic questions how many are turned
+// away. It decodes nothing, so a change to the choice is measured on the tuning set in
+// seconds; the figures in docs/BENCHMARKS.md say which came from it.
+func TestVoiceChoiceReplay(t *testing.T) {
+	in := os.Getenv("VOICEBOT_VOICE_READINGS_IN")
+	if in == "" {
+		t.Skip("set VOICEBOT_VOICE_READINGS_IN=file (written by TestVoiceReadings) to replay the voice choice")
+	}
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, Options{})
+	type reading struct {
+		Text   string `json:"text"`
+		Answer string `json:"answer"`
+	}
+	type row struct {
+		Set      string     `json:"set"`
+		OffTopic bool       `json:"off_topic"`
+		Typed    *reading   `json:"typed"`
+		Expected *reading   `json:"expected"`
+		Free     []*reading `json:"free"`
+		Forced   float64    `json:"forced"`
+	}
+	type tally struct{ typed, repair, different, offTopic, away int }
+	sets := map[string]*tally{}
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r row
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		sp := conversation.Spoken{Forced: r.Forced}
+		if r.Expected != nil {
+			sp.Expected = r.Expected.Text
+		}
+		for _, f := range r.Free {
+			if f != nil {
+				sp.Free = append(sp.Free, f.Text)
+			}
+		}
+		rep, err := a.Engine.Reply(context.Background(), conversation.Request{Spoken: &sp, Lang: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var src []string
+		for _, s := range rep.Sources {
+			src = append(src, s.Title)
+		}
+		got := answerKey(rep.Kind, rep.Intent, src)
+		c := sets[r.Set]
+		if c == nil {
+			c = &tally{}
+			sets[r.Set] = c
+			order = append(order, r.Set)
+		}
+		switch {
+		case r.OffTopic:
+			c.offTopic++
+			if got == "repair" || got == "fallback" || got == "handoff" {
+				c.away++
+			}
+		case got == "repair":
+			c.repair++
+		case r.Typed != nil && got == r.Typed.Answer:
+			c.typed++
+		default:
+			c.different++
+		}
+	}
+	for _, s := range order {
+		c := sets[s]
+		n := c.typed + c.repair + c.different
+		t.Logf("%s: %d answerable: typed %.1f%%, repair %.1f%%, different %.1f%%; off-topic turned away %d of %d",
+			s, n, pct(c.typed, n), pct(c.repair, n), pct(c.different, n), c.away, c.offTopic)
 	}
 }
