@@ -20,7 +20,8 @@ func answerIndex(pack *content.Pack, vecFor func(string) *wordvec.Table) *retrie
 		for _, in := range pack.Intents[lang] {
 			d := retrieval.Document{ID: in.Name, Lang: lang}
 			for _, r := range in.Responses {
-				d.Text += varRe.ReplaceAllString(r.Text, " ") // {slot} and {bot} say nothing of the topic + "\n"
+				// {slot} and {bot} say nothing of the topic; one response a line.
+				d.Text += varRe.ReplaceAllString(r.Text, " ") + "\n"
 			}
 			docs = append(docs, d)
 		}

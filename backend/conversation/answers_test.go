@@ -18,7 +18,7 @@ intents:
     responses: ["A ticket is ten euros. The desk takes credit cards and cash."]
   parking:
     examples: [where can I park, is there a car park, parking near the museum, can I leave my car]
-    responses: ["The car park is behind the museum; bicycle racks are by the main door."]
+    responses: ["The car park is behind the museum", "Bicycle racks are by the main door."] # each response its own line: "museum" and "Bicycle" stay apart
 out_of_scope: [five a day of fruit and vegetables]
 `)
 	for _, tc := range []struct{ say, want, via string }{
