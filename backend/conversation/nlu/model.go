@@ -196,9 +196,8 @@ func Train(examples []Example, opt Options) (*Model, error) {
 // an intent, 20 of CLINC150's 1,500 went to another intent, and the model was as if trained on
 // 8.5. On CLINC150's validation split at 10 per intent (3 draws) top-1 accuracy goes from 79.2
 // to 81.4. The model answering is then surer than the one calibrated, so the reject rate of
-// few phrasings rose with it (5% -> 10%, 7% since near words count by how far they pass
-// coverNear; rejectRate). Training again from the start on all the
-// phrasings gave the same (81.3) at twice the cost: the demo's reload 1.53 times the time
+// few phrasings rose with it (5% -> 10%; 7% with word vectors since near words count by how
+// far they pass coverNear; rejectRate). Training again from the start on all the phrasings gave the same (81.3) at twice the cost: the demo's reload 1.53 times the time
 // before against 1.23 times. Above rewindMax (the whole of CLINC150's train.csv is 15,100) the
 // held-out share costs little and more epochs seconds.
 const (
@@ -617,8 +616,8 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 // With few, each held-out phrasing is a real paraphrase, the kind a visitor asks, and their
 // confidence is low: a small rate takes the lowest of them and lets nearly everything in.
 // Between 12 and 60 written phrasings the rate falls from 7% (10% without word vectors) to
-// 0.3%, by the same factor for each phrasing more (2.1% at 30; 2.7%). It was 5% at 12 before the model answering went on
-// training on all the phrasings (rewindMax), which made it surer than the one calibrated: at
+// 0.3%, by the same factor for each phrasing more (at 30: 2.1%, 2.7% without word vectors).
+// It was 5% at 12 before the model answering went on training on all the phrasings (rewindMax), which made it surer than the one calibrated: at
 // 10 per intent on CLINC150's validation split (3 draws) 10% gave 79.7 in scope / 64 oos (5%
 // before: 76.8 / 71; 5% with the phrasings learnt, when trained again from the start: 80.1 /
 // 55). With word vectors, since near words count by how far they pass coverNear, which turns
