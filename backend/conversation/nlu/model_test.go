@@ -300,7 +300,7 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
-// TestEveryListedPhrasingIsLearnt: a small set goes on training on all of its phrasings with the
+// TestEveryListedPhrasingIsLearnt: a set goes on training on all of its phrasings with the
 // learning rate rewound once the threshold is calibrated, so the phrasings held out for
 // calibration are learnt almost as well as the others. With 10 phrasings for each of CLINC150's
 // 150 intents, 1 of the 1,500 goes to another intent; before (the held-out share had one epoch
@@ -314,9 +314,6 @@ func TestEveryListedPhrasingIsLearnt(t *testing.T) {
 			per[e.Label]++
 			set = append(set, e)
 		}
-	}
-	if len(set) > rewindMax {
-		t.Fatal("the set is not small")
 	}
 	m, err := Train(set, Options{})
 	if err != nil {
