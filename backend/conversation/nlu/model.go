@@ -590,11 +590,62 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 		pred.Refused = sure*m.coverage(best, toks) >= threshold
 		return pred
 	}
-	pred.Confidence *= m.coverage(best, toks)
+	c, cov := m.choose(p, toks)
+	pred.Label, pred.Intent = m.labels[c], m.labels[c]
+	pred.Confidence = sure * p[c] / p[best] * cov
 	if pred.Confidence < threshold {
 		pred.Label = OOS
 	}
 	return pred
+}
+
+// chooseAmong is how many of the likeliest intents choose weighs.
+const chooseAmong = 5
+
+// choose returns, among the chooseAmong likeliest intents, the one whose probability times the
+// square of its coverage is highest, and its coverage. With few phrasings the model's top
+// intents are often close, and the one whose phrasings say the question's words is a better
+// guess than one that shares only its frame ("how do i ...", "can i ..."). The confidence is
+// then the models' joint sureness times the chosen intent's share of the top probability times
+// its coverage: the same as before when the likeliest intent is chosen. On CLINC150's
+// validation split, 5 draws of 10 per intent, in scope / oos: 80.09 / 65.8 -> 81.42 / 64.4
+// (the likeliest intent with a reject rate of 5%: 80.36 / 60.2, so the gain is not the
+// threshold's); 30 per intent (3 draws) 88.20 / 72.3 -> 88.73 / 70.3; all of train.csv 93.40 /
+// 77 -> 93.57 / 77. Among the 10 likeliest: 81.38 / 64.4. Tried: the coverage once instead of
+// squared in the choice (81.13 / 64.2), to the power 0.5, 3 and 4 (80.84 / 64.8, 81.31 / 64.0,
+// 81.10 / 64.6); squared in the confidence too (81.14 / 68.2: more turned away, but the voice
+// choice and the engine's routing read the confidence on its old scale).
+func (m *Model) choose(p []float64, toks []string) (best int, cov float64) {
+	var top [chooseAmong]int // the likeliest intents, likeliest first
+	n := 0
+	for c := range p {
+		if c == m.oos {
+			continue
+		}
+		i := n
+		if n < chooseAmong {
+			n++
+		} else if p[c] <= p[top[n-1]] {
+			continue
+		} else {
+			i = n - 1
+		}
+		for ; i > 0 && p[top[i-1]] < p[c]; i-- {
+			top[i] = top[i-1]
+		}
+		top[i] = c
+	}
+	bestV := -1.0
+	for _, c := range top[:n] {
+		if p[c] <= bestV {
+			break // the coverage is at most 1: no less likely intent can win
+		}
+		cv := m.coverage(c, toks)
+		if v := p[c] * cv * cv; v > bestV {
+			best, cov, bestV = c, cv, v
+		}
+	}
+	return best, cov
 }
 
 // rejectRate is the share of correctly classified held-out phrasings the threshold rejects,

@@ -300,6 +300,49 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
+// TestChooseByCoverage: among the likeliest intents, the one whose phrasings say the question's
+// words wins over a likelier one that shares only its frame ("how much is ..."), and the
+// likelier wins when both say as much of it.
+func TestChooseByCoverage(t *testing.T) {
+	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]int{}
+	for i, l := range m.labels {
+		idx[l] = i
+	}
+	probs := func(pr map[string]float64) []float64 {
+		p := make([]float64, len(m.labels))
+		for l, v := range pr {
+			p[idx[l]] = v
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		q    string
+		p    map[string]float64
+		want string
+	}{
+		// tickets' phrasings say "how much is" but not "parking"
+		{"how much is parking", map[string]float64{"tickets": 0.6, "parking": 0.3, "hours": 0.05, "toilets": 0.05}, "parking"},
+		{"how much is a ticket", map[string]float64{"tickets": 0.6, "parking": 0.3, "hours": 0.05, "toilets": 0.05}, "tickets"},
+		// each says one of the two words: the likelier wins
+		{"ticket for the toilets", map[string]float64{"tickets": 0.6, "toilets": 0.3, "hours": 0.05, "parking": 0.05}, "tickets"},
+		{"ticket for the toilets", map[string]float64{"tickets": 0.3, "toilets": 0.6, "hours": 0.05, "parking": 0.05}, "toilets"},
+	} {
+		c, cov := m.choose(probs(tc.p), text.Tokens(tc.q))
+		if m.labels[c] != tc.want {
+			t.Errorf("%q: chose %s (coverage %.2f), want %s", tc.q, m.labels[c], cov, tc.want)
+		}
+	}
+	// Through PredictAt the confidence is unchanged when the likeliest intent is chosen.
+	p := m.PredictAt("how much is a ticket", 0)
+	if p.Intent != "tickets" || p.Confidence <= 0 || p.Confidence > 1 {
+		t.Errorf("how much is a ticket: %+v", p)
+	}
+}
+
 // TestEveryListedPhrasingIsLearnt: a set goes on training on all of its phrasings with the
 // learning rate rewound once the threshold is calibrated, so the phrasings held out for
 // calibration are learnt almost as well as the others. With 10 phrasings for each of CLINC150's
