@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"slices"
 	"sort"
 
 	"voicebot/backend/content"
@@ -22,7 +23,7 @@ type Candidate struct {
 }
 
 // Candidates returns the n intents the language's intent model finds likeliest for text (lang ""
-// detects it), most likely first, whatever the threshold: what the teach loop offers an operator
+// detects it), the one the model chooses first and then the likeliest, whatever the threshold: what the teach loop offers an operator
 // for a question the bot did not answer. A language with one intent has that one; with none, no
 // candidates.
 func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
@@ -50,6 +51,15 @@ func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Probability > out[j].Probability })
+	// The intent the model answers with comes first: among the likeliest it is the one whose
+	// phrasings say most of the question (nlu.choose), not always the likeliest.
+	if chosen := lb.model.PredictAt(utt, 0).Intent; chosen != "" {
+		if i := slices.IndexFunc(out, func(c Candidate) bool { return c.Intent == chosen }); i > 0 {
+			c := out[i]
+			copy(out[1:i+1], out[:i])
+			out[0] = c
+		}
+	}
 	if len(out) > n {
 		out = out[:n]
 	}

@@ -4,7 +4,8 @@ import (
 	"testing"
 )
 
-// TestCandidates: the intents the model weighs for an utterance, likeliest first, never "oos".
+// TestCandidates: the intents the model weighs for an utterance, the one it answers with first
+// and then the likeliest, never "oos".
 func TestCandidates(t *testing.T) {
 	e := englishPack(t, `language: en
 intents:
@@ -36,5 +37,34 @@ out_of_scope: [what is the capital of France, tell me a joke]
 	}
 	if _, err := e.Candidates("hello", "fr", 3); err == nil {
 		t.Error("a language the pack lacks: no error")
+	}
+
+	// The intent the model answers with comes first, also when it is not the likeliest: for
+	// "how do i get a card for parking", parking is likelier, but membership's phrasings say
+	// more of the question's words ("get", "card"), so the model answers with membership.
+	e = englishPack(t, `language: en
+intents:
+  tickets:
+    examples: [ticket prices, what does entry cost, price for children]
+    responses: [ten euros]
+  parking:
+    examples: [where can I park, is there a car park, parking near the museum, can I leave my car, how much is parking, bike racks]
+    responses: [behind the museum]
+  membership:
+    examples: [how do i get a membership card, how do i renew my membership, how do i join as a member, how do i become a member, how do i cancel my membership, how do i upgrade my membership, how do i sign up, how do i register, how do i get a pass, how do i buy a gift membership]
+    responses: [at the desk]
+  hours:
+    examples: [when do you open, what are the opening hours, are you open on sunday, what time do you close, opening times today, how late are you open]
+    responses: [nine to five]
+`)
+	c, err = e.Candidates("how do i get a card for parking", "en", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c) != 3 || c[0].Intent != "membership" || c[1].Intent != "parking" {
+		t.Fatalf("candidates %+v, want membership first, then parking", c)
+	}
+	if c[1].Probability <= c[0].Probability {
+		t.Fatalf("candidates %+v: membership is also the likeliest, the case no longer tests the order", c)
 	}
 }

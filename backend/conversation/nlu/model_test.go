@@ -3,13 +3,15 @@ package nlu
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
-	"voicebot/backend/conversation/wordvec"
-	"voicebot/backend/text"
 
+	"voicebot/backend/conversation/wordvec"
 	"voicebot/backend/internal/benchdata"
+	"voicebot/backend/text"
 )
 
 func smallSet() []Example {
@@ -336,10 +338,39 @@ func TestChooseByCoverage(t *testing.T) {
 			t.Errorf("%q: chose %s (coverage %.2f), want %s", tc.q, m.labels[c], cov, tc.want)
 		}
 	}
-	// Through PredictAt the confidence is unchanged when the likeliest intent is chosen.
-	p := m.PredictAt("how much is a ticket", 0)
-	if p.Intent != "tickets" || p.Confidence <= 0 || p.Confidence > 1 {
-		t.Errorf("how much is a ticket: %+v", p)
+
+	// Through PredictAt, trained with an intent whose phrasings all open "how do i": it is the
+	// likeliest for "how do i buy a ticket", and tickets, which says "ticket", is answered. The
+	// confidence is the models' sureness x the chosen intent's share of the top probability x
+	// its coverage: sureness x coverage when the likeliest is chosen.
+	ex := smallSet()
+	for _, s := range []string{"how do i get a membership card", "how do i renew my membership", "how do i join as a member",
+		"how do i become a member", "how do i cancel my membership", "how do i upgrade my membership"} {
+		ex = append(ex, Example{Text: s, Label: "membership"})
+	}
+	m, err = Train(ex, Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ q, likeliest, want string }{
+		{"how do i buy a ticket", "membership", "tickets"},
+		{"how do i get a student discount", "tickets", "tickets"},
+	} {
+		toks := text.Tokens(tc.q)
+		p, sure := m.probabilities(m.vocab.featurizeTokens(toks))
+		best := argmax(p)
+		if m.labels[best] != tc.likeliest {
+			t.Fatalf("%q: the likeliest is %s, want %s (the case no longer tests the choice)", tc.q, m.labels[best], tc.likeliest)
+		}
+		pred := m.PredictAt(tc.q, 0)
+		if pred.Intent != tc.want || pred.Label != tc.want {
+			t.Errorf("%q: %+v, want %s", tc.q, pred, tc.want)
+			continue
+		}
+		c := slices.Index(m.labels, tc.want)
+		if want := sure * p[c] / p[best] * m.coverage(c, toks); math.Abs(pred.Confidence-want) > 1e-9 {
+			t.Errorf("%q: confidence %.4f, want %.4f", tc.q, pred.Confidence, want)
+		}
 	}
 }
 

@@ -27,7 +27,10 @@ type network struct {
 // 0.5 points less; 128 trains in about the linear model's time).
 const hiddenUnits = 128
 
-// netEpochs is how many passes the network makes, netEpochsBefore of them before calibration.
+// netEpochs is the network's schedule when nothing is held out. With a held-out share it makes
+// netEpochsBefore passes before calibration (the decay cut where netEpochs would end them), and
+// rewindEpochs after it. When the rest of the schedule followed calibration (until 2026-12-01
+// for large sets), 4 + 2 against 5 + 1 gave +0.4 points on validation at the same threshold.
 const (
 	netEpochs       = 6
 	netEpochsBefore = 4
