@@ -1,7 +1,6 @@
 package conversation
 
 import (
-	"slices"
 	"sort"
 
 	"voicebot/backend/content"
@@ -23,9 +22,9 @@ type Candidate struct {
 }
 
 // Candidates returns the n intents the language's intent model finds likeliest for text (lang ""
-// detects it), the one the model chooses first and then the likeliest, whatever the threshold: what the teach loop offers an operator
-// for a question the bot did not answer. A language with one intent has that one; with none, no
-// candidates.
+// detects it), the one the model answers with first and then the likeliest, whatever the
+// threshold: what the teach loop offers an operator for a question the bot did not answer. A
+// language with one intent has that one; with none, no candidates.
 func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 	utt, lang, s, err := e.check(text, lang)
 	if err != nil {
@@ -43,23 +42,22 @@ func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 	case lb.model == nil:
 		return nil, nil
 	}
-	labels, p := lb.model.Labels(), lb.model.Probabilities(utt)
+	labels := lb.model.Labels()
+	p, chosen := lb.model.Probabilities(utt)
 	out := make([]Candidate, 0, len(labels))
 	for i, l := range labels {
 		if l != nlu.OOS && i < len(p) {
 			out = append(out, Candidate{Intent: l, Probability: round3(p[i])})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Probability > out[j].Probability })
 	// The intent the model answers with comes first: among the likeliest it is the one whose
 	// phrasings say most of the question (nlu.choose), not always the likeliest.
-	if chosen := lb.model.PredictAt(utt, 0).Intent; chosen != "" {
-		if i := slices.IndexFunc(out, func(c Candidate) bool { return c.Intent == chosen }); i > 0 {
-			c := out[i]
-			copy(out[1:i+1], out[:i])
-			out[0] = c
+	sort.SliceStable(out, func(i, j int) bool {
+		if ci, cj := out[i].Intent == chosen, out[j].Intent == chosen; ci != cj {
+			return ci
 		}
-	}
+		return out[i].Probability > out[j].Probability
+	})
 	if len(out) > n {
 		out = out[:n]
 	}

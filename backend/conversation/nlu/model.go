@@ -495,11 +495,16 @@ func softmax(s []float64) {
 	}
 }
 
-// Probabilities returns the probabilities of all labels for an utterance: the average of the
-// linear model's softmax and the network's.
-func (m *Model) Probabilities(utterance string) []float64 {
-	p, _ := m.probabilities(m.vocab.featurize(utterance))
-	return p
+// Probabilities returns the probabilities of all labels for an utterance (the average of the
+// linear model's softmax and the network's) and the intent the model answers with among them
+// (choose; "" when it has none), from one pass of the models.
+func (m *Model) Probabilities(utterance string) (p []float64, chosen string) {
+	toks := text.Tokens(utterance)
+	p, _ = m.probabilities(m.vocab.featurizeTokens(toks))
+	if c, _ := m.choose(p, toks); c >= 0 {
+		chosen = m.labels[c]
+	}
+	return p, chosen
 }
 
 // probabilities returns the average of the two models' probabilities and how sure they are
@@ -606,9 +611,9 @@ const chooseAmong = 5
 
 // choose returns, among the chooseAmong likeliest intents, the one whose probability times the
 // square of its coverage is highest (the likelier on a tie), and its coverage; -1 when the
-// model has no intent. With few phrasings the model's top
-// intents are often close, and the one whose phrasings say the question's words is a better
-// guess than one that shares only its frame ("how do i ...", "can i ..."). The confidence is
+// model has no intent. With few phrasings the model's top intents are often close, and the one
+// whose phrasings say the question's words is a better guess than one that shares only its
+// frame ("how do i ...", "can i ..."). The confidence is
 // then the models' joint sureness times the chosen intent's share of the top probability times
 // its coverage: the same as before when the likeliest intent is chosen. On CLINC150's
 // validation split, 5 draws of 10 per intent, in scope / oos: 80.09 / 65.8 -> 81.42 / 64.4
