@@ -306,12 +306,14 @@ func TestCoverage(t *testing.T) {
 
 // TestChooseByCoverage: among the likeliest intents, the one whose phrasings say the question's
 // words wins over a likelier one that shares only its frame ("how much is ..."), and the
-// likelier wins when both say as much of it.
+// likelier wins when both say as much of it. The sentence view, the choice's third factor, is
+// left out here (TestSentenceView).
 func TestChooseByCoverage(t *testing.T) {
 	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.sent = nil
 	idx := map[string]int{}
 	for i, l := range m.labels {
 		idx[l] = i
@@ -335,7 +337,7 @@ func TestChooseByCoverage(t *testing.T) {
 		{"ticket for the toilets", map[string]float64{"tickets": 0.6, "toilets": 0.3, "hours": 0.05, "parking": 0.05}, "tickets"},
 		{"ticket for the toilets", map[string]float64{"tickets": 0.3, "toilets": 0.6, "hours": 0.05, "parking": 0.05}, "toilets"},
 	} {
-		c, cov := m.choose(probs(tc.p), text.Tokens(tc.q))
+		c, cov, _ := m.choose(probs(tc.p), text.Tokens(tc.q))
 		if m.labels[c] != tc.want {
 			t.Errorf("%q: chose %s (coverage %.2f), want %s", tc.q, m.labels[c], cov, tc.want)
 		}
@@ -354,6 +356,7 @@ func TestChooseByCoverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.sent = nil
 	for _, tc := range []struct{ q, likeliest, want string }{
 		{"how do i buy a ticket", "membership", "tickets"},
 		{"how do i get a student discount", "tickets", "tickets"},
@@ -424,7 +427,7 @@ func TestRejectRateByPhrasings(t *testing.T) {
 		vectors bool
 		lo, hi  float64
 	}{
-		{5, true, 0.07, 0.07}, {12, true, 0.07, 0.07}, {30, true, 0.02, 0.022}, {60, true, 0.003, 0.003}, {100, true, 0.003, 0.003},
+		{5, true, 0.08, 0.08}, {12, true, 0.08, 0.08}, {30, true, 0.022, 0.024}, {60, true, 0.003, 0.003}, {100, true, 0.003, 0.003},
 		{12, false, 0.1, 0.1}, {30, false, 0.025, 0.03}, {60, false, 0.003, 0.003},
 	} {
 		if got := rejectRate(pack(tc.n), tc.vectors); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
@@ -441,5 +444,80 @@ func TestProgressReachesTheEnd(t *testing.T) {
 	}
 	if calls == 0 || done != total {
 		t.Errorf("last report %d of %d after %d calls", done, total, calls)
+	}
+}
+
+// TestSentenceView: the sentence view reads a question by where its words lie in the word
+// vectors, so a paraphrase that shares no word with an intent's phrasings still lands near
+// them; in the choice it settles between likely intents, and when it disagrees with the one
+// chosen the confidence falls by its factor.
+func TestSentenceView(t *testing.T) {
+	ex := smallSet()
+	m, err := Train(ex, Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.sent == nil {
+		t.Fatal("no sentence view with word vectors")
+	}
+	all := make([]int, len(m.labels))
+	for i := range all {
+		all[i] = i
+	}
+	view := func(q string) string {
+		out := make([]float64, len(all))
+		if !m.sentenceScores(text.Tokens(q), all, out) {
+			t.Fatalf("%q: no sentence vector", q)
+		}
+		return m.labels[argmax(out)]
+	}
+	for q, want := range map[string]string{
+		"what hour do you shut":           "hours",   // no word of hours' phrasings but "you"
+		"a sink and a wc":                 "toilets", // words no phrasing uses
+		"how expensive is admission":      "tickets",
+		"somewhere to leave my motorbike": "parking",
+	} {
+		if got := view(q); got != want {
+			t.Errorf("sentence view of %q: %s, want %s", q, got, want)
+		}
+	}
+	// Between two likely intents that say as much of a question, the view settles it: here
+	// a question of function words only (every intent's coverage is 1), where the n-gram
+	// models lean a little to the intent the view ranks second. Its factor is 1 for the one it
+	// prefers, and the other's confidence would fall by the factor.
+	q := text.Tokens("where can i do it")
+	out := make([]float64, len(all))
+	if !m.sentenceScores(q, all, out) {
+		t.Fatal("no sentence vector")
+	}
+	first := argmax(out)
+	top := out[first]
+	out[first] = math.Inf(-1)
+	second := argmax(out)
+	p := make([]float64, len(m.labels))
+	for c := range p {
+		p[c] = 0.05
+	}
+	p[second], p[first] = 0.42, 0.4
+	if m.coverage(first, q) != m.coverage(second, q) {
+		t.Fatalf("coverage differs: %.2f / %.2f", m.coverage(first, q), m.coverage(second, q))
+	}
+	if f := math.Exp(m.sent.weight * (out[second] - top)); f > 0.95 {
+		t.Fatalf("the view's factor for its second is %.2f: the case no longer tests the choice", f)
+	}
+	c, _, agree := m.choose(p, q)
+	if c != first || agree != 1 {
+		t.Errorf("chose %s (agreement %.2f), want the view's %s (1) over the likelier %s", m.labels[c], agree, m.labels[first], m.labels[second])
+	}
+	// Without word vectors there is no view, and the choice is the coverage's alone.
+	m2, err := Train(ex, Options{Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.sent != nil {
+		t.Error("a sentence view without word vectors")
+	}
+	if m2.sentenceScores(text.Tokens("a sink and a wc"), all, make([]float64, len(all))) {
+		t.Error("sentence scores without a view")
 	}
 }
