@@ -11,8 +11,9 @@ import (
 // and its softmax cannot say that most of what was asked is foreign to that intent. The model's
 // confidence is therefore its probability times the share of the question's meaningful words
 // that the intent's phrasings say: as they are, as another form of the word (same stem), or,
-// with word vectors, as a near word (counted by how far its similarity passes coverNear). The
-// threshold is calibrated on this product, so it needs no constant of its own.
+// with word vectors, as a near word (counted by how far its similarity passes coverNear); with
+// them the sentence view's factor counts too (choose). The threshold is calibrated on this
+// product, so it needs no constant of its own.
 
 // coverNear is the similarity in the word vectors above which a word counts in part as said
 // by a near one: a word at similarity s counts (s-coverNear)/(1-coverNear), from nothing at

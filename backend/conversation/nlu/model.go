@@ -5,8 +5,11 @@
 // it works also when the content has no out-of-scope examples at all.
 //
 // Why hand-written: the model is the product. Two small models keep training within the 5 s
-// budget on two cores for 15,000 phrasings, classify in microseconds, need no pretrained weights
-// and no network access, and their softmaxes give a confidence that can be thresholded.
+// budget on two cores for 15,000 phrasings, classify in microseconds, need no network access,
+// and their softmaxes give a confidence that can be thresholded. The only pretrained knowledge
+// is the built-in word vectors (English), which give unknown words stand-ins, count near words
+// in the coverage (coverage.go) and feed a third, small sentence view (sentence.go) that has a
+// say in which of the likeliest intents answers.
 package nlu
 
 import (
@@ -195,8 +198,9 @@ func Train(examples []Example, opt Options) (*Model, error) {
 // held-out 15% barely learnt: with 10 phrasings an intent, 20 of CLINC150's 1,500 went to
 // another intent, and the model was as if trained on 8.5. On CLINC150's validation split at 10
 // per intent (3 draws) top-1 accuracy goes from 79.2 to 81.4. The model answering is then surer
-// than the one calibrated, so the reject rate of few phrasings rose with it (5% -> 10%; 7% with
-// word vectors since near words count by how far they pass coverNear; rejectRate). Training
+// than the one calibrated, so the reject rate of few phrasings rose with it (5% -> 10%; 8% with
+// word vectors since near words count by how far they pass coverNear and the sentence view
+// has a say; rejectRate). Training
 // again from the start on all the phrasings gave the same (81.3) at twice the cost: the demo's
 // reload 1.53 times the time before against 1.23 times. It was once kept to sets of up to 6,000
 // phrasings, larger ones finishing the schedule; rewinding those too gives, on the validation
@@ -613,8 +617,10 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 // chooseAmong is how many of the likeliest intents choose weighs.
 const chooseAmong = 5
 
-// viewDissent bounds the sentence view's say: its factor is at least e^-viewDissent (0.61), so
-// it can settle between intents the n-gram models find about as likely and lower a confidence
+// viewDissent bounds the sentence view's say: the gap between its score for an intent and its
+// best among the candidates counts at most viewDissent, so its factor is at least
+// e^-(w x viewDissent) (0.61 with few phrasings an intent, 0.86 with many, w the view's weight).
+// It can settle between intents the n-gram models find about as likely and lower a confidence
 // it disputes, but not overturn what they are sure of. Unbounded, a view trained on a pack's
 // template expansions was sure that "how much does parking cost" asked for ticket prices (its
 // templates say "how much does ... cost" with every ticket type) and sent it to the fallback.
@@ -631,8 +637,8 @@ const viewDissent = 0.5
 // model's top intents are often close, and the one whose phrasings say the question's words is a
 // better guess than one that shares only its frame ("how do i ...", "can i ..."); the sentence
 // view (sentence.go) tells apart what shares no word. The view's factor is its probability of
-// the intent over its probability of the one it prefers among them, to the power of its weight,
-// and never below e^-viewDissent. The confidence is then the models' joint sureness times the
+// the intent over its probability of the one it prefers among them (the log of the ratio no
+// lower than -viewDissent), to the power of its weight. The confidence is then the models' joint sureness times the
 // chosen intent's share of the top probability times its coverage times the view's factor: the
 // same as before the view when the likeliest intent is chosen and the view agrees.
 // Choosing by coverage, before the view, on CLINC150's validation split, 5 draws of 10 per
@@ -667,15 +673,7 @@ func (m *Model) choose(p []float64, toks []string) (best int, cov, agree float64
 		return -1, 0, 0
 	}
 	var view [chooseAmong]float64 // the sentence view's factor, at most 1
-	if m.sentenceScores(toks, top[:n], view[:]) {
-		for k := range view[:n] {
-			view[k] = math.Exp(m.sent.weight * max(view[k], -viewDissent))
-		}
-	} else {
-		for k := range view[:n] {
-			view[k] = 1
-		}
-	}
+	m.viewFactors(toks, top[:n], view[:])
 	best, cov, agree = top[0], m.coverage(top[0], toks), view[0]
 	bestV := p[best] * cov * cov * agree
 	for k, c := range top[1:n] {
@@ -688,6 +686,20 @@ func (m *Model) choose(p []float64, toks []string) (best int, cov, agree float64
 		}
 	}
 	return best, cov, agree
+}
+
+// viewFactors writes the sentence view's factor for each of the intents cs to out: 1 for the
+// one it prefers among them (and for all when it has no say), at least e^-(w x viewDissent).
+func (m *Model) viewFactors(toks []string, cs []int, out []float64) {
+	if !m.sentenceScores(toks, cs, out) {
+		for k := range cs {
+			out[k] = 1
+		}
+		return
+	}
+	for k := range cs {
+		out[k] = math.Exp(m.sent.weight * max(out[k], -viewDissent))
+	}
 }
 
 // rejectRate is the share of correctly classified held-out phrasings the threshold rejects,

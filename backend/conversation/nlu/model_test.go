@@ -509,6 +509,58 @@ func TestSentenceView(t *testing.T) {
 	if c != first || agree != 1 {
 		t.Errorf("chose %s (agreement %.2f), want the view's %s (1) over the likelier %s", m.labels[c], agree, m.labels[first], m.labels[second])
 	}
+	// The view's dissent is bounded: every factor is at least e^-(w x viewDissent), and for a
+	// question it is sure of, the others sit at that floor.
+	floor := math.Exp(-m.sent.weight * viewDissent)
+	atFloor := false
+	for _, q := range []string{"where is the bathroom", "how much is a ticket", "what time do you close", "where do i park my car"} {
+		f := make([]float64, len(all))
+		m.viewFactors(text.Tokens(q), all, f)
+		for k, v := range f {
+			if v < floor-1e-12 || v > 1 {
+				t.Errorf("%q: factor %.3f for %s, want %.3f..1", q, v, m.labels[all[k]], floor)
+			}
+			atFloor = atFloor || math.Abs(v-floor) < 1e-12
+		}
+	}
+	if !atFloor {
+		t.Error("no factor at the floor: the bound is not tested")
+	}
+
+	// The confidence carries the factor: sureness x share of the top probability x coverage x
+	// the view's factor, so a choice the view disputes is less sure.
+	disputed := false
+	for _, q := range []string{"how much to park", "ticket for the toilets", "is the car park open on sunday", "where can i wash", "price for children parking"} {
+		toks := text.Tokens(q)
+		p, sure := m.probabilities(m.vocab.featurizeTokens(toks))
+		best := argmax(p)
+		c, cov, agree := m.choose(p, toks)
+		want := sure * p[c] / p[best] * cov * agree
+		if got := m.PredictAt(q, 0).Confidence; math.Abs(got-want) > 1e-9 {
+			t.Errorf("%q: confidence %.4f, want %.4f", q, got, want)
+		}
+		disputed = disputed || agree < 1
+	}
+	if !disputed {
+		t.Error("the view agreed with every choice: the confidence's factor is not tested")
+	}
+
+	// An intent the view had no phrasing of (every word outside the word vectors) is not
+	// judged by it: its factor is 1, and it is not pushed down for what the view never saw.
+	codes := append(smallSet(), Example{Text: "zqx77 vvkq", Label: "codes"}, Example{Text: "zqx78 vvkr", Label: "codes"},
+		Example{Text: "zqx79 vvks", Label: "codes"})
+	m3, err := Train(codes, Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := slices.Index(m3.labels, "codes")
+	cs := []int{ci, slices.Index(m3.labels, "tickets")}
+	f := make([]float64, 2)
+	m3.viewFactors(text.Tokens("how much is a ticket"), cs, f)
+	if f[0] != 1 {
+		t.Errorf("factor for an intent the view never saw: %.3f, want 1", f[0])
+	}
+
 	// Without word vectors there is no view, and the choice is the coverage's alone.
 	m2, err := Train(ex, Options{Lang: "en"})
 	if err != nil {

@@ -3,7 +3,6 @@ package nlu
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"voicebot/backend/text"
 )
@@ -15,7 +14,7 @@ import (
 // "restaurants", whatever words the phrasings happen to use. Alone it is a weak classifier
 // (about 75% on CLINC150's validation split with 10 phrasings an intent, against 81% for the
 // n-gram models); it only helps choose among the intents the n-gram models find likeliest, and
-// lowers the confidence of a choice it disputes (choose, viewDissent).
+// lowers the confidence of a choice it disputes, within a bound (choose, viewDissent).
 //
 // The sentence vector is the sum of the question's word vectors, each weighted by how rare the
 // word is in English (smooth inverse frequency: a / (a + p(w)), p from the word's frequency
@@ -32,7 +31,7 @@ const sifA = 1e-3
 // top-1 81.40 -> 84.11 with 5 epochs at 0.01, 84.00 with 10, 83.77 with 5 at 0.02; without the
 // standardisation 60 epochs at 0.5 were needed for 83.90. A large set gets fewer epochs, at
 // most sentencePasses example passes in all (all of CLINC150's train.csv: 1 epoch), which
-// keeps its training about 0.4 s longer rather than 1.5 s.
+// makes its training about 0.3 s longer (4.03 -> 4.29 s, docs/BENCHMARKS.md) rather than 1.5 s.
 const (
 	sentenceEpochs = 5
 	sentenceRate   = 0.01
@@ -58,6 +57,7 @@ type sentenceModel struct {
 	d       int
 	weight  float64   // the power of its probability in the choice (viewFew to viewMany)
 	mu, inv []float32 // per dimension: the training mean and 1/standard deviation
+	seen    []bool    // per class: whether it had a phrasing with a word vector
 	w       []float32 // class-major: w[c*d+k]
 	b       []float32
 }
@@ -146,6 +146,10 @@ func (m *Model) learnSentences(examples []Example, idx []int, seed uint64) {
 	}
 	C := len(m.labels)
 	s.w, s.b = make([]float32, C*d), make([]float32, C)
+	s.seen = make([]bool, C)
+	for _, y := range ys {
+		s.seen[y] = true
+	}
 	weight := classWeights(ys, C)
 	order := make([]int, len(xs))
 	for i := range order {
@@ -189,7 +193,9 @@ func (s *sentenceModel) standardise(x []float32) {
 
 // sentenceScores writes the sentence view's score (before the softmax) for each of the classes
 // cs to out, less the greatest of them, so that each is at most 0; false when the model has no
-// sentence view or the question no word with a vector.
+// sentence view or the question no word with a vector. A class the view had no phrasing of (its
+// phrasings' words are all outside the word vectors: codes, names) is not judged: its score is
+// the greatest, and the others are compared among themselves.
 func (m *Model) sentenceScores(toks []string, cs []int, out []float64) bool {
 	s := m.sent
 	if s == nil {
@@ -201,12 +207,23 @@ func (m *Model) sentenceScores(toks []string, cs []int, out []float64) bool {
 		return false
 	}
 	s.standardise(x)
+	top, any := math.Inf(-1), false
 	for k, c := range cs {
+		if !s.seen[c] {
+			continue
+		}
 		out[k] = float64(s.b[c]) + float64(dot(s.w[c*s.d:(c+1)*s.d], x))
+		top, any = max(top, out[k]), true
 	}
-	top := slices.Max(out[:len(cs)])
-	for k := range cs {
-		out[k] -= top
+	if !any {
+		return false
+	}
+	for k, c := range cs {
+		if s.seen[c] {
+			out[k] -= top
+		} else {
+			out[k] = 0
+		}
 	}
 	return true
 }
