@@ -51,7 +51,8 @@ func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 		}
 	}
 	// The intent the model answers with comes first: among the likeliest it is the one whose
-	// phrasings say most of the question (nlu.choose), not always the likeliest.
+	// phrasings say most of the question, as the sentence view reads it too (nlu.choose), not
+	// always the likeliest.
 	sort.SliceStable(out, func(i, j int) bool {
 		if ci, cj := out[i].Intent == chosen, out[j].Intent == chosen; ci != cj {
 			return ci

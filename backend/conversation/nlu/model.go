@@ -158,10 +158,12 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	if !opt.LinearOnly {
 		m.net = newNetwork(len(m.vocab.idf), len(labels), opt.Seed)
 	}
+	written := writtenPerIntent(examples)
+	sv := m.sentenceVectors(examples)
 	if !calibrated {
 		m.fit(xs, ys, whole, opt)
 		m.learnSaid(examples, nil, opt.Said)
-		m.learnSentences(examples, nil, opt.Seed)
+		m.learnSentences(sv, ys, nil, written, opt.Seed)
 		return m, nil
 	}
 	var fx []sparse
@@ -171,7 +173,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	m.fit(fx, fy, beforeCalibration, opt)
 	m.learnSaid(examples, fit, opt.Said)
-	m.learnSentences(examples, fit, opt.Seed)
+	m.learnSentences(sv, ys, fit, written, opt.Seed)
 	// Held-out phrasings count as often as they were listed: the engine repeats an intent's
 	// examples until they weigh as much as its template expansions, and they weigh as much in
 	// the calibration too (each example held out with all its copies). Counting each once let
@@ -183,12 +185,12 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	rate := opt.RejectRate
 	if rate == 0 {
-		rate = rejectRate(examples, opt.Vectors != nil)
+		rate = rejectRate(written, opt.Vectors != nil)
 	}
 	m.threshold = m.calibrate(heldEx, rate)
 	m.fit(xs, ys, rewound, opt)
 	m.learnSaid(examples, nil, opt.Said)
-	m.learnSentences(examples, nil, opt.Seed)
+	m.learnSentences(sv, ys, nil, written, opt.Seed)
 	return m, nil
 }
 
@@ -638,9 +640,10 @@ const viewDissent = 0.5
 // better guess than one that shares only its frame ("how do i ...", "can i ..."); the sentence
 // view (sentence.go) tells apart what shares no word. The view's factor is its probability of
 // the intent over its probability of the one it prefers among them (the log of the ratio no
-// lower than -viewDissent), to the power of its weight. The confidence is then the models' joint sureness times the
-// chosen intent's share of the top probability times its coverage times the view's factor: the
-// same as before the view when the likeliest intent is chosen and the view agrees.
+// lower than -viewDissent), to the power of its weight. The confidence is then the models'
+// joint sureness times the chosen intent's share of the top probability times its coverage
+// times the view's factor: the same as before the view when the likeliest intent is chosen and
+// the view agrees.
 // Choosing by coverage, before the view, on CLINC150's validation split, 5 draws of 10 per
 // intent, in scope / oos: 80.09 / 65.8 -> 81.42 / 64.4 (the likeliest intent with a reject rate
 // of 5%: 80.36 / 60.2, so the gain is not the threshold's); 30 per intent (3 draws) 88.20 /
@@ -724,19 +727,31 @@ func (m *Model) viewFactors(toks []string, cs []int, out []float64) {
 // lowers the confidence of a choice it disputes, 8% (5 draws: 81.85 / 66.2; without the view
 // at 8%: 81.30 / 65.4; packs 89.7 / 67 / 86). Without word vectors (Spanish) the coverage counts
 // no near words and there is no view, and the rate stays 10%.
-func rejectRate(examples []Example, vectors bool) float64 {
+func rejectRate(written float64, vectors bool) float64 {
 	high := 0.10
 	if vectors {
 		high = 0.08
 	}
-	return byPhrasings(examples, high, 0.003)
+	return byPhrasings(written, high, 0.003)
 }
 
-// byPhrasings is high when people wrote few phrasings an intent (12 or fewer, the median;
-// expansions of templates do not count), low at many (60 or more), and between them falls by
-// the same factor for each phrasing more.
-func byPhrasings(examples []Example, high, low float64) float64 {
+// byPhrasings is high when people wrote few phrasings an intent (12 or fewer; writtenPerIntent),
+// low at many (60 or more), and between them falls by the same factor for each phrasing more.
+func byPhrasings(written, high, low float64) float64 {
 	const few, many = 12.0, 60.0
+	switch {
+	case written <= few:
+		return high
+	case written >= many:
+		return low
+	}
+	return high * math.Pow(low/high, (written-few)/(many-few))
+}
+
+// writtenPerIntent is how many different phrasings people wrote for an intent: the median over
+// the intents, expansions of templates and out-of-scope examples left out (+Inf when there are
+// none: a pack of templates only counts as many).
+func writtenPerIntent(examples []Example) float64 {
 	seen := map[string]map[string]bool{}
 	for _, e := range examples {
 		if e.Label == OOS || e.Generated {
@@ -747,22 +762,15 @@ func byPhrasings(examples []Example, high, low float64) float64 {
 		}
 		seen[e.Label][text.Fold(e.Text)] = true
 	}
-	var counts []int
+	if len(seen) == 0 {
+		return math.Inf(1)
+	}
+	counts := make([]int, 0, len(seen))
 	for _, s := range seen {
 		counts = append(counts, len(s))
 	}
-	if len(counts) == 0 {
-		return low
-	}
 	sort.Ints(counts)
-	u := float64(counts[len(counts)/2])
-	switch {
-	case u <= few:
-		return high
-	case u >= many:
-		return low
-	}
-	return high * math.Pow(low/high, (u-few)/(many-few))
+	return float64(counts[len(counts)/2])
 }
 
 // calibrate picks the threshold from held-out examples: the confidence below which rejectRate of

@@ -430,7 +430,7 @@ func TestRejectRateByPhrasings(t *testing.T) {
 		{5, true, 0.08, 0.08}, {12, true, 0.08, 0.08}, {30, true, 0.022, 0.024}, {60, true, 0.003, 0.003}, {100, true, 0.003, 0.003},
 		{12, false, 0.1, 0.1}, {30, false, 0.025, 0.03}, {60, false, 0.003, 0.003},
 	} {
-		if got := rejectRate(pack(tc.n), tc.vectors); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
+		if got := rejectRate(writtenPerIntent(pack(tc.n)), tc.vectors); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
 			t.Errorf("%d phrasings per intent (vectors %v): reject rate %.4f, want %.4f..%.4f", tc.n, tc.vectors, got, tc.lo, tc.hi)
 		}
 	}

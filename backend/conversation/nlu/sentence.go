@@ -3,6 +3,7 @@ package nlu
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"voicebot/backend/text"
 )
@@ -67,7 +68,6 @@ type sentenceModel struct {
 func (m *Model) sentenceVector(toks []string, dst []float32) bool {
 	t := m.vocab.vec
 	clear(dst)
-	any := false
 	for _, w := range toks {
 		i := t.Index(w)
 		if i < 0 {
@@ -77,7 +77,6 @@ func (m *Model) sentenceVector(toks []string, dst []float32) bool {
 		// the table's 50,000 words.
 		p := 1 / (float64(t.Rank(i)+10) * 11)
 		t.Add(i, float32(sifA/(sifA+p)), dst)
-		any = true
 	}
 	var n float64
 	for _, x := range dst {
@@ -90,39 +89,54 @@ func (m *Model) sentenceVector(toks []string, dst []float32) bool {
 	for k := range dst {
 		dst[k] *= inv
 	}
-	return any
+	return true
 }
 
-// learnSentences trains the sentence view on the examples at idx (all when nil); without word
-// vectors there is none.
-func (m *Model) learnSentences(examples []Example, idx []int, seed uint64) {
-	m.sent = nil
+// sentenceVectors is each example's sentence vector (nil for one with no word in the word
+// vectors), made once for both trainings of the view; nil without word vectors.
+func (m *Model) sentenceVectors(examples []Example) [][]float32 {
 	if m.vocab.vec == nil {
-		return
-	}
-	if idx == nil {
-		idx = make([]int, len(examples))
-		for i := range idx {
-			idx[i] = i
-		}
+		return nil
 	}
 	d := m.vocab.vec.Dims()
-	labelIdx := make(map[string]int, len(m.labels))
-	for c, l := range m.labels {
-		labelIdx[l] = c
+	sv := make([][]float32, len(examples))
+	for i, e := range examples {
+		if v := make([]float32, d); m.sentenceVector(text.Tokens(e.Text), v) {
+			sv[i] = v
+		}
+	}
+	return sv
+}
+
+// learnSentences trains the sentence view on the sentence vectors sv (sentenceVectors) of the
+// examples at idx (all when nil), ys their classes; without word vectors there is none. written
+// is writtenPerIntent, for the view's weight.
+func (m *Model) learnSentences(sv [][]float32, ys []int, idx []int, written float64, seed uint64) {
+	m.sent = nil
+	if sv == nil {
+		return
 	}
 	var xs [][]float32
-	var ys []int
-	for _, i := range idx {
-		v := make([]float32, d)
-		if m.sentenceVector(text.Tokens(examples[i].Text), v) {
-			xs, ys = append(xs, v), append(ys, labelIdx[examples[i].Label])
+	var xy []int
+	add := func(i int) {
+		if sv[i] != nil {
+			xs, xy = append(xs, slices.Clone(sv[i])), append(xy, ys[i]) // standardised in place below
+		}
+	}
+	if idx == nil {
+		for i := range sv {
+			add(i)
+		}
+	} else {
+		for _, i := range idx {
+			add(i)
 		}
 	}
 	if len(xs) < 2 {
 		return
 	}
-	s := &sentenceModel{d: d, weight: byPhrasings(examples, viewFew, viewMany),
+	d := m.vocab.vec.Dims()
+	s := &sentenceModel{d: d, weight: byPhrasings(written, viewFew, viewMany),
 		mu: make([]float32, d), inv: make([]float32, d)}
 	for _, x := range xs {
 		for k, v := range x {
@@ -147,10 +161,10 @@ func (m *Model) learnSentences(examples []Example, idx []int, seed uint64) {
 	C := len(m.labels)
 	s.w, s.b = make([]float32, C*d), make([]float32, C)
 	s.seen = make([]bool, C)
-	for _, y := range ys {
+	for _, y := range xy {
 		s.seen[y] = true
 	}
-	weight := classWeights(ys, C)
+	weight := classWeights(xy, C)
 	order := make([]int, len(xs))
 	for i := range order {
 		order[i] = i
@@ -165,7 +179,7 @@ func (m *Model) learnSentences(examples []Example, idx []int, seed uint64) {
 		for _, i := range order {
 			lr := sentenceRate * (1 - float64(step)/float64(total))
 			step++
-			x, y := xs[i], ys[i]
+			x, y := xs[i], xy[i]
 			copy(g32, s.b)
 			blas.Sgemv(blasNoTrans, C, d, 1, s.w, d, x, 1, 1, g32, 1)
 			for c := range g {
