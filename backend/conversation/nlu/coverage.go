@@ -12,7 +12,7 @@ import (
 // confidence is therefore its probability times the share of the question's meaningful words
 // that the intent's phrasings say: as they are, as another form of the word (same stem), or,
 // with word vectors, as a near word (counted by how far its similarity passes coverNear); with
-// them the sentence view's factor counts too (choose). The threshold is calibrated on this
+// them the sentence view has its say too (choose). The threshold is calibrated on this
 // product, so it needs no constant of its own.
 
 // coverNear is the similarity in the word vectors above which a word counts in part as said

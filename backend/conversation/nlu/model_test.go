@@ -337,9 +337,9 @@ func TestChooseByCoverage(t *testing.T) {
 		{"ticket for the toilets", map[string]float64{"tickets": 0.6, "toilets": 0.3, "hours": 0.05, "parking": 0.05}, "tickets"},
 		{"ticket for the toilets", map[string]float64{"tickets": 0.3, "toilets": 0.6, "hours": 0.05, "parking": 0.05}, "toilets"},
 	} {
-		c, cov, _ := m.choose(probs(tc.p), text.Tokens(tc.q))
-		if m.labels[c] != tc.want {
-			t.Errorf("%q: chose %s (coverage %.2f), want %s", tc.q, m.labels[c], cov, tc.want)
+		ch := m.choose(probs(tc.p), text.Tokens(tc.q))
+		if m.labels[ch.c] != tc.want {
+			t.Errorf("%q: chose %s (coverage %.2f), want %s", tc.q, m.labels[ch.c], ch.cov, tc.want)
 		}
 	}
 
@@ -420,18 +420,14 @@ func TestRejectRateByPhrasings(t *testing.T) {
 		}
 		return ex
 	}
-	// Without word vectors the coverage counts no near words, and the rate of few phrasings
-	// stays 10%.
 	for _, tc := range []struct {
-		n       int
-		vectors bool
-		lo, hi  float64
+		n      int
+		lo, hi float64
 	}{
-		{5, true, 0.08, 0.08}, {12, true, 0.08, 0.08}, {30, true, 0.022, 0.024}, {60, true, 0.003, 0.003}, {100, true, 0.003, 0.003},
-		{12, false, 0.1, 0.1}, {30, false, 0.025, 0.03}, {60, false, 0.003, 0.003},
+		{5, 0.1, 0.1}, {12, 0.1, 0.1}, {30, 0.025, 0.03}, {60, 0.003, 0.003}, {100, 0.003, 0.003},
 	} {
-		if got := rejectRate(writtenPerIntent(pack(tc.n)), tc.vectors); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
-			t.Errorf("%d phrasings per intent (vectors %v): reject rate %.4f, want %.4f..%.4f", tc.n, tc.vectors, got, tc.lo, tc.hi)
+		if got := rejectRate(writtenPerIntent(pack(tc.n))); got < tc.lo-1e-9 || got > tc.hi+1e-9 {
+			t.Errorf("%d phrasings per intent: reject rate %.4f, want %.4f..%.4f", tc.n, got, tc.lo, tc.hi)
 		}
 	}
 }
@@ -449,8 +445,9 @@ func TestProgressReachesTheEnd(t *testing.T) {
 
 // TestSentenceView: the sentence view reads a question by where its words lie in the word
 // vectors, so a paraphrase that shares no word with an intent's phrasings still lands near
-// them; in the choice it settles between likely intents, and when it disagrees with the one
-// chosen the confidence falls by its factor.
+// them; joined with the n-gram models it settles between likely intents and overturns a choice
+// they make by the question's frame alone, and the confidence is bounded by the joint
+// probability and falls by the view's factor when it prefers another candidate.
 func TestSentenceView(t *testing.T) {
 	ex := smallSet()
 	m, err := Train(ex, Options{Lang: "en", Vectors: wordvec.For("en")})
@@ -460,16 +457,12 @@ func TestSentenceView(t *testing.T) {
 	if m.sent == nil {
 		t.Fatal("no sentence view with word vectors")
 	}
-	all := make([]int, len(m.labels))
-	for i := range all {
-		all[i] = i
-	}
-	view := func(q string) string {
-		out := make([]float64, len(all))
-		if !m.sentenceScores(text.Tokens(q), all, out) {
+	scores := func(q string) []float64 {
+		out := make([]float64, len(m.labels))
+		if !m.viewScores(text.Tokens(q), out) {
 			t.Fatalf("%q: no sentence vector", q)
 		}
-		return m.labels[argmax(out)]
+		return out
 	}
 	for q, want := range map[string]string{
 		"what hour do you shut":           "hours",   // no word of hours' phrasings but "you"
@@ -477,21 +470,16 @@ func TestSentenceView(t *testing.T) {
 		"how expensive is admission":      "tickets",
 		"somewhere to leave my motorbike": "parking",
 	} {
-		if got := view(q); got != want {
+		if got := m.labels[argmax(scores(q))]; got != want {
 			t.Errorf("sentence view of %q: %s, want %s", q, got, want)
 		}
 	}
 	// Between two likely intents that say as much of a question, the view settles it: here
 	// a question of function words only (every intent's coverage is 1), where the n-gram
-	// models lean a little to the intent the view ranks second. Its factor is 1 for the one it
-	// prefers, and the other's confidence would fall by the factor.
+	// models lean a little to the intent the view ranks second.
 	q := text.Tokens("where can i do it")
-	out := make([]float64, len(all))
-	if !m.sentenceScores(q, all, out) {
-		t.Fatal("no sentence vector")
-	}
+	out := scores("where can i do it")
 	first := argmax(out)
-	top := out[first]
 	out[first] = math.Inf(-1)
 	second := argmax(out)
 	p := make([]float64, len(m.labels))
@@ -502,47 +490,71 @@ func TestSentenceView(t *testing.T) {
 	if m.coverage(first, q) != m.coverage(second, q) {
 		t.Fatalf("coverage differs: %.2f / %.2f", m.coverage(first, q), m.coverage(second, q))
 	}
-	if f := math.Exp(m.sent.weight * (out[second] - top)); f > 0.95 {
+	if f := math.Exp(m.sent.weight * out[second]); f > 0.95 {
 		t.Fatalf("the view's factor for its second is %.2f: the case no longer tests the choice", f)
 	}
-	c, _, agree := m.choose(p, q)
-	if c != first || agree != 1 {
-		t.Errorf("chose %s (agreement %.2f), want the view's %s (1) over the likelier %s", m.labels[c], agree, m.labels[first], m.labels[second])
+	if ch := m.choose(p, q); ch.c != first || ch.agree != 1 || !ch.joint {
+		t.Errorf("chose %s (agreement %.2f), want the view's %s (1) over the likelier %s", m.labels[ch.c], ch.agree, m.labels[first], m.labels[second])
 	}
-	// The view's dissent is bounded: every factor is at least e^-(w x viewDissent), and for a
-	// question it is sure of, the others sit at that floor.
+	// Unbounded in the choice: an intent the n-gram models find likelier by more than a factor
+	// bounded at e^-(w x viewDissent) could make up loses to the view's choice when the view
+	// is surer still (the product of experts). The probabilities are set between the two.
 	floor := math.Exp(-m.sent.weight * viewDissent)
-	atFloor := false
-	for _, q := range []string{"where is the bathroom", "how much is a ticket", "what time do you close", "where do i park my car"} {
-		f := make([]float64, len(all))
-		m.viewFactors(text.Tokens(q), all, f)
-		for k, v := range f {
-			if v < floor-1e-12 || v > 1 {
-				t.Errorf("%q: factor %.3f for %s, want %.3f..1", q, v, m.labels[all[k]], floor)
+	tested, bounded := false, false
+	for _, qs := range []string{"how much is a ticket", "where is the bathroom", "what time do you close", "where do i park my car"} {
+		toks := text.Tokens(qs)
+		out := scores(qs)
+		a := argmax(out)
+		for b := range out {
+			covA, covB := m.coverage(a, toks), m.coverage(b, toks)
+			f := math.Exp(m.sent.weight * out[b])
+			if b == a || covA == 0 || covB == 0 || f >= floor*0.9 {
+				continue
 			}
-			atFloor = atFloor || math.Abs(v-floor) < 1e-12
+			g := math.Sqrt(floor * f) // between the bounded factor and the view's
+			p := make([]float64, len(m.labels))
+			for c := range p {
+				p[c] = 1e-4
+			}
+			p[b] = 0.5
+			p[a] = 0.5 * covB * covB * g / (covA * covA)
+			ch := m.choose(p, toks)
+			if ch.c != a {
+				t.Errorf("%q with the n-gram models surer of %s (%.2f against %.2f): chose %s, want the view's %s",
+					qs, m.labels[b], p[b], p[a], m.labels[ch.c], m.labels[a])
+			}
+			// However sure the n-gram models are, the confidence is no more than the joint
+			// probability of the choice.
+			if got, want := ch.confidence(1), ch.share*ch.cov*ch.agree; math.Abs(got-want) > 1e-12 {
+				t.Errorf("%q: confidence at sureness 1 is %.4f, want the joint probability's %.4f", qs, got, want)
+			}
+			tested, bounded = true, bounded || ch.share < 0.99
 		}
 	}
-	if !atFloor {
-		t.Error("no factor at the floor: the bound is not tested")
+	if !tested {
+		t.Error("no case where the view overturns the n-gram models: the joint choice is not tested")
 	}
 
-	// The confidence carries the factor: sureness x share of the top probability x coverage x
-	// the view's factor, so a choice the view disputes is less sure.
+	// The confidence: the smaller of the n-gram models' sureness and the joint probability,
+	// times coverage, times the view's factor, which is 1 when it prefers the choice among the
+	// candidates, otherwise below 1 but at least e^-(w x viewDissent).
 	disputed := false
-	for _, q := range []string{"how much to park", "ticket for the toilets", "is the car park open on sunday", "where can i wash", "price for children parking"} {
+	for _, q := range []string{"how much to park", "ticket for the toilets", "is the car park open on sunday", "where can i wash",
+		"price for children parking", "where is the bathroom", "what time do you close", "where do i park my car", "toilets at the parking"} {
 		toks := text.Tokens(q)
 		p, sure := m.probabilities(m.vocab.featurizeTokens(toks))
-		best := argmax(p)
-		c, cov, agree := m.choose(p, toks)
-		want := sure * p[c] / p[best] * cov * agree
+		ch := m.choose(p, toks)
+		if !ch.joint || ch.agree < floor-1e-12 || ch.agree > 1 {
+			t.Errorf("%q: joint %v, view's factor %.3f, want %.3f..1", q, ch.joint, ch.agree, floor)
+		}
+		want := min(sure, ch.share) * ch.cov * ch.agree
 		if got := m.PredictAt(q, 0).Confidence; math.Abs(got-want) > 1e-9 {
 			t.Errorf("%q: confidence %.4f, want %.4f", q, got, want)
 		}
-		disputed = disputed || agree < 1
+		disputed = disputed || ch.agree < 1
 	}
-	if !disputed {
-		t.Error("the view agreed with every choice: the confidence's factor is not tested")
+	if !disputed || !bounded {
+		t.Errorf("disputed %v, bounded by the joint probability %v: a part of the confidence is not tested", disputed, bounded)
 	}
 
 	// An intent the view had no phrasing of (every word outside the word vectors) is not
@@ -554,11 +566,9 @@ func TestSentenceView(t *testing.T) {
 		t.Fatal(err)
 	}
 	ci := slices.Index(m3.labels, "codes")
-	cs := []int{ci, slices.Index(m3.labels, "tickets")}
-	f := make([]float64, 2)
-	m3.viewFactors(text.Tokens("how much is a ticket"), cs, f)
-	if f[0] != 1 {
-		t.Errorf("factor for an intent the view never saw: %.3f, want 1", f[0])
+	f := make([]float64, len(m3.labels))
+	if !m3.viewScores(text.Tokens("how much is a ticket"), f) || f[ci] != 0 {
+		t.Errorf("the view's log ratio for an intent it never saw: %.3f, want 0", f[ci])
 	}
 
 	// Without word vectors there is no view, and the choice is the coverage's alone.
@@ -569,7 +579,7 @@ func TestSentenceView(t *testing.T) {
 	if m2.sent != nil {
 		t.Error("a sentence view without word vectors")
 	}
-	if m2.sentenceScores(text.Tokens("a sink and a wc"), all, make([]float64, len(all))) {
+	if m2.viewScores(text.Tokens("a sink and a wc"), make([]float64, len(m2.labels))) {
 		t.Error("sentence scores without a view")
 	}
 }
