@@ -695,8 +695,12 @@ func (m *Model) choose(p []float64, toks []string) choice {
 				z += q[c]
 			}
 		}
-		for c := range q {
-			q[c] /= z
+		if z > 0 {
+			for c := range q {
+				q[c] /= z
+			}
+		} else { // every intent's probability underflowed: the n-gram models choose alone
+			q, joint = p, false
 		}
 	}
 	var top [chooseAmong]int // the likeliest intents, likeliest first
