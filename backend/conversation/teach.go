@@ -50,9 +50,9 @@ func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 			out = append(out, Candidate{Intent: l, Probability: round3(p[i])})
 		}
 	}
-	// The intent the model answers with comes first: among the likeliest it is the one whose
-	// phrasings say most of the question, as the sentence view reads it too (nlu.choose), not
-	// always the likeliest.
+	// The intent the model answers with comes first: the n-gram models' probabilities (listed
+	// here) joined with the sentence view's and weighed by coverage choose it (nlu.choose), so
+	// it is not always the likeliest of this list.
 	sort.SliceStable(out, func(i, j int) bool {
 		if ci, cj := out[i].Intent == chosen, out[j].Intent == chosen; ci != cj {
 			return ci

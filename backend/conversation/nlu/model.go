@@ -200,9 +200,9 @@ func Train(examples []Example, opt Options) (*Model, error) {
 // held-out 15% barely learnt: with 10 phrasings an intent, 20 of CLINC150's 1,500 went to
 // another intent, and the model was as if trained on 8.5. On CLINC150's validation split at 10
 // per intent (3 draws) top-1 accuracy goes from 79.2 to 81.4. The model answering is then surer
-// than the one calibrated, so the reject rate of few phrasings rose with it (5% -> 10%; 8% with
-// word vectors since near words count by how far they pass coverNear and the sentence view
-// has a say; rejectRate). Training
+// than the one calibrated, so the reject rate of few phrasings rose with it (5% -> 10%; with
+// word vectors 7% once near words counted by how far they pass coverNear, 8% with the sentence
+// view as a factor, 10% again with the joint choice; rejectRate). Training
 // again from the start on all the phrasings gave the same (81.3) at twice the cost: the demo's
 // reload 1.53 times the time before against 1.23 times. It was once kept to sets of up to 6,000
 // phrasings, larger ones finishing the schedule; rewinding those too gives, on the validation
@@ -736,7 +736,11 @@ func (m *Model) choose(p []float64, toks []string) choice {
 		}
 	}
 	if !joint {
-		return choice{c: best, cov: cov, share: p[best] / p[top[0]], agree: 1}
+		share := 0.0
+		if p[top[0]] > 0 {
+			share = p[best] / p[top[0]]
+		}
+		return choice{c: best, cov: cov, share: share, agree: 1}
 	}
 	// The view's factor: its score for the choice against its best among the candidates.
 	top1 := math.Inf(-1)

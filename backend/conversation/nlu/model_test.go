@@ -306,8 +306,8 @@ func TestCoverage(t *testing.T) {
 
 // TestChooseByCoverage: among the likeliest intents, the one whose phrasings say the question's
 // words wins over a likelier one that shares only its frame ("how much is ..."), and the
-// likelier wins when both say as much of it. The sentence view, the choice's third factor, is
-// left out here (TestSentenceView).
+// likelier wins when both say as much of it. The sentence view, joined with the n-gram models
+// in the choice, is left out here (TestSentenceView).
 func TestChooseByCoverage(t *testing.T) {
 	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
 	if err != nil {
@@ -508,10 +508,10 @@ func TestSentenceView(t *testing.T) {
 		for b := range out {
 			covA, covB := m.coverage(a, toks), m.coverage(b, toks)
 			f := math.Exp(m.sent.weight * out[b])
-			if b == a || covA == 0 || covB == 0 || f >= floor*0.9 {
-				continue
-			}
 			g := math.Sqrt(floor * f) // between the bounded factor and the view's
+			if b == a || covA == 0 || covB == 0 || f >= floor*0.9 || covB*covB*g >= covA*covA {
+				continue // the n-gram models must be the surer of b
+			}
 			p := make([]float64, len(m.labels))
 			for c := range p {
 				p[c] = 1e-4
@@ -533,6 +533,11 @@ func TestSentenceView(t *testing.T) {
 	}
 	if !tested {
 		t.Error("no case where the view overturns the n-gram models: the joint choice is not tested")
+	}
+	// Every intent's probability 0 (underflow): the n-gram models' choice, with a finite
+	// confidence.
+	if ch := m.choose(make([]float64, len(m.labels)), text.Tokens("how much is a ticket")); ch.c < 0 || math.IsNaN(ch.confidence(1)) {
+		t.Errorf("all probabilities 0: %+v", ch)
 	}
 
 	// The confidence: the smaller of the n-gram models' sureness and the joint probability,
