@@ -543,11 +543,11 @@ func (m *Model) probabilities(x sparse) (p []float64, sure float64) {
 
 // scratch is n floats from a caller's stack buffer, or from the heap when it is too short: the
 // per-classification vectors then cost no allocation.
-func scratch(stack []float32, n int) []float32 {
+func scratch[T float32 | float64](stack []T, n int) []T {
 	if n <= len(stack) {
 		return stack[:n]
 	}
-	return make([]float32, n)
+	return make([]T, n)
 }
 
 func argmax(p []float64) int {
@@ -684,10 +684,10 @@ func (ch choice) confidence(sure float64) float64 {
 func (m *Model) choose(p []float64, toks []string) choice {
 	q := p
 	var stack, qstack [256]float64
-	view := scratch64(stack[:], len(p))
+	view := scratch(stack[:], len(p))
 	joint := m.viewScores(toks, view)
 	if joint {
-		q = scratch64(qstack[:], len(p)) // zero: the out-of-scope class stays out
+		q = scratch(qstack[:], len(p)) // zero: the out-of-scope class stays out
 		var z float64
 		for c := range p {
 			if c != m.oos {
@@ -749,14 +749,6 @@ func (m *Model) choose(p []float64, toks []string) choice {
 	}
 	agree := math.Exp(m.sent.weight * max(view[best]-top1, -viewDissent))
 	return choice{c: best, cov: cov, share: q[best], agree: agree, joint: true}
-}
-
-// scratch64 is n float64s from a caller's stack buffer, or from the heap when it is too short.
-func scratch64(stack []float64, n int) []float64 {
-	if n <= len(stack) {
-		return stack[:n]
-	}
-	return make([]float64, n)
 }
 
 // rejectRate is the share of correctly classified held-out phrasings the threshold rejects,
