@@ -283,11 +283,11 @@ func record(t *testing.T, questions []string, voices []speaker) [][]string {
 }
 
 // The budgets for this set, and the floors held today (docs/BENCHMARKS.md: measured
-// 50.7% typed, 20.6% different, 65.8% of the off-topic turned away on 2026-12-01; the budgets
+// 49.1% typed, 20.2% different, 76.7% of the off-topic turned away on 2026-12-02; the budgets
 // are not met).
 const (
 	budgetDifferent, budgetTyped, budgetTurnedAway = 5.0, 85.0, 90.0
-	floorDifferent, floorTyped, floorTurnedAway    = 25.0, 47.0, 57.0
+	floorDifferent, floorTyped, floorTurnedAway    = 23.0, 47.0, 72.0
 )
 
 // TestSpokenVisitorQuestions measures the spoken visitor questions against the budgets

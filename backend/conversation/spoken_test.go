@@ -122,6 +122,41 @@ func TestRepairKeepsTheDialogue(t *testing.T) {
 	}
 }
 
+// A bare list value that the content holds as a whole sentence (the follow-up template "[what
+// about|and] [on] {day}" says "on monday") opens no conversation: heard as a session's first
+// words, by the grammar or as a free reading, it gives nothing and the visitor is asked again.
+// After a question it is the follow-up it was written for; typed, it is answered as before; and
+// a list value that is no sentence of the content ("toilets", which only the language model
+// can hear) is answered as typed.
+func TestBareFollowUpOpensNoConversation(t *testing.T) {
+	e, _ := spokenEngine(t)
+	ctx := context.Background()
+	bare := &Spoken{Expected: "on monday", Free: []string{"on monday", "on mondays", "and monday"}}
+	r, err := e.Reply(ctx, Request{Lang: "en", Spoken: bare})
+	if err != nil || r.Kind != KindRepair || r.Offer != "" {
+		t.Fatalf("first words %q: %v %s offering %q, want a plain repair", bare.Expected, err, answered(r), r.Offer)
+	}
+	first, err := e.Reply(ctx, Request{Lang: "en", Text: "what are the opening hours"})
+	if err != nil || first.Intent != "opening_hours" {
+		t.Fatalf("opening hours: %v %s", err, answered(first))
+	}
+	r, err = e.Reply(ctx, Request{SessionID: first.SessionID, Lang: "en", Spoken: bare})
+	if err != nil || r.Intent != "opening_hours" || r.Slots["day"] != "monday" {
+		t.Errorf("%q after a question: %v %s %v, want opening_hours day=monday", bare.Expected, err, answered(r), r.Slots)
+	}
+	if typed, err := e.Try("on monday", "en"); err != nil || typed.Intent != "opening_hours" {
+		t.Errorf("typed %q: %v %s, want opening_hours", "on monday", err, answered(typed))
+	}
+	typed, err := e.Try("toilets", "en")
+	if err != nil || typed.Kind == KindFallback {
+		t.Fatalf("typed %q: %v %s, want an answer (the test needs one)", "toilets", err, answered(typed))
+	}
+	r, err = e.Reply(ctx, Request{Lang: "en", Spoken: &Spoken{Free: []string{"toilets"}}})
+	if err != nil || answered(r) != answered(typed) {
+		t.Errorf("spoken %q: %v %s, want %s as typed", "toilets", err, answered(r), answered(typed))
+	}
+}
+
 // An external engine gives one transcript: it is answered as typed text would be.
 func TestOneReadingIsAnsweredAsTyped(t *testing.T) {
 	e, _ := spokenEngine(t)
