@@ -283,7 +283,7 @@ func record(t *testing.T, questions []string, voices []speaker) [][]string {
 }
 
 // The budgets for this set, and the floors held today (docs/BENCHMARKS.md: measured
-// 49.1% typed, 20.2% different, 76.7% of the off-topic turned away on 2026-12-02; the budgets
+// 49.1% typed, 20.4% different, 76.7% of the off-topic turned away on 2026-12-02; the budgets
 // are not met).
 const (
 	budgetDifferent, budgetTyped, budgetTurnedAway = 5.0, 85.0, 90.0

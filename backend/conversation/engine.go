@@ -236,7 +236,7 @@ func (e *Engine) Reply(ctx context.Context, req Request) (r Reply, err error) {
 	ov := e.currentOverrides()
 	var heard *Heard
 	if req.Spoken != nil {
-		c := s.hear(ctx, st, req.Spoken, lang, ov)
+		c := s.hear(ctx, st, req.Spoken, lang, ov, true)
 		heard = &c.heard
 		if c.repair {
 			r = s.repairReply(lang, c.offer)
@@ -313,7 +313,7 @@ func (e *Engine) Hear(sp Spoken, lang string) (Heard, error) {
 		lang = s.detect(sp.first(), "")
 	}
 	st := &State{ID: "try", Lang: lang, Rotation: map[string]int{}}
-	return s.hear(context.Background(), st, &sp, lang, e.currentOverrides()).heard, nil
+	return s.hear(context.Background(), st, &sp, lang, e.currentOverrides(), false).heard, nil
 }
 
 // check validates an utterance and an optional language against the snapshot in service, and

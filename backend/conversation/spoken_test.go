@@ -123,18 +123,20 @@ func TestRepairKeepsTheDialogue(t *testing.T) {
 }
 
 // A bare list value that the content holds as a whole sentence (the follow-up template "[what
-// about|and] [on] {day}" says "on monday") opens no conversation: heard as a session's first
-// words, by the grammar or as a free reading, it gives nothing and the visitor is asked again.
-// After a question it is the follow-up it was written for; typed, it is answered as before; and
-// a list value that is no sentence of the content ("toilets", which only the language model
-// can hear) is answered as typed.
+// about|and] [on] {day}" says "on monday") opens no conversation: heard with no intent in play,
+// by the grammar or as a free reading, it supports no answer, and the repair offers it to be
+// confirmed with a tap. After a question it is the follow-up it was written for; it fills a form's
+// open slot; typed, it is answered as before; a list value that is no sentence of the content
+// ("toilets", which only the language model can hear) is answered as typed; a sentence that fills
+// no slot ("what is on today") is a question; and a transcription without a turn (Hear, which
+// knows no session) takes it as heard.
 func TestBareFollowUpOpensNoConversation(t *testing.T) {
 	e, _ := spokenEngine(t)
 	ctx := context.Background()
 	bare := &Spoken{Expected: "on monday", Free: []string{"on monday", "on mondays", "and monday"}}
 	r, err := e.Reply(ctx, Request{Lang: "en", Spoken: bare})
-	if err != nil || r.Kind != KindRepair || r.Offer != "" {
-		t.Fatalf("first words %q: %v %s offering %q, want a plain repair", bare.Expected, err, answered(r), r.Offer)
+	if err != nil || r.Kind != KindRepair || r.Offer != "on monday" {
+		t.Fatalf("first words %q: %v %s offering %q, want a repair offering it", bare.Expected, err, answered(r), r.Offer)
 	}
 	first, err := e.Reply(ctx, Request{Lang: "en", Text: "what are the opening hours"})
 	if err != nil || first.Intent != "opening_hours" {
@@ -143,6 +145,14 @@ func TestBareFollowUpOpensNoConversation(t *testing.T) {
 	r, err = e.Reply(ctx, Request{SessionID: first.SessionID, Lang: "en", Spoken: bare})
 	if err != nil || r.Intent != "opening_hours" || r.Slots["day"] != "monday" {
 		t.Errorf("%q after a question: %v %s %v, want opening_hours day=monday", bare.Expected, err, answered(r), r.Slots)
+	}
+	form, err := e.Reply(ctx, Request{Lang: "en", Text: "i would like to book a tour"})
+	if err != nil || form.Kind != KindPrompt {
+		t.Fatalf("a form: %v %s, want a prompt", err, answered(form))
+	}
+	r, err = e.Reply(ctx, Request{SessionID: form.SessionID, Lang: "en", Spoken: &Spoken{Expected: "on friday", Free: []string{"on friday"}}})
+	if err != nil || r.Kind == KindRepair || r.Slots["day"] != "friday" {
+		t.Errorf("%q for a form: %v %s %v, want day=friday filled", "on friday", err, answered(r), r.Slots)
 	}
 	if typed, err := e.Try("on monday", "en"); err != nil || typed.Intent != "opening_hours" {
 		t.Errorf("typed %q: %v %s, want opening_hours", "on monday", err, answered(typed))
@@ -154,6 +164,14 @@ func TestBareFollowUpOpensNoConversation(t *testing.T) {
 	r, err = e.Reply(ctx, Request{Lang: "en", Spoken: &Spoken{Free: []string{"toilets"}}})
 	if err != nil || answered(r) != answered(typed) {
 		t.Errorf("spoken %q: %v %s, want %s as typed", "toilets", err, answered(r), answered(typed))
+	}
+	q := &Spoken{Expected: "what is on today", Free: []string{"what is on today"}}
+	if r, err := e.Reply(ctx, Request{Lang: "en", Spoken: q}); err != nil || r.Intent != "current_exhibitions" {
+		t.Errorf("first words %q: %v %s, want current_exhibitions", q.Expected, err, answered(r))
+	}
+	h, err := e.Hear(Spoken{Expected: "and on sunday", Free: []string{"and on sunday"}}, "en")
+	if err != nil || h.Transcript != "and on sunday" || h.Confidence < 0.9 {
+		t.Errorf("transcribing %q: %v %+v, want it heard", "and on sunday", err, h)
 	}
 }
 
