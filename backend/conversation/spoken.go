@@ -232,18 +232,14 @@ func (s *Snapshot) bareOpening(st *State, lang, reading string) bool {
 	if len(toks) == 0 || lb.exampleFor(toks) != nil {
 		return false
 	}
-	listed := false
 	for _, w := range toks {
-		switch {
-		case lb.listed[w]:
-			listed = true
-		case fillerWords[lang][w], text.IsStopword(lang, w) && utf8.RuneCountInString(w) <= 2:
-		default:
+		if !lb.listed[w] && !fillerWords[lang][w] && !(text.IsStopword(lang, w) && utf8.RuneCountInString(w) <= 2) {
 			return false // a word that asks something
 		}
 	}
+	// A slot filled means a list value was said ("what is on today" fills none: a question).
 	_, slots, sentence := lb.matchTemplate(toks)
-	return listed && sentence && len(slots) > 0 // "what is on today" fills no slot: a question
+	return sentence && len(slots) > 0
 }
 
 // offerFor is what a repair offers for a reading: for an intent, the intent's own phrasing that
