@@ -159,7 +159,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		m.net = newNetwork(len(m.vocab.idf), len(labels), opt.Seed)
 	}
 	written := writtenPerIntent(examples)
-	sv := m.sentenceVectors(examples)
+	sv := m.sentenceVectors(examples, written)
 	if !calibrated {
 		m.fit(xs, ys, whole, opt)
 		m.learnSaid(examples, nil, opt.Said)

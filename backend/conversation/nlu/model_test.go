@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -586,5 +587,159 @@ func TestSentenceView(t *testing.T) {
 	}
 	if m2.viewScores(text.Tokens("a sink and a wc"), make([]float64, len(m2.labels))) {
 		t.Error("sentence scores without a view")
+	}
+}
+
+// manySet is smallSet's four intents with more phrasings each than viewPooledAbove: the
+// phrasings the operator of a larger pack writes.
+func manySet() []Example {
+	stems := map[string][]string{
+		"hours":   {"when do you open", "what time do you close", "are you open", "how late are you open", "what are your opening hours"},
+		"tickets": {"how much is a ticket", "what does entry cost", "ticket prices", "how much to get in", "what is the admission fee"},
+		"toilets": {"where are the toilets", "is there a restroom", "where is the bathroom", "i need the loo", "where can i wash my hands"},
+		"parking": {"where can i park", "is there a car park", "how much is parking", "can i leave my car", "where do bikes go"},
+	}
+	tails := []string{"", " today", " on sunday", " please"}
+	var ex []Example
+	for _, label := range []string{"hours", "tickets", "toilets", "parking"} {
+		for _, s := range stems[label] {
+			for _, tail := range tails {
+				ex = append(ex, Example{Text: s + tail, Label: label})
+			}
+		}
+	}
+	return ex
+}
+
+func TestPooledSentenceView(t *testing.T) {
+	vec := wordvec.For("en")
+	d := vec.Dims()
+	few, err := Train(smallSet(), Options{Lang: "en", Vectors: vec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if few.sent == nil || few.sent.d != d {
+		t.Fatalf("6 phrasings an intent: view of %v numbers, want the mean's %d", few.sent, d)
+	}
+	many, err := Train(manySet(), Options{Lang: "en", Vectors: vec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := writtenPerIntent(manySet()); w <= viewPooledAbove {
+		t.Fatalf("manySet has %.0f phrasings an intent, not more than %.0f", w, viewPooledAbove)
+	}
+	if many.sent == nil || many.sent.d != 3*d {
+		t.Fatalf("20 phrasings an intent: view of %v numbers, want mean, max and min (%d)", many.sent, 3*d)
+	}
+	// The vector: the unit weighted mean, then each dimension's greatest and least value over
+	// the unit vectors of the words the table has ("zzyzx" has none).
+	toks := text.Tokens("where zzyzx is the bathroom")
+	x := make([]float32, 3*d)
+	if !many.sentenceVector(toks, x) {
+		t.Fatal("no sentence vector")
+	}
+	var norm float64
+	for _, v := range x[:d] {
+		norm += float64(v) * float64(v)
+	}
+	if math.Abs(norm-1) > 1e-5 {
+		t.Errorf("mean part of length %.6f, want 1", math.Sqrt(norm))
+	}
+	hi, lo := make([]float32, d), make([]float32, d)
+	for k := range hi {
+		hi[k], lo[k] = float32(math.Inf(-1)), float32(math.Inf(1))
+	}
+	for _, w := range toks {
+		i := vec.Index(w)
+		if i < 0 {
+			continue
+		}
+		row := make([]float32, d)
+		vec.Add(i, 1, row)
+		for k, v := range row {
+			hi[k], lo[k] = max(hi[k], v), min(lo[k], v)
+		}
+	}
+	for k := 0; k < d; k++ {
+		if x[d+k] != hi[k] || x[2*d+k] != lo[k] {
+			t.Fatalf("dimension %d: max %.4f min %.4f, want %.4f %.4f", k, x[d+k], x[2*d+k], hi[k], lo[k])
+		}
+	}
+	// Questions none of its phrasings says, placed by the pooled view alone.
+	for q, want := range map[string]string{
+		"what hour do you shut":           "hours",
+		"a sink and a wc":                 "toilets",
+		"how expensive is admission":      "tickets",
+		"somewhere to leave my motorbike": "parking",
+	} {
+		out := make([]float64, len(many.labels))
+		if !many.viewScores(text.Tokens(q), out) {
+			t.Fatalf("%q: no sentence vector", q)
+		}
+		if got := many.labels[argmax(out)]; got != want {
+			t.Errorf("pooled view of %q: %s, want %s", q, got, want)
+		}
+	}
+}
+
+// TestPooledViewOnCLINC150 checks the choice of viewPooledAbove where it was made: with 30
+// phrasings an intent (two seeded draws from CLINC150's train.csv), max and min pooling in the
+// sentence view answer more of the validation split's in-scope questions right than the mean
+// alone, and turn away about as many of its out-of-scope ones.
+func TestPooledViewOnCLINC150(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four models on 4,500 phrasings")
+	}
+	dir := benchdata.Dir(t, "clinc150")
+	byLabel := map[string][]Example{}
+	var labels []string
+	for _, e := range readCSV(t, filepath.Join(dir, "train.csv")) {
+		if e.Label == OOS {
+			continue
+		}
+		if byLabel[e.Label] == nil {
+			labels = append(labels, e.Label)
+		}
+		byLabel[e.Label] = append(byLabel[e.Label], e)
+	}
+	valid := readCSV(t, filepath.Join(dir, "valid.csv"))
+	measure := func(seed uint64, above float64) (in, out int) {
+		saved := viewPooledAbove
+		viewPooledAbove = above
+		defer func() { viewPooledAbove = saved }()
+		r := rand.New(rand.NewPCG(seed, 30))
+		var train []Example
+		for _, l := range labels {
+			rows := byLabel[l]
+			for _, i := range r.Perm(len(rows))[:30] {
+				train = append(train, rows[i])
+			}
+		}
+		m, err := Train(train, Options{Lang: "en", Vectors: wordvec.For("en")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range valid {
+			got := m.Predict(e.Text).Label
+			if got == e.Label {
+				if e.Label == OOS {
+					out++
+				} else {
+					in++
+				}
+			}
+		}
+		return in, out
+	}
+	var meanIn, meanOut, pooledIn, pooledOut int
+	for seed := uint64(0); seed < 2; seed++ {
+		a, b := measure(seed, math.Inf(1))
+		c, d := measure(seed, viewPooledAbove)
+		meanIn, meanOut, pooledIn, pooledOut = meanIn+a, meanOut+b, pooledIn+c, pooledOut+d
+	}
+	t.Logf("30 phrasings an intent, 2 draws, valid right in scope / oos turned away: mean %d / %d, pooled %d / %d (of 6,000 / 200)",
+		meanIn, meanOut, pooledIn, pooledOut)
+	if pooledIn <= meanIn || pooledOut < meanOut-6 {
+		t.Errorf("pooled view %d / %d, not better than the mean alone %d / %d", pooledIn, pooledOut, meanIn, meanOut)
 	}
 }
