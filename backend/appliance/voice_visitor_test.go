@@ -20,23 +20,24 @@ import (
 )
 
 // spokenVisitorQuestions were written for this test, none of them in the demo pack (phrasings,
-// template expansions, suggestions) nor in the engine's typed visitor sets; the typed question's
-// answer, whatever it is, is the one the spoken question must get.
+// template expansions: checked by notListed, which found 11 until 2026-12-02) nor in the
+// engine's typed visitor sets; the typed question's answer, whatever it is, is the one the
+// spoken question must get.
 var spokenVisitorQuestions = []string{
 	// opening hours, tickets, getting here
-	"what time do you close on saturdays", "is the museum open this evening", "are you closed on mondays",
+	"when do the doors close on saturday", "is the museum open this evening", "are you closed on mondays",
 	"what are your hours on sunday", "how early can i get in", "are you open on christmas day",
 	"how much is it to get in", "what's the price for a student", "do older people pay less",
 	"how much for a family", "how expensive are the tickets", "is there a day when entry is free",
 	"do residents get in for free", "can i buy tickets on the website", "do you accept cash",
 	"where can i get a ticket", "what is the address of the museum", "where is the museum located",
-	"what road is the museum on", "how do i get to the museum by bus", "which bus goes to the museum",
+	"what road is the museum on", "what's the best way to get here on the bus", "which bus route stops by the museum",
 	"how far is the train station", "is there a tram stop close by", "is there a car park near the museum",
 	"where can i park my bike", "how much does parking cost",
 	// in the building
 	"can i get around in a wheelchair", "is the building accessible for disabled people",
-	"can i borrow a wheelchair", "where can i find a toilet", "which floor is the maritime gallery on",
-	"where do i hang my coat", "where's the way out", "is there a lift to the first floor",
+	"do you lend wheelchairs to visitors", "where can i find a toilet", "which floor is the maritime gallery on",
+	"where do i hang my coat", "how do i leave the building", "is there a lift to the first floor",
 	"where can i ask for information", "can i get something to eat here", "is the cafe open for lunch",
 	"do you have vegan food", "does the museum have a shop", "can i buy a poster of the exhibition",
 	"until when is the cafe open", "does the shop sell books", "can i leave my suitcase somewhere",
@@ -44,8 +45,8 @@ var spokenVisitorQuestions = []string{
 	"what time is the tour today", "are there tours for families", "how much is a guided tour",
 	"please book me on the highlights tour tomorrow", "do you have audio guides in french",
 	"how much is the audio guide", "are photos allowed in the museum", "can i use my camera",
-	"is it ok to take selfies", "can i bring my dog", "are pets allowed inside",
-	"can we eat our own sandwiches", "is there a picnic area", "are drinks allowed in the galleries",
+	"is it ok to take selfies", "is my dog welcome inside", "are pets allowed inside",
+	"can we eat our own sandwiches", "is there somewhere we can eat a packed lunch", "are drinks allowed in the galleries",
 	"can i vape in the museum",
 	// what to see
 	"what exhibition is on now", "when does the river of light exhibition end",
@@ -55,10 +56,10 @@ var spokenVisitorQuestions = []string{
 	// families, groups, services
 	"are there activities for kids", "is there a play area for children", "can i take my baby in a pram",
 	"do you have discounts for school groups", "how do i book a group visit", "can i use the internet here",
-	"what's the name of the wifi network", "i lost my phone", "has anyone found a black umbrella",
-	"my son is missing", "how do i become a member", "what does membership cost",
-	"what's the phone number", "how do i email the museum", "how long does a visit take",
-	"is two hours enough", "i need to speak to someone", "can i talk to a member of staff",
+	"what's the name of the wifi network", "i think i left my phone in a gallery", "has anyone found a black umbrella",
+	"my son is missing", "how do i sign up for membership", "what does membership cost",
+	"what's the phone number", "how do i email the museum", "how much time do people usually spend here",
+	"is two hours enough", "i need to speak to someone", "could someone from the staff help me",
 	"who am i talking to", "are you a computer", "hello, good morning", "thanks for your help",
 	"okay goodbye",
 	// the documents
@@ -122,16 +123,16 @@ var tuningVisitorSpeakers = append(append([]speaker(nil), tuningSpeakers...),
 var tuningVisitorQuestions = []string{
 	"when do you shut on fridays", "are you open late on thursday", "what are the opening times this week",
 	"how much does an adult ticket cost", "is it cheaper for children", "do you do a family ticket",
-	"can i pay with my phone", "where do i buy tickets", "where exactly is the museum",
-	"what's the nearest bus stop", "how do i get there by train", "is there parking for cars",
+	"can i pay with my phone", "where can someone get a ticket", "where exactly is the museum",
+	"what's the nearest bus stop", "can i come by train", "is there parking for cars",
 	"is the museum suitable for wheelchair users", "where is the nearest bathroom", "where can i leave my bag",
-	"how do i get to the mills gallery", "is there a coffee shop", "what kind of food does the cafe serve",
+	"which way to the textile mills gallery", "is there anywhere to get a coffee", "what kind of food does the cafe serve",
 	"can i buy souvenirs here", "when does the guided tour start", "are the tours in spanish",
-	"can i hire an audio guide", "can i film in the galleries", "what exhibitions are on at the moment",
+	"can i hire an audio guide", "can i film in the galleries", "which exhibitions are showing now",
 	"what is the permanent collection about", "is there anything for toddlers", "do schools get a discount",
-	"is the wifi free", "i've lost my wallet", "can dogs come in", "can i bring food in",
+	"is the wifi free", "my wallet has gone missing", "can dogs come in", "can i bring food in",
 	"what do members get", "how can i get in touch", "how long should i spend here",
-	"can i speak to a person please", "what is your name", "hi there", "thank you", "bye then",
+	"can i speak to a person please", "what should i call you", "good day to you", "that's very kind, thanks", "bye then",
 	"who built the museum building", "when was the lighthouse lens made", "what is in the maritime gallery",
 	"who worked in the textile mills", "do you have workshops for schools", "can i research my family in the archive",
 	"i want to give an object to the museum", "can i hold a party at the museum", "how do i volunteer",
@@ -172,17 +173,23 @@ type visitorResult struct {
 	misses     []string
 }
 
-// speakVisitors records every question in every voice and sends each through POST /v1/voice.
+// speakVisitors records every question in every voice and sends each through POST /v1/voice,
+// in English.
 func speakVisitors(t *testing.T, a *Appliance, answerable, offTopic []string, voices []speaker) visitorResult {
+	return speakVisitorsIn(t, a, "en", answerable, offTopic, voices)
+}
+
+// speakVisitorsIn is speakVisitors in a language.
+func speakVisitorsIn(t *testing.T, a *Appliance, lang string, answerable, offTopic []string, voices []speaker) visitorResult {
 	t.Helper()
 	key := newKey(t, a, keysSpec("chat", "voice"))
 	questions := append(append([]string(nil), answerable...), offTopic...)
 	wavs := record(t, questions, voices)
 	var res visitorResult
 	for qi, q := range questions {
-		wantKey := typedAnswer(t, a, q, "en")
+		wantKey := typedAnswer(t, a, q, lang)
 		for si, sp := range voices {
-			r, got, gotKey := voiceAnswer(t, a, key, "en", wavs[qi][si])
+			r, got, gotKey := voiceAnswer(t, a, key, lang, wavs[qi][si])
 			var end string
 			switch {
 			case r.status == 422 && r.code() == "no_speech", r.status == 200 && got.Reply.Kind == "repair":
@@ -283,12 +290,33 @@ func record(t *testing.T, questions []string, voices []speaker) [][]string {
 }
 
 // The budgets for this set, and the floors held today (docs/BENCHMARKS.md: measured
-// 49.1% typed, 20.4% different, 76.7% of the off-topic turned away on 2026-12-02; the budgets
-// are not met).
+// 43.3% typed, 22.2% different, 76.7% of the off-topic turned away on 2026-12-02, once the 11
+// questions the pack turned out to list were replaced by unlisted ones; the budgets are not
+// met).
 const (
 	budgetDifferent, budgetTyped, budgetTurnedAway = 5.0, 85.0, 90.0
-	floorDifferent, floorTyped, floorTurnedAway    = 23.0, 47.0, 72.0
+	floorDifferent, floorTyped, floorTurnedAway    = 25.0, 41.0, 72.0
 )
+
+// notListed fails the test when a question of the sets is one the content lists (a template or
+// an example, answered word for word): the sets are of questions visitors ask unprompted.
+func notListed(t *testing.T, a *Appliance, lang string, sets ...[]string) {
+	t.Helper()
+	for _, set := range sets {
+		for _, q := range set {
+			r, err := a.Engine.Try(q, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Via == "template" || r.Via == "example" {
+				t.Errorf("%q is listed in the demo (%s %s): the set is of questions it does not list", q, r.Via, r.Intent)
+			}
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
 
 // TestSpokenVisitorQuestions measures the spoken visitor questions against the budgets
 // and holds the floors above.
@@ -300,6 +328,7 @@ func TestSpokenVisitorQuestions(t *testing.T) {
 			t.Fatalf("%q: spell numbers out, a speaker says them", q)
 		}
 	}
+	notListed(t, a, "en", spokenVisitorQuestions, spokenOffTopic)
 	res := speakVisitors(t, a, spokenVisitorQuestions, spokenOffTopic, visitorSpeakers)
 	different := pct(res.answerable.different, res.answerable.total)
 	typed := pct(res.answerable.typed, res.answerable.total)
@@ -325,6 +354,7 @@ func TestSpokenVisitorTuning(t *testing.T) {
 	}
 	needSpeechTools(t)
 	a := startVoice(t, Options{})
+	notListed(t, a, "en", tuningVisitorQuestions, tuningOffTopic)
 	speakVisitors(t, a, tuningVisitorQuestions, tuningOffTopic, tuningVisitorSpeakers)
 }
 
