@@ -10,8 +10,8 @@ import (
 // for understanding (a sealed set elsewhere checks that what is learnt here holds on questions
 // nobody tuned to). Most are not in the pack; some are a phrasing it lists word for word (a
 // template's expansion or an example, such as "is there a discount for students", which the
-// engine once missed), and answerVisitors reports the unlisted ones apart. want is as in TestDemoAnswers, with
-// alternatives separated by "|"; "oos" means the fallback or handoff.
+// engine once missed), and answerVisitors reports the unlisted ones apart. want is as in
+// TestDemoAnswers, with alternatives separated by "|"; "oos" means the fallback or handoff.
 var visitorQuestions = [][]turn{
 	// English: intents
 	{{say: "what time do you open in the morning", want: "opening_hours"}},
