@@ -88,20 +88,7 @@ func spokenSpanishSets(t *testing.T, sets ...[]string) *Appliance {
 func TestSpokenSpanishVisitorQuestions(t *testing.T) {
 	a := spokenSpanishSets(t, spokenSpanishQuestions, spokenSpanishOffTopic)
 	res := speakVisitorsIn(t, a, "es", spokenSpanishQuestions, spokenSpanishOffTopic, spanishTestSpeakers)
-	different := pct(res.answerable.different, res.answerable.total)
-	typed := pct(res.answerable.typed, res.answerable.total)
-	away := pct(res.offTopic.typed+res.offTopic.repair, res.offTopic.total)
-	t.Logf("budgets (English's): different <= %.0f%% (%.1f%%), typed >= %.0f%% (%.1f%%), off-topic turned away >= %.0f%% (%.1f%%)",
-		budgetDifferent, different, budgetTyped, typed, budgetTurnedAway, away)
-	if different > floorDifferentES {
-		t.Errorf("different answers: %.1f%% of the answerable recordings, held at <= %.0f%%", different, floorDifferentES)
-	}
-	if typed < floorTypedES {
-		t.Errorf("typed answer: %.1f%% of the answerable recordings, held at >= %.0f%%", typed, floorTypedES)
-	}
-	if away < floorTurnedAwayES {
-		t.Errorf("off-topic turned away: %.1f%%, held at >= %.0f%%", away, floorTurnedAwayES)
-	}
+	res.hold(t, visitorFloors{floorDifferentES, floorTypedES, floorTurnedAwayES})
 }
 
 // The floors held today (docs/BENCHMARKS.md: measured 34.7% typed, 62.7% different, 13.3% of
