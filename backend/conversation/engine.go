@@ -483,10 +483,18 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
-	if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
+	// Turned away by the model: the documents, unless an intent's answer speaks of the question
+	// clearly better than any passage does (answerLead), then that answer.
+	in, m, answers := s.answerFor(lb, lang, utt)
+	answers = answers && !pred.Refused
+	need := knowledgeMatch
+	if answers {
+		need = max(need, m-answerLead)
+	}
+	if r, ok := s.knowledge(ctx, st, lang, utt, need); ok {
 		return r
 	}
-	if in, m, ok := s.answerFor(lb, lang, utt); ok && !pred.Refused {
+	if answers {
 		slots, _ := extractSlots(in, lb.lists, toks)
 		// Half the match: a guess from what the intent answers, which the Teach page lists
 		// (under 0.5) to be confirmed, and which weighs less among a spoken question's readings.
