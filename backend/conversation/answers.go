@@ -33,17 +33,30 @@ func answerIndex(pack *content.Pack, vecFor func(string) *wordvec.Table) *retrie
 // search to answer it.
 const answerMatch = 0.6
 
-// answerLead: a question the model turns away goes to the documents first, and to the answer
-// search when no passage matches, except when an intent's answer speaks of it by more than
-// answerLead of its words (idf-weighted) than the best passage does. "do you do a family ticket"
-// shares "family" and "ticket" with a page on an exhibition (0.55 of the question) and all of
-// itself with the ticket prices' answer (1.0). Ties go to the documents, which are the longer
-// answer: "what is the river of light exhibition about" matches both the exhibition's page and
-// the current exhibitions' answer fully. Of the 306 typed questions of the spoken visitor sets
-// (English and Spanish, test and tuning), this one changed; with no lead (the answer search
-// first on a tie) five more changed, two for the better and three for the worse
-// (docs/BENCHMARKS.md).
+// answerLead: a question the model turns away goes to the documents first (also when it has
+// words no intent uses), and to the answer search when no passage matches, except when an
+// intent's answer speaks of it by more than answerLead of its words (idf-weighted) than the
+// best passage does (answerLeads); then that answer. "do you do a family ticket" shares
+// "family" and "ticket" with a page on an exhibition (0.55 of the question) and all of itself
+// with the ticket prices' answer (1.0). Ties go to the documents, which are the longer answer:
+// "what is the river of light exhibition about" matches both the exhibition's page and the
+// current exhibitions' answer fully. Of the 306 typed questions of the spoken visitor sets
+// (English and Spanish, test and tuning), this one changed; with the answer search winning
+// ties (a passage needing more than its match) five more changed, two for the better and three
+// for the worse (docs/BENCHMARKS.md).
 const answerLead = 0.1
+
+// answerLeads reports whether an answer search's match m leads the best passage's match for
+// the question by more than answerLead (passages under the content's minimum score left out).
+func (s *Snapshot) answerLeads(lang, utt string, m float64) bool {
+	best := 0.0
+	for _, h := range s.index.Search(lang, utt, 5) {
+		if h.Score >= s.Pack.Bot.KnowledgeMinScore {
+			best = max(best, h.Matched)
+		}
+	}
+	return m-answerLead > best
+}
 
 // answerFor is the intent whose answer speaks of the question, if the best one does well enough.
 func (s *Snapshot) answerFor(lb *langBrain, lang, utt string) (*content.Intent, float64, bool) {

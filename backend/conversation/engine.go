@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
 	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/text"
@@ -438,6 +439,11 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	}
 	sp.End()
 	var pred nlu.Prediction
+	var lead struct { // the answer search, when it leads the documents
+		in    *content.Intent
+		match float64
+		ok    bool
+	}
 	if lb.model != nil {
 		_, sp := tracer(ctx).Start(ctx, "conversation.intent_model")
 		if ov.IntentThreshold > 0 {
@@ -449,6 +455,12 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			sp.SetAttributes(attribute.String("voicebot.intent", pred.Intent), attribute.Float64("voicebot.confidence", pred.Confidence))
 		}
 		sp.End()
+		// A question the model turns away is answered by the documents, unless an intent's
+		// answer speaks of it clearly better than any passage does (answerLead).
+		if pred.Label == nlu.OOS && !pred.Refused {
+			lead.in, lead.match, lead.ok = s.answerFor(lb, lang, utt)
+			lead.ok = lead.ok && s.answerLeads(lang, utt, lead.match)
+		}
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
 		// the question well wins; one that covers it in part wins over an unsure model, or
@@ -456,7 +468,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// (not even another form of their words). Whether an intent answers at all is the
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
-		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 {
+		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 && !lead.ok {
 			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(utt)))
 			need := strongKnowledge
 			switch {
@@ -483,18 +495,12 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
-	// Turned away by the model: the documents, unless an intent's answer speaks of the question
-	// clearly better than any passage does (answerLead), then that answer.
-	in, m, answers := s.answerFor(lb, lang, utt)
-	answers = answers && !pred.Refused
-	need := knowledgeMatch
-	if answers {
-		need = max(need, m-answerLead)
+	if !lead.ok {
+		if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
+			return r
+		}
 	}
-	if r, ok := s.knowledge(ctx, st, lang, utt, need); ok {
-		return r
-	}
-	if answers {
+	if in, m, ok := s.answerFor(lb, lang, utt); ok && !pred.Refused {
 		slots, _ := extractSlots(in, lb.lists, toks)
 		// Half the match: a guess from what the intent answers, which the Teach page lists
 		// (under 0.5) to be confirmed, and which weighs less among a spoken question's readings.

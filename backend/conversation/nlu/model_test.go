@@ -619,7 +619,7 @@ func TestPooledSentenceView(t *testing.T) {
 		t.Fatal(err)
 	}
 	if few.sent == nil || few.sent.d != d {
-		t.Fatalf("6 phrasings an intent: view of %v numbers, want the mean's %d", few.sent, d)
+		t.Fatalf("6 phrasings an intent: no view of the mean's %d numbers", d)
 	}
 	many, err := Train(manySet(), Options{Lang: "en", Vectors: vec})
 	if err != nil {
@@ -629,7 +629,28 @@ func TestPooledSentenceView(t *testing.T) {
 		t.Fatalf("manySet has %.0f phrasings an intent, not more than %.0f", w, viewPooledAbove)
 	}
 	if many.sent == nil || many.sent.d != 3*d {
-		t.Fatalf("20 phrasings an intent: view of %v numbers, want mean, max and min (%d)", many.sent, 3*d)
+		t.Fatalf("20 phrasings an intent: no view of mean, max and min (%d numbers)", 3*d)
+	}
+	// Where pooling starts: above viewPooledAbove written phrasings an intent, and never for a
+	// pack with none written (templates only).
+	for _, tc := range []struct {
+		written float64
+		want    int
+	}{{viewPooledAbove, d}, {viewPooledAbove + 1, 3 * d}, {math.Inf(1), d}} {
+		if got := many.viewDims(tc.written); got != tc.want {
+			t.Errorf("%v written phrasings an intent: view of %d numbers, want %d", tc.written, got, tc.want)
+		}
+	}
+	generated := smallSet()
+	for i := range generated {
+		generated[i].Generated = true
+	}
+	m, err := Train(generated, Options{Lang: "en", Vectors: vec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.sent == nil || m.sent.d != d {
+		t.Errorf("a pack of template expansions only: no view of the mean's %d numbers", d)
 	}
 	// The vector: the unit weighted mean, then each dimension's greatest and least value over
 	// the unit vectors of the words the table has ("zzyzx" has none).
@@ -665,7 +686,8 @@ func TestPooledSentenceView(t *testing.T) {
 			t.Fatalf("dimension %d: max %.4f min %.4f, want %.4f %.4f", k, x[d+k], x[2*d+k], hi[k], lo[k])
 		}
 	}
-	// Questions none of its phrasings says, placed by the pooled view alone.
+	// Questions none of its phrasings says are still placed right by the pooled view (as by the
+	// mean alone: a check that pooling keeps the view's sense, not of what it adds).
 	for q, want := range map[string]string{
 		"what hour do you shut":           "hours",
 		"a sink and a wc":                 "toilets",
@@ -682,10 +704,12 @@ func TestPooledSentenceView(t *testing.T) {
 	}
 }
 
-// TestPooledViewOnCLINC150 checks the choice of viewPooledAbove where it was made: with 30
-// phrasings an intent (two seeded draws from CLINC150's train.csv), max and min pooling in the
-// sentence view answer more of the validation split's in-scope questions right than the mean
-// alone, and turn away about as many of its out-of-scope ones.
+// TestPooledViewOnCLINC150 measures what pooling gives where it applies: with 30 phrasings an
+// intent (two seeded draws from CLINC150's train.csv), max and min pooling in the sentence view
+// answer more of the validation split's in-scope questions right than the mean alone (5,362
+// against 5,334 of 6,000 when written), and turn away about as many of its out-of-scope ones.
+// Where pooling starts (12) was chosen on the packs of TestSmallPacks drawn with 8, 14 and 20
+// phrasings, which this test does not repeat (docs/BENCHMARKS.md).
 func TestPooledViewOnCLINC150(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains four models on 4,500 phrasings")

@@ -22,7 +22,8 @@ import (
 // word is in English (smooth inverse frequency: a / (a + p(w)), p from the word's frequency
 // rank by Zipf's law), scaled to unit length and then standardised per dimension on the
 // training phrasings; a softmax regression over those 100 numbers is trained by plain SGD for a
-// few epochs. When people wrote more than viewPooledAbove phrasings an intent, the vector also
+// few epochs. When people wrote more than viewPooledAbove phrasings an intent (the median over
+// the intents), the vector also
 // has the greatest and the least value of each dimension over the question's words (max and min
 // pooling, 300 numbers in all). Why by hand: it is a small matrix and one loop, like the
 // network.
@@ -76,10 +77,12 @@ const (
 // test can measure the view without pooling.
 var viewPooledAbove = 12.0
 
-// viewDims is the length of the sentence vector for a set with written phrasings an intent.
+// viewDims is the length of the sentence vector for a set with written phrasings an intent
+// (writtenPerIntent: the median over the intents). A pack with none written (templates only,
+// +Inf) keeps the mean alone: pooling was measured on written phrasings only.
 func (m *Model) viewDims(written float64) int {
 	d := m.vocab.vec.Dims()
-	if written > viewPooledAbove {
+	if written > viewPooledAbove && !math.IsInf(written, 1) {
 		return 3 * d
 	}
 	return d
