@@ -36,7 +36,7 @@ const answerMatch = 0.6
 // answerLead: a question the model turns away goes to the documents first (also when it has
 // words no intent uses), and to the answer search when no passage matches, except when an
 // intent's answer speaks of it by more than answerLead of its words (idf-weighted) than the
-// best passage does (answerLeads); then that answer. "do you do a family ticket" shares
+// best passage does (searchAnswers); then that answer. "do you do a family ticket" shares
 // "family" and "ticket" with a page on an exhibition (0.55 of the question) and all of itself
 // with the ticket prices' answer (1.0). Ties go to the documents, which are the longer answer:
 // "what is the river of light exhibition about" matches both the exhibition's page and the
@@ -46,16 +46,27 @@ const answerMatch = 0.6
 // for the worse (docs/BENCHMARKS.md).
 const answerLead = 0.1
 
-// answerLeads reports whether an answer search's match m leads the best passage's match for
-// the question by more than answerLead (passages under the content's minimum score left out).
-func (s *Snapshot) answerLeads(lang, utt string, m float64) bool {
+// answerHit is what the answer search found for a question the model turned away.
+type answerHit struct {
+	in    *content.Intent // nil when no intent's answer speaks of it well enough (answerMatch)
+	match float64
+	leads bool // its match leads the best passage's by more than answerLead
+}
+
+// searchAnswers runs the answer search for a question the model turned away, and compares its
+// match with the best passage's (passages under the content's minimum score left out).
+func (s *Snapshot) searchAnswers(lb *langBrain, lang, utt string) answerHit {
+	in, m, ok := s.answerFor(lb, lang, utt)
+	if !ok {
+		return answerHit{}
+	}
 	best := 0.0
 	for _, h := range s.index.Search(lang, utt, 5) {
 		if h.Score >= s.Pack.Bot.KnowledgeMinScore {
 			best = max(best, h.Matched)
 		}
 	}
-	return m-answerLead > best
+	return answerHit{in: in, match: m, leads: m-answerLead > best}
 }
 
 // answerFor is the intent whose answer speaks of the question, if the best one does well enough.

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
 	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/text"
@@ -439,11 +438,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	}
 	sp.End()
 	var pred nlu.Prediction
-	var lead struct { // the answer search, when it leads the documents
-		in    *content.Intent
-		match float64
-		ok    bool
-	}
+	var ans answerHit // the answer search, for a question the model turns away
 	if lb.model != nil {
 		_, sp := tracer(ctx).Start(ctx, "conversation.intent_model")
 		if ov.IntentThreshold > 0 {
@@ -458,8 +453,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// A question the model turns away is answered by the documents, unless an intent's
 		// answer speaks of it clearly better than any passage does (answerLead).
 		if pred.Label == nlu.OOS && !pred.Refused {
-			lead.in, lead.match, lead.ok = s.answerFor(lb, lang, utt)
-			lead.ok = lead.ok && s.answerLeads(lang, utt, lead.match)
+			ans = s.searchAnswers(lb, lang, utt)
 		}
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
@@ -468,7 +462,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// (not even another form of their words). Whether an intent answers at all is the
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
-		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 && !lead.ok {
+		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 && !ans.leads {
 			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(utt)))
 			need := strongKnowledge
 			switch {
@@ -483,6 +477,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		}
 	} else {
 		pred = nlu.Prediction{Label: nlu.OOS}
+		ans = s.searchAnswers(lb, lang, utt)
 	}
 	_, sp = tracer(ctx).Start(ctx, "conversation.dialogue")
 	r, ok := s.followUp(st, lb, toks, pred)
@@ -495,16 +490,16 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
-	if !lead.ok {
+	if !ans.leads {
 		if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
 			return r
 		}
 	}
-	if in, m, ok := s.answerFor(lb, lang, utt); ok && !pred.Refused {
-		slots, _ := extractSlots(in, lb.lists, toks)
+	if ans.in != nil { // never for a question like those the content marks as not for it (Refused)
+		slots, _ := extractSlots(ans.in, lb.lists, toks)
 		// Half the match: a guess from what the intent answers, which the Teach page lists
 		// (under 0.5) to be confirmed, and which weighs less among a spoken question's readings.
-		return s.answerIntent(st, lb, in, slots, m/2, "answer", false)
+		return s.answerIntent(st, lb, ans.in, slots, ans.match/2, "answer", false)
 	}
 	return s.fallback(st, lang)
 }

@@ -23,10 +23,9 @@ import (
 // rank by Zipf's law), scaled to unit length and then standardised per dimension on the
 // training phrasings; a softmax regression over those 100 numbers is trained by plain SGD for a
 // few epochs. When people wrote more than viewPooledAbove phrasings an intent (the median over
-// the intents), the vector also
-// has the greatest and the least value of each dimension over the question's words (max and min
-// pooling, 300 numbers in all). Why by hand: it is a small matrix and one loop, like the
-// network.
+// the intents), the vector also has the greatest and the least value of each dimension over the
+// question's words (max and min pooling, 300 numbers in all). Why by hand: it is a small matrix
+// and one loop, like the network.
 
 // sifA is the smooth-inverse-frequency constant: a word as frequent as 1 in 1,000 counts half.
 const sifA = 1e-3
