@@ -62,7 +62,7 @@ func (s *Snapshot) searchAnswers(lb *langBrain, lang, utt string) answerHit {
 	}
 	best := 0.0
 	for _, h := range s.index.Search(lang, utt, 5) {
-		if h.Score >= s.Pack.Bot.KnowledgeMinScore {
+		if h.Score >= s.Pack.Bot.KnowledgeMinScore && specific(h) {
 			best = max(best, h.Matched)
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Snapshot) searchAnswers(lb *langBrain, lang, utt string) answerHit {
 // answerFor is the intent whose answer speaks of the question, if the best one does well enough.
 func (s *Snapshot) answerFor(lb *langBrain, lang, utt string) (*content.Intent, float64, bool) {
 	hits := s.answers.Search(lang, utt, 1)
-	if len(hits) == 0 || hits[0].Matched < answerMatch {
+	if len(hits) == 0 || hits[0].Matched < answerMatch || !specific(hits[0]) {
 		return nil, 0, false
 	}
 	in := lb.byName[s.answers.Docs[hits[0].Doc].ID]

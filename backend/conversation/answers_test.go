@@ -66,3 +66,26 @@ func TestAnswerSearchAgainstDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestEverydayWordsCarryNoAnswer: a passage or an intent's answer that shares only everyday
+// words with part of a question ("weather", "time", "road") does not answer it (everydayWords);
+// one word past them does, and so does a match of all the question's meaningful words.
+func TestEverydayWordsCarryNoAnswer(t *testing.T) {
+	e := demoEngine(t)
+	for _, tc := range []struct{ say, want string }{
+		{"what's the weather going to be like", "fallback"}, // the maritime gallery's page has "weather"
+		{"what time is it in tokyo", "fallback"},            // the visitor rules have "time"
+		{"play some music", "fallback"},                     // the families' answer has "music"
+		{"what road is the museum on", "location_address"},  // not the maritime gallery's "road"
+		{"what happened to the aurora", "doc:knowledge/en/maritime-gallery.md"},
+		{"who built the museum building", "doc:knowledge/en/the-building.md"}, // every word matched
+	} {
+		r, err := e.Try(tc.say, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if answered(r) != tc.want {
+			t.Errorf("%q: %s via %s (%.2f), want %s", tc.say, answered(r), r.Via, r.Confidence, tc.want)
+		}
+	}
+}

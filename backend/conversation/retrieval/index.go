@@ -79,6 +79,13 @@ const (
 	expandWords  = 2 // missing words a question is expanded for, each a pass over the words
 )
 
+// match is what a passage matched of a query: the idf it was credited, and the rank of the
+// rarest query word among them (Hit.Rarest).
+type match struct {
+	credit float64
+	rarest int
+}
+
 type posting struct {
 	passage int32
 	tf      uint16
@@ -93,6 +100,11 @@ type Hit struct {
 	// its idf (a term no passage has weighs most), in 0..1: a length-independent signal of
 	// whether the passage is about the question at all, which rare words decide.
 	Matched float64
+	// Rarest is the place, among the language's words by how common they are, of the rarest
+	// question word the passage matched (as itself or a near word): a passage that shares
+	// only everyday words with a question ("weather", "road", "today") may have happened to
+	// use them. math.MaxInt when the language has no word vectors or the word is not in them.
+	Rarest int
 }
 
 // NewIndex cuts the documents into passages and indexes them. progress, if set, is called with
@@ -196,7 +208,7 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	sp := ix.scratch.Get().(*[]float32)
 	defer ix.scratch.Put(sp)
 	scores := *sp
-	matched := make(map[int32]float64, 64)
+	matched := make(map[int32]match, 64)
 	N := float64(len(ix.Passages))
 	var idfTotal float64
 	langs := []string{lang}
@@ -212,7 +224,7 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	}
 	// add scores the passages that have term t, weighted by w, and credits credit of the
 	// query's idf to them as matched.
-	add := func(t string, w, credit float64) {
+	add := func(t string, w, credit float64, rank int) {
 		n := df(t)
 		idf := math.Log(1 + (N-n+0.5)/(n+0.5))
 		for _, l := range langs {
@@ -220,7 +232,8 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 				tf := float64(p.tf)
 				norm := ix.k1 * (1 - ix.b + ix.b*float64(ix.Passages[p.passage].terms)/ix.avgLen)
 				scores[p.passage] += float32(w * idf * tf * (ix.k1 + 1) / (tf + norm))
-				matched[p.passage] += credit
+				m := matched[p.passage]
+				matched[p.passage] = match{credit: m.credit + credit, rarest: max(m.rarest, rank)}
 			}
 		}
 	}
@@ -228,12 +241,13 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	for i, t := range uniq {
 		n := df(t)
 		idf := math.Log(1 + (N-n+0.5)/(n+0.5))
+		rank := ix.rank(lang, uniqWords[i])
 		if n == 0 {
-			idf = min(idf, ix.commonness(lang, uniqWords[i]))
+			idf = min(idf, commonness(rank))
 		}
 		idfTotal += idf
 		if n > 0 {
-			add(t, 1, idf)
+			add(t, 1, idf, rank)
 			continue
 		}
 		if expanded == expandWords {
@@ -242,13 +256,13 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 		expanded++
 		for _, e := range ix.expand(lang, uniqWords[i]) {
 			if !seen[e.term] {
-				add(e.term, e.sim, expandCredit*e.sim*idf)
+				add(e.term, e.sim, expandCredit*e.sim*idf, rank)
 			}
 		}
 	}
 	hits := make([]Hit, 0, len(matched))
 	for p, m := range matched {
-		hits = append(hits, Hit{Passage: int(p), Doc: ix.Passages[p].Doc, Score: float64(scores[p]), Matched: m / idfTotal})
+		hits = append(hits, Hit{Passage: int(p), Doc: ix.Passages[p].Doc, Score: float64(scores[p]), Matched: m.credit / idfTotal, Rarest: m.rarest})
 		scores[p] = 0 // leave the scratch clean for the next query
 	}
 	sort.Slice(hits, func(i, j int) bool {
@@ -263,20 +277,29 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 	return hits
 }
 
+// rank is a word's place among the language's words by how common they are (0 the commonest),
+// math.MaxInt when the language has no word vectors or they lack the word.
+func (ix *Index) rank(lang, word string) int {
+	nw := ix.near[lang]
+	if nw == nil {
+		return math.MaxInt
+	}
+	i := nw.vec.Index(word)
+	if i < 0 {
+		return math.MaxInt
+	}
+	return nw.vec.Rank(i)
+}
+
 // commonness bounds the weight of a question's word that no passage has by how common the word
 // is in the language (its rank in the word vectors' corpus): a small corpus gives every word it
 // lacks the highest idf, so "become" in "how do i become a volunteer" outweighed "volunteer",
 // which the page on volunteering has. Without vectors for the language, no bound.
-func (ix *Index) commonness(lang, word string) float64 {
-	nw := ix.near[lang]
-	if nw == nil {
+func commonness(rank int) float64 {
+	if rank == math.MaxInt {
 		return math.Inf(1)
 	}
-	i := nw.vec.Index(word)
-	if i < 0 {
-		return math.Inf(1)
-	}
-	return math.Log(1 + float64(nw.vec.Rank(i))/100)
+	return math.Log(1 + float64(rank)/100)
 }
 
 type expansion struct {

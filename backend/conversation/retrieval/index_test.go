@@ -1,9 +1,12 @@
 package retrieval
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"voicebot/backend/conversation/wordvec"
 )
 
 func TestSentences(t *testing.T) {
@@ -63,5 +66,32 @@ func TestSearchRanksAndFiltersLanguage(t *testing.T) {
 	b := ix.Search("en", "lens", 1)[0].Matched
 	if !(a < 0.6 && b > 0.99) {
 		t.Errorf("match shares: %v %v", a, b)
+	}
+}
+
+// TestRarestMatchedWord: a hit records the place, by how common, of the rarest question word it
+// matched, from the word vectors of the question's language; without vectors every word is
+// taken as rare.
+func TestRarestMatchedWord(t *testing.T) {
+	vec := wordvec.For("en")
+	if vec == nil {
+		t.Skip("no English word vectors built in")
+	}
+	docs := []Document{
+		{ID: "ships", Title: "Ships", Text: "The Aurora sailed in all weather from the old quay.", Lang: "en"},
+		{ID: "barcos", Title: "Barcos", Text: "El Aurora navegaba con cualquier tiempo.", Lang: "es"},
+	}
+	ix := NewIndex(docs, Options{Vectors: wordvec.For}, nil)
+	rank := func(w string) int { return vec.Rank(vec.Index(w)) }
+	h := ix.Search("en", "what's the weather like", 1)
+	if len(h) != 1 || h[0].Rarest != rank("weather") {
+		t.Fatalf("weather: %+v, want Rarest %d", h, rank("weather"))
+	}
+	h = ix.Search("en", "what happened to the aurora in bad weather", 1)
+	if len(h) != 1 || h[0].Rarest != max(rank("aurora"), rank("weather")) || rank("aurora") < rank("weather") {
+		t.Fatalf("aurora: %+v (aurora %d, weather %d)", h, rank("aurora"), rank("weather"))
+	}
+	if h := ix.Search("es", "qué tiempo hace", 1); len(h) != 1 || h[0].Rarest != math.MaxInt {
+		t.Fatalf("a language without vectors: %+v", h)
 	}
 }
