@@ -95,13 +95,17 @@ func TestContractionsMeetTemplates(t *testing.T) {
 }
 
 // TestEllipticalFollowUps: "what about for seniors?" after a ticket question is the ticket
-// intent again; "what about the capital of France?" after it is not a follow-up at all.
+// intent again, and so is "and for children?", which the model alone is sure is the families'
+// intent (the ticket intent's phrasings say "children"); "what about the capital of France?"
+// after it is not a follow-up at all, nor is "and for children?" after the opening hours.
 func TestEllipticalFollowUps(t *testing.T) {
 	e := demoEngine(t)
 	for _, tc := range []struct{ first, then, want string }{
 		{"how much is a ticket", "what about for seniors?", "ticket_prices"},
 		{"¿cuánto cuesta la entrada?", "¿y para jubilados?", "ticket_prices"},
 		{"how much is a ticket", "what about the capital of France?", ""},
+		{"how much is a ticket", "and for children?", "ticket_prices"},
+		{"when do you open", "and for children?", "kids_families"},
 	} {
 		r, err := e.Reply(context.Background(), Request{Text: tc.first})
 		if err != nil {

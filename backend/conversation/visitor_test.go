@@ -169,6 +169,67 @@ var visitorQuestionsLater = [][]turn{
 	{{say: "¿quién es el presidente de Francia?", want: "oos"}},
 }
 
+// visitorQuestionsThird were written on 2026-12-02 (fifth session), after the changes for
+// everyday words were made on the 306 typed questions of the spoken sets, and measured once
+// on the engine before them and after (docs/BENCHMARKS.md): a third check of how much of a gain
+// holds on questions nothing was tuned to. One want was mended after that measurement: "i need
+// to put my bag in a locker" is rightly answered by the visitor rules' "Large bags ... must be
+// left in the cloakroom or the free lockers".
+var visitorQuestionsThird = [][]turn{
+	{{say: "what time do you open on saturday morning", want: "opening_hours"}},
+	{{say: "are you open on easter monday", want: "opening_hours"}},
+	{{say: "how much do kids pay", want: "ticket_prices|free_entry"}},
+	{{say: "is it free for babies", want: "ticket_prices|free_entry"}},
+	{{say: "can i book tickets online", want: "buy_tickets"}},
+	{{say: "what's the museum's address", want: "location_address"}},
+	{{say: "how do i get there from the station", want: "directions_transport"}},
+	{{say: "where should i leave my car", want: "parking"}},
+	{{say: "is there a ramp at the entrance", want: "accessibility"}},
+	{{say: "i need to put my bag in a locker", want: "where_is|doc:knowledge/en/visitor-rules.md"}},
+	{{say: "does the cafe do sandwiches", want: "cafe"}},
+	{{say: "is there a souvenir shop", want: "gift_shop|where_is"}},
+	{{say: "do you do guided tours at weekends", want: "guided_tours"}},
+	{{say: "is there an audio guide in german", want: "audio_guide"}},
+	{{say: "can i take photos with flash", want: "photography"}},
+	{{say: "are service dogs allowed", want: "pets"}},
+	{{say: "what exhibitions are on this summer", want: "current_exhibitions"}},
+	{{say: "what's in the permanent collection", want: "permanent_collection"}},
+	{{say: "is the museum good for toddlers", want: "kids_families"}},
+	{{say: "can a school class visit", want: "groups_schools|doc:knowledge/en/learning-and-schools.md"}},
+	{{say: "what's the wifi password", want: "wifi"}},
+	{{say: "i lost my gloves", want: "lost_and_found"}},
+	{{say: "what are the benefits of membership", want: "membership"}},
+	{{say: "can i email someone at the museum", want: "contact"}},
+	{{say: "how much time do i need for the whole museum", want: "visit_duration"}},
+	{{say: "can i talk to a real person", want: "human_help"}},
+	{{say: "are you a robot", want: "bot_identity"}},
+	{{say: "how much does the lighthouse lens weigh", want: "doc:knowledge/en/the-lighthouse-lens.md"}},
+	{{say: "how old is the warehouse", want: "doc:knowledge/en/the-building.md|doc:knowledge/en/history-of-the-museum.md"}},
+	{{say: "can i see the museum archive", want: "doc:knowledge/en/library-and-archive.txt"}},
+	{{say: "how do i become a volunteer", want: "doc:knowledge/en/volunteering.md"}},
+	{{say: "can i hire the museum for a wedding", want: "doc:knowledge/en/venue-hire.html"}},
+	{{say: "can i give my old letters to the museum", want: "doc:knowledge/en/donating-objects.md"}},
+	{{say: "how much is a ticket", want: "ticket_prices"}, {say: "and for children?", want: "ticket_prices|free_entry"}},
+	{{say: "what time do you close on friday", want: "opening_hours"}, {say: "what about saturday?", want: "opening_hours", slot: "day=saturday"}},
+	{{say: "what's the capital of spain", want: "oos"}},
+	{{say: "play the radio", want: "oos"}},
+	{{say: "how do i fix a flat tyre", want: "oos"}},
+	{{say: "book me a hotel room", want: "oos"}},
+	{{say: "who painted the mona lisa", want: "oos"}},
+	{{say: "¿a qué hora cierran los domingos?", want: "opening_hours"}},
+	{{say: "¿cuánto pagan los niños?", want: "ticket_prices|free_entry"}},
+	{{say: "¿dónde está el aseo?", want: "where_is"}},
+	{{say: "¿dónde aparco el coche?", want: "parking"}},
+	{{say: "¿tenéis wifi gratis?", want: "wifi"}},
+	{{say: "¿se admiten perros?", want: "pets"}},
+	{{say: "¿qué exposiciones hay ahora?", want: "current_exhibitions"}},
+	{{say: "¿cuándo se fundó el museo?", want: "doc:knowledge/es/historia-del-museo.md|doc:knowledge/es/el-edificio.md"}},
+	{{say: "¿cómo llego en autobús?", want: "directions_transport"}},
+	{{say: "¿qué precio tiene la entrada?", want: "ticket_prices"}, {say: "¿y para estudiantes?", want: "ticket_prices"}},
+	{{say: "¿qué hora es en Nueva York?", want: "oos"}},
+	{{say: "ponme una canción", want: "oos"}},
+}
+
 // TestVisitorQuestions answers the development set and holds its figure (docs/BENCHMARKS.md).
 func TestVisitorQuestions(t *testing.T) {
 	e := demoEngine(t)
@@ -177,6 +238,9 @@ func TestVisitorQuestions(t *testing.T) {
 	}
 	if pct := answerVisitors(t, e, visitorQuestionsLater); pct < minVisitorShareLater {
 		t.Errorf("later visitor questions answered right: %.1f%%, want at least %.0f%%", pct, minVisitorShareLater)
+	}
+	if pct := answerVisitors(t, e, visitorQuestionsThird); pct < minVisitorShareThird {
+		t.Errorf("third set of visitor questions answered right: %.1f%%, want at least %.0f%%", pct, minVisitorShareThird)
 	}
 }
 
@@ -237,3 +301,6 @@ const minVisitorShare = 88.0
 
 // minVisitorShareLater is the floor of the later set.
 const minVisitorShareLater = 85.0
+
+// minVisitorShareThird is the floor of the third set (50 of 55 on 2026-12-02).
+const minVisitorShareThird = 88.0

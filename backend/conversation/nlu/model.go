@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -585,6 +586,27 @@ func (m *Model) StrangeWords(utterance string) []string {
 		}
 	}
 	return out
+}
+
+// Says reports whether a label's phrasings (and the words of its slots' values) say every
+// meaningful word of an utterance, as it is or as another form of it (the same stem); near
+// words in the vectors do not count. An utterance with no meaningful word is said by none.
+func (m *Model) Says(label, utterance string) bool {
+	c := slices.Index(m.labels, label)
+	if c < 0 || m.said == nil {
+		return false
+	}
+	s, any := m.said[c], false
+	for _, t := range text.Tokens(utterance) {
+		if text.IsStopword(m.lang, t) {
+			continue
+		}
+		if !s.words[t] && !s.words[text.Stem(m.lang, t)] {
+			return false
+		}
+		any = true
+	}
+	return any
 }
 
 // Predict classifies one utterance with the model's threshold.

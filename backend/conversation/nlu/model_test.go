@@ -305,6 +305,29 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
+// TestSays: a label says an utterance when its phrasings have every meaningful word, as it is
+// or as another form; near words do not count, nor does an utterance of stop words only.
+func TestSays(t *testing.T) {
+	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		label, q string
+		want     bool
+	}{
+		{"tickets", "how much is a ticket", true},
+		{"tickets", "tickets please", true}, // another form, and a stop word
+		{"tickets", "the", false},           // nothing meaningful
+		{"tickets", "ticket for the opera", false},
+		{"no such label", "ticket", false},
+	} {
+		if got := m.Says(tc.label, tc.q); got != tc.want {
+			t.Errorf("Says(%s, %q) = %v, want %v", tc.label, tc.q, got, tc.want)
+		}
+	}
+}
+
 // TestChooseByCoverage: among the likeliest intents, the one whose phrasings say the question's
 // words wins over a likelier one that shares only its frame ("how much is ..."), and the
 // likelier wins when both say as much of it. The sentence view, joined with the n-gram models
