@@ -62,19 +62,26 @@ func (s *Snapshot) searchAnswers(lb *langBrain, lang, utt string) answerHit {
 	}
 	best := 0.0
 	for _, h := range s.index.Search(lang, utt, 5) {
-		if h.Score >= s.Pack.Bot.KnowledgeMinScore && specific(h) {
+		if h.Score >= s.Pack.Bot.KnowledgeMinScore && carriesAnswer(h) {
 			best = max(best, h.Matched)
 		}
 	}
 	return answerHit{in: in, match: m, leads: m-answerLead > best}
 }
 
-// answerFor is the intent whose answer speaks of the question, if the best one does well enough.
+// answerFor is the intent whose answer speaks of the question: the best ranked of the top 3
+// whose match is not of everyday words alone (carriesAnswer), if its match is enough
+// (answerMatch).
 func (s *Snapshot) answerFor(lb *langBrain, lang, utt string) (*content.Intent, float64, bool) {
-	hits := s.answers.Search(lang, utt, 1)
-	if len(hits) == 0 || hits[0].Matched < answerMatch || !specific(hits[0]) {
-		return nil, 0, false
+	for _, h := range s.answers.Search(lang, utt, 3) {
+		if !carriesAnswer(h) {
+			continue // everyday words alone: the next answer may share a rarer one
+		}
+		if h.Matched < answerMatch {
+			return nil, 0, false
+		}
+		in := lb.byName[s.answers.Docs[h.Doc].ID]
+		return in, h.Matched, in != nil
 	}
-	in := lb.byName[s.answers.Docs[hits[0].Doc].ID]
-	return in, hits[0].Matched, in != nil
+	return nil, 0, false
 }

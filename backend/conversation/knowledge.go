@@ -28,7 +28,7 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 	bot := &s.Pack.Bot
 	hits := s.index.Search(lang, utt, 5)
 	for _, h := range hits {
-		if h.Matched >= minMatch && h.Score >= bot.KnowledgeMinScore && specific(h) {
+		if h.Matched >= minMatch && h.Score >= bot.KnowledgeMinScore && carriesAnswer(h) {
 			r := s.knowledgeReply(h, utt, lang)
 			s.cache.Add(key, r)
 			s.noteDoc(st, r)
@@ -39,7 +39,10 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 	// again with its title, and accept only that document.
 	if doc, ok := s.docByPath(st.Topic); ok {
 		for _, h := range s.index.Search(lang, s.index.Docs[doc].Title+" "+utt, 5) {
-			if h.Doc == doc && h.Score >= bot.KnowledgeMinScore && h.Matched >= minMatch && specific(h) {
+			// No everyday-words check here: every passage has its document's title words,
+			// so the search's rarest word is the title's, and the question is known to be
+			// about that document.
+			if h.Doc == doc && h.Score >= bot.KnowledgeMinScore && h.Matched >= minMatch {
 				r := s.knowledgeReply(h, utt, lang)
 				r.Via = "followup"
 				s.noteDoc(st, r)
@@ -54,9 +57,10 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 // words it shares with the question is rarer than the language's everydayWords commonest.
 const everydayWords = 2000
 
-// specific tells whether a passage's match can carry an answer: it has all of the question's
-// meaningful words, or at least one that is not an everyday word.
-func specific(h retrieval.Hit) bool {
+// carriesAnswer tells whether a passage's match can carry an answer: it has all of the
+// question's meaningful words, or shares at least one word with it that is not an everyday
+// word. A language without word vectors (Spanish) has no ranks: every word passes.
+func carriesAnswer(h retrieval.Hit) bool {
 	return h.Matched >= 1-1e-9 || h.Rarest >= everydayWords
 }
 

@@ -302,5 +302,5 @@ const minVisitorShare = 88.0
 // minVisitorShareLater is the floor of the later set.
 const minVisitorShareLater = 85.0
 
-// minVisitorShareThird is the floor of the third set (50 of 55 on 2026-12-02).
+// minVisitorShareThird is the floor of the third set (51 of 55 on 2026-12-02).
 const minVisitorShareThird = 88.0

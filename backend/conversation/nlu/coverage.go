@@ -32,6 +32,9 @@ type said struct {
 	near  wordvec.Group   // the words in the word vectors
 }
 
+// has reports whether the phrasings say a word as it is or as another form (the same stem).
+func (s said) has(lang, t string) bool { return s.words[t] || s.words[text.Stem(lang, t)] }
+
 // learnSaid records what each label's phrasings say, from the examples at idx (all when nil)
 // and the extra words of opt.Said.
 func (m *Model) learnSaid(examples []Example, idx []int, extra map[string][]string) {
@@ -101,7 +104,7 @@ func (m *Model) coverage(c int, toks []string) float64 {
 			continue
 		}
 		n++
-		if s.words[t] || s.words[text.Stem(m.lang, t)] {
+		if s.has(m.lang, t) {
 			got++
 			continue
 		}

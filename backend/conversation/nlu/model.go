@@ -596,17 +596,17 @@ func (m *Model) Says(label, utterance string) bool {
 	if c < 0 || m.said == nil {
 		return false
 	}
-	s, any := m.said[c], false
+	meaningful := false
 	for _, t := range text.Tokens(utterance) {
 		if text.IsStopword(m.lang, t) {
 			continue
 		}
-		if !s.words[t] && !s.words[text.Stem(m.lang, t)] {
+		if !m.said[c].has(m.lang, t) {
 			return false
 		}
-		any = true
+		meaningful = true
 	}
-	return any
+	return meaningful
 }
 
 // Predict classifies one utterance with the model's threshold.

@@ -320,11 +320,15 @@ func TestSays(t *testing.T) {
 		{"tickets", "tickets please", true}, // another form, and a stop word
 		{"tickets", "the", false},           // nothing meaningful
 		{"tickets", "ticket for the opera", false},
+		{"tickets", "fares", false}, // near "tickets" in the vectors (the coverage counts it in part)
 		{"no such label", "ticket", false},
 	} {
 		if got := m.Says(tc.label, tc.q); got != tc.want {
 			t.Errorf("Says(%s, %q) = %v, want %v", tc.label, tc.q, got, tc.want)
 		}
+	}
+	if c := m.coverage(slices.Index(m.labels, "tickets"), []string{"fares"}); c <= 0 {
+		t.Errorf("coverage of a near word: %.2f, want some (the case above tests that Says leaves it out)", c)
 	}
 }
 

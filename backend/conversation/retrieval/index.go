@@ -63,6 +63,7 @@ type Index struct {
 type nearWords struct {
 	vec   *wordvec.Table
 	terms []string
+	ranks []int // each word's place by how common it is (Hit.Rarest)
 	group wordvec.Group
 }
 
@@ -101,9 +102,10 @@ type Hit struct {
 	// whether the passage is about the question at all, which rare words decide.
 	Matched float64
 	// Rarest is the place, among the language's words by how common they are, of the rarest
-	// question word the passage matched (as itself or a near word): a passage that shares
-	// only everyday words with a question ("weather", "road", "today") may have happened to
-	// use them. math.MaxInt when the language has no word vectors or the word is not in them.
+	// word the passage shares with the query (a query word, or the passage's near word that
+	// stood for a missing one): a passage that shares only everyday words with a question
+	// ("weather", "road", "today") may have happened to use them. math.MaxInt when the
+	// language has no word vectors or the word is not in them.
 	Rarest int
 }
 
@@ -168,6 +170,7 @@ func NewIndex(docs []Document, opt Options, progress func(done, total int)) *Ind
 			if i := nw.vec.Index(w); i >= 0 {
 				places = append(places, int32(i))
 				nw.terms = append(nw.terms, words[w])
+				nw.ranks = append(nw.ranks, nw.vec.Rank(i))
 			}
 		}
 		nw.group = nw.vec.Group(places)
@@ -256,7 +259,7 @@ func (ix *Index) Search(lang, query string, k int) []Hit {
 		expanded++
 		for _, e := range ix.expand(lang, uniqWords[i]) {
 			if !seen[e.term] {
-				add(e.term, e.sim, expandCredit*e.sim*idf, rank)
+				add(e.term, e.sim, expandCredit*e.sim*idf, e.rank) // the passage has the near word
 			}
 		}
 	}
@@ -305,6 +308,7 @@ func commonness(rank int) float64 {
 type expansion struct {
 	term string
 	sim  float64
+	rank int // the near word's place by how common it is
 }
 
 // expand returns the indexed terms whose words are nearest to a word in the word vectors.
@@ -330,7 +334,7 @@ func (ix *Index) expand(lang, word string) []expansion {
 		if best < 0 {
 			break
 		}
-		out = append(out, expansion{nw.terms[best], float64(sims[best])})
+		out = append(out, expansion{nw.terms[best], float64(sims[best]), nw.ranks[best]})
 		for j := range sims { // one expansion a term, whichever of its words is nearest
 			if nw.terms[j] == nw.terms[best] {
 				sims[j] = -1

@@ -91,6 +91,12 @@ func TestRarestMatchedWord(t *testing.T) {
 	if len(h) != 1 || h[0].Rarest != max(rank("aurora"), rank("weather")) || rank("aurora") < rank("weather") {
 		t.Fatalf("aurora: %+v (aurora %d, weather %d)", h, rank("aurora"), rank("weather"))
 	}
+	// "rain" is in no passage: the passage's near word "weather" (0.71) stands for it, and
+	// its rank is what the passage shares ("rain" is the rarer: past the 2,000 commonest)
+	h = ix.Search("en", "rain", 1)
+	if len(h) != 1 || h[0].Rarest != rank("weather") || rank("rain") <= rank("weather") {
+		t.Fatalf("rain: %+v, want Rarest %d (weather), not %d (rain)", h, rank("weather"), rank("rain"))
+	}
 	if h := ix.Search("es", "qué tiempo hace", 1); len(h) != 1 || h[0].Rarest != math.MaxInt {
 		t.Fatalf("a language without vectors: %+v", h)
 	}
