@@ -535,7 +535,7 @@ func (s *Snapshot) askedOfItsPage(lb *langBrain, in *content.Intent, slots map[s
 	for _, v := range slots {
 		fv := " " + text.Fold(v) + " "
 		for i, d := range s.index.Docs {
-			if (d.Lang == lb.lang || d.Lang == "") && strings.Contains(s.titles[i], fv) {
+			if (d.Lang == lb.lang || d.Lang == "") && strings.Contains(" "+text.Fold(d.Title)+" ", fv) {
 				return i, true
 			}
 		}

@@ -34,7 +34,6 @@ type Snapshot struct {
 	langs    map[string]*langBrain
 	index    *retrieval.Index
 	answers  *retrieval.Index // what each intent answers (answers.go)
-	titles   []string         // each document's title folded, between spaces (askedOfItsPage)
 	detector *langid.Detector
 	cache    *ttlcache.Cache[string, Reply]
 }
@@ -150,9 +149,6 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 		samples[d.Lang] = append(samples[d.Lang], d.Title, d.Text)
 	}
 	s.index = retrieval.NewIndex(docs, retrieval.Options{PassageWords: 120, Vectors: vecFor}, nil)
-	for _, d := range s.index.Docs {
-		s.titles = append(s.titles, " "+text.Fold(d.Title)+" ")
-	}
 	s.answers = answerIndex(pack, vecFor)
 	s.detector = langid.New(samples)
 	wg.Wait()
