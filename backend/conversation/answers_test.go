@@ -89,25 +89,3 @@ func TestEverydayWordsCarryNoAnswer(t *testing.T) {
 		}
 	}
 }
-
-// TestDocumentAboutASlotValue: a question that names a thing a document is about through an
-// intent's slot value, and asks what that intent does not say, is the document's to answer;
-// one that asks where it is, or that the page does not cover, stays with the intent.
-func TestDocumentAboutASlotValue(t *testing.T) {
-	e := demoEngine(t)
-	for _, tc := range []struct{ say, want string }{
-		{"how heavy is the lighthouse lens", "doc:knowledge/en/the-lighthouse-lens.md"},
-		{"where did the lighthouse lens come from", "doc:knowledge/en/the-lighthouse-lens.md"},
-		{"is the lighthouse lens upstairs", "where_is"},
-		{"where is the lighthouse lens", "where_is"},
-		{"how do i get to the maritime gallery from the cafe", "where_is"},
-	} {
-		r, err := e.Try(tc.say, "en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if answered(r) != tc.want {
-			t.Errorf("%q: %s via %s (%.2f), want %s", tc.say, answered(r), r.Via, r.Confidence, tc.want)
-		}
-	}
-}

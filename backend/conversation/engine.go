@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
 	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/text"
@@ -488,12 +487,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	}
 	if pred.Label != nlu.OOS {
 		in := lb.byName[pred.Label]
-		slots, used := extractSlots(in, lb.lists, toks)
-		if doc, ok := s.askedOfItsPage(lb, in, slots, used, toks); ok {
-			if r, ok := s.pageAnswer(st, lang, utt, utt, doc, knowledgeMatch); ok {
-				return r
-			}
-		}
+		slots, _ := extractSlots(in, lb.lists, toks)
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
 	if !ans.leads {
@@ -508,37 +502,4 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		return s.answerIntent(st, lb, ans.in, slots, ans.match/2, "answer", false)
 	}
 	return s.fallback(st, lang)
-}
-
-// askedOfItsPage finds the document a question asks about rather than the intent the model
-// chose: the intent's slot holds a thing a document is about (the document's title names the
-// value), and the rest of the question has meaningful words the intent's phrasings do not say.
-// "how heavy is the lighthouse lens" and "where did the lighthouse lens come from" were where_is
-// to the model (0.74, 0.95: "lighthouse lens" is a place of its list), and the lens's page
-// answers them; "is the lighthouse lens upstairs" stays where_is, as the page does not match
-// it well enough (knowledge_match), and "where is the lighthouse lens" has no other word.
-// Found in the misses of the development visitor set and the spoken sets' typed questions
-// (docs/BENCHMARKS.md).
-func (s *Snapshot) askedOfItsPage(lb *langBrain, in *content.Intent, slots map[string]string, used []bool, toks []string) (int, bool) {
-	if len(slots) == 0 || lb.model == nil {
-		return 0, false
-	}
-	var frame []string
-	for i, t := range toks {
-		if !used[i] && !text.IsStopword(lb.lang, t) {
-			frame = append(frame, t)
-		}
-	}
-	if len(frame) == 0 || lb.model.Says(in.Name, strings.Join(frame, " ")) {
-		return 0, false
-	}
-	for _, v := range slots {
-		fv := " " + text.Fold(v) + " "
-		for i, d := range s.index.Docs {
-			if (d.Lang == lb.lang || d.Lang == "") && strings.Contains(" "+text.Fold(d.Title)+" ", fv) {
-				return i, true
-			}
-		}
-	}
-	return 0, false
 }

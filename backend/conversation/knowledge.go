@@ -38,23 +38,16 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 	// A question about the document in play ("when was it built?") may not name it: search
 	// again with its title, and accept only that document.
 	if doc, ok := s.docByPath(st.Topic); ok {
-		if r, ok := s.pageAnswer(st, lang, s.index.Docs[doc].Title+" "+utt, utt, doc, minMatch); ok {
-			r.Via = "followup"
-			return r, true
-		}
-	}
-	return Reply{}, false
-}
-
-// pageAnswer answers from one document: its best passage for the query among the top 5, if it
-// matches enough. No everyday-words check here: the question is known to be about that
-// document (and a query with its title has the title's words in every passage).
-func (s *Snapshot) pageAnswer(st *State, lang, query, utt string, doc int, minMatch float64) (Reply, bool) {
-	for _, h := range s.index.Search(lang, query, 5) {
-		if h.Doc == doc && h.Score >= s.Pack.Bot.KnowledgeMinScore && h.Matched >= minMatch {
-			r := s.knowledgeReply(h, utt, lang)
-			s.noteDoc(st, r)
-			return r, true
+		for _, h := range s.index.Search(lang, s.index.Docs[doc].Title+" "+utt, 5) {
+			// No everyday-words check here: every passage has its document's title words,
+			// so the search's rarest word is the title's, and the question is known to be
+			// about that document.
+			if h.Doc == doc && h.Score >= bot.KnowledgeMinScore && h.Matched >= minMatch {
+				r := s.knowledgeReply(h, utt, lang)
+				r.Via = "followup"
+				s.noteDoc(st, r)
+				return r, true
+			}
 		}
 	}
 	return Reply{}, false
