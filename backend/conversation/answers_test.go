@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -87,5 +88,26 @@ func TestEverydayWordsCarryNoAnswer(t *testing.T) {
 		if answered(r) != tc.want {
 			t.Errorf("%q: %s via %s (%.2f), want %s", tc.say, answered(r), r.Via, r.Confidence, tc.want)
 		}
+	}
+}
+
+// TestTrimLeavesTheTitleOut: the sentence that answers is the one sharing the question's other
+// words, not the page's heading or a sentence that only repeats what the page is about.
+func TestTrimLeavesTheTitleOut(t *testing.T) {
+	page := "The Lighthouse Lens. The museum's most famous object is the lens made in Paris in 1887. " +
+		"It is 3.7 metres tall and weighs about six tonnes. The lighthouse lens turned on a bath of mercury."
+	for _, tc := range []struct{ q, want, not string }{
+		{"how much does the lighthouse lens weigh", "weighs about six tonnes", "The Lighthouse Lens."},
+		{"where was the lighthouse lens made", "made in Paris", "The Lighthouse Lens."},
+	} {
+		got := Trim(page, tc.q, "The Lighthouse Lens", "en", 12)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+			t.Errorf("%q: %q, want the sentence with %q", tc.q, got, tc.want)
+		}
+	}
+	// with no title to leave out, the heading shares the most ("lighthouse", "lens") and wins,
+	// as every page's heading did before
+	if got := Trim(page, "how much does the lighthouse lens weigh", "", "en", 12); got != "The Lighthouse Lens." {
+		t.Errorf("no title: %q", got)
 	}
 }

@@ -87,7 +87,7 @@ func (s *Snapshot) knowledgeReply(h retrieval.Hit, utt, lang string) Reply {
 	doc := s.index.Docs[h.Doc]
 	return Reply{
 		Kind:       KindKnowledge,
-		Text:       Trim(s.index.Passages[h.Passage].Text, utt, lang, 60),
+		Text:       Trim(s.index.Passages[h.Passage].Text, utt, doc.Title, lang, 60),
 		Confidence: round3(h.Matched),
 		Sources:    []Source{{Title: doc.Title, Path: doc.ID}},
 		Via:        "knowledge",
@@ -96,8 +96,13 @@ func (s *Snapshot) knowledgeReply(h retrieval.Hit, utt, lang string) Reply {
 
 // Trim keeps the sentences of a passage that answer the question: the sentence sharing the most
 // of the question's terms, then its best neighbours while the answer stays under maxWords words.
-// Sentences keep their order, so the answer reads as in the document.
-func Trim(passage, question, lang string, maxWords int) string {
+// Sentences keep their order, so the answer reads as in the document. Terms of the document's
+// title do not count: the whole page is about them, so they do not tell which sentence answers
+// ("how many prisms does the lens have" was answered with the sentence that has "lens" and
+// "prism", on how the lens was taken down prism by prism, rather than the earlier one that
+// counts its 1,008 prisms; the page's heading, all title, won over any sentence with one other
+// term). Of sentences that share as much, the first wins.
+func Trim(passage, question, title, lang string, maxWords int) string {
 	sents := retrieval.Sentences(strings.Join(strings.Fields(passage), " "))
 	if len(sents) <= 1 {
 		return strings.TrimSpace(passage)
@@ -106,12 +111,16 @@ func Trim(passage, question, lang string, maxWords int) string {
 	for _, t := range text.Terms(lang, question) {
 		q[t] = true
 	}
-	score := make([]int, len(sents))
+	inTitle := map[string]bool{}
+	for _, t := range text.Terms(lang, title) {
+		inTitle[t] = true
+	}
+	score := make([]int, len(sents)) // the sentence's distinct question terms, the title's left out
 	best := 0
 	for i, sent := range sents {
 		seen := map[string]bool{}
 		for _, t := range text.Terms(lang, sent) {
-			if q[t] && !seen[t] {
+			if q[t] && !inTitle[t] && !seen[t] {
 				seen[t] = true
 				score[i]++
 			}
