@@ -97,11 +97,10 @@ func (s *Snapshot) knowledgeReply(h retrieval.Hit, utt, lang string) Reply {
 // Trim keeps the sentences of a passage that answer the question: the sentence sharing the most
 // of the question's terms, then its best neighbours while the answer stays under maxWords words.
 // Sentences keep their order, so the answer reads as in the document. Terms of the document's
-// title do not count: the whole page is about them, so they do not tell which sentence answers
-// ("how many prisms does the lens have" was answered with the sentence that has "lens" and
-// "prism", on how the lens was taken down prism by prism, rather than the earlier one that
-// counts its 1,008 prisms; the page's heading, all title, won over any sentence with one other
-// term). Of sentences that share as much, the first wins.
+// title do not choose the sentence: the whole page is about them, so they do not tell which
+// sentence answers (the page's heading, "The Lighthouse Lens.", all title, won over "It is 3.7
+// metres tall, weighs about six tonnes..." for "how much does the lighthouse lens weigh"). Of
+// sentences that share as much, the first wins; the neighbours are chosen by all the terms.
 func Trim(passage, question, title, lang string, maxWords int) string {
 	sents := retrieval.Sentences(strings.Join(strings.Fields(passage), " "))
 	if len(sents) <= 1 {
@@ -115,17 +114,21 @@ func Trim(passage, question, title, lang string, maxWords int) string {
 	for _, t := range text.Terms(lang, title) {
 		inTitle[t] = true
 	}
-	score := make([]int, len(sents)) // the sentence's distinct question terms, the title's left out
+	score := make([]int, len(sents)) // the sentence's distinct question terms
+	own := make([]int, len(sents))   // the same, the title's left out: they choose the best
 	best := 0
 	for i, sent := range sents {
 		seen := map[string]bool{}
 		for _, t := range text.Terms(lang, sent) {
-			if q[t] && !inTitle[t] && !seen[t] {
+			if q[t] && !seen[t] {
 				seen[t] = true
 				score[i]++
+				if !inTitle[t] {
+					own[i]++
+				}
 			}
 		}
-		if score[i] > score[best] {
+		if own[i] > own[best] {
 			best = i
 		}
 	}
