@@ -105,6 +105,12 @@ func TestTrimLeavesTheTitleOut(t *testing.T) {
 			t.Errorf("%q: %q, want the sentence with %q", tc.q, got, tc.want)
 		}
 	}
+	// a question of the title's words alone: they break the tie between sentences that share
+	// nothing else
+	later := "It turned on a bath of mercury. The lighthouse lens was lit by a paraffin lamp."
+	if got := Trim(later, "tell me about the lighthouse lens", "The Lighthouse Lens", "en", 8); got != "The lighthouse lens was lit by a paraffin lamp." {
+		t.Errorf("title words only: %q", got)
+	}
 	// with no title to leave out, the heading shares the most ("lighthouse", "lens") and wins,
 	// as every page's heading did before
 	if got := Trim(page, "how much does the lighthouse lens weigh", "", "en", 12); got != "The Lighthouse Lens." {

@@ -99,8 +99,9 @@ func (s *Snapshot) knowledgeReply(h retrieval.Hit, utt, lang string) Reply {
 // Sentences keep their order, so the answer reads as in the document. Terms of the document's
 // title do not choose the sentence: the whole page is about them, so they do not tell which
 // sentence answers (the page's heading, "The Lighthouse Lens.", all title, won over "It is 3.7
-// metres tall, weighs about six tonnes..." for "how much does the lighthouse lens weigh"). Of
-// sentences that share as much, the first wins; the neighbours are chosen by all the terms.
+// metres tall, weighs about six tonnes..." for "how much does the lighthouse lens weigh"); they
+// only break ties, and of sentences that share as much the first wins. The neighbours are
+// chosen by all the terms.
 func Trim(passage, question, title, lang string, maxWords int) string {
 	sents := retrieval.Sentences(strings.Join(strings.Fields(passage), " "))
 	if len(sents) <= 1 {
@@ -128,7 +129,7 @@ func Trim(passage, question, title, lang string, maxWords int) string {
 				}
 			}
 		}
-		if own[i] > own[best] {
+		if own[i] > own[best] || (own[i] == own[best] && score[i] > score[best]) {
 			best = i
 		}
 	}
