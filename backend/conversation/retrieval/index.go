@@ -81,7 +81,8 @@ const (
 )
 
 // match is what a passage matched of a query: the idf it was credited, and the rank of the
-// rarest query word among them (Hit.Rarest).
+// rarest word it shares with the query, a query word or a near word standing for one
+// (Hit.Rarest).
 type match struct {
 	credit float64
 	rarest int

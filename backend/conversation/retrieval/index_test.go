@@ -69,9 +69,9 @@ func TestSearchRanksAndFiltersLanguage(t *testing.T) {
 	}
 }
 
-// TestRarestMatchedWord: a hit records the place, by how common, of the rarest question word it
-// matched, from the word vectors of the question's language; without vectors every word is
-// taken as rare.
+// TestRarestMatchedWord: a hit records the place, by how common, of the rarest word it shares
+// with the question (a near word when it stands for a missing one), from the word vectors of the
+// question's language; without vectors every word is taken as rare.
 func TestRarestMatchedWord(t *testing.T) {
 	vec := wordvec.For("en")
 	if vec == nil {
