@@ -41,7 +41,11 @@ operator writes; the draw is the same for the same --seed, and out-of-scope rows
 (operators write none), so the threshold alone must reject out-of-scope test rows.
 
 The model is the engine's, with the built-in word vectors of the rows' language (English only
-today; rows without a lang column count as English); --vectors=false measures it without.`,
+today; rows without a lang column count as English); --vectors=false measures it without. A
+regional tag is read as its language ("en-US": English stems, stop words and vectors). Rows of
+several languages are split by language, as a content pack is: each language's model is trained
+on its own rows and measured on its own test rows, and the JSON has each language's figures under
+"languages" beside the whole; --lang keeps one ("en" keeps "en-US" and "en-GB" too).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			train, err := evaluate.ReadIntentCSV(trainPath)

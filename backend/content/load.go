@@ -263,7 +263,7 @@ func (l *loader) loadBot() {
 }
 
 func defaultFallback(lang string) string {
-	if lang == "es" {
+	if text.Base(lang) == "es" {
 		return "Perdona, no lo he entendido. ¿Puedes decirlo de otra forma?"
 	}
 	return "Sorry, I did not understand that. Could you say it another way?"
@@ -272,14 +272,14 @@ func defaultFallback(lang string) string {
 // defaultRepair and defaultRepairOffer are said to a spoken question not heard well enough
 // when the content says nothing else (English for a language without its own).
 func defaultRepair(lang string) string {
-	if lang == "es" {
+	if text.Base(lang) == "es" {
 		return "Perdona, no te he oído bien. ¿Puedes repetirlo?"
 	}
 	return "Sorry, I didn't catch that. Could you say it again?"
 }
 
 func defaultRepairOffer(lang string) string {
-	if lang == "es" {
+	if text.Base(lang) == "es" {
 		return "Perdona, no te he oído bien. ¿Has preguntado: {question}?"
 	}
 	return "Sorry, I didn't catch that. Did you ask: {question}?"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // Pack is one parsed, validated content pack. It is never modified after Load.
@@ -145,6 +146,28 @@ func (b *Bot) Localized(m map[string]string, lang string) string {
 		return s
 	}
 	return m[b.DefaultLanguage]
+}
+
+// MatchLanguage is the pack's language that a requested tag asks for: the same tag (in any case),
+// else the one language of the same base language ("en-US" asks an "en" pack, "en" an "en-GB"
+// one: a browser sends its locale), and false when none or several match.
+func (b *Bot) MatchLanguage(tag string) (string, bool) {
+	tag = strings.TrimSpace(tag)
+	for _, l := range b.Languages {
+		if strings.EqualFold(l, tag) {
+			return l, true
+		}
+	}
+	found := ""
+	for _, l := range b.Languages {
+		if text.Base(l) == text.Base(tag) {
+			if found != "" {
+				return "", false
+			}
+			found = l
+		}
+	}
+	return found, found != ""
 }
 
 // HasLanguage reports whether the pack serves a language.

@@ -109,7 +109,7 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 	}
 	residual := 0
 	for i, t := range toks {
-		if !used[i] && !text.IsStopword(lb.lang, t) && !fillerWords[lb.lang][t] {
+		if !used[i] && !text.IsStopword(lb.lang, t) && !fillerWords[text.Base(lb.lang)][t] {
 			residual++
 		}
 	}
@@ -138,7 +138,7 @@ func elliptical(lang string, toks []string) bool {
 	if len(toks) > 6 {
 		return false
 	}
-	for _, o := range followUpOpenings[lang] {
+	for _, o := range followUpOpenings[text.Base(lang)] {
 		if len(toks) > len(o) && hasPrefixWords(toks, o) {
 			return true
 		}
@@ -149,7 +149,7 @@ func elliptical(lang string, toks []string) bool {
 // withoutOpening drops a follow-up opening from the tokens ("and where is the cafe" -> "where
 // is the cafe"), or returns them as they are.
 func withoutOpening(lang string, toks []string) []string {
-	for _, o := range followUpOpenings[lang] {
+	for _, o := range followUpOpenings[text.Base(lang)] {
 		if len(toks) > len(o) && hasPrefixWords(toks, o) {
 			return toks[len(o):]
 		}
@@ -279,7 +279,7 @@ func (s *Snapshot) cancelled(st *State, lb *langBrain, in *content.Intent) Reply
 	st.Pending = nil
 	msg := in.Cancelled
 	if msg == "" {
-		msg = map[string]string{"es": "De acuerdo, lo dejamos."}[lb.lang]
+		msg = map[string]string{"es": "De acuerdo, lo dejamos."}[text.Base(lb.lang)]
 		if msg == "" {
 			msg = "All right, let's leave it."
 		}
@@ -304,12 +304,12 @@ func yesNo(lang string, toks []string) int {
 	if len(toks) == 0 || len(toks) > 4 {
 		return 0
 	}
-	for _, w := range noWords[lang] {
+	for _, w := range noWords[text.Base(lang)] {
 		if hasPrefixWords(toks, text.Tokens(w)) {
 			return -1
 		}
 	}
-	for _, w := range yesWords[lang] {
+	for _, w := range yesWords[text.Base(lang)] {
 		if hasPrefixWords(toks, text.Tokens(w)) {
 			return 1
 		}
@@ -386,7 +386,7 @@ var contractions = map[string]map[string][]string{
 
 // spelledOut returns the tokens with contractions spelled out, or nil when there are none.
 func spelledOut(lang string, toks []string) []string {
-	table := contractions[lang]
+	table := contractions[text.Base(lang)]
 	var out []string
 	for i, t := range toks {
 		if full := table[t]; full != nil {

@@ -317,7 +317,8 @@ func (e *Engine) Hear(sp Spoken, lang string) (Heard, error) {
 }
 
 // check validates an utterance and an optional language against the snapshot in service, and
-// returns the trimmed utterance, the folded language ("" to detect) and the snapshot.
+// returns the trimmed utterance, the pack's language it asks for ("" to detect; a regional tag
+// such as "en-US" is served by the pack's "en", content.Bot.MatchLanguage) and the snapshot.
 func (e *Engine) check(text, lang string) (string, string, *Snapshot, error) {
 	utt := strings.TrimSpace(text)
 	switch {
@@ -332,11 +333,14 @@ func (e *Engine) check(text, lang string) (string, string, *Snapshot, error) {
 	if s == nil {
 		return "", "", nil, ErrNotReady
 	}
-	folded := strings.ToLower(strings.TrimSpace(lang))
-	if folded != "" && !s.Pack.Bot.HasLanguage(folded) {
+	if strings.TrimSpace(lang) == "" {
+		return utt, "", s, nil
+	}
+	served, ok := s.Pack.Bot.MatchLanguage(lang)
+	if !ok {
 		return "", "", nil, &LanguageError{Lang: lang, Supported: s.Pack.Bot.Languages}
 	}
-	return utt, folded, s, nil
+	return utt, served, s, nil
 }
 
 // DetectLanguage picks the language of a text among the content's (the default language when

@@ -177,6 +177,10 @@ func TestBadInput(t *testing.T) {
 	if _, err := e.Reply(ctx, Request{Text: "bonjour", Lang: "fr"}); !errors.As(err, &le) || len(le.Supported) != 2 {
 		t.Errorf("unsupported language: %v", err)
 	}
+	// A browser sends its locale: "es-MX" asks the pack's "es", answered in it.
+	if r, err := e.Reply(ctx, Request{Text: "¿cuánto cuesta la entrada?", Lang: "es-MX"}); err != nil || r.Lang != "es" || r.Intent != "ticket_prices" {
+		t.Errorf("es-MX: %+v %v", r, err)
+	}
 	if _, err := New(NewMemorySessions(1, time.Minute)).Reply(ctx, Request{Text: "hi"}); !errors.Is(err, ErrNotReady) {
 		t.Errorf("no content: %v", err)
 	}

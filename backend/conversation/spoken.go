@@ -233,7 +233,7 @@ func (s *Snapshot) bareOpening(st *State, lang, reading string) bool {
 		return false
 	}
 	for _, w := range toks {
-		if !lb.listed[w] && !fillerWords[lang][w] && !(text.IsStopword(lang, w) && utf8.RuneCountInString(w) <= 2) {
+		if !lb.listed[w] && !fillerWords[text.Base(lang)][w] && !(text.IsStopword(lang, w) && utf8.RuneCountInString(w) <= 2) {
 			return false // a word that asks something
 		}
 	}

@@ -151,3 +151,43 @@ func TestSampleShots(t *testing.T) {
 		t.Errorf("more shots than rows: %d rows, want every in-scope row (20)", n)
 	}
 }
+
+// TestNLUPerLanguage: rows of several languages are trained and measured a language at a time,
+// as the engine keeps a model per language, and a regional tag is read as its language.
+func TestNLUPerLanguage(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("text,label,lang\n")
+	for _, r := range [][3]string{
+		{"when do you open", "hours", "en-US"}, {"opening hours please", "hours", "en-US"}, {"what time do you close", "hours", "en-US"},
+		{"how much is a ticket", "tickets", "en-US"}, {"ticket prices", "tickets", "en-US"}, {"what does entry cost", "tickets", "en-US"},
+		{"a qué hora abrís", "hours", "es-ES"}, {"cuál es el horario", "hours", "es-ES"}, {"cuándo cerráis", "hours", "es-ES"},
+		{"cuánto cuesta la entrada", "tickets", "es-ES"}, {"precio de la entrada", "tickets", "es-ES"}, {"cuánto vale el billete", "tickets", "es-ES"},
+	} {
+		b.WriteString(r[0] + "," + r[1] + "," + r[2] + "\n")
+	}
+	dir := t.TempDir()
+	train, err := ReadIntentCSV(writeFile(t, dir, "train.csv", b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := SampleShots(train, 2, 1); len(got) != 8 {
+		t.Errorf("2 shots of 2 labels in 2 languages: %d rows, want 8", len(got))
+	}
+	if got := OfLanguage(train, "en"); len(got) != 6 {
+		t.Errorf("--lang en keeps %d of the en-US rows, want 6", len(got))
+	}
+	test, _ := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label,lang\nwhen do you close on sunday,hours,en-US\nhow much are tickets,tickets,en-US\ncuánto cuesta una entrada,tickets,es-ES\n¿a qué hora cerráis?,hours,es-ES\n"))
+	res, err := NLU(train, test, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Languages) != 2 || res.Languages["en-us"] == nil || res.Languages["es-es"] == nil {
+		t.Fatalf("languages %v", res.Languages)
+	}
+	if res.NTest != 4 || res.NTrain != 12 || res.Languages["en-us"].NTest != 2 || res.InScopeAccuracy < 75 {
+		t.Errorf("result %+v, en %+v, es %+v", res, res.Languages["en-us"], res.Languages["es-es"])
+	}
+	if _, err := NLU(train[:6], test, "", true, nil); err == nil || !strings.Contains(err.Error(), "no training rows") {
+		t.Errorf("Spanish test rows without Spanish training rows: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 // IntentRow is one row of an intent CSV file.
@@ -79,7 +80,9 @@ func ReadIntentCSV(path string) ([]IntentRow, error) {
 // SampleShots draws n training rows of every in-scope label, as an operator writes a handful of
 // phrasings per intent: deterministic for a seed (the labels in sorted order, each label's rows
 // shuffled by one generator), rows in the order they were drawn. Out-of-scope rows are left out,
-// since operators write none. n <= 0 returns the rows unchanged.
+// since operators write none. In a set with a lang column a label is drawn in each language apart
+// (n rows of "hours" in English and n in Spanish: each language's pack has its phrasings). n <= 0
+// returns the rows unchanged.
 func SampleShots(rows []IntentRow, n int, seed uint64) []IntentRow {
 	if n <= 0 {
 		return rows
@@ -90,10 +93,14 @@ func SampleShots(rows []IntentRow, n int, seed uint64) []IntentRow {
 		if r.Label == nlu.OOS {
 			continue
 		}
-		if _, ok := byLabel[r.Label]; !ok {
-			labels = append(labels, r.Label)
+		k := r.Label
+		if r.Lang != "" {
+			k += "\x00" + strings.ToLower(r.Lang)
 		}
-		byLabel[r.Label] = append(byLabel[r.Label], r)
+		if _, ok := byLabel[k]; !ok {
+			labels = append(labels, k)
+		}
+		byLabel[k] = append(byLabel[k], r)
 	}
 	sort.Strings(labels)
 	rng := rand.New(rand.NewPCG(seed, 0x5107))
@@ -106,14 +113,17 @@ func SampleShots(rows []IntentRow, n int, seed uint64) []IntentRow {
 	return out
 }
 
-// OfLanguage keeps the rows of a language (and those without a lang column); "" keeps all.
+// OfLanguage keeps the rows of a language (and those without a lang column); "" keeps all. A
+// bare language ("en") keeps its regional tags too ("en-US", "en-GB"); a regional tag keeps only
+// itself.
 func OfLanguage(rows []IntentRow, lang string) []IntentRow {
 	if lang == "" {
 		return rows
 	}
+	bare := text.Base(lang) == strings.ToLower(strings.TrimSpace(lang))
 	var out []IntentRow
 	for _, r := range rows {
-		if r.Lang == "" || strings.EqualFold(r.Lang, lang) {
+		if r.Lang == "" || strings.EqualFold(r.Lang, lang) || bare && text.Base(r.Lang) == text.Base(lang) {
 			out = append(out, r)
 		}
 	}
@@ -131,23 +141,104 @@ type NLUResult struct {
 	NTest           int      `json:"n_test"`
 	NTrain          int      `json:"n_train"`
 	Threshold       float64  `json:"threshold"`
+	// Languages holds each language's own figures when the rows are of several languages,
+	// each trained and measured apart, as the engine keeps a model per language; the figures
+	// above are then over all the test rows (threshold: the first language's).
+	Languages map[string]*NLUResult `json:"languages,omitempty"`
+
+	lat       []float64 // classification times (µs), sorted, for the whole of several languages
+	inN, oosN int       // in-scope and out-of-scope test rows
 }
 
 // NLU trains on train and measures on test. lang, if set, keeps only rows of that language (rows
 // without a lang column are kept). The model is the engine's: with the word vectors of the
 // rows' language when the binary carries them (rows without a lang column are read as
-// English), unless vectors is false.
+// English), unless vectors is false. Rows of several languages (a lang column and no lang) are
+// split by language, as a content pack is: each language's model is trained on its own rows and
+// measured on its own test rows, and the result has each language's figures beside the whole.
 func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
 	train, test = OfLanguage(train, lang), OfLanguage(test, lang)
 	if len(train) == 0 || len(test) == 0 {
 		return nil, fmt.Errorf("no rows left for language %q", lang)
 	}
+	if lang != "" {
+		return nluOne(train, test, rowsLanguage(train, lang), vectors, progress)
+	}
+	trainBy, testBy := byLanguage(train), byLanguage(test)
+	var langs []string
+	for l := range testBy {
+		if trainBy[l] == nil {
+			return nil, fmt.Errorf("%d test rows are in language %q, which has no training rows", len(testBy[l]), l)
+		}
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	if len(trainBy) == 1 {
+		return nluOne(train, test, langs[0], vectors, progress)
+	}
+	var all *NLUResult
+	var lat []float64
+	per := map[string]*NLUResult{}
+	var inN, inOK, oosN, oosOK float64
+	for _, l := range langs {
+		r, err := nluOne(trainBy[l], testBy[l], l, vectors, progress)
+		if err != nil {
+			return nil, fmt.Errorf("language %q: %w", l, err)
+		}
+		per[l] = r
+		if all == nil {
+			all = &NLUResult{Threshold: r.Threshold}
+		}
+		all.NTest += r.NTest
+		all.NTrain += r.NTrain
+		all.TrainSeconds += r.TrainSeconds
+		all.MacroF1 += r.MacroF1 * float64(r.NTest)
+		lat = append(lat, r.lat...)
+		inN += float64(r.inN)
+		inOK += r.InScopeAccuracy * float64(r.inN) / 100
+		if r.OOSRecall != nil {
+			oosN += float64(r.oosN)
+			oosOK += *r.OOSRecall * float64(r.oosN) / 100
+		}
+	}
+	all.TrainSeconds = round(all.TrainSeconds, 3)
+	all.MacroF1 = round(all.MacroF1/float64(all.NTest), 2) // the languages' macro F1, by test rows
+	if inN > 0 {
+		all.InScopeAccuracy = round(100*inOK/inN, 2)
+	}
+	if oosN > 0 {
+		v := round(100*oosOK/oosN, 2)
+		all.OOSRecall = &v
+	}
+	sort.Float64s(lat)
+	all.P50us = round(percentile(lat, 0.50), 1)
+	all.P99us = round(percentile(lat, 0.99), 1)
+	all.Languages = per
+	return all, nil
+}
+
+// byLanguage groups rows by their lang column, lower-cased (rows without one are English).
+func byLanguage(rows []IntentRow) map[string][]IntentRow {
+	out := map[string][]IntentRow{}
+	for _, r := range rows {
+		l := strings.ToLower(strings.TrimSpace(r.Lang))
+		if l == "" {
+			l = "en"
+		}
+		out[l] = append(out[l], r)
+	}
+	return out
+}
+
+// nluOne trains one model on rows of one language (lang; "" for rows read as one) and
+// measures it.
+func nluOne(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
 	ex := make([]nlu.Example, len(train))
 	for i, r := range train {
 		ex[i] = nlu.Example{Text: r.Text, Label: r.Label}
 	}
 	start := time.Now()
-	opt := nlu.Options{Progress: progress, Lang: rowsLanguage(train, lang)}
+	opt := nlu.Options{Progress: progress, Lang: lang}
 	if vectors {
 		opt.Vectors = wordvec.For(opt.Lang)
 	}
@@ -197,6 +288,7 @@ func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage
 	sort.Float64s(lat)
 	res.P50us = round(percentile(lat, 0.50), 1)
 	res.P99us = round(percentile(lat, 0.99), 1)
+	res.lat, res.inN, res.oosN = lat, inN, oosN
 	return res, nil
 }
 

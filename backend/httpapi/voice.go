@@ -87,10 +87,8 @@ func (s *Server) voiceLang(w http.ResponseWriter, lang string) (string, bool) {
 	if lang == "" {
 		return snap.Pack.Bot.DefaultLanguage, true
 	}
-	for _, l := range snap.Pack.Bot.Languages {
-		if l == lang {
-			return lang, true
-		}
+	if served, ok := snap.Pack.Bot.MatchLanguage(lang); ok {
+		return served, true // "en-US" is the content's "en"
 	}
 	writeError(w, http.StatusBadRequest, CodeUnsupportedLang, fmt.Sprintf("language %q is not one of the content's %v", lang, snap.Pack.Bot.Languages))
 	return "", false

@@ -37,3 +37,14 @@ func TestTerms(t *testing.T) {
 		t.Errorf("memoised terms %v", got)
 	}
 }
+
+func TestBase(t *testing.T) {
+	for tag, want := range map[string]string{"en": "en", "en-GB": "en", "EN_us": "en", " es-419 ": "es", "spa": "es", "eng": "en", "de-DE": "de", "gsw": "gsw", "": ""} {
+		if got := Base(tag); got != want {
+			t.Errorf("Base(%q) = %q, want %q", tag, got, want)
+		}
+	}
+	if Stem("en-US", "tickets") != Stem("en", "tickets") || !IsStopword("es-ES", "para") || !IsStopword("EN", "the") {
+		t.Error("a regional tag is not read as its language")
+	}
+}

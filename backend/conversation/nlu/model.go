@@ -155,7 +155,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		opt.Progress = func(stage string, _, _ int) { done++; p(stage, done, total) }
 	}
 	m, xs, ys := newModel(examples, labels, opt)
-	m.lang = opt.Lang
+	m.lang = text.Base(opt.Lang)
 	if !opt.LinearOnly {
 		m.net = newNetwork(len(m.vocab.idf), len(labels), opt.Seed)
 	}
@@ -329,7 +329,7 @@ func newModel(examples []Example, labels []string, opt Options) (*Model, []spars
 	toks, raw := featurizeAll(examples)
 	m.vocab = buildVocabulary(raw)
 	m.vocab.vec = opt.Vectors
-	m.vocab.learnWords(opt.Lang, toks)
+	m.vocab.learnWords(text.Base(opt.Lang), toks)
 	m.w = make([]float32, len(m.vocab.idf)*len(labels))
 	m.b = make([]float32, len(labels))
 	xs := make([]sparse, len(examples))

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"voicebot/backend/text"
 	vbembed "voicebot/embed"
 )
 
@@ -218,7 +219,7 @@ var (
 // For returns the table of a language, or nil when the binary carries none for it (only English
 // today: no registry package ships Spanish vectors under a licence the product can carry).
 func For(lang string) *Table {
-	if lang != "en" {
+	if text.Base(lang) != "en" {
 		return nil
 	}
 	englishOnce.Do(func() {
