@@ -191,3 +191,46 @@ func TestNLUPerLanguage(t *testing.T) {
 		t.Errorf("Spanish test rows without Spanish training rows: %v", err)
 	}
 }
+
+// TestNLUUnsegmentedScripts: intent sets in scripts written without spaces between words are
+// read by their characters (text.Fold). Read as one word a sentence, no question but a listed
+// one had a word any intent says, the threshold fell to 0 and nothing was turned away.
+func TestNLUUnsegmentedScripts(t *testing.T) {
+	sets := map[string][2]string{
+		"zh": {`hours|你们几点开门|博物馆什么时候开放|今天开到几点|周末开门吗|开放时间是什么
+tickets|门票多少钱|成人票价是多少|学生有优惠吗|儿童票多少钱|买票要多少钱
+parking|哪里可以停车|有停车场吗|停车收费吗|附近有没有停车的地方|我可以把车停在哪里
+toilets|洗手间在哪里|厕所在哪儿|请问卫生间怎么走|有没有厕所|哪里有洗手间`, `hours|博物馆几点关门|明天开门吗
+tickets|一张票多少钱|老人票价多少
+parking|停车场在哪里|能停车吗
+toilets|卫生间在哪|最近的厕所在哪里
+oos|今天天气怎么样|给我讲个笑话|帮我放一首歌`},
+		"ja": {`hours|何時に開きますか|営業時間を教えてください|今日は何時まで開いていますか|日曜日は開いていますか|閉館時間は何時ですか
+tickets|入場料はいくらですか|チケットの値段を教えてください|学生割引はありますか|子供の料金はいくらですか|大人一枚いくらですか
+parking|駐車場はありますか|どこに車を停められますか|駐車料金はいくらですか|近くに駐車場はありますか|車で行っても大丈夫ですか
+toilets|トイレはどこですか|お手洗いはどこにありますか|トイレを探しています|一番近いトイレはどこ|化粧室はありますか`, `hours|何時に閉まりますか|明日は開いていますか
+tickets|チケットはいくらですか|子供の入場料はいくら
+parking|駐車場はどこですか|車を停める場所はありますか
+toilets|お手洗いはどこ|トイレありますか
+oos|明日の天気はどうですか|面白い話をして|音楽をかけて`},
+	}
+	rows := func(lang, block string) []IntentRow {
+		var out []IntentRow
+		for _, line := range strings.Split(block, "\n") {
+			f := strings.Split(line, "|")
+			for _, tx := range f[1:] {
+				out = append(out, IntentRow{Text: tx, Label: f[0], Lang: lang})
+			}
+		}
+		return out
+	}
+	for lang, set := range sets {
+		res, err := NLU(rows(lang, set[0]), rows(lang, set[1]), "", true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.InScopeAccuracy < 75 || res.OOSRecall == nil || *res.OOSRecall < 60 {
+			t.Errorf("%s: in scope %.1f%%, out of scope %v (threshold %v)", lang, res.InScopeAccuracy, *res.OOSRecall, res.Threshold)
+		}
+	}
+}

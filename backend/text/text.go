@@ -14,12 +14,18 @@ import (
 
 // Fold lower-cases s, strips accents and turns every rune that is not a letter or a digit into a
 // single space. The result has no leading or trailing space. Apostrophes inside words are dropped
-// ("don't" -> "dont") so contractions stay one token.
+// ("don't" -> "dont") so contractions stay one token. A letter of a script written without
+// spaces between words (Chinese, Japanese, Thai and their like) is a token of its own
+// ("营业时间" -> "营 业 时 间"), so that every part of the engine that reads words (the intent
+// model's coverage and word n-grams, retrieval, templates) reads such text by its characters
+// rather than each sentence as one word.
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	space := true             // suppress leading spaces
-	it := norm.NFKD.String(s) // compatibility forms too: ﬁ -> fi, full-width letters -> ASCII
+	space := true // suppress leading spaces
+	// compatibility forms too: ﬁ -> fi, full-width letters -> ASCII; an invalid byte is a space
+	// (before it, the letter after one kept its accent: "\xf0É" -> "é", folded again "e")
+	it := norm.NFKD.String(strings.ToValidUTF8(s, " "))
 	for i := 0; i < len(it); {
 		r, size := utf8.DecodeRuneInString(it[i:])
 		i += size
@@ -28,6 +34,28 @@ func Fold(s string) string {
 			continue // combining mark left by NFD: the accent itself
 		case r == '\'' || r == '\u2019':
 			continue
+		case r >= 0x0E00 && unsegmented(r):
+			if !space {
+				b.WriteByte(' ')
+			}
+			// Its marks stay with it: kana's voicing marks (ど is not と) and Thai's vowels
+			// and tones are letters of the word, not accents.
+			j := i
+			for j < len(it) {
+				m, msize := utf8.DecodeRuneInString(it[j:])
+				if !unicode.Is(unicode.Mn, m) {
+					break
+				}
+				j += msize
+			}
+			if j > i {
+				b.WriteString(norm.NFC.String(string(r) + it[i:j]))
+				i = j
+			} else {
+				b.WriteRune(r)
+			}
+			b.WriteByte(' ')
+			space = true
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(foldRune(r))
 			space = false
@@ -40,6 +68,25 @@ func Fold(s string) string {
 	}
 	out := b.String()
 	return strings.TrimRight(out, " ")
+}
+
+// unsegmentedScripts are the scripts written without spaces between words.
+var unsegmentedScripts = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar}
+
+// unsegmented reports whether a letter is of a script written without spaces between words.
+// Before it, a sentence of such a script was one token: on a small Chinese or Japanese intent
+// set no question but a listed one had any of its words said by an intent, the threshold fell
+// to 0, and nothing out of scope was turned away (0% of it; docs/BENCHMARKS.md).
+func unsegmented(r rune) bool {
+	if !unicode.IsLetter(r) {
+		return false
+	}
+	for _, t := range unsegmentedScripts {
+		if unicode.Is(t, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func foldRune(r rune) rune {

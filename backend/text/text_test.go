@@ -48,3 +48,36 @@ func TestBase(t *testing.T) {
 		t.Error("a regional tag is not read as its language")
 	}
 }
+
+func TestFoldUnsegmentedScripts(t *testing.T) {
+	for in, want := range map[string]string{
+		"营业时间？":        "营 业 时 间",
+		"トイレはどこですか":    "ト イ レ は ど こ で す か",
+		"コーヒーはありますか":   "コ ー ヒ ー は あ り ま す か",
+		"Wi-Fi のパスワード": "wi fi の パ ス ワ ー ド",
+		"ห้องน้ำ":      "ห้ อ ง น้ํ า", // Thai: its vowel and tone marks stay with their letters (NFKD splits ำ)
+		"ABC漢字def":     "abc 漢 字 def",
+	} {
+		if got := Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzFold: folding is idempotent and its tokens are never empty, whatever the script.
+func FuzzFold(f *testing.F) {
+	for _, s := range []string{"¿Qué HORARIO tiene?", "トイレはどこですか", "ห้องน้ำ", "Wi-Fi のパスワード", "don't", "ﬁ  Ａ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := Fold(s)
+		if again := Fold(once); again != once {
+			t.Errorf("Fold(%q) = %q, folded again %q", s, once, again)
+		}
+		for _, tok := range Tokens(s) {
+			if tok == "" {
+				t.Errorf("Tokens(%q) has an empty token", s)
+			}
+		}
+	})
+}
