@@ -3,9 +3,25 @@ package text
 import (
 	"strings"
 
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/arabic"
+	"github.com/blevesearch/snowballstem/danish"
+	"github.com/blevesearch/snowballstem/dutch"
+	"github.com/blevesearch/snowballstem/finnish"
+	"github.com/blevesearch/snowballstem/german"
+	"github.com/blevesearch/snowballstem/irish"
+	"github.com/blevesearch/snowballstem/italian"
+	"github.com/blevesearch/snowballstem/portuguese"
+	"github.com/blevesearch/snowballstem/romanian"
+	"github.com/blevesearch/snowballstem/tamil"
+	"github.com/blevesearch/snowballstem/turkish"
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/french"
+	"github.com/kljensen/snowball/hungarian"
+	"github.com/kljensen/snowball/norwegian"
+	"github.com/kljensen/snowball/russian"
 	"github.com/kljensen/snowball/spanish"
+	"github.com/kljensen/snowball/swedish"
 	"golang.org/x/text/language"
 )
 
@@ -34,16 +50,42 @@ func Base(tag string) string {
 
 // Stem reduces a folded word to its stem with the Snowball stemmer of the language. Languages
 // without a stemmer return the word unchanged, which still works for matching, only less loosely.
+// English, Spanish, French, Russian, Swedish, Norwegian and Hungarian have kljensen/snowball's
+// stemmers (and its stop words, IsStopword); German, Italian, Portuguese, Dutch, Danish, Finnish,
+// Romanian, Turkish, Irish, Arabic and Tamil have the Snowball project's own, generated for Go
+// (blevesearch/snowballstem), and no stop words: a language without them counts every word in
+// the intent model's coverage, which answers a little more and turns a little less away
+// (docs/ARCHITECTURE.md, "Word vectors").
 func Stem(lang, word string) string {
-	switch Base(lang) {
+	switch lang = Base(lang); lang {
 	case "en":
 		return english.Stem(word, false)
 	case "es":
 		return spanish.Stem(word, false)
 	case "fr":
 		return french.Stem(word, false)
+	case "ru":
+		return russian.Stem(word, false)
+	case "sv":
+		return swedish.Stem(word, false)
+	case "no", "nb", "nn":
+		return norwegian.Stem(word, false)
+	case "hu":
+		return hungarian.Stem(word, false)
+	}
+	if stem := snowballStemmers[lang]; stem != nil {
+		env := snowballstem.NewEnv(word)
+		stem(env)
+		return env.Current()
 	}
 	return word
+}
+
+// snowballStemmers are the Snowball project's stemmers of the languages kljensen/snowball lacks.
+var snowballStemmers = map[string]func(*snowballstem.Env) bool{
+	"de": german.Stem, "it": italian.Stem, "pt": portuguese.Stem, "nl": dutch.Stem, "da": danish.Stem,
+	"fi": finnish.Stem, "ro": romanian.Stem, "tr": turkish.Stem, "ga": irish.Stem, "ar": arabic.Stem,
+	"ta": tamil.Stem,
 }
 
 // Terms returns the stemmed content words of s: folded, stop words removed, stemmed. It is what
@@ -113,6 +155,14 @@ func IsStopword(lang, word string) bool {
 		return spanish.IsStopWord(word)
 	case "fr":
 		return french.IsStopWord(word)
+	case "ru":
+		return russian.IsStopWord(word)
+	case "sv":
+		return swedish.IsStopWord(word)
+	case "no", "nb", "nn":
+		return norwegian.IsStopWord(word)
+	case "hu":
+		return hungarian.IsStopWord(word)
 	}
 	return false
 }

@@ -81,3 +81,17 @@ func FuzzFold(f *testing.F) {
 		}
 	})
 }
+
+func TestStemMoreLanguages(t *testing.T) {
+	for _, c := range []struct{ lang, a, b string }{
+		{"de", "offnungszeiten", "offnungszeit"}, {"it", "biglietti", "biglietto"}, {"pt-BR", "ingressos", "ingresso"},
+		{"nl", "tentoonstellingen", "tentoonstelling"}, {"ru", "билеты", "билет"}, {"sv", "biljetter", "biljett"},
+	} {
+		if Stem(c.lang, c.a) != Stem(c.lang, c.b) {
+			t.Errorf("%s: %q -> %q and %q -> %q", c.lang, c.a, Stem(c.lang, c.a), c.b, Stem(c.lang, c.b))
+		}
+	}
+	if Stem("xx", "tickets") != "tickets" {
+		t.Error("a language without a stemmer changed a word")
+	}
+}
