@@ -134,7 +134,7 @@ func Trim(passage, question, title, lang string, maxWords int) string {
 		}
 	}
 	keep := map[int]bool{best: true}
-	words := len(strings.Fields(sents[best]))
+	words := text.Words(sents[best])
 	lo, hi := best, best
 	for {
 		next := -1
@@ -148,7 +148,7 @@ func Trim(passage, question, title, lang string, maxWords int) string {
 		if next < 0 {
 			break
 		}
-		w := len(strings.Fields(sents[next]))
+		w := text.Words(sents[next])
 		if words+w > maxWords || (score[next] == 0 && words >= maxWords/3) {
 			break
 		}

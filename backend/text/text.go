@@ -70,6 +70,31 @@ func Fold(s string) string {
 	return strings.TrimRight(out, " ")
 }
 
+// Words counts the words of s as a reader does: what spaces separate, and each letter of a
+// script written without spaces (unsegmented) as one more, so that passages and answers of such
+// text are cut to length like any other. For text without such letters it is
+// len(strings.Fields(s)). It allocates nothing.
+func Words(s string) int {
+	n, other := 0, false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			if other {
+				n++
+			}
+			other = false
+		case r >= 0x0E00 && unsegmented(r):
+			n++
+		default:
+			other = true
+		}
+	}
+	if other {
+		n++
+	}
+	return n
+}
+
 // unsegmentedScripts are the scripts written without spaces between words.
 var unsegmentedScripts = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar}
 

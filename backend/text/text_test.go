@@ -95,3 +95,16 @@ func TestStemMoreLanguages(t *testing.T) {
 		t.Error("a language without a stemmer changed a word")
 	}
 }
+
+func TestWords(t *testing.T) {
+	for s, want := range map[string]int{
+		"":                           0,
+		"  e.g. 3.5 m — well-known ": 5,
+		"営業時間は10時から":                 9,
+		"the 博物馆 opens":              5,
+	} {
+		if got := Words(s); got != want {
+			t.Errorf("Words(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -376,7 +376,7 @@ func Chunk(s string, words int) []string {
 		}
 	}
 	for _, para := range splitParagraphs(s) {
-		pw := len(strings.Fields(para))
+		pw := text.Words(para)
 		if n > 0 && n+pw > words {
 			flush()
 		}
@@ -386,7 +386,7 @@ func Chunk(s string, words int) []string {
 			continue
 		}
 		for _, sent := range Sentences(para) {
-			sw := len(strings.Fields(sent))
+			sw := text.Words(sent)
 			if n > 0 && n+sw > words {
 				flush()
 			}
@@ -410,12 +410,23 @@ func splitParagraphs(s string) []string {
 }
 
 // Sentences splits a paragraph after ., ! and ? followed by a space and an upper-case letter or
-// a digit, which keeps "e.g. this" and "3.5 m" in one sentence.
+// a digit, which keeps "e.g. this" and "3.5 m" in one sentence, and after the full-width marks
+// of Chinese and Japanese (。！？), which no space follows.
 func Sentences(p string) []string {
 	var out []string
 	rs := []rune(p)
 	start := 0
 	for i := 0; i < len(rs); i++ {
+		if rs[i] == '。' || rs[i] == '！' || rs[i] == '？' {
+			if i+1 < len(rs) && strings.ContainsRune("」』）”", rs[i+1]) {
+				continue // a quotation's end: 「本当？」と聞かれます。 is one sentence
+			}
+			if s := strings.TrimSpace(string(rs[start : i+1])); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+			continue
+		}
 		if rs[i] != '.' && rs[i] != '!' && rs[i] != '?' {
 			continue
 		}

@@ -17,6 +17,21 @@ func TestSentences(t *testing.T) {
 	}
 }
 
+// TestSentencesFullWidth: Chinese and Japanese end a sentence with a full-width mark and no
+// space, and a passage of them is cut by its characters (text.Words).
+func TestSentencesFullWidth(t *testing.T) {
+	got := Sentences("レンズは1870年に作られました。重さは三トンです！「本当？」と聞かれます。")
+	want := []string{"レンズは1870年に作られました。", "重さは三トンです！", "「本当？」と聞かれます。"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q", got)
+	}
+	long := strings.Repeat("灯台のレンズは二階にあります。", 20) // 14 words a sentence
+	chunks := Chunk(long, 50)
+	if len(chunks) < 5 {
+		t.Errorf("%d chunks of 50 words from 280", len(chunks))
+	}
+}
+
 func TestChunk(t *testing.T) {
 	para := strings.Repeat("word ", 50) + "end."
 	text := para + "\n\n" + para + "\n\n" + para
