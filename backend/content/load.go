@@ -262,27 +262,31 @@ func (l *loader) loadBot() {
 	st.Detail = fmt.Sprintf("%s, languages %s", bot.Name, strings.Join(bot.Languages, ", "))
 }
 
-func defaultFallback(lang string) string {
-	if text.Base(lang) == "es" {
-		return "Perdona, no lo he entendido. ¿Puedes decirlo de otra forma?"
-	}
-	return "Sorry, I did not understand that. Could you say it another way?"
-}
+func defaultFallback(lang string) string { return defaultLine(lang, 0) }
 
 // defaultRepair and defaultRepairOffer are said to a spoken question not heard well enough
 // when the content says nothing else (English for a language without its own).
-func defaultRepair(lang string) string {
-	if text.Base(lang) == "es" {
-		return "Perdona, no te he oído bien. ¿Puedes repetirlo?"
+func defaultRepair(lang string) string { return defaultLine(lang, 1) }
+
+func defaultRepairOffer(lang string) string { return defaultLine(lang, 2) }
+
+// defaultLine is the built-in fallback (0), repair (1) or repair offer (2) of a language: the
+// languages the engine stems for with most speakers, English for the others.
+func defaultLine(lang string, which int) string {
+	lines, ok := defaultLines[text.Base(lang)]
+	if !ok {
+		lines = defaultLines["en"]
 	}
-	return "Sorry, I didn't catch that. Could you say it again?"
+	return lines[which]
 }
 
-func defaultRepairOffer(lang string) string {
-	if text.Base(lang) == "es" {
-		return "Perdona, no te he oído bien. ¿Has preguntado: {question}?"
-	}
-	return "Sorry, I didn't catch that. Did you ask: {question}?"
+var defaultLines = map[string][3]string{
+	"en": {"Sorry, I did not understand that. Could you say it another way?", "Sorry, I didn't catch that. Could you say it again?", "Sorry, I didn't catch that. Did you ask: {question}?"},
+	"es": {"Perdona, no lo he entendido. ¿Puedes decirlo de otra forma?", "Perdona, no te he oído bien. ¿Puedes repetirlo?", "Perdona, no te he oído bien. ¿Has preguntado: {question}?"},
+	"fr": {"Désolé, je n'ai pas compris. Pouvez-vous le dire autrement ?", "Désolé, je n'ai pas bien entendu. Pouvez-vous répéter ?", "Désolé, je n'ai pas bien entendu. Avez-vous demandé : {question} ?"},
+	"de": {"Entschuldigung, das habe ich nicht verstanden. Können Sie es anders sagen?", "Entschuldigung, das habe ich nicht gut gehört. Können Sie es wiederholen?", "Entschuldigung, das habe ich nicht gut gehört. Haben Sie gefragt: {question}?"},
+	"it": {"Scusa, non ho capito. Puoi dirlo in un altro modo?", "Scusa, non ho sentito bene. Puoi ripetere?", "Scusa, non ho sentito bene. Hai chiesto: {question}?"},
+	"pt": {"Desculpe, não entendi. Pode dizer de outra forma?", "Desculpe, não ouvi bem. Pode repetir?", "Desculpe, não ouvi bem. Perguntou: {question}?"},
 }
 
 // ignorable reports files an editor or the OS leaves behind, which are never content.

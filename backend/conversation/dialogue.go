@@ -130,6 +130,10 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 var followUpOpenings = map[string][][]string{
 	"en": {{"what", "about"}, {"how", "about"}, {"and"}, {"what", "if"}, {"same", "for"}, {"also"}},
 	"es": {{"y"}, {"que", "tal"}, {"tambien"}, {"lo", "mismo"}},
+	"fr": {{"et"}, {"et", "pour"}, {"quen", "est", "il"}, {"pareil", "pour"}, {"aussi"}},
+	"de": {{"und"}, {"was", "ist", "mit"}, {"wie", "ist", "es", "mit"}, {"auch"}},
+	"it": {{"e"}, {"e", "per"}, {"che", "mi", "dici", "di"}, {"anche"}},
+	"pt": {{"e"}, {"e", "para"}, {"e", "quanto", "a"}, {"tambem"}},
 }
 
 // elliptical reports whether an utterance is a short question that begins as a follow-up does
@@ -161,6 +165,10 @@ func withoutOpening(lang string, toks []string) []string {
 var fillerWords = map[string]map[string]bool{
 	"en": {"and": true, "what": true, "about": true, "how": true, "also": true, "then": true, "please": true},
 	"es": {"y": true, "que": true, "tal": true, "también": true, "tambien": true, "entonces": true, "por": true, "favor": true},
+	"fr": {"et": true, "pour": true, "aussi": true, "alors": true, "sil": true, "vous": true, "plait": true},
+	"de": {"und": true, "was": true, "ist": true, "mit": true, "auch": true, "dann": true, "bitte": true},
+	"it": {"e": true, "per": true, "anche": true, "allora": true, "favore": true},
+	"pt": {"e": true, "para": true, "tambem": true, "entao": true, "favor": true},
 }
 
 // answerIntent answers an intent, or asks for what it still needs: a missing required slot
@@ -279,7 +287,8 @@ func (s *Snapshot) cancelled(st *State, lb *langBrain, in *content.Intent) Reply
 	st.Pending = nil
 	msg := in.Cancelled
 	if msg == "" {
-		msg = map[string]string{"es": "De acuerdo, lo dejamos."}[text.Base(lb.lang)]
+		msg = map[string]string{"es": "De acuerdo, lo dejamos.", "fr": "D'accord, on laisse tomber.", "de": "In Ordnung, dann lassen wir das.",
+			"it": "D'accordo, lasciamo perdere.", "pt": "Está bem, deixamos isso."}[text.Base(lb.lang)]
 		if msg == "" {
 			msg = "All right, let's leave it."
 		}
@@ -291,10 +300,18 @@ var (
 	yesWords = map[string][]string{
 		"en": {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "please do", "correct", "right", "go ahead", "do it", "yes please", "of course", "absolutely", "sounds good"},
 		"es": {"si", "sí", "vale", "claro", "de acuerdo", "correcto", "adelante", "por favor", "si por favor", "perfecto", "venga", "por supuesto", "ok"},
+		"fr": {"oui", "ouais", "d'accord", "bien sûr", "volontiers", "exactement", "c'est ça", "allez-y", "ok", "oui merci"},
+		"de": {"ja", "jawohl", "genau", "gerne", "klar", "natürlich", "in ordnung", "okay", "ok", "richtig", "ja bitte"},
+		"it": {"sì", "si", "certo", "va bene", "d'accordo", "esatto", "volentieri", "ok", "sì grazie", "perfetto"},
+		"pt": {"sim", "claro", "com certeza", "pode ser", "exato", "isso", "ok", "sim obrigado", "sim obrigada", "perfeito"},
 	}
 	noWords = map[string][]string{
 		"en": {"no", "nope", "nah", "no thanks", "no thank you", "dont", "do not", "not now", "cancel", "stop", "never mind", "forget it"},
 		"es": {"no", "no gracias", "mejor no", "cancela", "cancelar", "para", "dejalo", "déjalo", "olvidalo", "olvídalo", "ahora no"},
+		"fr": {"non", "non merci", "pas maintenant", "annuler", "annule", "laisse tomber", "oublie"},
+		"de": {"nein", "nein danke", "lieber nicht", "nicht jetzt", "abbrechen", "vergiss es", "stopp"},
+		"it": {"no", "no grazie", "meglio di no", "non ora", "annulla", "lascia perdere", "lascia stare"},
+		"pt": {"não", "nao", "não obrigado", "não obrigada", "agora não", "cancelar", "cancela", "esquece", "deixa para lá"},
 	}
 )
 
@@ -319,7 +336,7 @@ func yesNo(lang string, toks []string) int {
 
 func isCancel(lang string, toks []string) bool {
 	for _, t := range toks {
-		if t == "cancel" || t == "cancela" || t == "cancelar" {
+		if t == "cancel" || t == "cancela" || t == "cancelar" || t == "annuler" || t == "annule" || t == "abbrechen" || t == "annulla" {
 			return true
 		}
 	}

@@ -61,3 +61,53 @@ intents:
 		}
 	}
 }
+
+// TestGermanPack: a German pack gets German stems, follow-ups that begin as German ones do, and
+// a German fallback when it writes none.
+func TestGermanPack(t *testing.T) {
+	e := New(NewMemorySessions(10, time.Hour))
+	fsys := fstest.MapFS{
+		"bot.yaml": {Data: []byte("name: Hafenmuseum\nlanguages: [de-DE]\n")},
+		"intents/de.yaml": {Data: []byte(`language: de-DE
+lists:
+  tag:
+    - value: montag
+    - value: sonntag
+intents:
+  opening_hours:
+    templates:
+      - "wann (öffnen|schließen) sie [am] [{tag}]"
+    examples: [wie sind die öffnungszeiten, bis wann haben sie heute geöffnet, ist am sonntag geöffnet]
+    slots:
+      tag: tag
+    responses:
+      - when: {tag: montag}
+        text: Montags ist geschlossen.
+      - Wir haben von 10 bis 18 Uhr geöffnet.
+  ticket_prices:
+    examples: [was kostet der eintritt, wie teuer ist eine eintrittskarte, gibt es ermäßigung für studenten, was zahlen kinder]
+    responses: [Erwachsene zahlen 12 Euro.]
+`)},
+	}
+	if err := NewLoader(e, fsys, "test").Reload(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range []struct{ say, want, slot string }{
+		{"Wann öffnen Sie am Montag?", "opening_hours", "montag"},
+		{"Und am Sonntag?", "opening_hours", "sonntag"},
+		{"Was kosten die Eintrittskarten?", "ticket_prices", ""},
+		{"Spiel mir ein Lied von den Beatles", KindFallback, ""},
+	} {
+		r, err := e.Reply(ctx, Request{SessionID: "s1", Text: c.say, Lang: "de-DE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := answered(r); got != c.want || r.Slots["tag"] != c.slot {
+			t.Errorf("%q: got %s %v (%.2f, %q, via %s), want %s %s", c.say, got, r.Slots, r.Confidence, r.Text, r.Via, c.want, c.slot)
+		}
+		if c.want == KindFallback && !strings.HasPrefix(r.Text, "Entschuldigung") {
+			t.Errorf("the built-in fallback is not German: %q", r.Text)
+		}
+	}
+}

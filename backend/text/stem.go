@@ -2,6 +2,7 @@ package text
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/arabic"
@@ -53,9 +54,7 @@ func Base(tag string) string {
 // English, Spanish, French, Russian, Swedish, Norwegian and Hungarian have kljensen/snowball's
 // stemmers (and its stop words, IsStopword); German, Italian, Portuguese, Dutch, Danish, Finnish,
 // Romanian, Turkish, Irish, Arabic and Tamil have the Snowball project's own, generated for Go
-// (blevesearch/snowballstem), and no stop words: a language without them counts every word in
-// the intent model's coverage, which answers a little more and turns a little less away
-// (docs/ARCHITECTURE.md, "Word vectors").
+// (blevesearch/snowballstem), and stop words from @orama/stopwords (moreSets).
 func Stem(lang, word string) string {
 	switch lang = Base(lang); lang {
 	case "en":
@@ -164,5 +163,24 @@ func IsStopword(lang, word string) bool {
 	case "hu":
 		return hungarian.IsStopWord(word)
 	}
-	return false
+	moreOnce.Do(func() {
+		moreSets = make(map[string]map[string]bool, len(moreStopwords))
+		for l, ws := range moreStopwords {
+			moreSets[l] = map[string]bool{}
+			for _, w := range strings.Fields(ws) {
+				moreSets[l][w] = true
+			}
+		}
+	})
+	return moreSets[lang][word]
 }
+
+// moreSets are moreStopwords (stopwords_data.go, made by backend/text/gen from the Snowball
+// lists that @orama/stopwords carries) as sets, made on the first question in such a language.
+// Without a list a language counts its function words in the intent model's coverage: a German
+// follow-up "und am Sonntag?" had "am" left over and was not read as one, and "was kosten die
+// Eintrittskarten" was short of "die" (TestGermanPack).
+var (
+	moreOnce sync.Once
+	moreSets map[string]map[string]bool
+)

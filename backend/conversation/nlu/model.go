@@ -632,7 +632,11 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 	}
 	pred.Label = m.labels[ch.c] // best is an intent, so there is one to choose
 	pred.Confidence = ch.confidence(sure)
-	if pred.Confidence < threshold {
+	// None of the question's meaningful words said by the intent's phrasings (a coverage of 0)
+	// is never an answer, whatever the threshold: a pack too small to hold phrasings out for
+	// calibration has a threshold of 0, and a German pack of two intents answered "spiel mir
+	// ein Lied von den Beatles" with its ticket prices.
+	if pred.Confidence < threshold || pred.Confidence <= 0 {
 		pred.Label = OOS
 	}
 	return pred
