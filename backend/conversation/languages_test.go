@@ -96,7 +96,7 @@ intents:
 	for _, c := range []struct{ say, want, slot string }{
 		{"Wann öffnen Sie am Montag?", "opening_hours", "montag"},
 		{"Und am Sonntag?", "opening_hours", "sonntag"},
-		{"Was kosten die Eintrittskarten?", "ticket_prices", ""},
+		{"Wie teuer sind die Eintrittskarten?", "ticket_prices", ""},
 		{"Spiel mir ein Lied von den Beatles", KindFallback, ""},
 	} {
 		r, err := e.Reply(ctx, Request{SessionID: "s1", Text: c.say, Lang: "de-DE"})
