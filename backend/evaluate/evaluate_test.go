@@ -192,11 +192,21 @@ func TestNLUPerLanguage(t *testing.T) {
 	}
 }
 
-// TestNLUUnsegmentedScripts: intent sets in scripts written without spaces between words are
-// read by their characters (text.Fold). Read as one word a sentence, no question but a listed
-// one had a word any intent says, the threshold fell to 0 and nothing was turned away.
-func TestNLUUnsegmentedScripts(t *testing.T) {
+// TestNLUOtherLanguages: intent sets in scripts written without spaces between words are read
+// by their characters (text.Fold); read as one word a sentence, no question but a listed one had
+// a word any intent says, the threshold fell to 0 and nothing was turned away (0%). German has
+// its stems and stop words (87.5% in scope and 33% out of scope without them, as a language
+// the engine knows nothing of).
+func TestNLUOtherLanguages(t *testing.T) {
 	sets := map[string][2]string{
+		"de": {`hours|Wann öffnet das Museum|Wie sind die Öffnungszeiten|Bis wann haben Sie heute geöffnet|Ist am Sonntag geöffnet|Um wie viel Uhr schließen Sie
+tickets|Was kostet der Eintritt|Wie teuer ist eine Eintrittskarte|Gibt es Ermäßigung für Studenten|Was zahlen Kinder|Preis für eine Karte
+parking|Wo kann ich parken|Gibt es einen Parkplatz|Ist das Parken kostenlos|Wo stelle ich mein Auto ab|Gibt es Parkplätze in der Nähe
+toilets|Wo ist die Toilette|Wo sind die Toiletten|Gibt es hier ein WC|Ich suche die Toilette|Wo finde ich ein Klo`, `hours|Wann schließt das Museum|Haben Sie morgen geöffnet
+tickets|Wie viel kosten die Eintrittskarten|Sind Kinder kostenlos
+parking|Wo ist der nächste Parkplatz|Kann man hier das Auto parken
+toilets|Wo finde ich die Toiletten|Gibt es Toiletten
+oos|Wie wird das Wetter morgen|Erzähl mir einen Witz|Spiel etwas Musik`},
 		"zh": {`hours|你们几点开门|博物馆什么时候开放|今天开到几点|周末开门吗|开放时间是什么
 tickets|门票多少钱|成人票价是多少|学生有优惠吗|儿童票多少钱|买票要多少钱
 parking|哪里可以停车|有停车场吗|停车收费吗|附近有没有停车的地方|我可以把车停在哪里
