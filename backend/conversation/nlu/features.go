@@ -57,20 +57,60 @@ func rawFeatures(dst []uint64, toks []string) []uint64 {
 		w = append(w, '<')
 		w = append(w, t...)
 		w = append(w, '>')
-		for n := 1; n <= 5; n++ {
-			for i := 0; i+n <= len(w); i++ {
-				h := hashStart(groupChar)
-				for _, c := range w[i : i+n] {
-					h = hashByte(h, c)
+		if ascii(t) {
+			for n := 1; n <= 5; n++ {
+				for i := 0; i+n <= len(w); i++ {
+					h := hashStart(groupChar)
+					for _, c := range w[i : i+n] {
+						h = hashByte(h, c)
+					}
+					dst = append(dst, h|charBit)
 				}
-				dst = append(dst, h|charBit)
 			}
+			continue
 		}
+		dst = runeGrams(dst, w)
 	}
 	if len(toks) > 0 {
 		dst = append(dst, hashAdd(hashByte(hashAdd(hashStart(groupBigram), prev), ' '), "$"))
 	}
 	return dst
+}
+
+// runeGrams appends the character n-grams of 1 to 5 letters of a token that is not plain ASCII
+// ("<" + token + ">"): n letters, not n bytes. Cyrillic, Greek or Arabic take two bytes a letter
+// and Korean, Devanagari or Chinese three, so n-grams of bytes saw at most two or three letters
+// of their words (and pieces of letters) where Latin words get five. CLINC150's valid at 10 per
+// intent (seed 0), every letter mapped to a Cyrillic one, as a language the engine knows
+// nothing of: 79.67 in scope / 48 out-of-scope recall with n-grams of bytes, against 81.03 / 52
+// in Latin letters. Folded Latin text is ASCII and keeps the loop above, unchanged.
+func runeGrams(dst []uint64, w []byte) []uint64 {
+	var stack [64]int
+	starts := stack[:0] // where each letter begins, and the end
+	for i := range string(w) {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(w))
+	letters := len(starts) - 1
+	for n := 1; n <= 5; n++ {
+		for i := 0; i+n <= letters; i++ {
+			h := hashStart(groupChar)
+			for _, c := range w[starts[i]:starts[i+n]] {
+				h = hashByte(h, c)
+			}
+			dst = append(dst, h|charBit)
+		}
+	}
+	return dst
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // sparse is one vectorised utterance: feature indices (sorted, unique) and their weights.

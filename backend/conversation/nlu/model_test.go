@@ -794,3 +794,25 @@ func TestPooledViewOnCLINC150(t *testing.T) {
 		t.Errorf("pooled view %d / %d, not better than the mean alone %d / %d", pooledIn, pooledOut, meanIn, meanOut)
 	}
 }
+
+// TestCharacterGramsByLetter: a word in a script that takes several bytes a letter gets the
+// n-grams of 1 to 5 letters that a Latin word of as many letters gets, not n-grams of bytes.
+func TestCharacterGramsByLetter(t *testing.T) {
+	count := func(tok string) (chars int) {
+		for _, h := range rawFeatures(nil, []string{tok}) {
+			if h&charBit != 0 {
+				chars++
+			}
+		}
+		return chars
+	}
+	// "<" + 5 letters + ">": 7 + 6 + 5 + 4 + 3 n-grams
+	for _, tok := range []string{"bilet", "билет", "입장료티켓", "入场券票价"} {
+		if got := count(tok); got != 25 {
+			t.Errorf("%q: %d character n-grams, want 25", tok, got)
+		}
+	}
+	if got := count("티켓입"); got != 5+4+3+2+1 {
+		t.Errorf("a 3-letter Korean word: %d character n-grams, want 15", got)
+	}
+}
