@@ -57,7 +57,11 @@ func Fold(s string) string {
 			b.WriteByte(' ')
 			space = true
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(foldRune(r))
+			if r == 'ß' || r == 'ẞ' {
+				b.WriteString("ss") // as Swiss German spells it, and as the German stemmer reads it
+			} else {
+				b.WriteRune(foldRune(r))
+			}
 			space = false
 		default:
 			if !space {
@@ -116,8 +120,8 @@ func unsegmented(r rune) bool {
 
 func foldRune(r rune) rune {
 	switch r {
-	case 'ß':
-		return 's'
+	case 'ς':
+		return 'σ' // Greek's final sigma: "ΑΥΤΕΣ" and "αυτές" are one word
 	case 'ø', 'Ø':
 		return 'o'
 	case 'đ', 'Đ':

@@ -9,7 +9,7 @@ func TestFold(t *testing.T) {
 	cases := map[string]string{
 		"¿Qué HORARIO tiene?":     "que horario tiene",
 		"  What's   on, today?! ": "whats on today",
-		"Straße Ørsted":           "strase orsted",
+		"Straße Ørsted":           "strasse orsted",
 		"niño—café":               "nino cafe",
 		"10:00–18:00":             "10 00 18 00",
 		"":                        "",
