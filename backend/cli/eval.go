@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,20 @@ on its own rows and measured on its own test rows, and the JSON has each languag
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "in-scope accuracy %.2f%%  out-of-scope recall %s  macro F1 %.2f\ntrain %.2fs  classify p50 %.0fµs p99 %.0fµs  (%d test rows)\n",
 				res.InScopeAccuracy, oos, res.MacroF1, res.TrainSeconds, res.P50us, res.P99us, res.NTest)
+			langs := make([]string, 0, len(res.Languages))
+			for l := range res.Languages {
+				langs = append(langs, l)
+			}
+			sort.Strings(langs)
+			for _, l := range langs {
+				r := res.Languages[l]
+				oos := "n/a"
+				if r.OOSRecall != nil {
+					oos = fmt.Sprintf("%.2f%%", *r.OOSRecall)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "  %s: in-scope accuracy %.2f%%  out-of-scope recall %s  macro F1 %.2f  (%d test rows, %d training rows)\n",
+					l, r.InScopeAccuracy, oos, r.MacroF1, r.NTest, r.NTrain)
+			}
 			return nil
 		},
 	}
