@@ -38,6 +38,10 @@ func TestStreamOnWholeRecordingRecognizer(t *testing.T) {
 	if err != nil || tr.Text != fmt.Sprintf("%d samples in es", 3*voice.FrameSamples) {
 		t.Fatalf("stream end: %q %v", tr.Text, err)
 	}
+	// A pack's regional tag is heard by its language's engine, and given to it as it is.
+	if _, err := s.Recognizer("es-MX"); err != nil {
+		t.Fatalf("es-MX: %v", err)
+	}
 	if _, err := s.NewStream(context.Background(), "fr"); !errors.Is(err, voice.ErrNoRecognizer) {
 		t.Fatalf("a language without a recognizer: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"voicebot/backend/content"
 	"voicebot/backend/templates"
+	"voicebot/backend/text"
 )
 
 // Transcript is what a recognizer heard.
@@ -99,7 +100,9 @@ const MaxExpansions = 200
 // CorpusFrom builds the corpus from a content pack.
 func CorpusFrom(p *content.Pack) *Corpus {
 	c := &Corpus{Sentences: map[string][]string{}, Templates: map[string][]string{}, Expanded: map[string][][]string{}, Lists: map[string]map[string][]string{}, Text: map[string][]string{}}
-	for lang, intents := range p.Intents {
+	for code, intents := range p.Intents {
+		lang := text.Base(code) // an "en-GB" pack is heard by the English models
+		lists := p.Lists[code]
 		c.Lists[lang] = map[string][]string{}
 		seen := map[string]bool{}
 		add := func(s string) {
@@ -111,12 +114,12 @@ func CorpusFrom(p *content.Pack) *Corpus {
 		}
 		for _, in := range intents {
 			for _, t := range in.Templates {
-				c.Expanded[lang] = append(c.Expanded[lang], t.Expand(p.Lists[lang], MaxExpansions, 1))
+				c.Expanded[lang] = append(c.Expanded[lang], t.Expand(lists, MaxExpansions, 1))
 				c.Templates[lang] = append(c.Templates[lang], t.Grammar(func(r templates.SlotRef) string {
 					rule := ListRule(r.List)
 					if _, ok := c.Lists[lang][rule]; !ok {
 						var phrases []string
-						for _, v := range p.Lists[lang][r.List] {
+						for _, v := range lists[r.List] {
 							for _, ph := range v.Phrases {
 								phrases = append(phrases, strings.Join(ph, " "))
 							}
@@ -138,14 +141,14 @@ func CorpusFrom(p *content.Pack) *Corpus {
 			}
 		}
 		// Every value and synonym of a list can be said on its own.
-		for _, vals := range p.Lists[lang] {
+		for _, vals := range lists {
 			for _, v := range vals {
 				for _, ph := range v.Phrases {
 					c.Text[lang] = append(c.Text[lang], strings.Join(ph, " "))
 				}
 			}
 		}
-		for _, q := range p.Bot.Suggestions[lang] {
+		for _, q := range p.Bot.Suggestions[code] {
 			add(q)
 		}
 		sort.Strings(c.Sentences[lang])
@@ -155,6 +158,7 @@ func CorpusFrom(p *content.Pack) *Corpus {
 		if lang == "" {
 			lang = p.Bot.DefaultLanguage
 		}
+		lang = text.Base(lang)
 		c.Text[lang] = append(c.Text[lang], d.Title, d.Text)
 	}
 	return c
@@ -232,7 +236,7 @@ func (s *Service) Recognizer(lang string) (Recognizer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.stt {
-		if slices.Contains(r.Languages(), lang) {
+		if slices.Contains(r.Languages(), lang) || slices.Contains(r.Languages(), text.Base(lang)) {
 			return r, nil
 		}
 	}
@@ -244,7 +248,7 @@ func (s *Service) Synthesizer(lang string) (Synthesizer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, t := range s.tts {
-		if slices.Contains(t.Languages(), lang) {
+		if slices.Contains(t.Languages(), lang) || slices.Contains(t.Languages(), text.Base(lang)) {
 			return t, nil
 		}
 	}

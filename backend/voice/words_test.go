@@ -3,6 +3,9 @@ package voice
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"voicebot/backend/content"
 )
 
 func TestWordEdits(t *testing.T) {
@@ -19,5 +22,21 @@ func TestWordEdits(t *testing.T) {
 		if got := WordEdits(strings.Fields(tc.a), strings.Fields(tc.b)); got != tc.want {
 			t.Errorf("WordEdits(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestCorpusByLanguage: an "en-GB" pack's phrasings are what the English models are adapted to.
+func TestCorpusByLanguage(t *testing.T) {
+	fsys := fstest.MapFS{
+		"bot.yaml":           {Data: []byte("name: T\nlanguages: [en-GB]\n")},
+		"intents/en-GB.yaml": {Data: []byte("language: en-GB\nintents:\n  hours:\n    examples: [when do you open]\n    responses: [At ten.]\n")},
+	}
+	p, err := content.Load(fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := CorpusFrom(p)
+	if len(c.Sentences["en"]) != 1 || c.Sentences["en"][0] != "when do you open" || len(c.Text["en"]) == 0 {
+		t.Errorf("corpus %+v", c)
 	}
 }

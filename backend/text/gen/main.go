@@ -60,7 +60,7 @@ var (
 	// the package stopword: "const pol = [ 'a', ... ]" after a licence comment
 	moreArrayRe  = regexp.MustCompile(`(?s)\bconst \w+ = \[(.*?)\]`)
 	moreStringRe = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
-	byteEsc  = regexp.MustCompile(`\\x([0-9a-fA-F]{2})`)
+	byteEsc      = regexp.MustCompile(`\\x([0-9a-fA-F]{2})`)
 )
 
 func run(in, more, out string) error {

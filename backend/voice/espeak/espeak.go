@@ -67,6 +67,7 @@ import (
 	"sync"
 	"unsafe"
 
+	vbtext "voicebot/backend/text"
 	"voicebot/backend/voice"
 )
 
@@ -187,7 +188,7 @@ func (s *Synthesizer) Synthesize(ctx context.Context, text, lang, voiceName stri
 	if len(text) > MaxText {
 		return voice.Audio{}, fmt.Errorf("text longer than %d bytes", MaxText)
 	}
-	v, ok := voices[lang]
+	v, ok := voices[vbtext.Base(lang)] // "en-GB" is said by the English voice
 	if !ok {
 		return voice.Audio{}, fmt.Errorf("%w %q", voice.ErrNoSynthesizer, lang)
 	}

@@ -101,6 +101,7 @@ import (
 	"unsafe"
 
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 	"voicebot/backend/voice"
 )
 
@@ -200,6 +201,7 @@ func (r *Recognizer) Languages() []string {
 
 // lang returns a language the recognizer serves now, else nil.
 func (r *Recognizer) lang(code string) *language {
+	code = text.Base(code) // a pack's "en-GB" is heard by the English models
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l := r.langs[code]
