@@ -72,7 +72,8 @@ wordvec:
 
 ## stopwords: the stop words of the languages kljensen/snowball has no list for
 ## (backend/text/stopwords_data.go, committed), remade from the npm packages @orama/stopwords
-## (Apache-2.0; the Snowball project's lists for most of them) and stopword (MIT) for the rest.
+## (Apache-2.0; the Snowball project's lists for most of them) and stopword (MIT and Apache-2.0
+## lists) for the rest; their notices go to docs/THIRD_PARTY_STOPWORDS.md.
 stopwords:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	tmp=$$(mktemp -d) && cd $$tmp && mkdir a b && (cd a && npm pack --silent @orama/stopwords@3.1.18 >/dev/null && tar xzf *.tgz) && \

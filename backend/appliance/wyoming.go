@@ -74,12 +74,8 @@ func (b *wyomingBackend) lang(want string) (string, error) {
 	if want == "" {
 		return snap.Pack.Bot.DefaultLanguage, nil
 	}
-	base := strings.ToLower(want)
-	if i := strings.IndexAny(base, "-_"); i > 0 {
-		base = base[:i]
-	}
-	if slices.Contains(snap.Pack.Bot.Languages, base) {
-		return base, nil
+	if served, ok := snap.Pack.Bot.MatchLanguage(want); ok {
+		return served, nil // Home Assistant's "de-DE" is a de-DE or a de pack's
 	}
 	return "", &wyoming.Refusal{Code: wyoming.CodeUnavailable, Text: fmt.Sprintf("language %q is not one of the content's %v", want, snap.Pack.Bot.Languages)}
 }

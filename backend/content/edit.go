@@ -142,9 +142,11 @@ func Apply(dir string, t Teach) (Edit, error) {
 	if err != nil {
 		return ed, teachErr(CodeInvalid, "the content has errors; fix them before teaching it: %v", err)
 	}
-	if !pack.Bot.HasLanguage(t.Lang) {
+	served, ok := pack.Bot.MatchLanguage(t.Lang)
+	if !ok {
 		return ed, teachErr(CodeUnsupportedLang, "language %q is not one of the content's languages %v", t.Lang, pack.Bot.Languages)
 	}
+	t.Lang = served // "es-MX" teaches the pack's es
 	if done, err := alreadyThere(pack, t, &ed); done || err != nil {
 		return ed, err
 	}

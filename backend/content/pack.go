@@ -149,12 +149,19 @@ func (b *Bot) Localized(m map[string]string, lang string) string {
 }
 
 // MatchLanguage is the pack's language that a requested tag asks for: the same tag (in any case),
-// else the one language of the same base language ("en-US" asks an "en" pack, "en" an "en-GB"
-// one: a browser sends its locale), and false when none or several match.
+// else the pack's bare language of the same base ("en-US" asks an "en" pack, also one with "en"
+// and "en-GB"), else the one language of that base ("en" asks an "en-GB" pack: a browser sends
+// its locale), and false when none matches or several regional ones do ("pt" of a pack with
+// pt-BR and pt-PT).
 func (b *Bot) MatchLanguage(tag string) (string, bool) {
 	tag = strings.TrimSpace(tag)
 	for _, l := range b.Languages {
 		if strings.EqualFold(l, tag) {
+			return l, true
+		}
+	}
+	for _, l := range b.Languages {
+		if l == text.Base(tag) {
 			return l, true
 		}
 	}

@@ -132,8 +132,10 @@ var followUpOpenings = map[string][][]string{
 	"es": {{"y"}, {"que", "tal"}, {"tambien"}, {"lo", "mismo"}},
 	"fr": {{"et"}, {"et", "pour"}, {"quen", "est", "il"}, {"pareil", "pour"}, {"aussi"}},
 	"de": {{"und"}, {"was", "ist", "mit"}, {"wie", "ist", "es", "mit"}, {"auch"}},
-	"it": {{"e"}, {"e", "per"}, {"che", "mi", "dici", "di"}, {"anche"}},
-	"pt": {{"e"}, {"e", "para"}, {"e", "quanto", "a"}, {"tambem"}},
+	// Not a bare "e" in Italian or Portuguese: "è" and "é" ("is") fold to it, and "è aperto la
+	// domenica?" after a ticket question was read as a follow-up of the ticket prices.
+	"it": {{"e", "per"}, {"che", "mi", "dici", "di"}, {"anche"}},
+	"pt": {{"e", "para"}, {"e", "quanto", "a"}, {"tambem"}},
 }
 
 // elliptical reports whether an utterance is a short question that begins as a follow-up does

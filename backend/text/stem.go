@@ -155,14 +155,25 @@ func IsStopword(lang, word string) bool {
 	case "fr":
 		return french.IsStopWord(word)
 	case "ru":
-		return russian.IsStopWord(word)
+		if russian.IsStopWord(word) {
+			return true
+		}
 	case "sv":
-		return swedish.IsStopWord(word)
+		if swedish.IsStopWord(word) {
+			return true
+		}
 	case "no", "nb", "nn":
-		return norwegian.IsStopWord(word)
+		if norwegian.IsStopWord(word) {
+			return true
+		}
+		lang = "no"
 	case "hu":
-		return hungarian.IsStopWord(word)
+		if hungarian.IsStopWord(word) {
+			return true
+		}
 	}
+	// Then the folded lists (kljensen's are not folded: "på", "för", "мой" missed their
+	// folded words).
 	moreOnce.Do(func() {
 		moreSets = make(map[string]map[string]bool, len(moreStopwords))
 		for l, ws := range moreStopwords {

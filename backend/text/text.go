@@ -22,7 +22,9 @@ import (
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	space := true // suppress leading spaces
+	space := true     // suppress leading spaces
+	wide := false     // whether anything but ASCII was written (then composed again, below)
+	s = keepShortI(s) // Russian й is a letter of its own, not и with an accent
 	// compatibility forms too: ﬁ -> fi, full-width letters -> ASCII; an invalid byte is a space
 	// (before it, the letter after one kept its accent: "\xf0É" -> "é", folded again "e")
 	it := norm.NFKD.String(strings.ToValidUTF8(s, " "))
@@ -30,39 +32,45 @@ func Fold(s string) string {
 		r, size := utf8.DecodeRuneInString(it[i:])
 		i += size
 		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue // combining mark left by NFD: the accent itself
+		case isMark(r):
+			// A mark left by NFKD on a Latin, Greek or Cyrillic letter, Hebrew's points and
+			// Arabic's vowel signs are accents, dropped. The marks of other scripts are parts
+			// of their letters (Devanagari's and Tamil's vowel signs and viramas, Korean's
+			// jamo): dropped, "संग्रहालय" became "सगरह लय".
+			if space || accent(r) {
+				continue
+			}
+			b.WriteRune(r)
 		case r == '\'' || r == '\u2019':
 			continue
+		case r == shortI:
+			b.WriteRune('й')
+			space, wide = false, true
 		case r >= 0x0E00 && unsegmented(r):
 			if !space {
 				b.WriteByte(' ')
 			}
-			// Its marks stay with it: kana's voicing marks (ど is not と) and Thai's vowels
-			// and tones are letters of the word, not accents.
-			j := i
-			for j < len(it) {
-				m, msize := utf8.DecodeRuneInString(it[j:])
-				if !unicode.Is(unicode.Mn, m) {
+			// Its marks stay with it: kana's voicing marks (ど is not と) and Thai's, Khmer's
+			// and Myanmar's vowels and tones are letters of the word, not accents.
+			b.WriteRune(r)
+			for i < len(it) {
+				m, msize := utf8.DecodeRuneInString(it[i:])
+				if !isMark(m) {
 					break
 				}
-				j += msize
-			}
-			if j > i {
-				b.WriteString(norm.NFC.String(string(r) + it[i:j]))
-				i = j
-			} else {
-				b.WriteRune(r)
+				b.WriteRune(m)
+				i += msize
 			}
 			b.WriteByte(' ')
-			space = true
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			space, wide = true, true
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Nl, r):
 			if r == 'ß' || r == 'ẞ' {
 				b.WriteString("ss") // as Swiss German spells it, and as the German stemmer reads it
 			} else {
 				b.WriteRune(foldRune(r))
 			}
 			space = false
+			wide = wide || r >= utf8.RuneSelf
 		default:
 			if !space {
 				b.WriteByte(' ')
@@ -70,8 +78,40 @@ func Fold(s string) string {
 			}
 		}
 	}
-	out := b.String()
-	return strings.TrimRight(out, " ")
+	out := strings.TrimRight(b.String(), " ")
+	if wide {
+		out = norm.NFC.String(out) // Hangul's syllables and kana's voiced letters, whole again
+	}
+	return out
+}
+
+// shortI stands for й and Й through decomposition (a code point of the private use area,
+// which no text folds to anything else: it was a space before).
+const shortI = '\uE000'
+
+func keepShortI(s string) string {
+	if !strings.ContainsAny(s, "йЙ") {
+		return s
+	}
+	return strings.NewReplacer("й", string(shortI), "Й", string(shortI)).Replace(s)
+}
+
+func isMark(r rune) bool {
+	return r >= 0x0300 && (unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || unicode.Is(unicode.Me, r))
+}
+
+// accent reports the marks that fold away: the combining diacritics of Latin, Greek and
+// Cyrillic letters, Hebrew's points and cantillation, Arabic's vowel signs.
+func accent(r rune) bool {
+	switch {
+	case r <= 0x036F, 0x1AB0 <= r && r <= 0x1AFF, 0x1DC0 <= r && r <= 0x1DFF, 0x20D0 <= r && r <= 0x20FF, 0xFE20 <= r && r <= 0xFE2F:
+		return true
+	case 0x0591 <= r && r <= 0x05C7:
+		return true
+	case 0x0610 <= r && r <= 0x061A, 0x064B <= r && r <= 0x065F, r == 0x0670, 0x06D6 <= r && r <= 0x06ED:
+		return true
+	}
+	return false
 }
 
 // Words counts the words of s as a reader does: what spaces separate, and each letter of a
@@ -89,6 +129,8 @@ func Words(s string) int {
 			other = false
 		case r >= 0x0E00 && unsegmented(r):
 			n++
+		case isMark(r) || r == '。' || r == '、' || r == '！' || r == '？':
+			// part of the letter before it, or punctuation that no space follows
 		default:
 			other = true
 		}

@@ -51,12 +51,19 @@ func TestBase(t *testing.T) {
 
 func TestFoldUnsegmentedScripts(t *testing.T) {
 	for in, want := range map[string]string{
-		"营业时间？":        "营 业 时 间",
-		"トイレはどこですか":    "ト イ レ は ど こ で す か",
-		"コーヒーはありますか":   "コ ー ヒ ー は あ り ま す か",
-		"Wi-Fi のパスワード": "wi fi の パ ス ワ ー ド",
-		"ห้องน้ำ":      "ห้ อ ง น้ํ า", // Thai: its vowel and tone marks stay with their letters (NFKD splits ำ)
-		"ABC漢字def":     "abc 漢 字 def",
+		"营业时间？":                 "营 业 时 间",
+		"トイレはどこですか":             "ト イ レ は ど こ で す か",
+		"コーヒーはありますか":            "コ ー ヒ ー は あ り ま す か",
+		"Wi-Fi のパスワード":          "wi fi の パ ス ワ ー ド",
+		"ห้องน้ำ":               "ห้ อ ง น้ํ า", // Thai: its vowel and tone marks stay with their letters (NFKD splits ำ)
+		"ABC漢字def":              "abc 漢 字 def",
+		"Straße ΑΥΤΕΣ αυτές":    "strasse αυτεσ αυτεσ",
+		"संग्रहालय कब खुलता है": "संग्रहालय कब खुलता है", // Devanagari's vowel signs and virama are letters
+		"காலை நேரம் என்ன":       "காலை நேரம் என்ன",
+		"입장료는 얼마예요?":            "입장료는 얼마예요", // Hangul syllables stay whole
+		"Музейный МОЙ ёлка":     "музейный мой елка",
+		"កាហ្វេ":                "កា ហ្ វេ", // Khmer: each letter with its signs
+		"مَتْحَف":               "متحف",     // Arabic's vowel signs are accents
 	} {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
@@ -90,6 +97,17 @@ func TestStemMoreLanguages(t *testing.T) {
 		if Stem(c.lang, c.a) != Stem(c.lang, c.b) {
 			t.Errorf("%s: %q -> %q and %q -> %q", c.lang, c.a, Stem(c.lang, c.a), c.b, Stem(c.lang, c.b))
 		}
+	}
+	// what the engine stems and asks about are folded words
+	for _, c := range []struct{ lang, word string }{{"sv", "på"}, {"no", "også"}, {"nb", "på"}, {"ru", "мой"}, {"hu", "és"}, {"de", "für"}, {"hi", "और"}} {
+		for _, w := range Tokens(c.word) {
+			if !IsStopword(c.lang, w) {
+				t.Errorf("%s: %q (folded %q) is not a stop word", c.lang, c.word, w)
+			}
+		}
+	}
+	if Stem("ru", Tokens("музейный")[0]) != Stem("ru", Tokens("музейная")[0]) {
+		t.Errorf("ru: the folded forms of one word stem apart: %q %q", Stem("ru", Tokens("музейный")[0]), Stem("ru", Tokens("музейная")[0]))
 	}
 	if Stem("xx", "tickets") != "tickets" {
 		t.Error("a language without a stemmer changed a word")

@@ -100,11 +100,15 @@ const MaxExpansions = 200
 // CorpusFrom builds the corpus from a content pack.
 func CorpusFrom(p *content.Pack) *Corpus {
 	c := &Corpus{Sentences: map[string][]string{}, Templates: map[string][]string{}, Expanded: map[string][][]string{}, Lists: map[string]map[string][]string{}, Text: map[string][]string{}}
+	seenBy := map[string]map[string]bool{}
 	for code, intents := range p.Intents {
 		lang := text.Base(code) // an "en-GB" pack is heard by the English models
 		lists := p.Lists[code]
-		c.Lists[lang] = map[string][]string{}
-		seen := map[string]bool{}
+		if c.Lists[lang] == nil { // "en" and "en-GB" of one pack are heard alike
+			c.Lists[lang] = map[string][]string{}
+			seenBy[lang] = map[string]bool{}
+		}
+		seen := seenBy[lang]
 		add := func(s string) {
 			s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
 			if s != "" && !seen[s] {

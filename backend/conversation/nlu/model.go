@@ -627,7 +627,8 @@ func (m *Model) PredictAt(utterance string, threshold float64) Prediction {
 		// answered only when its phrasings speak of the question: a class trained on a few
 		// questions wins for much that resembles nothing at all.
 		pred.Label = OOS
-		pred.Refused = sure*m.coverage(best, toks) >= threshold
+		c := sure * m.coverage(best, toks)
+		pred.Refused = c >= threshold && c > 0 // nothing said in common refuses nothing, as below
 		return pred
 	}
 	pred.Label = m.labels[ch.c] // best is an intent, so there is one to choose
