@@ -49,8 +49,9 @@ func Base(tag string) string {
 	return tag
 }
 
-// Stem reduces a folded word to its stem with the Snowball stemmer of the language. Languages
-// without a stemmer return the word unchanged, which still works for matching, only less loosely.
+// Stem reduces a folded word to its stem with the Snowball stemmer of the language. In a language
+// without a stemmer a word's first letters stand for it (truncate); with no language ("") the
+// word is its own stem.
 // English, Spanish, French, Russian, Swedish, Norwegian and Hungarian have kljensen/snowball's
 // stemmers (and its stop words, IsStopword); German, Italian, Portuguese, Dutch, Danish, Finnish,
 // Romanian, Turkish, Irish, Arabic and Tamil have the Snowball project's own, generated for Go
@@ -76,6 +77,25 @@ func Stem(lang, word string) string {
 		env := snowballstem.NewEnv(word)
 		stem(env)
 		return env.Current()
+	}
+	if lang == "" {
+		return word
+	}
+	return truncate(word)
+}
+
+// truncateAt is where a word of a language without a stemmer is cut: its first 5 letters stand
+// for it, as stemmers would make them (McNamee and Mayfield, 2004: cutting words at 4 or 5
+// letters retrieves as well as Snowball's stemmers in most European languages).
+const truncateAt = 5
+
+func truncate(word string) string {
+	n := 0
+	for i := range word {
+		if n == truncateAt {
+			return word[:i]
+		}
+		n++
 	}
 	return word
 }
