@@ -19,6 +19,7 @@ import (
 	"voicebot/backend/conversation"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/internal/ttlcache"
+	"voicebot/backend/text"
 	"voicebot/backend/voice"
 	"voicebot/backend/voice/wyoming"
 )
@@ -107,7 +108,14 @@ func (b *wyomingBackend) Info() wyoming.Info {
 	var models []wyoming.Model
 	var voices []wyoming.Voice
 	for _, e := range engines {
-		ls := slices.DeleteFunc(slices.Clone(e.Languages), func(l string) bool { return !slices.Contains(langs, l) })
+		// the content's languages the engine serves, as the content names them ("en-GB" by an
+		// "en" engine)
+		var ls []string
+		for _, l := range langs {
+			if slices.Contains(e.Languages, l) || slices.Contains(e.Languages, text.Base(l)) {
+				ls = append(ls, l)
+			}
+		}
 		if len(ls) == 0 {
 			continue
 		}

@@ -20,18 +20,22 @@ import (
 // model's coverage and word n-grams, retrieval, templates) reads such text by its characters
 // rather than each sentence as one word.
 func Fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := true     // suppress leading spaces
-	wide := false     // whether anything but ASCII was written (then composed again, below)
-	s = keepShortI(s) // Russian й is a letter of its own, not и with an accent
+	b := make([]byte, 0, len(s))
+	space := true // suppress leading spaces
+	wide := false // whether anything but ASCII was written (then composed again, below)
+	lastI := false
 	// compatibility forms too: ﬁ -> fi, full-width letters -> ASCII; an invalid byte is a space
 	// (before it, the letter after one kept its accent: "\xf0É" -> "é", folded again "e")
 	it := norm.NFKD.String(strings.ToValidUTF8(s, " "))
 	for i := 0; i < len(it); {
 		r, size := utf8.DecodeRuneInString(it[i:])
 		i += size
+		wasI := lastI
+		lastI = false
 		switch {
+		case r == 0x0306 && wasI:
+			// Russian й (и and a breve, however it was typed) is a letter of its own
+			b = utf8.AppendRune(b[:len(b)-len("и")], 'й')
 		case isMark(r):
 			// A mark left by NFKD on a Latin, Greek or Cyrillic letter, Hebrew's points and
 			// Arabic's vowel signs are accents, dropped. The marks of other scripts are parts
@@ -40,60 +44,48 @@ func Fold(s string) string {
 			if space || accent(r) {
 				continue
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 		case r == '\'' || r == '\u2019':
 			continue
-		case r == shortI:
-			b.WriteRune('й')
-			space, wide = false, true
 		case r >= 0x0E00 && unsegmented(r):
 			if !space {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			}
 			// Its marks stay with it: kana's voicing marks (ど is not と) and Thai's, Khmer's
 			// and Myanmar's vowels and tones are letters of the word, not accents.
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 			for i < len(it) {
 				m, msize := utf8.DecodeRuneInString(it[i:])
-				if !isMark(m) {
+				if !isMark(m) || accent(m) {
 					break
 				}
-				b.WriteRune(m)
+				b = utf8.AppendRune(b, m)
 				i += msize
 			}
-			b.WriteByte(' ')
+			b = append(b, ' ')
 			space, wide = true, true
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Nl, r):
 			if r == 'ß' || r == 'ẞ' {
-				b.WriteString("ss") // as Swiss German spells it, and as the German stemmer reads it
+				b = append(b, "ss"...) // as Swiss German spells it, and as the German stemmer reads it
 			} else {
-				b.WriteRune(foldRune(r))
+				f := foldRune(r)
+				b = utf8.AppendRune(b, f)
+				lastI = f == 'и'
 			}
 			space = false
 			wide = wide || r >= utf8.RuneSelf
 		default:
 			if !space {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 				space = true
 			}
 		}
 	}
-	out := strings.TrimRight(b.String(), " ")
+	out := strings.TrimRight(string(b), " ")
 	if wide {
 		out = norm.NFC.String(out) // Hangul's syllables and kana's voiced letters, whole again
 	}
 	return out
-}
-
-// shortI stands for й and Й through decomposition (a code point of the private use area,
-// which no text folds to anything else: it was a space before).
-const shortI = '\uE000'
-
-func keepShortI(s string) string {
-	if !strings.ContainsAny(s, "йЙ") {
-		return s
-	}
-	return strings.NewReplacer("й", string(shortI), "Й", string(shortI)).Replace(s)
 }
 
 func isMark(r rune) bool {
@@ -101,7 +93,8 @@ func isMark(r rune) bool {
 }
 
 // accent reports the marks that fold away: the combining diacritics of Latin, Greek and
-// Cyrillic letters, Hebrew's points and cantillation, Arabic's vowel signs.
+// Cyrillic letters, Hebrew's points and cantillation, Arabic's vowel signs, and the variation
+// selectors that follow emoji ("2️⃣" is 2).
 func accent(r rune) bool {
 	switch {
 	case r <= 0x036F, 0x1AB0 <= r && r <= 0x1AFF, 0x1DC0 <= r && r <= 0x1DFF, 0x20D0 <= r && r <= 0x20FF, 0xFE20 <= r && r <= 0xFE2F:
@@ -109,6 +102,8 @@ func accent(r rune) bool {
 	case 0x0591 <= r && r <= 0x05C7:
 		return true
 	case 0x0610 <= r && r <= 0x061A, 0x064B <= r && r <= 0x065F, r == 0x0670, 0x06D6 <= r && r <= 0x06ED:
+		return true
+	case 0xFE00 <= r && r <= 0xFE0F, 0xE0100 <= r && r <= 0xE01EF: // variation selectors (emoji)
 		return true
 	}
 	return false

@@ -101,6 +101,7 @@ const MaxExpansions = 200
 func CorpusFrom(p *content.Pack) *Corpus {
 	c := &Corpus{Sentences: map[string][]string{}, Templates: map[string][]string{}, Expanded: map[string][][]string{}, Lists: map[string]map[string][]string{}, Text: map[string][]string{}}
 	seenBy := map[string]map[string]bool{}
+	listed := map[string]bool{} // base, code and rule of the list rules filled
 	for code, intents := range p.Intents {
 		lang := text.Base(code) // an "en-GB" pack is heard by the English models
 		lists := p.Lists[code]
@@ -121,11 +122,14 @@ func CorpusFrom(p *content.Pack) *Corpus {
 				c.Expanded[lang] = append(c.Expanded[lang], t.Expand(lists, MaxExpansions, 1))
 				c.Templates[lang] = append(c.Templates[lang], t.Grammar(func(r templates.SlotRef) string {
 					rule := ListRule(r.List)
-					if _, ok := c.Lists[lang][rule]; !ok {
-						var phrases []string
+					if !listed[lang+"\x00"+code+"\x00"+rule] { // a pack's en and en-GB lists, joined
+						listed[lang+"\x00"+code+"\x00"+rule] = true
+						phrases := c.Lists[lang][rule]
 						for _, v := range lists[r.List] {
 							for _, ph := range v.Phrases {
-								phrases = append(phrases, strings.Join(ph, " "))
+								if p := strings.Join(ph, " "); !slices.Contains(phrases, p) {
+									phrases = append(phrases, p)
+								}
 							}
 						}
 						c.Lists[lang][rule] = phrases

@@ -40,3 +40,26 @@ func TestCorpusByLanguage(t *testing.T) {
 		t.Errorf("corpus %+v", c)
 	}
 }
+
+// TestCorpusJoinsRegionalLists: a pack's en and en-GB lists of one name are one rule, with the
+// values of both, whichever language the corpus reads first.
+func TestCorpusJoinsRegionalLists(t *testing.T) {
+	intents := func(lang, value string) []byte {
+		return []byte("language: " + lang + "\nlists:\n  place:\n    - value: " + value + "\nintents:\n  where:\n    templates: [\"where is the {place}\"]\n    responses: [Here.]\n")
+	}
+	fsys := fstest.MapFS{
+		"bot.yaml":           {Data: []byte("name: T\nlanguages: [en, en-GB]\n")},
+		"intents/en.yaml":    {Data: intents("en", "parking lot")},
+		"intents/en-GB.yaml": {Data: intents("en-GB", "car park")},
+	}
+	p, err := content.Load(fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ { // map order varies from run to run
+		got := CorpusFrom(p).Lists["en"][ListRule("place")]
+		if len(got) != 2 {
+			t.Fatalf("list rule %q", got)
+		}
+	}
+}
