@@ -34,7 +34,7 @@ import (
 // 81.03 in scope / 52 out-of-scope recall against 81.93 / 69 labelled "en").
 func Base(tag string) string {
 	if len(tag) == 2 && 'a' <= tag[0] && tag[0] <= 'z' && 'a' <= tag[1] && tag[1] <= 'z' {
-		return tag // the common case, without allocating
+		return deprecated(tag) // the common case, without allocating
 	}
 	tag = strings.TrimSpace(tag)
 	if i := strings.IndexAny(tag, "-_"); i >= 0 {
@@ -45,6 +45,22 @@ func Base(tag string) string {
 		if b, err := language.ParseBase(tag); err == nil && len(b.String()) == 2 {
 			return b.String()
 		}
+	}
+	return deprecated(tag)
+}
+
+// deprecated gives the current code of the two-letter codes ISO 639 withdrew, which older
+// systems (Java's and Android's locales) still send: "iw" is Hebrew ("he").
+func deprecated(tag string) string {
+	switch tag {
+	case "iw":
+		return "he"
+	case "in":
+		return "id"
+	case "ji":
+		return "yi"
+	case "mo":
+		return "ro"
 	}
 	return tag
 }

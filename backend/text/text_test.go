@@ -39,7 +39,7 @@ func TestTerms(t *testing.T) {
 }
 
 func TestBase(t *testing.T) {
-	for tag, want := range map[string]string{"en": "en", "en-GB": "en", "EN_us": "en", " es-419 ": "es", "spa": "es", "eng": "en", "de-DE": "de", "gsw": "gsw", "": ""} {
+	for tag, want := range map[string]string{"en": "en", "en-GB": "en", "EN_us": "en", " es-419 ": "es", "spa": "es", "eng": "en", "de-DE": "de", "gsw": "gsw", "": "", "iw": "he", "iw-IL": "he", "in": "id"} {
 		if got := Base(tag); got != want {
 			t.Errorf("Base(%q) = %q, want %q", tag, got, want)
 		}

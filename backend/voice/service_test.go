@@ -38,9 +38,13 @@ func TestStreamOnWholeRecordingRecognizer(t *testing.T) {
 	if err != nil || tr.Text != fmt.Sprintf("%d samples in es", 3*voice.FrameSamples) {
 		t.Fatalf("stream end: %q %v", tr.Text, err)
 	}
-	// A pack's regional tag is heard by its language's engine, and given to it as it is.
+	// A pack's regional tag is heard by its language's engine, which is told the language as
+	// it lists it (es).
 	if _, err := s.Recognizer("es-MX"); err != nil {
 		t.Fatalf("es-MX: %v", err)
+	}
+	if tr, err := c.Transcribe(context.Background(), voice.Audio{Rate: 16000, Samples: make([]int16, 160)}, "es-MX"); err != nil || tr.Text != "160 samples in es" || tr.Lang != "es-MX" {
+		t.Fatalf("es-MX told the engine: %q %q %v", tr.Text, tr.Lang, err)
 	}
 	if _, err := s.NewStream(context.Background(), "fr"); !errors.Is(err, voice.ErrNoRecognizer) {
 		t.Fatalf("a language without a recognizer: %v", err)

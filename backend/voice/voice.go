@@ -172,6 +172,16 @@ func CorpusFrom(p *content.Pack) *Corpus {
 	return c
 }
 
+// EngineLanguage is how an engine that serves langs names the content's language lang: lang
+// itself, or its base language when the engine lists that instead ("en" for a pack's "en-GB":
+// Whisper-style servers take ISO 639-1 codes).
+func EngineLanguage(langs []string, lang string) string {
+	if !slices.Contains(langs, lang) && slices.Contains(langs, text.Base(lang)) {
+		return text.Base(lang)
+	}
+	return lang
+}
+
 // Errors of the service.
 var (
 	ErrNoRecognizer  = errors.New("no speech recognizer for this language")

@@ -69,7 +69,7 @@ func (c *Client) Transcribe(ctx context.Context, a voice.Audio, lang string) (vo
 		model = "whisper-1"
 	}
 	_ = mw.WriteField("model", model)
-	_ = mw.WriteField("language", lang)
+	_ = mw.WriteField("language", voice.EngineLanguage(c.Langs, lang))
 	_ = mw.WriteField("response_format", "json")
 	_ = mw.Close()
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.Base, "/")+"/audio/transcriptions", &body)

@@ -184,7 +184,7 @@ func (c *Client) Transcribe(ctx context.Context, a voice.Audio, lang string) (tr
 	defer conn.Close()
 	format := map[string]any{"rate": a.Rate, "width": 2, "channels": 1}
 	w := bufio.NewWriter(conn)
-	events := []Event{{Type: "transcribe", Data: map[string]any{"language": lang}}, {Type: "audio-start", Data: format}}
+	events := []Event{{Type: "transcribe", Data: map[string]any{"language": voice.EngineLanguage(c.Langs, lang)}}, {Type: "audio-start", Data: format}}
 	const chunk = 1024
 	for i := 0; i < len(a.Samples); i += chunk {
 		events = append(events, Event{Type: "audio-chunk", Data: format, Payload: pcm(a.Samples[i:min(i+chunk, len(a.Samples))])})
@@ -222,7 +222,7 @@ func (c *Client) Synthesize(ctx context.Context, text, lang, voiceName string) (
 		return voice.Audio{}, err
 	}
 	defer conn.Close()
-	v := map[string]any{"language": lang}
+	v := map[string]any{"language": voice.EngineLanguage(c.Langs, lang)}
 	if voiceName == "" {
 		voiceName = c.Voice
 	}
