@@ -19,7 +19,6 @@ import (
 	"voicebot/backend/conversation"
 	"voicebot/backend/httpapi"
 	"voicebot/backend/internal/ttlcache"
-	"voicebot/backend/text"
 	"voicebot/backend/voice"
 	"voicebot/backend/voice/wyoming"
 )
@@ -112,7 +111,7 @@ func (b *wyomingBackend) Info() wyoming.Info {
 		// "en" engine)
 		var ls []string
 		for _, l := range langs {
-			if slices.Contains(e.Languages, l) || slices.Contains(e.Languages, text.Base(l)) {
+			if voice.Serves(e.Languages, l) {
 				ls = append(ls, l)
 			}
 		}

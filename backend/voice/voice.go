@@ -182,6 +182,12 @@ func EngineLanguage(langs []string, lang string) string {
 	return lang
 }
 
+// Serves reports whether an engine that lists langs serves the content's language lang, as
+// it is or by its base language.
+func Serves(langs []string, lang string) bool {
+	return slices.Contains(langs, EngineLanguage(langs, lang))
+}
+
 // Errors of the service.
 var (
 	ErrNoRecognizer  = errors.New("no speech recognizer for this language")
@@ -254,7 +260,7 @@ func (s *Service) Recognizer(lang string) (Recognizer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.stt {
-		if slices.Contains(r.Languages(), lang) || slices.Contains(r.Languages(), text.Base(lang)) {
+		if Serves(r.Languages(), lang) {
 			return r, nil
 		}
 	}
@@ -266,7 +272,7 @@ func (s *Service) Synthesizer(lang string) (Synthesizer, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, t := range s.tts {
-		if slices.Contains(t.Languages(), lang) || slices.Contains(t.Languages(), text.Base(lang)) {
+		if Serves(t.Languages(), lang) {
 			return t, nil
 		}
 	}
