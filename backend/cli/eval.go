@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +36,8 @@ Both files have a header with the columns text and label, and optionally lang. T
 marks out-of-scope rows: in training they form an out-of-scope class and calibrate the threshold;
 in testing they must be predicted as out of scope. Progress goes to stderr; with --json, stdout
 holds one JSON object: in_scope_accuracy and oos_recall (percent; oos_recall is null without oos
-test rows), macro_f1, train_seconds, p50_us, p99_us, n_test, n_train.
+test rows), macro_f1, train_seconds, p50_us, p99_us, n_test, n_train, and unseen_labels (test
+rows whose label no training row has, by label; they count as misses and are warned of).
 
 --shots N trains on N rows of each intent drawn from the training file, the few phrasings an
 operator writes; the draw is the same for the same --seed, and out-of-scope rows are not drawn
@@ -69,6 +71,7 @@ on its own rows and measured on its own test rows, and the JSON has each languag
 			if err != nil {
 				return err
 			}
+			warnUnseen(res.UnseenLabels)
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 			}
@@ -105,6 +108,25 @@ on its own rows and measured on its own test rows, and the JSON has each languag
 	_ = cmd.MarkFlagRequired("train")
 	_ = cmd.MarkFlagRequired("test")
 	return cmd
+}
+
+// warnUnseen tells on stderr of test rows whose label has no training rows (counted as
+// misses): most often the two files spell a label differently.
+func warnUnseen(unseen map[string]int) {
+	if len(unseen) == 0 {
+		return
+	}
+	labels := make([]string, 0, len(unseen))
+	rows := 0
+	for l, n := range unseen {
+		labels = append(labels, fmt.Sprintf("%q (%d)", l, n))
+		rows += n
+	}
+	sort.Strings(labels)
+	if len(labels) > 10 {
+		labels = append(labels[:10], "...")
+	}
+	fmt.Fprintf(os.Stderr, "warning: %d test rows have a label no training row of their language has, counted as misses: %s\n", rows, strings.Join(labels, ", "))
 }
 
 // stderrProgress shows the progress of long work on stderr, one line a stage step, so that

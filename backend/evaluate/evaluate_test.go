@@ -77,6 +77,38 @@ func TestNLUWithLanguageColumn(t *testing.T) {
 	}
 }
 
+// TestNLUOutOfScopeSpellingsAndUnseenLabels: a test file that writes its out-of-scope label
+// "OOS" is measured as out of scope (it was an intent no model knew: every such row a miss, and
+// no out-of-scope recall at all); a label with no training rows is reported, not hidden in the
+// accuracy.
+func TestNLUOutOfScopeSpellingsAndUnseenLabels(t *testing.T) {
+	dir := t.TempDir()
+	train, err := ReadIntentCSV(writeFile(t, dir, "train.csv", "\ufeffText,Label\r\n"+
+		"when do you open,hours\r\nopening hours please,hours\r\nwhat time do you close,hours\r\nare you open today,hours\r\n"+
+		"how much is a ticket,tickets\r\nticket price,tickets\r\nwhat does entry cost,tickets\r\nstudent discount,tickets\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label\nwhen do you close on sunday,hours\nhow much for an adult ticket,tickets\n"+
+		"play a song for me,OOS\nwhat is the capital of peru,Oos\nwhere is the cloakroom,cloakroom\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test[2].Label != "oos" || test[3].Label != "oos" {
+		t.Fatalf("labels %q %q, want oos", test[2].Label, test[3].Label)
+	}
+	res, err := NLU(train, test, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OOSRecall == nil {
+		t.Fatal("no out-of-scope recall for rows labelled OOS")
+	}
+	if !reflect.DeepEqual(res.UnseenLabels, map[string]int{"cloakroom": 1}) {
+		t.Errorf("unseen labels %v, want cloakroom: 1", res.UnseenLabels)
+	}
+}
+
 func TestRankingMetrics(t *testing.T) {
 	rel := map[string]int{"a": 1, "c": 1}
 	ranked := []string{"x", "a", "y", "c"}

@@ -63,6 +63,9 @@ func ReadIntentCSV(path string) ([]IntentRow, error) {
 			return nil, fmt.Errorf("%s:%d: expected at least %d fields, got %d", path, line, max(ti, li)+1, len(rec))
 		}
 		row := IntentRow{Text: rec[ti], Label: strings.TrimSpace(rec[li])}
+		if strings.EqualFold(row.Label, nlu.OOS) { // "OOS" is out of scope too, not an intent
+			row.Label = nlu.OOS
+		}
 		if hasLang && lg < len(rec) {
 			row.Lang = strings.TrimSpace(rec[lg])
 		}
@@ -145,6 +148,11 @@ type NLUResult struct {
 	// each trained and measured apart, as the engine keeps a model per language; the figures
 	// above are then over all the test rows (threshold: the first language's).
 	Languages map[string]*NLUResult `json:"languages,omitempty"`
+	// UnseenLabels lists the test rows' in-scope labels that no training row of their language
+	// has, with how many test rows each: those rows count as misses (no model can name an
+	// intent it never saw), and the command warns of them, since it is usually a mismatch of
+	// the two files (another spelling of a label, or a --shots draw in another language).
+	UnseenLabels map[string]int `json:"unseen_labels,omitempty"`
 
 	lat       []float64 // classification times (µs), sorted, for the whole of several languages
 	inN, oosN int       // in-scope and out-of-scope test rows
@@ -188,6 +196,12 @@ func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage
 		per[l] = r
 		if all == nil {
 			all = &NLUResult{Threshold: r.Threshold}
+		}
+		for lab, n := range r.UnseenLabels {
+			if all.UnseenLabels == nil {
+				all.UnseenLabels = map[string]int{}
+			}
+			all.UnseenLabels[lab] += n
 		}
 		all.NTest += r.NTest
 		all.NTrain += r.NTrain
@@ -247,6 +261,18 @@ func nluOne(train, test []IntentRow, lang string, vectors bool, progress func(st
 		return nil, err
 	}
 	res := &NLUResult{TrainSeconds: round(time.Since(start).Seconds(), 3), NTest: len(test), NTrain: len(train), Threshold: round(model.Threshold(), 4)}
+	known := map[string]bool{}
+	for _, l := range model.Labels() {
+		known[l] = true
+	}
+	for _, r := range test {
+		if r.Label != nlu.OOS && !known[r.Label] {
+			if res.UnseenLabels == nil {
+				res.UnseenLabels = map[string]int{}
+			}
+			res.UnseenLabels[r.Label]++
+		}
+	}
 
 	lat := make([]float64, len(test))
 	var inN, inOK, oosN, oosOK int
