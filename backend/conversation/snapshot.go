@@ -17,6 +17,7 @@ import (
 	"voicebot/backend/conversation/langid"
 	"voicebot/backend/conversation/nlu"
 	"voicebot/backend/conversation/retrieval"
+	"voicebot/backend/conversation/spelling"
 	"voicebot/backend/conversation/wordvec"
 	"voicebot/backend/internal/ttlcache"
 	"voicebot/backend/templates"
@@ -48,7 +49,8 @@ type langBrain struct {
 	// examples maps each listed example, folded, to its intent: a phrasing the operator wrote
 	// is answered by its own intent whatever the model makes of it.
 	examples map[string]*content.Intent
-	listed   map[string]bool // the words of every list value and synonym
+	listed   map[string]bool   // the words of every list value and synonym
+	spell    *spelling.Speller // puts typed words right against the pack's
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -143,6 +145,9 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			}()
 		}
 	}
+	for lang, lb := range s.langs {
+		lb.spell = spelling.New(lang, packWords(pack, lb), vecFor(lang))
+	}
 	docs := make([]retrieval.Document, len(pack.Docs))
 	for i, d := range pack.Docs {
 		docs[i] = retrieval.Document{ID: d.Path, Title: d.Title, Text: d.Text, Lang: d.Lang, Tags: d.Tags}
@@ -159,6 +164,35 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 	s.BuiltAt = time.Now()
 	s.Build = s.BuiltAt.Sub(start)
 	return s, nil
+}
+
+// packWords counts the words a language's content says, for the spelling correction: its
+// intents' examples, templates and responses, its lists' values and synonyms, its out-of-scope
+// phrasings and its documents. A typo can only become a word the content uses (or, in a
+// language with a word list, a word of the language), so the correction never invents a topic.
+func packWords(pack *content.Pack, lb *langBrain) map[string]int {
+	counts := map[string]int{}
+	for _, in := range lb.intents {
+		spelling.Count(counts, in.Examples...)
+		for _, t := range in.Templates {
+			for _, w := range t.Words() {
+				counts[w]++
+			}
+		}
+		for _, r := range in.Responses {
+			spelling.Count(counts, r.Text)
+		}
+	}
+	for w := range lb.listed {
+		counts[w]++
+	}
+	spelling.Count(counts, pack.OutOfScope[lb.lang]...)
+	for _, d := range pack.Docs {
+		if d.Lang == lb.lang {
+			spelling.Count(counts, d.Title, d.Text)
+		}
+	}
+	return counts
 }
 
 // Phrasings is what the intent model learns an intent from: its examples and an even sample of

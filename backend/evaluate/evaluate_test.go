@@ -64,14 +64,14 @@ func TestNLUWithLanguageColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	test, _ := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label,lang\nwhen do you open on sunday,hours,en\nhow much for an adult ticket,tickets,en\ncuánto cuesta una entrada,tickets,es\nplay a song for me,oos,en\n"))
-	res, err := NLU(train, test, "", true, nil)
+	res, err := NLU(train, test, NLUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.NTest != 4 || res.OOSRecall == nil || res.InScopeAccuracy < 66 {
 		t.Errorf("result %+v", res)
 	}
-	es, err := NLU(train, test, "es", true, nil)
+	es, err := NLU(train, test, NLUOptions{Lang: "es"})
 	if err != nil || es.NTest != 1 || es.OOSRecall != nil {
 		t.Errorf("--lang es: %+v %v", es, err)
 	}
@@ -97,7 +97,7 @@ func TestNLUOutOfScopeSpellingsAndUnseenLabels(t *testing.T) {
 	if test[2].Label != "oos" || test[3].Label != "oos" {
 		t.Fatalf("labels %q %q, want oos", test[2].Label, test[3].Label)
 	}
-	res, err := NLU(train, test, "", true, nil)
+	res, err := NLU(train, test, NLUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +106,34 @@ func TestNLUOutOfScopeSpellingsAndUnseenLabels(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res.UnseenLabels, map[string]int{"cloakroom": 1}) {
 		t.Errorf("unseen labels %v, want cloakroom: 1", res.UnseenLabels)
+	}
+}
+
+// TestNLUSpelling: a test row's typing slip is put right against the training rows' words
+// before the model reads it, as the engine does with a typed question; NoSpelling measures the
+// model without.
+func TestNLUSpelling(t *testing.T) {
+	dir := t.TempDir()
+	train, err := ReadIntentCSV(writeFile(t, dir, "train.csv", "text,label\n"+
+		"when do you open,hours\nopening hours please,hours\nwhat time do you close,hours\nare you open today,hours\n"+
+		"how much is a ticket,tickets\nticket prices,tickets\nwhat does entry cost,tickets\nhow much are tickets for students,tickets\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label\ntikets,tickets\nopning hours,hours\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := NLU(train, test, NLUOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := NLU(train, test, NLUOptions{NoSpelling: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.InScopeAccuracy != 100 || without.InScopeAccuracy >= 100 {
+		t.Errorf("in scope with the spelling correction %.0f%%, without %.0f%%: want 100 and less", with.InScopeAccuracy, without.InScopeAccuracy)
 	}
 }
 
@@ -211,7 +239,7 @@ func TestNLUPerLanguage(t *testing.T) {
 		t.Errorf("--lang en keeps %d of the en-US rows, want 6", len(got))
 	}
 	test, _ := ReadIntentCSV(writeFile(t, dir, "test.csv", "text,label,lang\nwhen do you close on sunday,hours,en-US\nhow much are tickets,tickets,en-US\ncuánto cuesta una entrada,tickets,es-ES\n¿a qué hora cerráis?,hours,es-ES\n"))
-	res, err := NLU(train, test, "", true, nil)
+	res, err := NLU(train, test, NLUOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +257,11 @@ func TestNLUPerLanguage(t *testing.T) {
 		}
 		return out
 	}
-	bare, err := NLU(relabel(train), relabel(test), "", true, nil)
+	bare, err := NLU(relabel(train), relabel(test), NLUOptions{})
 	if err != nil || bare.Languages["en"] == nil || bare.Languages["en"].InScopeAccuracy != res.Languages["en-us"].InScopeAccuracy || bare.Languages["en"].Threshold != res.Languages["en-us"].Threshold {
 		t.Errorf("en-US read apart from en: %+v against %+v (%v)", res.Languages["en-us"], bare.Languages["en"], err)
 	}
-	if _, err := NLU(train[:6], test, "", true, nil); err == nil || !strings.Contains(err.Error(), "no training rows") {
+	if _, err := NLU(train[:6], test, NLUOptions{}); err == nil || !strings.Contains(err.Error(), "no training rows") {
 		t.Errorf("Spanish test rows without Spanish training rows: %v", err)
 	}
 }
@@ -281,7 +309,7 @@ oos|明日の天気はどうですか|面白い話をして|音楽をかけて`}
 		return out
 	}
 	for lang, set := range sets {
-		res, err := NLU(rows(lang, set[0]), rows(lang, set[1]), "", true, nil)
+		res, err := NLU(rows(lang, set[0]), rows(lang, set[1]), NLUOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

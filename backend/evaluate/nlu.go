@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/conversation/spelling"
 	"voicebot/backend/conversation/wordvec"
 	"voicebot/backend/text"
 )
@@ -158,19 +159,29 @@ type NLUResult struct {
 	inN, oosN int       // in-scope and out-of-scope test rows
 }
 
+// NLUOptions choose what NLU measures; the zero value is the engine as it answers typed
+// questions.
+type NLUOptions struct {
+	Lang       string // only rows of this language ("" for all)
+	NoVectors  bool   // without the built-in word vectors
+	NoSpelling bool   // without the spelling correction (package spelling)
+	Progress   func(stage string, done, total int)
+}
+
 // NLU trains on train and measures on test. lang, if set, keeps only rows of that language (rows
 // without a lang column are kept). The model is the engine's: with the word vectors of the
 // rows' language when the binary carries them (rows without a lang column are read as
 // English), unless vectors is false. Rows of several languages (a lang column and no lang) are
 // split by language, as a content pack is: each language's model is trained on its own rows and
 // measured on its own test rows, and the result has each language's figures beside the whole.
-func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
+func NLU(train, test []IntentRow, opt NLUOptions) (*NLUResult, error) {
+	lang := opt.Lang
 	train, test = OfLanguage(train, lang), OfLanguage(test, lang)
 	if len(train) == 0 || len(test) == 0 {
 		return nil, fmt.Errorf("no rows left for language %q", lang)
 	}
 	if lang != "" {
-		return nluOne(train, test, rowsLanguage(train, lang), vectors, progress)
+		return nluOne(train, test, rowsLanguage(train, lang), opt)
 	}
 	trainBy, testBy := byLanguage(train), byLanguage(test)
 	var langs []string
@@ -182,14 +193,14 @@ func NLU(train, test []IntentRow, lang string, vectors bool, progress func(stage
 	}
 	sort.Strings(langs)
 	if len(trainBy) == 1 {
-		return nluOne(train, test, langs[0], vectors, progress)
+		return nluOne(train, test, langs[0], opt)
 	}
 	var all *NLUResult
 	var lat []float64
 	per := map[string]*NLUResult{}
 	var inN, inOK, oosN, oosOK float64
 	for _, l := range langs {
-		r, err := nluOne(trainBy[l], testBy[l], l, vectors, progress)
+		r, err := nluOne(trainBy[l], testBy[l], l, opt)
 		if err != nil {
 			return nil, fmt.Errorf("language %q: %w", l, err)
 		}
@@ -246,19 +257,30 @@ func byLanguage(rows []IntentRow) map[string][]IntentRow {
 
 // nluOne trains one model on rows of one language (lang; "" for rows read as one) and
 // measures it.
-func nluOne(train, test []IntentRow, lang string, vectors bool, progress func(stage string, done, total int)) (*NLUResult, error) {
+func nluOne(train, test []IntentRow, lang string, o NLUOptions) (*NLUResult, error) {
+	progress := o.Progress
 	ex := make([]nlu.Example, len(train))
 	for i, r := range train {
 		ex[i] = nlu.Example{Text: r.Text, Label: r.Label}
 	}
 	start := time.Now()
 	opt := nlu.Options{Progress: progress, Lang: lang}
-	if vectors {
+	if !o.NoVectors {
 		opt.Vectors = wordvec.For(opt.Lang)
 	}
 	model, err := nlu.Train(ex, opt)
 	if err != nil {
 		return nil, err
+	}
+	// The engine puts a typed question's slips right against its content's words before the
+	// model reads it (package spelling); here the content is the training rows.
+	counts := map[string]int{}
+	for _, r := range train {
+		spelling.Count(counts, r.Text)
+	}
+	var speller *spelling.Speller
+	if !o.NoSpelling {
+		speller = spelling.New(lang, counts, opt.Vectors)
 	}
 	res := &NLUResult{TrainSeconds: round(time.Since(start).Seconds(), 3), NTest: len(test), NTrain: len(train), Threshold: round(model.Threshold(), 4)}
 	known := map[string]bool{}
@@ -279,7 +301,11 @@ func nluOne(train, test []IntentRow, lang string, vectors bool, progress func(st
 	tp, fp, fn := map[string]int{}, map[string]int{}, map[string]int{}
 	for i, r := range test {
 		t0 := time.Now()
-		p := model.Predict(r.Text)
+		q := r.Text
+		if fixed, _ := speller.Correct(text.Tokens(q)); fixed != nil {
+			q = strings.Join(fixed, " ")
+		}
+		p := model.Predict(q)
 		lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
 		if progress != nil && (i+1)%1000 == 0 {
 			progress("test", i+1, len(test))

@@ -66,6 +66,18 @@ func Parse(src string) (*Template, error) {
 // Slots lists the slot references of the template in order.
 func (t *Template) Slots() []SlotRef { return t.slots }
 
+// Words lists the words the template says itself (every alternative, not its slots' values),
+// folded, in order, with repeats.
+func (t *Template) Words() []string {
+	var out []string
+	walk(t.root, func(n node) {
+		if w, ok := n.(word); ok {
+			out = append(out, string(w))
+		}
+	})
+	return out
+}
+
 type parser struct {
 	src []rune
 	pos int

@@ -92,3 +92,14 @@ func TestGrammar(t *testing.T) {
 		t.Fatalf("grammar %q, want %q", got, want)
 	}
 }
+
+func TestWords(t *testing.T) {
+	tp, err := Parse("(What time|when) does it OPEN [on] {day:day} [please|(thank you)]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"what", "time", "when", "does", "it", "open", "on", "please", "thank", "you"}
+	if got := tp.Words(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("words %q, want %q", got, want)
+	}
+}

@@ -39,6 +39,47 @@ type Table struct {
 	rows        string
 	ranks       string
 	vecs        string
+	more        wordList // less frequent words of the language, without vectors (Knows)
+}
+
+// wordList is a sorted list of words, one a line, with where each line starts.
+type wordList struct {
+	text   string
+	starts []uint32
+}
+
+func newWordList(s string) wordList {
+	l := wordList{text: s}
+	for i := 0; i < len(s); {
+		l.starts = append(l.starts, uint32(i))
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return l
+}
+
+func (l wordList) line(k int) string {
+	s := l.text[l.starts[k]:]
+	if j := strings.IndexByte(s, '\n'); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
+func (l wordList) has(w string) bool {
+	k := sort.Search(len(l.starts), func(k int) bool { return l.line(k) >= w })
+	return k < len(l.starts) && l.line(k) == w
+}
+
+// Knows reports whether a folded word is a word of the language: one of the table's, or of the
+// list of less frequent words that the binary carries beside it (embed/wordvec/en.words: the
+// next 47,000 plain words of the same source, "login", "donut", "ingest"), which the spelling
+// correction leaves as they are.
+func (t *Table) Knows(word string) bool {
+	return t.Index(word) >= 0 || t != nil && t.more.has(word)
 }
 
 const magic = "VBWV2\n"
@@ -116,6 +157,21 @@ func (t *Table) Index(word string) int {
 		return int(le32(t.rows, 4*i))
 	}
 	return -1
+}
+
+// EachWithPrefix calls fn with every word that begins with prefix and its place, in sorted order
+// (the words are sorted: a binary search finds where they begin).
+func (t *Table) EachWithPrefix(prefix string, fn func(word string, place int)) {
+	if t == nil {
+		return
+	}
+	for i := sort.Search(t.count, func(i int) bool { return t.word(i) >= prefix }); i < t.count; i++ {
+		w := t.word(i)
+		if !strings.HasPrefix(w, prefix) {
+			return
+		}
+		fn(w, int(le32(t.rows, 4*i)))
+	}
 }
 
 // Rank is the frequency rank of the word at place i (0: the most frequent).
@@ -231,6 +287,7 @@ func For(lang string) *Table {
 		if err != nil {
 			panic(err) // the table is compiled in and tested
 		}
+		t.more = newWordList(vbembed.WordList("en"))
 		english = t
 	})
 	return english

@@ -141,3 +141,22 @@ func TestCommon(t *testing.T) {
 		t.Errorf("neither museum nor water among the 1000 commonest words")
 	}
 }
+
+// TestKnows: the word list beside the table holds the language's less frequent words, which the
+// spelling correction leaves as they are.
+func TestKnows(t *testing.T) {
+	en := For("en")
+	for w, want := range map[string]bool{"the": true, "museum": true, "login": true, "donut": true, "ingest": true,
+		"tikets": false, "opning": false, "": false} {
+		if got := en.Knows(w); got != want {
+			t.Errorf("Knows(%q) = %v, want %v", w, got, want)
+		}
+	}
+	if en.Index("login") >= 0 {
+		t.Error("login has a vector: the list is of words the table lacks")
+	}
+	var none *Table
+	if none.Knows("the") {
+		t.Error("the nil table knows a word")
+	}
+}

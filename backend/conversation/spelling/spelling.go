@@ -1,0 +1,242 @@
+// Package spelling puts right the typing slips of a visitor's question before the engine reads
+// it. A visitor types on a kiosk's screen keyboard, in a hurry, and "how much are tikets" or
+// "opning hours" shared no word with any intent: the model turned it away, the documents had
+// nothing, and the fallback asked again for what the content answers word for word with one
+// letter put right.
+//
+// A word that is neither the content's (as it is, or another form of it: the same stem) nor a
+// word of the language (the built-in word vectors' 50,000 and the next 47,000 of the same
+// source, where the language has them: wordvec.Table.Knows) is put
+// right to the content's word one edit away (a letter added, dropped, changed, or two
+// neighbours swapped; two edits for words of 8 letters or more), the commonest in the content
+// when several are; or else, in a language with a word list, to its most frequent word one edit
+// away ("crefit" -> "credit": the word vectors then place it). Never to a word of another first
+// letter, but for the first two swapped: "calloways" is a name, not "galloway". The content's
+// words are what its intents, lists, responses, out-of-scope phrasings and documents say, so a
+// typo can only become a word the content uses or a word of the language: the correction never
+// invents a topic. Without a word list (every language but English today) a word the content
+// does not use may still be a real one ("pagar" beside the content's "pasar"), so only words of
+// 6 letters or more, one edit away, are put right there. Stop words, contractions the engine
+// spells out ("whats"), and words with digits are left as they are.
+//
+// Hand-written: the vocabulary and the rules of when to touch a word are the product; the
+// distance is bounded (it stops as soon as the bound is passed) and allocation-free, and runs
+// against the content's words of about the same length (hundreds to a few thousand), or the
+// word list's of the same first letter.
+package spelling
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
+)
+
+// Speller puts typed words right against one language's pack vocabulary. Immutable once
+// built, safe for concurrent use.
+type Speller struct {
+	lang    string
+	known   map[string]bool  // the pack's words and their stems
+	freq    map[string]int   // how often the pack says each word
+	byLen   map[int][]string // the pack's words by length in letters, for candidates
+	lexicon *wordvec.Table   // the language's words (nil when it has no list)
+}
+
+// Minimum lengths (letters) of a word to put right: one edit from 4 letters and two from 8 with
+// a word list of the language; one edit from 6 letters without one.
+const (
+	spellOneEdit        = 4
+	spellTwoEdits       = 8
+	spellWithoutLexicon = 6
+	spellShortestTarget = 3 // never to a word shorter than this
+	// A word the pack lacks is put right to a word of the language from 5 letters: a 4-letter
+	// slip has too many real neighbours among 50,000 ("weig": "wei", a name, is commoner than
+	// "weigh").
+	spellFromLexicon = 5
+)
+
+// New builds the speller of a language from how often the content says each word (folded
+// tokens, as text.Tokens gives them) and the language's word list (nil for none).
+func New(lang string, counts map[string]int, lexicon *wordvec.Table) *Speller {
+	sp := &Speller{lang: lang, known: map[string]bool{}, freq: counts, byLen: map[int][]string{},
+		lexicon: lexicon}
+	for w := range counts {
+		sp.known[w], sp.known[text.Stem(lang, w)] = true, true
+		if n := utf8.RuneCountInString(w); n >= spellShortestTarget && isWord(w) {
+			sp.byLen[n] = append(sp.byLen[n], w)
+		}
+	}
+	for _, ws := range sp.byLen {
+		sort.Strings(ws) // the same choice on every build
+	}
+	return sp
+}
+
+// Count adds the words of texts to counts (folded tokens), for New.
+func Count(counts map[string]int, texts ...string) {
+	for _, s := range texts {
+		for _, w := range text.Tokens(s) {
+			counts[w]++
+		}
+	}
+}
+
+// isWord reports whether s is all letters (no digits: "b12" and "2024" are not typos).
+func isWord(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Correct returns the tokens with the misspelt words put right, and the words it changed
+// (from, to, in pairs), or nil when it changed none.
+func (sp *Speller) Correct(toks []string) (fixed, changed []string) {
+	if sp == nil {
+		return nil, nil
+	}
+	for i, t := range toks {
+		to := sp.fix(t)
+		if to == "" {
+			continue
+		}
+		if fixed == nil {
+			fixed = append([]string(nil), toks...)
+		}
+		fixed[i] = to
+		changed = append(changed, t, to)
+	}
+	return fixed, changed
+}
+
+// fix returns what a word should read, or "" to leave it as it is.
+func (sp *Speller) fix(w string) string {
+	n := utf8.RuneCountInString(w)
+	if sp.known[w] || text.IsContraction(sp.lang, w) || text.IsStopword(sp.lang, w) || !isWord(w) {
+		return ""
+	}
+	bound := 0
+	switch {
+	case sp.lexicon == nil:
+		if n >= spellWithoutLexicon {
+			bound = 1
+		}
+	case n >= spellTwoEdits:
+		bound = 2
+	case n >= spellOneEdit:
+		bound = 1
+	}
+	if bound == 0 || sp.known[text.Stem(sp.lang, w)] || sp.lexicon.Knows(w) {
+		return ""
+	}
+	a := []rune(w)
+	best, bestD := "", bound+1
+	for l := n - bound; l <= n+bound; l++ {
+		for _, c := range sp.byLen[l] {
+			if first, _ := utf8.DecodeRuneInString(c); first != a[0] && first != a[1] {
+				continue // typos keep the first letter, or swap it with the second
+			}
+			d := editDistance(a, c, min(bound, bestD))
+			if d <= bound && (d < bestD || d == bestD && sp.freq[c] > sp.freq[best]) {
+				best, bestD = c, d
+			}
+		}
+	}
+	if best == "" && sp.lexicon != nil && n >= spellFromLexicon {
+		best = sp.fromLexicon(a, n)
+	}
+	return best
+}
+
+// fromLexicon puts a word right to a word of the language one edit away (the most frequent),
+// when the pack has none: "crefit" is "credit", which the word vectors place near the pack's
+// "card" and "pay". Only words of the same first letter, or of the first two swapped, are
+// weighed: a few thousand of the table's 50,000.
+func (sp *Speller) fromLexicon(a []rune, n int) string {
+	best, bestRank := "", math.MaxInt
+	seen := map[rune]bool{}
+	for _, first := range a[:2] {
+		if seen[first] {
+			continue
+		}
+		seen[first] = true
+		sp.lexicon.EachWithPrefix(string(first), func(c string, place int) {
+			if l := utf8.RuneCountInString(c); l < max(spellShortestTarget, n-1) || l > n+1 {
+				return
+			}
+			if r := sp.lexicon.Rank(place); r < bestRank && editDistance(a, c, 1) <= 1 {
+				best, bestRank = c, r
+			}
+		})
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b (insertions,
+// deletions, substitutions, and swaps of two neighbouring letters, each one edit), or more than
+// bound as soon as it is sure to exceed it. Words longer than the buffers count as far.
+func editDistance(a []rune, bs string, bound int) int {
+	var bb [64]rune
+	b := bb[:0]
+	for _, r := range bs {
+		if len(b) == len(bb) {
+			return bound + 1
+		}
+		b = append(b, r)
+	}
+	if len(a) >= len(bb) || abs(len(a)-len(b)) > bound {
+		return bound + 1
+	}
+	// Three rows: the one two before (for swaps), the one before, and the current one.
+	var rows [3][65]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > bound {
+			return bound + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// Note says what was put right, for the trace: "tikets>tickets opning>opening".
+func Note(changed []string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(changed); i += 2 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(changed[i] + ">" + changed[i+1])
+	}
+	return b.String()
+}

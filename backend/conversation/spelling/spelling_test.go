@@ -1,0 +1,109 @@
+package spelling
+
+import (
+	"strings"
+	"testing"
+
+	"voicebot/backend/conversation/wordvec"
+)
+
+func museum(lang string, lexicon *wordvec.Table) *Speller {
+	counts := map[string]int{}
+	Count(counts,
+		"how much are the tickets", "what are the opening hours", "is there parking", "where is the cafe",
+		"the restaurant serves lunch", "what is the wifi password", "where are the toilets",
+		"we open at ten on tuesdays", "the museum was built in 1898",
+		"cuánto cuestan las entradas", "horario de apertura", "dónde están los baños", "hay cafetería")
+	counts["tickets"] += 5 // the commonest of two candidates wins
+	return New(lang, counts, lexicon)
+}
+
+func TestCorrect(t *testing.T) {
+	en := museum("en", wordvec.For("en"))
+	for in, want := range map[string]string{
+		"how much are tikets":      "how much are tickets",     // a letter dropped
+		"opning hours":             "opening hours",            // dropped, in a word of 6
+		"wher is the cafe":         "where is the cafe",        // 4 letters, one edit
+		"how mcuh are the tickets": "how much are the tickets", // two neighbours swapped
+		"is there parkng":          "is there parking",
+		"do you have a resturant":  "do you have a restaurant",
+		"where are the toilettes":  "where are the toilets",    // two edits in a word of 9
+		"whats the wifi pasword":   "whats the wifi password",  // "whats" is a contraction, not a slip
+		"do you take crefit cards": "do you take credit cards", // not the content's: a word of English
+	} {
+		fixed, changed := en.Correct(strings.Fields(in))
+		if got := strings.Join(fixed, " "); got != want {
+			t.Errorf("%q: got %q (%v), want %q", in, got, changed, want)
+		}
+	}
+	for _, in := range []string{
+		"how much are the tickets",             // nothing to put right
+		"translate good morning into japanese", // real words the content does not use
+		"is it open in 1898b",                  // digits
+		"are you a bot",                        // stop words and short words
+		"can i bring my dgo",                   // 3 letters
+		"how much are xickets",                 // no candidate of the same first letter
+		"how much does the lens weig",          // 4 letters the content lacks: too many real neighbours
+	} {
+		if fixed, changed := en.Correct(strings.Fields(in)); fixed != nil {
+			t.Errorf("%q: changed %v", in, changed)
+		}
+	}
+	fixed, changed := en.Correct([]string{"how", "much", "are", "tikets"})
+	if Note(changed) != "tikets>tickets" || fixed[3] != "tickets" {
+		t.Errorf("note %q", Note(changed))
+	}
+}
+
+// TestCorrectWithoutWordList: in a language with no word list only words of 6 letters or more
+// are put right, one edit away, to the content's words.
+func TestCorrectWithoutWordList(t *testing.T) {
+	es := museum("es", nil)
+	for in, want := range map[string]string{
+		"cuánto cuestan las entardas": "cuanto cuestan las entradas",
+		"horario de apertrua":         "horario de apertura",
+		"hay cafeteria":               "", // folded, it is the content's word
+		"donde estan los banos":       "", // the content's words, folded
+		"cuándo abren":                "", // 6 letters, but no word of the content one edit away
+		"fonde está":                  "", // 5 letters: a real word may be one edit from the content's
+		"dónde están los vaños":       "", // likewise
+	} {
+		fixed, changed := es.Correct(strings.Fields(strings.ToLower(foldAll(in))))
+		if got := strings.Join(fixed, " "); got != want {
+			t.Errorf("%q: got %q (%v), want %q", in, got, changed, want)
+		}
+	}
+}
+
+// foldAll folds accents as text.Tokens does, for the test's inputs.
+func foldAll(s string) string {
+	return strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n").Replace(s)
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b  string
+		bound int
+		want  int
+	}{
+		{"tikets", "tickets", 2, 1},
+		{"mcuh", "much", 2, 1}, // a swap is one edit
+		{"toilettes", "toilets", 2, 2},
+		{"receta", "museo", 1, 2}, // past the bound: bound + 1
+		{"abc", "abc", 1, 0},
+		{"ca", "abc", 3, 3}, // optimal string alignment, not full Damerau (2): no substring edited twice
+		{"", "ab", 2, 2},
+		{"kitten", "sitting", 3, 3},
+	} {
+		if got := editDistance([]rune(c.a), c.b, c.bound); got != c.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", c.a, c.b, c.bound, got, c.want)
+		}
+	}
+}
+
+func TestNilSpeller(t *testing.T) {
+	var sp *Speller
+	if fixed, _ := sp.Correct([]string{"tikets"}); fixed != nil {
+		t.Error("a nil speller changed a word")
+	}
+}
