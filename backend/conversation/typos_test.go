@@ -14,7 +14,8 @@ var qwertyNeighbours = map[rune]string{
 }
 
 // typo makes one typing slip in one word of 5 letters or more, as a visitor in a hurry does: a
-// letter dropped, two neighbours swapped, a neighbouring key hit instead, or a letter doubled.
+// letter dropped, two neighbours swapped, a neighbouring key hit instead, a letter doubled, or
+// the space after the word missed.
 // The question is returned as it is when it has no such word.
 func typo(q string, r *rand.Rand) string {
 	words := strings.Fields(q)
@@ -42,7 +43,13 @@ func typo(q string, r *rand.Rand) string {
 		}
 	}
 	k := letters[r.IntN(len(letters))]
-	switch r.IntN(4) {
+	switch r.IntN(5) {
+	case 4: // the space after it missed
+		if i+1 < len(words) {
+			words[i] += words[i+1]
+			return strings.Join(append(words[:i+1], words[i+2:]...), " ")
+		}
+		w = append(w[:k+1:k+1], w[k:]...)
 	case 0: // dropped
 		w = append(w[:k:k], w[k+1:]...)
 	case 1: // swapped with the letter before

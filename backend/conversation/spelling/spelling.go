@@ -16,7 +16,9 @@
 // typo can only become a word the content uses or a word of the language: the correction never
 // invents a topic. Without a word list (every language but English today) a word the content
 // does not use may still be a real one ("pagar" beside the content's "pasar"), so only words of
-// 6 letters or more, one edit away, are put right there. Stop words, contractions the engine
+// 6 letters or more, one edit away, are put right there. In a language with a word list a word
+// is also read as two where a space was missed ("whereis"), before any edit is tried. Stop
+// words, contractions the engine
 // spells out ("whats"), and words with digits are left as they are.
 //
 // Hand-written: the vocabulary and the rules of when to touch a word are the product; the
@@ -104,12 +106,15 @@ func (sp *Speller) Correct(toks []string) (fixed, changed []string) {
 	for i, t := range toks {
 		to := sp.fix(t)
 		if to == "" {
+			if fixed != nil {
+				fixed = append(fixed, t)
+			}
 			continue
 		}
 		if fixed == nil {
-			fixed = append([]string(nil), toks...)
+			fixed = append([]string(nil), toks[:i]...)
 		}
-		fixed[i] = to
+		fixed = append(fixed, strings.Fields(to)...) // two words where a space was missed
 		changed = append(changed, t, to)
 	}
 	return fixed, changed
@@ -135,6 +140,9 @@ func (sp *Speller) fix(w string) string {
 	if bound == 0 || sp.known[text.Stem(sp.lang, w)] || sp.lexicon.Knows(w) {
 		return ""
 	}
+	if two := sp.split(w); two != "" {
+		return two
+	}
 	a := []rune(w)
 	best, bestD := "", bound+1
 	for l := n - bound; l <= n+bound; l++ {
@@ -150,6 +158,43 @@ func (sp *Speller) fix(w string) string {
 	}
 	if best == "" && sp.lexicon != nil && n >= spellFromLexicon {
 		best = sp.fromLexicon(a, n)
+	}
+	return best
+}
+
+// split reads a word as two where the space between them was missed ("whereis", "openinghours"),
+// in a language with a word list: both halves words of the content (of 3 letters or more: "el
+// las" is no reading of "ella's") or stop words (of 2 or more), the content's words counting
+// first. "" when no such reading is. The language's word
+// list does not count: it holds "ng", "wh", "tes", and "parkng" is no "park ng".
+// Without a word list a word the content lacks may be a real one made of two it has ("parados":
+// "para dos"), so it is never split there.
+func (sp *Speller) split(w string) string {
+	if sp.lexicon == nil {
+		return ""
+	}
+	score := func(part string) int {
+		n := utf8.RuneCountInString(part)
+		switch {
+		case n >= 3 && sp.freq[part] > 0:
+			return 2
+		case n >= 2 && text.IsStopword(sp.lang, part):
+			return 1
+		}
+		return -1 // not a word of the language alone: its list has "ng", "wh", "tes" and the like
+	}
+	best, bestScore := "", 0
+	for i := range w {
+		if i == 0 {
+			continue
+		}
+		l, r := score(w[:i]), score(w[i:])
+		if l < 0 || r < 0 {
+			continue
+		}
+		if l+r >= bestScore { // the longer first word on a tie
+			best, bestScore = w[:i]+" "+w[i:], l+r
+		}
 	}
 	return best
 }

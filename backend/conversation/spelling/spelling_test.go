@@ -107,3 +107,22 @@ func TestNilSpeller(t *testing.T) {
 		t.Error("a nil speller changed a word")
 	}
 }
+
+// TestSplit: a missed space is put back where both halves are words (the content's first).
+func TestSplit(t *testing.T) {
+	en := museum("en", wordvec.For("en"))
+	for in, want := range map[string]string{
+		"whereis the cafe":          "where is the cafe",
+		"what are the openinghours": "what are the opening hours",
+		"how much are thetickets":   "how much are the tickets",
+	} {
+		fixed, changed := en.Correct(strings.Fields(in))
+		if got := strings.Join(fixed, " "); got != want {
+			t.Errorf("%q: got %q (%v), want %q", in, got, changed, want)
+		}
+	}
+	es := museum("es", nil)
+	if fixed, changed := es.Correct([]string{"horariode", "apertura"}); fixed != nil {
+		t.Errorf("split without a word list: %v", changed)
+	}
+}
