@@ -55,18 +55,20 @@ func TestCorrect(t *testing.T) {
 	}
 }
 
-// TestCorrectWithoutWordList: in a language with no word list only words of 6 letters or more
+// TestCorrectWithoutWordList: in a language with no word list only words of 7 letters or more
 // are put right, one edit away, to the content's words.
 func TestCorrectWithoutWordList(t *testing.T) {
 	es := museum("es", nil)
 	for in, want := range map[string]string{
 		"cuánto cuestan las entardas": "cuanto cuestan las entradas",
 		"horario de apertrua":         "horario de apertura",
-		"hay cafeteria":               "", // folded, it is the content's word
-		"donde estan los banos":       "", // the content's words, folded
-		"cuándo abren":                "", // 6 letters, but no word of the content one edit away
-		"fonde está":                  "", // 5 letters: a real word may be one edit from the content's
-		"dónde están los vaños":       "", // likewise
+		"hay cafeteria":               "",              // folded, it is the content's word
+		"donde estan los banos":       "",              // the content's words, folded
+		"cuándo abren":                "",              // no word of the content one edit away
+		"fonde está":                  "",              // 5 letters: a real word may be one edit from the content's
+		"dónde están los vaños":       "",              // likewise
+		"cuanto cuestas":              "",              // 7 letters, but another form of the content's word (stem)
+		"hay cafetera":                "hay cafeteria", // the limit without a word list: a real word (a coffee maker) one edit from the content's
 	} {
 		fixed, changed := es.Correct(strings.Fields(strings.ToLower(foldAll(in))))
 		if got := strings.Join(fixed, " "); got != want {
