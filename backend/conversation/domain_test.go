@@ -1,0 +1,67 @@
+package conversation
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHotelPack answers the visitor questions of a second development pack, in another domain:
+// the lobby kiosk of a hotel (testdata/hotel), English and Spanish, 18 intents of 5 to 8
+// examples, templates for two of them, 7 documents. Pack and questions were written by a helper
+// session that neither ran the engine nor read its code (2026-12-03), so that the engine is
+// measured on content it was not shaped on, as the demo's visitor sets can no longer be.
+// questions.tsv: lang, question, want (an intent, doc:path, or oos; alternatives separated by
+// "|"), and the earlier question a follow-up is asked after. Two wants were widened after the
+// first run, where the answer given was right by the content: gym_pool's response says where
+// the pool and the gym are, so it answers "which way is the swimming pool?" and "and the gym?".
+func TestHotelPack(t *testing.T) {
+	e := New(NewMemorySessions(1000, time.Hour))
+	if err := NewLoader(e, os.DirFS("testdata/hotel"), "dev").Reload(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/hotel/questions.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := map[string]string{} // question -> the session it was asked in
+	ok, n := 0, 0
+	byKind := map[string][2]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
+		f := append(strings.Split(line, "\t"), "", "", "")
+		lang, q, want, after := f[0], f[1], f[2], f[3]
+		r, err := e.Reply(context.Background(), Request{SessionID: sessions[after], Text: q, Lang: lang})
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		sessions[q] = r.SessionID
+		got, good := judge(r, turn{want: want})
+		kind := lang + " " + map[bool]string{true: "intent", false: "document"}[!strings.HasPrefix(want, "doc:")]
+		switch {
+		case want == "oos":
+			kind = "off-topic"
+		case after != "":
+			kind = "follow-up"
+		}
+		c := byKind[kind]
+		c[1]++
+		n++
+		if good {
+			ok++
+			c[0]++
+		} else {
+			t.Logf("miss [%s] %q: got %s (%.2f via %s), want %s", lang, q, got, r.Confidence, r.Via, want)
+		}
+		byKind[kind] = c
+	}
+	pct := 100 * float64(ok) / float64(n)
+	t.Logf("hotel pack: %d of %d (%.1f%%) answered right; by kind %v", ok, n, pct, byKind)
+	if pct < minHotelShare {
+		t.Errorf("hotel pack answered right: %.1f%%, want at least %.0f%%", pct, minHotelShare)
+	}
+}
+
+// minHotelShare is the floor of the hotel pack (50 of 70 on 2026-12-03, its first run).
+const minHotelShare = 68.0
