@@ -425,16 +425,26 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			trace.SpanFromContext(ctx).SetAttributes(attribute.String("voicebot.spelling", spelling.Note(changed)))
 		}
 	}
+	// A question after a clause that sets the scene ("my father uses a wheelchair, is there a
+	// ramp at the entrance?") is read alone too (questionClause).
+	clause := questionClause(utt)
 	// A template or an example says it word for word, also after a follow-up's opening ("and
 	// where is the cafe?") or with contractions spelled out ("where's the cafe").
-	readings := [][]string{toks}
-	if w := withoutOpening(lang, toks); len(w) != len(toks) {
-		readings = append(readings, w)
+	bases := [][]string{toks}
+	if clause != "" {
+		bases = append(bases, text.Tokens(clause))
 	}
-	if full := text.SpelledOut(lang, toks); full != nil {
-		readings = append(readings, full)
-		if w := withoutOpening(lang, full); len(w) != len(full) {
+	var readings [][]string
+	for _, b := range bases {
+		readings = append(readings, b)
+		if w := withoutOpening(lang, b); len(w) != len(b) {
 			readings = append(readings, w)
+		}
+		if full := text.SpelledOut(lang, b); full != nil {
+			readings = append(readings, full)
+			if w := withoutOpening(lang, full); len(w) != len(full) {
+				readings = append(readings, w)
+			}
 		}
 	}
 	_, sp := tracer(ctx).Start(ctx, "conversation.match") // templates and listed examples, word for word
@@ -451,13 +461,22 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 	}
 	sp.End()
 	var pred nlu.Prediction
+	read := utt       // what the model's prediction is of: the whole, or the question alone
 	var ans answerHit // the answer search, for a question the model turns away
 	if lb.model != nil {
 		_, sp := tracer(ctx).Start(ctx, "conversation.intent_model")
-		if ov.IntentThreshold > 0 {
-			pred = lb.model.PredictAt(utt, ov.IntentThreshold)
-		} else {
-			pred = lb.model.Predict(utt)
+		predict := func(u string) nlu.Prediction {
+			if ov.IntentThreshold > 0 {
+				return lb.model.PredictAt(u, ov.IntentThreshold)
+			}
+			return lb.model.Predict(u)
+		}
+		pred = predict(utt)
+		// The question alone answers when the model is sure of it, and surer than of the whole.
+		if clause != "" {
+			if p := predict(clause); p.Label != nlu.OOS && p.Confidence >= doubtfulIntent && (pred.Label == nlu.OOS || p.Confidence > pred.Confidence) {
+				pred, read = p, clause
+			}
 		}
 		if sp.IsRecording() {
 			sp.SetAttributes(attribute.String("voicebot.intent", pred.Intent), attribute.Float64("voicebot.confidence", pred.Confidence))
@@ -466,7 +485,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// A question the model turns away is answered by the documents, unless an intent's
 		// answer speaks of it clearly better than any passage does (answerLead).
 		if pred.Label == nlu.OOS && !pred.Refused {
-			ans = s.searchAnswers(lb, lang, utt)
+			ans = s.searchAnswers(lb, lang, read)
 		}
 		// Words the intents never use point to the documents: "how many prisms does the lens
 		// have" is not a ticket question, however sure the model is. A document that covers
@@ -475,16 +494,16 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// (not even another form of their words). Whether an intent answers at all is the
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
-		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(utt))); len(unknown) > 0 && !ans.leads {
-			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(utt)))
+		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(read))); len(unknown) > 0 && !ans.leads {
+			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(read)))
 			need := strongKnowledge
 			switch {
-			case pred.Label == nlu.OOS || pred.Confidence < doubtfulIntent || 2*len(strange) > len(contentWords(lang, toks)):
+			case pred.Label == nlu.OOS || pred.Confidence < doubtfulIntent || 2*len(strange) > len(contentWords(lang, text.Tokens(read))):
 				need = knowledgeMatch
 			case pred.Confidence < sureIntent:
 				need = unsureKnowledge
 			}
-			if r, ok := s.knowledge(ctx, st, lang, utt, need); ok {
+			if r, ok := s.knowledgeOf(ctx, st, lang, utt, clause, need); ok {
 				return r
 			}
 		}
@@ -504,7 +523,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		return s.answerIntent(st, lb, in, slots, pred.Confidence, "model", false)
 	}
 	if !ans.leads {
-		if r, ok := s.knowledge(ctx, st, lang, utt, knowledgeMatch); ok {
+		if r, ok := s.knowledgeOf(ctx, st, lang, utt, clause, knowledgeMatch); ok {
 			return r
 		}
 	}

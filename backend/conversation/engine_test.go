@@ -252,3 +252,21 @@ func TestTypingSlipsAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestQuestionClause: the question of a turn that sets the scene first is read alone too.
+func TestQuestionClause(t *testing.T) {
+	for in, want := range map[string]string{
+		"my father uses a wheelchair, is there a ramp at the entrance?": "is there a ramp at the entrance",
+		"we just landed. can we check in now?":                          "can we check in now",
+		"perdona, ¿el spa en qué piso está?":                            "¿el spa en qué piso está",
+		"I have a meeting at 10; where's the conference room":           "where's the conference room",
+		"where is the pool?":                                            "", // one clause
+		"where is the pool, please":                                     "", // the last clause is one word
+		", where is the pool":                                           "", // nothing before it
+		"is it open today?!":                                            "",
+	} {
+		if got := questionClause(in); got != want {
+			t.Errorf("questionClause(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,6 +53,38 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 	return Reply{}, false
 }
 
+// knowledgeOf answers from the documents the whole question, or else the question alone when
+// a clause sets the scene before it (questionClause; "" when none).
+func (s *Snapshot) knowledgeOf(ctx context.Context, st *State, lang, utt, clause string, minMatch float64) (Reply, bool) {
+	if r, ok := s.knowledge(ctx, st, lang, utt, minMatch); ok || clause == "" {
+		return r, ok
+	}
+	// A passage must have every meaningful word of the question alone: a clause of a few
+	// words is matched in part by almost any page ("can someone clean them" by the house rules'
+	// "clean").
+	return s.knowledge(ctx, st, lang, clause, 1-1e-9)
+}
+
+// questionClause is the question of a typed turn that sets the scene first, in a clause or a
+// sentence of its own ("my father uses a wheelchair, is there a ramp at the entrance?", "we
+// just landed. can we check in now?"): the last clause, after a comma, semicolon, colon or
+// sentence end, when the turn has several and it has at least two words; "" otherwise. Visitors
+// say why they ask, and the why's words ("father", "uses") are not in the document that
+// answers: the whole question matched 35% of the accessibility page, the question alone all
+// of it. Spoken turns have no punctuation, and keep their one reading.
+func questionClause(utt string) string {
+	trimmed := strings.TrimRight(strings.TrimSpace(utt), "?!.¿¡ ")
+	cut := strings.LastIndexAny(trimmed, ",;:.?!")
+	if cut < 0 {
+		return ""
+	}
+	clause := strings.TrimSpace(trimmed[cut+1:])
+	if len(text.Tokens(clause)) < 2 || len(text.Tokens(trimmed[:cut])) == 0 {
+		return ""
+	}
+	return clause
+}
+
 // everydayWords: a passage that matches part of a question answers it only when one of the
 // words it shares with the question is rarer than the language's everydayWords commonest.
 const everydayWords = 2000
