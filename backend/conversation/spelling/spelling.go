@@ -147,13 +147,20 @@ func (sp *Speller) fix(w string) string {
 	a := []rune(w)
 	best, bestD := "", bound+1
 	for l := n - bound; l <= n+bound; l++ {
-		for _, c := range sp.byLen[l] {
-			if first, _ := utf8.DecodeRuneInString(c); first != a[0] && first != a[1] {
-				continue // typos keep the first letter, or swap it with the second
+		ws := sp.byLen[l]
+		// Typos keep the first letter, or swap it with the second: the words of the length
+		// that begin with either, a range of the sorted bucket each.
+		for k, first := range a[:2] {
+			if k == 1 && first == a[0] {
+				break
 			}
-			d := editDistance(a, c, min(bound, bestD))
-			if d <= bound && (d < bestD || d == bestD && sp.freq[c] > sp.freq[best]) {
-				best, bestD = c, d
+			p := string(first)
+			for i := sort.SearchStrings(ws, p); i < len(ws) && strings.HasPrefix(ws[i], p); i++ {
+				c := ws[i]
+				d := editDistance(a, c, min(bound, bestD))
+				if d <= bound && (d < bestD || d == bestD && sp.likelier(c, best)) {
+					best, bestD = c, d
+				}
 			}
 		}
 	}
@@ -161,6 +168,20 @@ func (sp *Speller) fix(w string) string {
 		best = sp.fromLexicon(a, n)
 	}
 	return best
+}
+
+// likelier reports whether the content's word c is the likelier meaning of a slip than best, at
+// the same distance: the content says it more often; on a tie the shorter, then the first in
+// sorted order (the same choice whatever order they were weighed in).
+func (sp *Speller) likelier(c, best string) bool {
+	fc, fb := sp.freq[c], sp.freq[best]
+	if fc != fb {
+		return fc > fb
+	}
+	if len(c) != len(best) {
+		return len(c) < len(best)
+	}
+	return c < best
 }
 
 // split reads a word as two where the space between them was missed ("whereis", "openinghours"),
@@ -213,7 +234,7 @@ func (sp *Speller) fromLexicon(a []rune, n int) string {
 		}
 		seen[first] = true
 		sp.lexicon.EachWithPrefix(string(first), func(c string, place int) {
-			if l := utf8.RuneCountInString(c); l < max(spellShortestTarget, n-1) || l > n+1 {
+			if l := len(c); l < max(spellShortestTarget, n-1) || l > n+1 { // the list's words are a-z: a byte a letter
 				return
 			}
 			if r := sp.lexicon.Rank(place); r < bestRank && editDistance(a, c, 1) <= 1 {
@@ -226,9 +247,9 @@ func (sp *Speller) fromLexicon(a []rune, n int) string {
 
 // editDistance is the optimal string alignment distance between a and b (insertions,
 // deletions, substitutions, and swaps of two neighbouring letters, each one edit), or more than
-// bound as soon as it is sure to exceed it. Words longer than the buffers count as far.
+// bound as soon as it is sure to exceed it. Words longer than maxLetters count as far.
 func editDistance(a []rune, bs string, bound int) int {
-	var bb [64]rune
+	var bb [maxLetters]rune
 	b := bb[:0]
 	for _, r := range bs {
 		if len(b) == len(bb) {
@@ -240,16 +261,17 @@ func editDistance(a []rune, bs string, bound int) int {
 		return bound + 1
 	}
 	// Three rows: the one two before (for swaps), the one before, and the current one.
-	var rows [3][65]int
+	var rows [3][maxLetters + 1]int32
 	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
 	for j := 0; j <= len(b); j++ {
-		prev[j] = j
+		prev[j] = int32(j)
 	}
+	bnd := int32(bound)
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
+		cur[0] = int32(i)
 		rowMin := cur[0]
 		for j := 1; j <= len(b); j++ {
-			cost := 1
+			cost := int32(1)
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
@@ -260,13 +282,17 @@ func editDistance(a []rune, bs string, bound int) int {
 			cur[j] = v
 			rowMin = min(rowMin, v)
 		}
-		if rowMin > bound {
+		if rowMin > bnd {
 			return bound + 1
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(b)]
+	return int(prev[len(b)])
 }
+
+// maxLetters bounds the words editDistance compares (longer ones are never put right), so that
+// its rows live on the stack.
+const maxLetters = 32
 
 func abs(x int) int {
 	if x < 0 {
