@@ -101,7 +101,7 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 		// Elliptical: the model is not sure of another intent (or the last intent's phrasings
 		// say all the question adds: saysAll), and what the question adds is not foreign to the
 		// intents ("what about the capital of France" is not a follow-up).
-		if elliptical(lb.lang, toks) && (!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks)) &&
+		if (elliptical(lb.lang, toks) || anaphoric(lb, last, toks)) && (!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks)) &&
 			(lb.model == nil || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
 			return s.answerIntent(st, lb, last, cloneMap(st.Slots), 1, "followup", false), true
 		}
@@ -150,6 +150,32 @@ func elliptical(lang string, toks []string) bool {
 		}
 	}
 	return false
+}
+
+// pronouns point back at what was just answered ("how much would that be?").
+var pronouns = map[string]map[string]bool{
+	"en": {"it": true, "that": true, "this": true, "they": true, "them": true, "those": true, "these": true},
+	"es": {"eso": true, "esto": true, "ello": true},
+}
+
+// anaphoric reports whether a short question points back at the last answer with a pronoun and
+// asks nothing of its own: no meaningful word, or none the last intent's phrasings do not say
+// ("how much would that be?" after a late check-out; not "is it open today?" after the ticket
+// prices, which asks of another intent). A question that begins as a follow-up does is
+// elliptical instead.
+func anaphoric(lb *langBrain, last *content.Intent, toks []string) bool {
+	if len(toks) > 6 {
+		return false
+	}
+	table := pronouns[text.Base(lb.lang)]
+	points := false
+	for _, t := range toks {
+		points = points || table[t]
+	}
+	if !points {
+		return false
+	}
+	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks)
 }
 
 // withoutOpening drops a follow-up opening from the tokens ("and where is the cafe" -> "where
