@@ -79,6 +79,7 @@ func TestSceneSettingClause(t *testing.T) {
 		"my father uses a wheelchair, is there a ramp at the entrance?": "doc:knowledge/en/accessibility.md",
 		"I have a meeting at 10, where's the conference room?":          "where_is",
 		"I spilled wine on my trousers, can someone clean them?":        "laundry",
+		"my fahter uses a wheelchiar, is there a ramp at the entrnace?": "doc:knowledge/en/accessibility.md", // slips too
 	} {
 		r, err := e.Reply(context.Background(), Request{Text: q, Lang: "en"})
 		if err != nil {

@@ -264,6 +264,8 @@ func TestQuestionClause(t *testing.T) {
 		"where is the pool, please":                                     "", // the last clause is one word
 		", where is the pool":                                           "", // nothing before it
 		"is it open today?!":                                            "",
+		"open at 10:30 tomorrow morning":                                "", // a mark inside a token
+		"mail info@hotel.com about my booking":                          "",
 	} {
 		if got := questionClause(in); got != want {
 			t.Errorf("questionClause(%q) = %q, want %q", in, got, want)

@@ -74,7 +74,14 @@ func (s *Snapshot) knowledgeOf(ctx context.Context, st *State, lang, utt, clause
 // of it. Spoken turns have no punctuation, and keep their one reading.
 func questionClause(utt string) string {
 	trimmed := strings.TrimRight(strings.TrimSpace(utt), "?!.¿¡ ")
-	cut := strings.LastIndexAny(trimmed, ",;:.?!")
+	// A mark followed by a space ends a clause; one inside a token does not ("10:30",
+	// "12.50", "info@hotel.com").
+	cut := -1
+	for i := 0; i+1 < len(trimmed); i++ {
+		if strings.IndexByte(",;:.?!", trimmed[i]) >= 0 && trimmed[i+1] == ' ' {
+			cut = i
+		}
+	}
 	if cut < 0 {
 		return ""
 	}

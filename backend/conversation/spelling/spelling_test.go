@@ -128,3 +128,13 @@ func TestSplit(t *testing.T) {
 		t.Errorf("split without a word list: %v", changed)
 	}
 }
+
+// TestCorrectBoundsTheSearch: a question of many words nobody knows is searched for at most
+// maxSearched of them (a paragraph of noise must not cost a search a word).
+func TestCorrectBoundsTheSearch(t *testing.T) {
+	en := museum("en", wordvec.For("en"))
+	toks := strings.Fields(strings.Repeat("sxqwerty ", 200) + "tikets")
+	if fixed, changed := en.Correct(toks); fixed != nil {
+		t.Errorf("changed %v: the search went past its bound", changed[:min(len(changed), 4)])
+	}
+}
