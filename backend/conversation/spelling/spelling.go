@@ -10,8 +10,9 @@
 // right to the content's word one edit away (a letter added, dropped, changed, or two
 // neighbours swapped; two edits for words of 8 letters or more), the commonest in the content
 // when several are; or else, in a language with a word list, to its most frequent word one edit
-// away ("crefit" -> "credit": the word vectors then place it). Never to a word of another first
-// letter, but for the first two swapped: "calloways" is a name, not "galloway". The content's
+// away ("crefit" -> "credit": the word vectors then place it). Only to a word that begins with the
+// slip's first or second letter (so a swap or a dropped first letter is put right): "calloways"
+// is a name, not "galloway". The content's
 // words are what its intents, lists, responses, out-of-scope phrasings and documents say, so a
 // typo can only become a word the content uses or a word of the language: the correction never
 // invents a topic. Without a word list (every language but English today) a word the content
@@ -236,7 +237,7 @@ func (sp *Speller) split(w string) string {
 
 // fromLexicon puts a word right to a word of the language one edit away (the most frequent),
 // when the pack has none: "crefit" is "credit", which the word vectors place near the pack's
-// "card" and "pay". Only words of the same first letter, or of the first two swapped, are
+// "card" and "pay". Only words that begin with the slip's first or second letter are
 // weighed: a few thousand of the table's 50,000.
 func (sp *Speller) fromLexicon(a []rune, n int) string {
 	best, bestRank := "", math.MaxInt
