@@ -417,28 +417,28 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 			return r
 		}
 	}
-	// A typed word that is neither the pack's nor the language's is put right to the pack's
-	// word one edit away (package spelling): "how much are tikets".
 	// A question after a clause that sets the scene ("my father uses a wheelchair, is there a
 	// ramp at the entrance?") is read alone too (questionClause): found before the slips are
-	// put right, which takes the punctuation away, and put right itself.
+	// put right, which takes the punctuation away.
 	clause := questionClause(utt)
-	if lb != nil && clause != "" {
-		if fixed, _ := lb.spell.Correct(text.Tokens(clause)); fixed != nil {
-			clause = strings.Join(fixed, " ")
+	var clauseToks []string
+	if clause != "" {
+		clauseToks = text.Tokens(clause)
+		if fixed, _ := lb.spell.Correct(clauseToks); fixed != nil {
+			clauseToks, clause = fixed, strings.Join(fixed, " ")
 		}
 	}
-	if lb != nil {
-		if fixed, changed := lb.spell.Correct(toks); fixed != nil {
-			toks, utt = fixed, strings.Join(fixed, " ")
-			trace.SpanFromContext(ctx).SetAttributes(attribute.String("voicebot.spelling", spelling.Note(changed)))
-		}
+	// A typed word that is neither the pack's nor the language's is put right to the pack's
+	// word one edit away (package spelling): "how much are tikets".
+	if fixed, changed := lb.spell.Correct(toks); fixed != nil {
+		toks, utt = fixed, strings.Join(fixed, " ")
+		trace.SpanFromContext(ctx).SetAttributes(attribute.String("voicebot.spelling", spelling.Note(changed)))
 	}
 	// A template or an example says it word for word, also after a follow-up's opening ("and
 	// where is the cafe?") or with contractions spelled out ("where's the cafe").
 	bases := [][]string{toks}
-	if clause != "" {
-		bases = append(bases, text.Tokens(clause))
+	if clauseToks != nil {
+		bases = append(bases, clauseToks)
 	}
 	var readings [][]string
 	for _, b := range bases {
