@@ -168,10 +168,11 @@ type NLUOptions struct {
 	Progress   func(stage string, done, total int)
 }
 
-// NLU trains on train and measures on test. lang, if set, keeps only rows of that language (rows
-// without a lang column are kept). The model is the engine's: with the word vectors of the
+// NLU trains on train and measures on test. opt.Lang, if set, keeps only rows of that language
+// (rows without a lang column are kept). The model is the engine's: with the word vectors of the
 // rows' language when the binary carries them (rows without a lang column are read as
-// English), unless vectors is false. Rows of several languages (a lang column and no lang) are
+// English), unless opt.NoVectors, and each test row's slips put right as the engine does,
+// unless opt.NoSpelling. Rows of several languages (a lang column and no lang) are
 // split by language, as a content pack is: each language's model is trained on its own rows and
 // measured on its own test rows, and the result has each language's figures beside the whole.
 func NLU(train, test []IntentRow, opt NLUOptions) (*NLUResult, error) {
