@@ -2,9 +2,11 @@ package conversation
 
 import (
 	"sort"
+	"strings"
 
 	"voicebot/backend/content"
 	"voicebot/backend/conversation/nlu"
+	"voicebot/backend/text"
 )
 
 // Taught is the outcome of teaching the content one phrasing: what was written where, the
@@ -23,10 +25,12 @@ type Candidate struct {
 
 // Candidates returns the n intents the language's intent model finds likeliest for text (lang ""
 // detects it), the one the model answers with first and then the likeliest, whatever the
-// threshold: what the teach loop offers an operator for a question the bot did not answer. A
-// language with one intent has that one; with none, no candidates.
-func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
-	utt, lang, s, err := e.check(text, lang)
+// threshold: what the teach loop offers an operator for a question the bot did not answer. The
+// question is read as a turn reads it, with its typing slips put right ("how much are tikets"),
+// so the candidates are those of the question the engine answered. A language with one intent
+// has that one; with none, no candidates.
+func (e *Engine) Candidates(question, lang string, n int) ([]Candidate, error) {
+	utt, lang, s, err := e.check(question, lang)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +45,9 @@ func (e *Engine) Candidates(text, lang string, n int) ([]Candidate, error) {
 		return []Candidate{{Intent: lb.single.Name, Probability: 1}}, nil
 	case lb.model == nil:
 		return nil, nil
+	}
+	if fixed, _ := lb.spell.Correct(text.Tokens(utt)); fixed != nil {
+		utt = strings.Join(fixed, " ")
 	}
 	labels := lb.model.Labels()
 	p, chosen := lb.model.Probabilities(utt)

@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -37,6 +38,13 @@ out_of_scope: [what is the capital of France, tell me a joke]
 	}
 	if _, err := e.Candidates("hello", "fr", 3); err == nil {
 		t.Error("a language the pack lacks: no error")
+	}
+	// A typing slip is put right before the model reads the question, as a turn does: the
+	// candidates are those of the question answered.
+	right, _ := e.Candidates("where can I leave my car", "en", 3)
+	slip, _ := e.Candidates("where can I laeve my car", "en", 3)
+	if !reflect.DeepEqual(right, slip) || right[0].Intent != "parking" {
+		t.Errorf("with a slip %+v, written right %+v", slip, right)
 	}
 
 	// The intent the model answers with comes first, also when it is not the likeliest: for
