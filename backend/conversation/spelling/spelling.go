@@ -235,12 +235,14 @@ func (sp *Speller) split(w string) string {
 	return best
 }
 
-// fromLexicon puts a word right to a word of the language one edit away (the most frequent),
-// when the pack has none: "crefit" is "credit", which the word vectors place near the pack's
-// "card" and "pay". Only words that begin with the slip's first or second letter are
+// fromLexicon puts a word right to a word of the language one edit away, when the pack has
+// none: "crefit" is "credit", which the word vectors place near the pack's "card" and "pay".
+// Among several, the slip likeliest made in typing wins (slipKind: a doubled letter, two
+// neighbours swapped, a neighbouring key), then the most frequent: "spiled" is "spilled", not
+// the commoner "sailed". Only words that begin with the slip's first or second letter are
 // weighed: a few thousand of the table's 50,000.
 func (sp *Speller) fromLexicon(a []rune, n int) string {
-	best, bestRank := "", math.MaxInt
+	best, bestRank, bestKind := "", math.MaxInt, math.MaxInt
 	seen := map[rune]bool{}
 	for _, first := range a[:2] {
 		if seen[first] {
@@ -251,12 +253,87 @@ func (sp *Speller) fromLexicon(a []rune, n int) string {
 			if l := len(c); l < max(spellShortestTarget, n-1) || l > n+1 { // the list's words are a-z: a byte a letter
 				return
 			}
-			if r := sp.lexicon.Rank(place); r < bestRank && editDistance(a, c, 1) <= 1 {
-				best, bestRank = c, r
+			r := sp.lexicon.Rank(place)
+			if r >= bestRank && bestKind == likelySlip || editDistance(a, c, 1) > 1 {
+				return
+			}
+			if k := slipKind(a, c); k < bestKind || k == bestKind && r < bestRank {
+				best, bestRank, bestKind = c, r, k
 			}
 		})
 	}
 	return best
+}
+
+// Kinds of a one-edit slip, likeliest first (slipKind).
+const (
+	likelySlip = iota // a doubled letter dropped or added, two neighbours swapped, a neighbouring key
+	otherGap          // another letter dropped or added
+	otherKey          // another letter in place of the right one
+)
+
+// slipKind says how likely the one-edit slip a is of the word c (editDistance 1) in typing:
+// typists double or drop a doubled letter ("spiled" for "spilled"), swap two neighbours, or hit
+// the key beside the right one ("crefit"); another letter in place of the right one is the
+// least likely ("sailed" for "spiled").
+func slipKind(a []rune, c string) int {
+	b := []rune(c)
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case len(b) == len(a)+1: // a letter of c missing from the slip
+		if i > 0 && b[i] == b[i-1] || i+1 < len(b) && b[i] == b[i+1] {
+			return likelySlip
+		}
+		return otherGap
+	case len(a) == len(b)+1: // a letter too many in the slip
+		if i > 0 && (a[i] == a[i-1] || keysTouch(a[i], a[i-1])) || i+1 < len(a) && (a[i] == a[i+1] || keysTouch(a[i], a[i+1])) {
+			return likelySlip
+		}
+		return otherGap
+	case i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i]: // two neighbours swapped
+		return likelySlip
+	case i < len(a) && keysTouch(a[i], b[i]):
+		return likelySlip
+	}
+	return otherKey
+}
+
+// keyRows is the QWERTY layout, each row's offset from the one above in key widths, for
+// keysTouch (a kiosk's screen keyboard and a desk keyboard alike).
+var keyRows = [3]struct {
+	keys   string
+	offset float64
+}{{"qwertyuiop", 0}, {"asdfghjkl", 0.25}, {"zxcvbnm", 0.75}}
+
+// keysTouch reports whether two letters are neighbouring keys (on the same row, or on the rows
+// above and below within a key's width).
+func keysTouch(x, y rune) bool {
+	rx, cx := keyAt(x)
+	ry, cy := keyAt(y)
+	if rx < 0 || ry < 0 || x == y {
+		return false
+	}
+	switch abs(rx - ry) {
+	case 0:
+		return math.Abs(cx-cy) == 1
+	case 1:
+		return math.Abs(cx-cy) < 1
+	}
+	return false
+}
+
+// keyAt is the row of a letter's key and its place along the row in key widths (-1 for a
+// character that is no letter of the layout).
+func keyAt(r rune) (int, float64) {
+	for i, kr := range keyRows {
+		if j := strings.IndexRune(kr.keys, unicode.ToLower(r)); j >= 0 {
+			return i, float64(j) + kr.offset
+		}
+	}
+	return -1, 0
 }
 
 // editDistance is the optimal string alignment distance between a and b (insertions,

@@ -30,6 +30,8 @@ func TestCorrect(t *testing.T) {
 		"where are the toilettes":  "where are the toilets",    // two edits in a word of 9
 		"whats the wifi pasword":   "whats the wifi password",  // "whats" is a contraction, not a slip
 		"do you take crefit cards": "do you take credit cards", // not the content's: a word of English
+		"i spiled my coffee":       "i spilled my coffee",      // a doubled letter dropped, not the commoner "sailed"
+		"my watvh stopped":         "my watch stopped",         // the key beside, not the commoner "water"
 	} {
 		fixed, changed := en.Correct(strings.Fields(in))
 		if got := strings.Join(fixed, " "); got != want {
@@ -136,5 +138,35 @@ func TestCorrectBoundsTheSearch(t *testing.T) {
 	toks := strings.Fields(strings.Repeat("sxqwerty ", 200) + "tikets")
 	if fixed, changed := en.Correct(toks); fixed != nil {
 		t.Errorf("changed %v: the search went past its bound", changed[:min(len(changed), 4)])
+	}
+}
+
+func TestSlipKind(t *testing.T) {
+	for _, c := range []struct {
+		slip, word string
+		kind       int
+	}{
+		{"spiled", "spilled", likelySlip},   // a doubled letter dropped
+		{"tickkets", "tickets", likelySlip}, // a letter doubled
+		{"ticketa", "tickets", likelySlip},  // the key beside (a, s)
+		{"tikcets", "tickets", likelySlip},  // two neighbours swapped
+		{"ticketsd", "tickets", likelySlip}, // a key beside hit too
+		{"spiled", "spoiled", otherGap},     // a letter dropped
+		{"spiled", "sailed", otherKey},      // another letter
+		{"tickemts", "tickets", otherGap},   // m is not beside e or t
+	} {
+		if got := slipKind([]rune(c.slip), c.word); got != c.kind {
+			t.Errorf("slipKind(%q, %q) = %d, want %d", c.slip, c.word, got, c.kind)
+		}
+	}
+	for _, p := range []string{"as", "qw", "qa", "ws", "zx", "za", "sx", "bh", "ol", "pl"} {
+		if !keysTouch(rune(p[0]), rune(p[1])) || !keysTouch(rune(p[1]), rune(p[0])) {
+			t.Errorf("%c and %c are neighbours", p[0], p[1])
+		}
+	}
+	for _, p := range []string{"aa", "qs", "ap", "qz", "p1", "ei", "l;"} {
+		if keysTouch(rune(p[0]), rune(p[1])) {
+			t.Errorf("%c and %c are not neighbours", p[0], p[1])
+		}
 	}
 }
