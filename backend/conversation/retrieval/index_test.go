@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -114,5 +115,37 @@ func TestRarestMatchedWord(t *testing.T) {
 	}
 	if h := ix.Search("es", "qué tiempo hace", 1); len(h) != 1 || h[0].Rarest != math.MaxInt {
 		t.Fatalf("a language without vectors: %+v", h)
+	}
+}
+
+// TestCommonWordsWeighLittle: a question's common words weigh no more than their commonness in
+// English allows in the share of it a passage matches, whether a passage has them or not: the
+// page on hearing answers "I'm hard of hearing, is there anything to help me notice the fire
+// alarm?" although another passage says "help" and "fire". Without the bound for the words a
+// passage has, "help" and "fire" took their idf in a small corpus and the page matched 43%.
+func TestCommonWordsWeighLittle(t *testing.T) {
+	if wordvec.For("en") == nil {
+		t.Skip("no English word vectors built in")
+	}
+	docs := []Document{
+		{ID: "access", Title: "Accessibility", Text: "For guests who are deaf or hard of hearing, there is a hearing loop at the front desk, and vibrating alarm kits with a flashing light are available for the rooms.", Lang: "en"},
+		{ID: "rules", Title: "House rules", Text: "Smoking is not allowed anywhere in the hotel: a smoke detector that goes off calls the fire brigade. Ask the desk for help with anything else.", Lang: "en"},
+	}
+	// a corpus the size of a small pack's, so that a word in one passage has the idf it has there
+	for i, topic := range []string{"breakfast is served in the garden room", "the pool is heated all year",
+		"parking is under the building", "bikes can be hired at reception", "the bar serves cocktails until late",
+		"laundry is collected each morning", "the gym has rowing machines", "taxis wait outside the main door",
+		"the rooftop terrace opens in summer", "luggage is stored behind the desk", "pets stay in ground floor rooms",
+		"the library lends board games", "late checkout costs twenty euros", "the shuttle bus leaves every hour"} {
+		docs = append(docs, Document{ID: fmt.Sprint("other", i), Title: "Other", Text: topic + ".", Lang: "en"})
+	}
+	ix := NewIndex(docs, Options{Vectors: wordvec.For}, nil)
+	h := ix.Search("en", "I'm hard of hearing, is there anything to help me notice the fire alarm?", 1)
+	if len(h) != 1 || docs[h[0].Doc].ID != "access" || h[0].Matched < 0.5 {
+		t.Fatalf("hits %+v, want the accessibility page matching at least half", h)
+	}
+	// the common words still count: a question of them alone is not the page's
+	if h := ix.Search("en", "can you help me with anything", 1); len(h) == 1 && docs[h[0].Doc].ID == "access" {
+		t.Errorf("common words alone found the accessibility page: %+v", h)
 	}
 }
