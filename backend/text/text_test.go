@@ -129,3 +129,22 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+// TestAccentedStopwords: Snowball's Spanish and French stop words that have an accent are stop
+// words as the engine folds them too ("tenéis" reaches IsStopword as "teneis").
+func TestAccentedStopwords(t *testing.T) {
+	for _, c := range []struct{ lang, word string }{
+		{"es", "tenéis"}, {"es", "está"}, {"es", "también"}, {"es", "habría"}, {"es", "cuánto"}, {"es", "Cuántas"},
+		{"fr", "été"}, {"fr", "même"}, {"fr", "à"},
+	} {
+		toks := Tokens(c.word)
+		if len(toks) != 1 || !IsStopword(c.lang, toks[0]) {
+			t.Errorf("%s %q (%v) is no stop word", c.lang, c.word, toks)
+		}
+	}
+	for _, c := range []struct{ lang, word string }{{"es", "entradas"}, {"es", "museo"}, {"fr", "billets"}} {
+		if IsStopword(c.lang, Tokens(c.word)[0]) {
+			t.Errorf("%s %q is a stop word", c.lang, c.word)
+		}
+	}
+}
