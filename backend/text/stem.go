@@ -165,7 +165,7 @@ var extraStopwords = map[string]map[string]bool{
 	"en": set("id im ive ill youre youve theyre dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent whats wheres whos hows thats theres heres lets " +
 		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many"),
 	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye ser estar hacer tener haber " +
-		"algo alguna alguno porfa cuanto cuanta cuantos cuantas"), // "cuánto": English's "how much", stop words there
+		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas"), // "cuánto": English's "how much", stop words there
 }
 
 // snowballAccented are the words of Snowball's Spanish and French stop lists that have an accent,

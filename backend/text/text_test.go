@@ -134,7 +134,7 @@ func TestWords(t *testing.T) {
 // words as the engine folds them too ("tenéis" reaches IsStopword as "teneis").
 func TestAccentedStopwords(t *testing.T) {
 	for _, c := range []struct{ lang, word string }{
-		{"es", "tenéis"}, {"es", "está"}, {"es", "también"}, {"es", "habría"}, {"es", "cuánto"}, {"es", "Cuántas"},
+		{"es", "tenéis"}, {"es", "está"}, {"es", "también"}, {"es", "habría"}, {"es", "cuánto"}, {"es", "Cuántas"}, {"es", "algún"},
 		{"fr", "été"}, {"fr", "même"}, {"fr", "à"},
 	} {
 		toks := Tokens(c.word)
