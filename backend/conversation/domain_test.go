@@ -66,8 +66,8 @@ func TestHotelPack(t *testing.T) {
 // minHotelShare is the floor of the hotel pack (50 of 70 on 2026-12-03, its first run; 52 with
 // the question read alone after a clause that sets the scene; 53 with anaphoric follow-ups, 54
 // after review; 55 with every word's weight in a passage's share bounded by its commonness; 56
-// with Snowball's accented Spanish stop words recognised once folded).
-const minHotelShare = 77.0
+// with Snowball's accented Spanish stop words recognised once folded; the floor leaves one).
+const minHotelShare = 78.5
 
 // TestSceneSettingClause: a question after a clause that sets the scene is answered by the
 // document the question alone names; a document that the question alone matches only in part

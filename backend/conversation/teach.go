@@ -23,12 +23,13 @@ type Candidate struct {
 	Probability float64 `json:"probability"`
 }
 
-// Candidates returns the n intents the language's intent model finds likeliest for text (lang ""
-// detects it), the one the model answers with first and then the likeliest, whatever the
-// threshold: what the teach loop offers an operator for a question the bot did not answer. The
-// question is read as a turn reads it, with its typing slips put right ("how much are tikets"),
-// so the candidates are those of the question the engine answered. A language with one intent
-// has that one; with none, no candidates.
+// Candidates returns the n intents the language's intent model finds likeliest for a question
+// (lang "" detects it), the one the model answers with first and then the likeliest, whatever
+// the threshold: what the teach loop offers an operator for a question the bot did not answer.
+// The question's typing slips are put right first, as a turn does ("how much are tikets"), so
+// the candidates are those of the words the engine read; the whole question is scored (a turn
+// also reads the question after a scene-setting clause alone, questionClause). A language with
+// one intent has that one; with none, no candidates.
 func (e *Engine) Candidates(question, lang string, n int) ([]Candidate, error) {
 	utt, lang, s, err := e.check(question, lang)
 	if err != nil {

@@ -41,9 +41,12 @@ out_of_scope: [what is the capital of France, tell me a joke]
 	}
 	// A typing slip is put right before the model reads the question, as a turn does: the
 	// candidates are those of the question answered.
-	right, _ := e.Candidates("where can I leave my car", "en", 3)
-	slip, _ := e.Candidates("where can I laeve my car", "en", 3)
-	if !reflect.DeepEqual(right, slip) || right[0].Intent != "parking" {
+	right, err := e.Candidates("where can I leave my car", "en", 3)
+	if err != nil || len(right) == 0 {
+		t.Fatalf("candidates %+v, %v", right, err)
+	}
+	slip, err := e.Candidates("where can I laeve my car", "en", 3)
+	if err != nil || !reflect.DeepEqual(right, slip) || right[0].Intent != "parking" {
 		t.Errorf("with a slip %+v, written right %+v", slip, right)
 	}
 

@@ -44,7 +44,7 @@ func typo(q string, r *rand.Rand) string {
 	}
 	k := letters[r.IntN(len(letters))]
 	switch r.IntN(5) {
-	case 4: // the space after it missed (not after a mark: "wheelchair,is" reads as it was)
+	case 4: // the space after it missed (not after a mark or a digit: "wheelchair,is" reads as it was)
 		if i+1 < len(words) && unicode.IsLetter(w[len(w)-1]) {
 			words[i] += words[i+1]
 			return strings.Join(append(words[:i+1], words[i+2:]...), " ")

@@ -173,7 +173,8 @@ var extraStopwords = map[string]map[string]bool{
 // "también" or "été" reaches IsStopword folded ("teneis", "esta", "tambien", "ete") and was
 // taken for a word that carries meaning. They are added to extraStopwords as the engine folds
 // them. (Orama's folded lists, which Russian and the others get, are longer than Snowball's
-// for these two and hold words that carry meaning, "arriba" and "acuerdo" among them.)
+// for these two and hold words that carry meaning, "arriba" and "acuerdo" among them.) Like
+// Snowball's list, this takes French "été" for the verb, not the summer.
 var snowballAccented = map[string]string{
 	"es": "más sí también mí qué él tú mío mía míos mías estás está estáis están esté estés estéis " +
 		"estén estaré estarás estará estaréis estarán estaría estarías estaríamos estaríais " +

@@ -31,7 +31,8 @@ func TestCorrect(t *testing.T) {
 		"whats the wifi pasword":   "whats the wifi password",  // "whats" is a contraction, not a slip
 		"do you take crefit cards": "do you take credit cards", // not the content's: a word of English
 		"i spiled my coffee":       "i spilled my coffee",      // a doubled letter dropped, not the commoner "sailed"
-		"my watvh stopped":         "my watch stopped",         // the key beside, not the commoner "water"
+		"clean toweks please":      "clean towels please",      // the key beside, not the commoner "towers"
+		"what is the prixe":        "what is the price",        // the key beside, not the commoner "prime"
 	} {
 		fixed, changed := en.Correct(strings.Fields(in))
 		if got := strings.Join(fixed, " "); got != want {
@@ -154,6 +155,7 @@ func TestSlipKind(t *testing.T) {
 		{"spiled", "spoiled", otherGap},     // a letter dropped
 		{"spiled", "sailed", otherKey},      // another letter
 		{"tickemts", "tickets", otherGap},   // m is not beside e or t
+		{"abcd", "ab", otherKey},            // two letters too many: no slip of one
 	} {
 		if got := slipKind([]rune(c.slip), c.word); got != c.kind {
 			t.Errorf("slipKind(%q, %q) = %d, want %d", c.slip, c.word, got, c.kind)
