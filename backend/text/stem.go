@@ -165,39 +165,30 @@ var extraStopwords = map[string]map[string]bool{
 	"en": set("id im ive ill youre youve theyre dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent whats wheres whos hows thats theres heres lets " +
 		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many"),
 	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye ser estar hacer tener haber " +
-		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas"), // "cuánto": English's "how much", stop words there
+		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas " + // "cuánto": English's "how much", stop words there
+		snowballAccentedES),
+	"fr": set(snowballAccentedFR),
 }
 
-// snowballAccented are the words of Snowball's Spanish and French stop lists that have an accent,
-// which kljensen/snowball's IsStopWord compares as written: a visitor's "tenéis", "está",
-// "también" or "été" reaches IsStopword folded ("teneis", "esta", "tambien", "ete") and was
-// taken for a word that carries meaning. They are added to extraStopwords as the engine folds
-// them. (Orama's folded lists, which Russian and the others get, are longer than Snowball's
-// for these two and hold words that carry meaning, "arriba" and "acuerdo" among them.) Like
-// Snowball's list, this takes French "été" for the verb, not the summer.
-var snowballAccented = map[string]string{
-	"es": "más sí también mí qué él tú mío mía míos mías estás está estáis están esté estés estéis " +
+// snowballAccentedES and snowballAccentedFR are the words of Snowball's Spanish and French stop
+// lists that have an accent, which kljensen/snowball's IsStopWord compares as written: a
+// visitor's "tenéis", "está", "también" or "été" reaches IsStopword folded ("teneis", "esta",
+// "tambien", "ete") and was taken for a word that carries meaning; set folds them. (Orama's
+// folded lists, which Russian and the others get, are longer than Snowball's for these two and
+// hold words that carry meaning, "arriba" and "acuerdo" among them.) Like Snowball's list, this
+// takes French "été" for the verb, not the summer.
+const (
+	snowballAccentedES = "más sí también mí qué él tú mío mía míos mías estás está estáis están esté estés estéis " +
 		"estén estaré estarás estará estaréis estarán estaría estarías estaríamos estaríais " +
 		"estarían estábamos estuviéramos estuviésemos habéis hayáis habré habrás habrá habréis " +
 		"habrán habría habrías habríamos habríais habrían había habías habíamos habíais habían " +
 		"hubiéramos hubiésemos seáis seré serás será seréis serán sería serías seríamos seríais " +
 		"serían éramos fuéramos fuésemos tenéis tengáis tendré tendrás tendrá tendréis tendrán " +
 		"tendría tendrías tendríamos tendríais tendrían tenía tenías teníamos teníais tenían " +
-		"tuviéramos tuviésemos",
-	"fr": "même à été étée étées étés étant étante étants étantes êtes étais était étions étiez " +
-		"étaient fûmes fûtes fût eûmes eûtes eût",
-}
-
-func init() {
-	for lang, words := range snowballAccented {
-		if extraStopwords[lang] == nil {
-			extraStopwords[lang] = map[string]bool{}
-		}
-		for w := range set(words) {
-			extraStopwords[lang][w] = true
-		}
-	}
-}
+		"tuviéramos tuviésemos"
+	snowballAccentedFR = "même à été étée étées étés étant étante étants étantes êtes étais était étions étiez " +
+		"étaient fûmes fûtes fût eûmes eûtes eût"
+)
 
 func set(words string) map[string]bool {
 	m := map[string]bool{}

@@ -144,8 +144,4 @@ func TestCommonWordsWeighLittle(t *testing.T) {
 	if len(h) != 1 || docs[h[0].Doc].ID != "access" || h[0].Matched < 0.5 {
 		t.Fatalf("hits %+v, want the accessibility page matching at least half", h)
 	}
-	// the common words still count: a question of them alone is not the page's
-	if h := ix.Search("en", "can you help me with anything", 1); len(h) == 1 && docs[h[0].Doc].ID == "access" {
-		t.Errorf("common words alone found the accessibility page: %+v", h)
-	}
 }

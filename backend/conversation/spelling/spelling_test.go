@@ -1,10 +1,12 @@
 package spelling
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"voicebot/backend/conversation/wordvec"
+	"voicebot/backend/text"
 )
 
 func museum(lang string, lexicon *wordvec.Table) *Speller {
@@ -171,4 +173,89 @@ func TestSlipKind(t *testing.T) {
 			t.Errorf("%c and %c are not neighbours", p[0], p[1])
 		}
 	}
+}
+
+// TestWordListSlips: slips of English words put right from the word list alone (no content),
+// one slip each of 10,000 words ranked 300 - 15,000 of 5 to 10 letters: a letter dropped, two
+// swapped, a neighbouring key, a letter doubled. Slips that leave a real word, or fewer letters
+// than the word list puts right (spellFromLexicon), are not counted. The share put back to the
+// word is logged by kind beside the rule before slipCost (the commonest word one edit away).
+func TestWordListSlips(t *testing.T) {
+	tb := wordvec.For("en")
+	if tb == nil {
+		t.Skip("no English word list built in")
+	}
+	sp := New("en", map[string]int{}, tb)
+	var words []string
+	for l := 'a'; l <= 'z'; l++ {
+		tb.EachWithPrefix(string(l), func(w string, p int) {
+			if r := tb.Rank(p); r >= 300 && r < 15000 && len(w) >= 5 && len(w) <= 10 && isWord(w) && !text.IsStopword("en", w) {
+				words = append(words, w)
+			}
+		})
+	}
+	var neighbours = map[rune][]rune{}
+	for x := 'a'; x <= 'z'; x++ {
+		for y := 'a'; y <= 'z'; y++ {
+			if keysTouch(x, y) {
+				neighbours[x] = append(neighbours[x], y)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	kinds := []string{"dropped", "swapped", "neighbouring key", "doubled"}
+	var right, base, all [4]int
+	for range 10000 {
+		w := words[r.IntN(len(words))]
+		a := []rune(w)
+		k := 1 + r.IntN(len(a)-1)
+		kind := r.IntN(4)
+		switch kind {
+		case 0:
+			a = append(a[:k:k], a[k+1:]...)
+		case 1:
+			a[k-1], a[k] = a[k], a[k-1]
+		case 2:
+			nb := neighbours[a[k]]
+			a[k] = nb[r.IntN(len(nb))]
+		case 3:
+			a = append(a[:k+1:k+1], a[k:]...)
+		}
+		s := string(a)
+		if s == w || tb.Knows(s) || len(a) < spellFromLexicon {
+			continue
+		}
+		all[kind]++
+		if got, _ := sp.fix(s); got == w {
+			right[kind]++
+		}
+		if commonestOneEdit(tb, a) == w {
+			base[kind]++
+		}
+	}
+	var n, ok, okBase int
+	for i, name := range kinds {
+		t.Logf("%s: %d of %d put right (%.1f%%; the commonest word one edit away %.1f%%)", name, right[i], all[i],
+			100*float64(right[i])/float64(all[i]), 100*float64(base[i])/float64(all[i]))
+		n, ok, okBase = n+all[i], ok+right[i], okBase+base[i]
+	}
+	share := 100 * float64(ok) / float64(n)
+	t.Logf("all: %d of %d (%.1f%%; the commonest word one edit away %.1f%%)", ok, n, share, 100*float64(okBase)/float64(n))
+	if share < 93 || ok <= okBase {
+		t.Errorf("slips put right: %.1f%% (%d), want at least 93%% and more than the commonest word (%d)", share, ok, okBase)
+	}
+}
+
+// commonestOneEdit is the word list's commonest word one edit away from a slip that begins with
+// its first or second letter: the rule before slipCost, the baseline of TestWordListSlips.
+func commonestOneEdit(tb *wordvec.Table, a []rune) string {
+	best, bestRank := "", -1
+	for _, first := range a[:2] {
+		tb.EachWithPrefix(string(first), func(c string, place int) {
+			if r := tb.Rank(place); (bestRank < 0 || r < bestRank) && len(c) >= spellShortestTarget && editDistance(a, c, 1) <= 1 {
+				best, bestRank = c, r
+			}
+		})
+	}
+	return best
 }
