@@ -18,11 +18,38 @@ import (
 // first run, where the answer given was right by the content: gym_pool's response says where
 // the pool and the gym are, so it answers "which way is the swimming pool?" and "and the gym?".
 func TestHotelPack(t *testing.T) {
+	if pct := askPack(t, "hotel"); pct < minHotelShare {
+		t.Errorf("hotel pack answered right: %.1f%%, want at least %.1f%%", pct, minHotelShare)
+	}
+}
+
+// TestLibraryPack answers the visitor questions of a third development pack: the kiosk of a
+// public library (testdata/library), English, French and German, 19 intents of 5 to 8
+// examples, 10 documents, 98 questions. Written the same way as the hotel's (2026-12-03, by a
+// helper session that neither ran the engine nor read its code), asked to paraphrase freely,
+// set scenes and speak informally, and it was measured once as written, before any change to
+// the engine: French and German have stems and stop words but no word vectors, and this is
+// the first pack that measures them.
+func TestLibraryPack(t *testing.T) {
+	if pct := askPack(t, "library"); pct < minLibraryShare {
+		t.Errorf("library pack answered right: %.1f%%, want at least %.1f%%", pct, minLibraryShare)
+	}
+}
+
+// minLibraryShare is the floor of the library pack (54 of 98 on 2026-12-03, its first run; 53
+// with French elisions split off, text.elided; the floor leaves one question).
+const minLibraryShare = 53.0
+
+// askPack asks a development pack's questions (testdata/DIR/questions.tsv: lang, question,
+// want, and the earlier question a follow-up is asked after) in the sessions they belong to,
+// logs the misses and the share answered right by kind, and returns that share in percent.
+func askPack(t *testing.T, dir string) float64 {
+	t.Helper()
 	e := New(NewMemorySessions(1000, time.Hour))
-	if err := NewLoader(e, os.DirFS("testdata/hotel"), "dev").Reload(); err != nil {
+	if err := NewLoader(e, os.DirFS("testdata/"+dir), "dev").Reload(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("testdata/hotel/questions.tsv")
+	raw, err := os.ReadFile("testdata/" + dir + "/questions.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +84,8 @@ func TestHotelPack(t *testing.T) {
 		byKind[kind] = c
 	}
 	pct := 100 * float64(ok) / float64(n)
-	t.Logf("hotel pack: %d of %d (%.1f%%) answered right; by kind %v", ok, n, pct, byKind)
-	if pct < minHotelShare {
-		t.Errorf("hotel pack answered right: %.1f%%, want at least %.0f%%", pct, minHotelShare)
-	}
+	t.Logf("%s pack: %d of %d (%.1f%%) answered right; by kind %v", dir, ok, n, pct, byKind)
+	return pct
 }
 
 // minHotelShare is the floor of the hotel pack (50 of 70 on 2026-12-03, its first run; 52 with
