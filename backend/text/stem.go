@@ -167,7 +167,10 @@ var extraStopwords = map[string]map[string]bool{
 	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye ser estar hacer tener haber " +
 		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas " + // "cuánto": English's "how much", stop words there
 		snowballAccentedES),
-	"fr": set(snowballAccentedFR),
+	// The elided words that split off (text.elided) and the lists lack: "jusqu'à", "c'è".
+	"fr": set("jusqu lorsqu puisqu quoiqu quelqu presqu " + snowballAccentedFR),
+	"it": set("c d m n s t v quest quell tutt coll"),
+	"ca": set("l d s m n t"),
 }
 
 // snowballAccentedES and snowballAccentedFR are the words of Snowball's Spanish and French stop

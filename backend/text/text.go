@@ -24,6 +24,7 @@ func Fold(s string) string {
 	space := true // suppress leading spaces
 	wide := false // whether anything but ASCII was written (then composed again, below)
 	lastI := false
+	word := 0 // where the word being written starts in b
 	// compatibility forms too: ﬁ -> fi, full-width letters -> ASCII; an invalid byte is a space
 	// (before it, the letter after one kept its accent: "\xf0É" -> "é", folded again "e")
 	it := norm.NFKD.String(strings.ToValidUTF8(s, " "))
@@ -46,11 +47,18 @@ func Fold(s string) string {
 			}
 			b = utf8.AppendRune(b, r)
 		case r == '\'' || r == '\u2019':
+			// An elided article or pronoun is a word of its own before a letter ("l'horaire"
+			// -> "l horaire", "qu'on" -> "qu on"); any other apostrophe joins ("don't").
+			if next, _ := utf8.DecodeRuneInString(it[i:]); unicode.IsLetter(next) && elided[string(b[word:])] {
+				b = append(b, ' ')
+				space, word = true, len(b)
+			}
 			continue
 		case r >= 0x0E00 && unsegmented(r):
 			if !space {
 				b = append(b, ' ')
 			}
+			word = len(b)
 			// Its marks stay with it: kana's voicing marks (ど is not と) and Thai's, Khmer's
 			// and Myanmar's vowels and tones are letters of the word, not accents.
 			b = utf8.AppendRune(b, r)
@@ -79,6 +87,7 @@ func Fold(s string) string {
 				b = append(b, ' ')
 				space = true
 			}
+			word = len(b)
 		}
 	}
 	out := strings.TrimRight(string(b), " ")
@@ -86,6 +95,22 @@ func Fold(s string) string {
 		out = norm.NFC.String(out) // Hangul's syllables and kana's voiced letters, whole again
 	}
 	return out
+}
+
+// elided are the articles, pronouns and conjunctions that French, Italian and Catalan write
+// joined by an apostrophe to the word after them, folded: split off, "l'entrée" is "entree"
+// with an article (a stop word), as "la sortie" is "sortie"; joined, "lentree" was a word of its
+// own that no phrasing without the article said, and "d'emprunt" no form of "emprunt". Each is
+// a stop word of its languages (extraStopwords where the lists lack it). Words that English
+// writes before an apostrophe ("don't", "i'm", "it's", "o'clock") are not among them, and stay
+// one token.
+var elided = map[string]bool{
+	// French
+	"l": true, "d": true, "j": true, "m": true, "n": true, "s": true, "t": true, "c": true,
+	"qu": true, "jusqu": true, "lorsqu": true, "puisqu": true, "quoiqu": true, "quelqu": true, "presqu": true,
+	// Italian (and Catalan's l', d', s', m', n', t' above)
+	"dell": true, "all": true, "dall": true, "nell": true, "sull": true, "coll": true, "quest": true,
+	"quell": true, "un": true, "v": true, "tutt": true,
 }
 
 func isMark(r rune) bool {

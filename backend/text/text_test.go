@@ -14,14 +14,41 @@ func TestFold(t *testing.T) {
 		"10:00–18:00":             "10 00 18 00",
 		"":                        "",
 		"¡¡¡":                     "",
-		"L'été à Montréal":        "lete a montreal",
-		"don\u2019t":              "dont",
+		"L'été à Montréal":        "l ete a montreal", // an elided article is a word of its own
+		"jusqu\u2019à l'entrée":   "jusqu a l entree",
+		"dell'orario, c'è":        "dell orario c e",
+		"aujourd'hui":             "aujourdhui", // not an elision
+		"don\u2019t":              "dont",       // English contractions stay one token
+		"I'm at 5 o'clock":        "im at 5 oclock",
+		"the guests' lounge":      "the guests lounge",
 		"Ｆｕｌｌｗｉｄｔｈ ﬁle":           "fullwidth file",
 	}
 	for in, want := range cases {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestElidedStopwords: what splits off an elided word is a stop word of its language, so that
+// "l'entrée" and "entrée" say the same.
+func TestElidedStopwords(t *testing.T) {
+	for lang, words := range map[string][]string{
+		"fr": {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "quelqu", "presqu"},
+		"it": {"l", "d", "c", "m", "n", "s", "t", "v", "un", "dell", "all", "dall", "nell", "sull", "coll", "quest", "quell", "tutt"},
+		"ca": {"l", "d", "s", "m", "n", "t"},
+	} {
+		for _, w := range words {
+			if !elided[w] {
+				t.Errorf("%s %q is not split off", lang, w)
+			}
+			if !IsStopword(lang, w) {
+				t.Errorf("%s %q is not a stop word", lang, w)
+			}
+		}
+	}
+	if got, want := Terms("fr", "l'horaire d'ouverture"), Terms("fr", "horaire ouverture"); !reflect.DeepEqual(got, want) {
+		t.Errorf("fr terms %v, want %v", got, want)
 	}
 }
 
