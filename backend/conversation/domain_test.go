@@ -97,8 +97,8 @@ const minHotelShare = 78.5
 
 // TestSceneSettingClause: a question after a clause that sets the scene is answered by the
 // document the question alone names; a document that the question alone matches only in part
-// does not take a question the intents answer; an intent answers the question alone when the
-// whole turn is turned away.
+// does not take a question the intents answer, nor one that the question alone says too little
+// of; an intent answers the question alone when the whole turn is turned away.
 func TestSceneSettingClause(t *testing.T) {
 	e := New(NewMemorySessions(10, time.Hour))
 	if err := NewLoader(e, os.DirFS("testdata/hotel"), "dev").Reload(); err != nil {
@@ -129,6 +129,12 @@ func TestSceneSettingClause(t *testing.T) {
 	}
 	if r, err := library.Reply(context.Background(), Request{Text: q, Lang: "en"}); err != nil || answered(r) != "study_rooms" {
 		t.Errorf("%q: got %s (%.2f via %s, %v), want study_rooms", q, answered(r), r.Confidence, r.Via, err)
+	}
+	// A question alone with one meaningful word is not searched alone: "would you take them"
+	// is all in the archive page, which says "take".
+	q = "I've got a couple of bags of old paperbacks, would you take them?"
+	if r, err := library.Reply(context.Background(), Request{Text: q, Lang: "en"}); err != nil || answered(r) == "doc:knowledge/en/local-history-archive.md" {
+		t.Errorf("%q: got %s (%.2f via %s, %v), want anything but the archive page", q, answered(r), r.Confidence, r.Via, err)
 	}
 }
 

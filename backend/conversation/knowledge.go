@@ -56,12 +56,14 @@ func (s *Snapshot) knowledge(ctx context.Context, st *State, lang, utt string, m
 // knowledgeOf answers from the documents the whole question, or else the question alone when
 // a clause sets the scene before it (questionClause; "" when none).
 func (s *Snapshot) knowledgeOf(ctx context.Context, st *State, lang, utt, clause string, minMatch float64) (Reply, bool) {
-	if r, ok := s.knowledge(ctx, st, lang, utt, minMatch); ok || clause == "" {
+	if r, ok := s.knowledge(ctx, st, lang, utt, minMatch); ok || clause == "" || len(contentWords(lang, text.Tokens(clause))) < 2 {
 		return r, ok
 	}
 	// A passage must have every meaningful word of the question alone: a clause of a few
 	// words is matched in part by almost any page ("can someone clean them" by the house rules'
-	// "clean").
+	// "clean"). And it must have two: a page that says "take" had all of "would you take them",
+	// after "I've got a couple of bags of old paperbacks" (the library pack's archive page, for
+	// a question its donations page answers).
 	return s.knowledge(ctx, st, lang, clause, 1-1e-9)
 }
 
