@@ -101,8 +101,12 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 		// Elliptical: the model is not sure of another intent (or the last intent's phrasings
 		// say all the question adds: saysAll), and what the question adds is not foreign to the
 		// intents ("what about the capital of France" is not a follow-up).
-		if (elliptical(lb.lang, toks) || anaphoric(lb, last, toks)) && (!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks)) &&
-			(lb.model == nil || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
+		// A question that points back with a pronoun at what the last answer says ("is it
+		// free?" after a study room's answer that says so) asks of it, whatever the words'
+		// strangeness to the phrasings.
+		answered := pointsBack(lb, last, toks)
+		if (elliptical(lb.lang, toks) || anaphoric(lb, last, toks)) && (!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks) || answered) &&
+			(lb.model == nil || answered || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
 			return s.answerIntent(st, lb, last, cloneMap(st.Slots), 1, "followup", false), true
 		}
 		return Reply{}, false
@@ -152,10 +156,23 @@ func elliptical(lang string, toks []string) bool {
 	return false
 }
 
-// pronouns point back at what was just answered ("how much would that be?").
+// pronouns point back at what was just answered ("how much would that be?", "c'est payant ?",
+// "was kostet das?"), folded; French "c" is "ce" before a vowel (text.elided).
 var pronouns = map[string]map[string]bool{
-	"en": {"it": true, "that": true, "this": true, "they": true, "them": true, "those": true, "these": true},
-	"es": {"eso": true, "esto": true, "ello": true},
+	"en": set("it that this they them those these"),
+	"es": set("eso esto ello"),
+	"fr": set("ca cela ceci c ce celui celle ceux celles"),
+	"de": set("das dies diese dieser dieses es ihn ihm"),
+	"it": set("questo questa quello quella cio"),
+	"pt": set("isso isto aquilo"),
+}
+
+func set(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range text.Tokens(words) {
+		m[w] = true
+	}
+	return m
 }
 
 // anaphoric reports whether a short question points back at the last answer with a pronoun and
@@ -175,7 +192,36 @@ func anaphoric(lb *langBrain, last *content.Intent, toks []string) bool {
 	if !points {
 		return false
 	}
-	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks)
+	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks) || answerSays(lb.lang, last, toks)
+}
+
+// pointsBack reports whether a short question points back with a pronoun at the last answer and
+// asks of something that answer says ("is it free?" after "Study rooms are free to book"): the
+// visitor asks about what was just said.
+func pointsBack(lb *langBrain, last *content.Intent, toks []string) bool {
+	return anaphoric(lb, last, toks) && answerSays(lb.lang, last, toks)
+}
+
+// answerSays reports whether an intent's answers in the language say every meaningful word of
+// the question besides a follow-up's opening (as it is or as another form, the same stem), and
+// there is one.
+func answerSays(lang string, in *content.Intent, toks []string) bool {
+	words := contentWords(lang, withoutOpening(lang, toks))
+	if len(words) == 0 {
+		return false
+	}
+	said := map[string]bool{}
+	for _, r := range in.Responses {
+		for _, w := range text.Tokens(r.Text) {
+			said[w], said[text.Stem(lang, w)] = true, true
+		}
+	}
+	for _, w := range words {
+		if !said[w] && !said[text.Stem(lang, w)] {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutOpening drops a follow-up opening from the tokens ("and where is the cafe" -> "where

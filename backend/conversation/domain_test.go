@@ -139,28 +139,39 @@ func TestSceneSettingClause(t *testing.T) {
 }
 
 // TestAnaphoricFollowUp: a short question that points back with a pronoun and asks nothing of
-// its own is read against the last intent; one that asks of another intent is not.
+// its own, or only what the last answer says, is read against the last intent; one that asks
+// of another intent is not.
 func TestAnaphoricFollowUp(t *testing.T) {
 	hotel := New(NewMemorySessions(10, time.Hour))
 	if err := NewLoader(hotel, os.DirFS("testdata/hotel"), "dev").Reload(); err != nil {
 		t.Fatal(err)
 	}
+	library := New(NewMemorySessions(10, time.Hour))
+	if err := NewLoader(library, os.DirFS("testdata/library"), "dev").Reload(); err != nil {
+		t.Fatal(err)
+	}
 	demo := demoEngine(t)
 	for _, c := range []struct {
-		e           *Engine
-		first, then string
-		want        string
+		e                 *Engine
+		lang, first, then string
+		want              string
 	}{
-		{hotel, "could we keep the room past eleven on our last day?", "how much would that be?", "late_checkout"},
-		{demo, "how much is a ticket", "how much is it for children?", "ticket_prices"},
-		{demo, "how much is a ticket", "is it open today?", "opening_hours"},
-		{demo, "where is the cafe", "what time does it close on sunday", "opening_hours"},
+		{hotel, "en", "could we keep the room past eleven on our last day?", "how much would that be?", "late_checkout"},
+		{demo, "en", "how much is a ticket", "how much is it for children?", "ticket_prices"},
+		{demo, "en", "how much is a ticket", "is it open today?", "opening_hours"},
+		{demo, "en", "where is the cafe", "what time does it close on sunday", "opening_hours"},
+		// what the last answer says, asked of with a pronoun: "Study rooms ... are free"; a
+		// page that says "free" does not take it (pointsBack)
+		{library, "en", "can I book a study room?", "is it free?", "study_rooms"},
+		// pronouns of other languages: "das", "c'" (ce)
+		{library, "de", "wie reserviere ich ein Buch?", "was kostet das?", "reservations"},
+		{library, "fr", "comment réserver un livre ?", "c'est gratuit ?", "reservations"},
 	} {
-		r, err := c.e.Reply(context.Background(), Request{Text: c.first, Lang: "en"})
+		r, err := c.e.Reply(context.Background(), Request{Text: c.first, Lang: c.lang})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err = c.e.Reply(context.Background(), Request{SessionID: r.SessionID, Text: c.then, Lang: "en"})
+		r, err = c.e.Reply(context.Background(), Request{SessionID: r.SessionID, Text: c.then, Lang: c.lang})
 		if err != nil {
 			t.Fatal(err)
 		}

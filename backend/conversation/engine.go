@@ -385,6 +385,13 @@ const (
 	clauseAlone = 0.4
 )
 
+// pointsBackAt reports whether the turn points back at the session's last answer (pointsBack):
+// then the follow-up answers it, not the documents that happen to say its word.
+func (s *Snapshot) pointsBackAt(st *State, lb *langBrain, toks []string) bool {
+	last := lb.byName[st.LastIntent]
+	return last != nil && pointsBack(lb, last, toks)
+}
+
 // contentWords drops stop words.
 func contentWords(lang string, words []string) []string {
 	out := words[:0:0]
@@ -510,7 +517,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		// (not even another form of their words). Whether an intent answers at all is the
 		// model's to say: its confidence already counts how much of the question the intent's
 		// phrasings speak of (nlu/coverage.go).
-		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(read))); len(unknown) > 0 && !ans.leads {
+		if unknown := lb.unlisted(contentWords(lang, lb.model.UnknownWords(read))); len(unknown) > 0 && !ans.leads && !s.pointsBackAt(st, lb, toks) {
 			strange := lb.unlisted(contentWords(lang, lb.model.StrangeWords(read)))
 			need := strongKnowledge
 			switch {
