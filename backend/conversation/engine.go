@@ -495,9 +495,12 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		}
 		pred = predict(utt)
 		// The question alone answers when the model is sure of it and surer than of the whole,
-		// or fairly sure of it (clauseAlone) when the whole is turned away.
+		// or fairly sure of it (clauseAlone) when the whole is turned away. A question alone of
+		// one meaningful word may lean on the clause before it ("we want to play padel
+		// tomorrow, how do we book?"): it answers only with the intent the whole leans to.
 		if clause != "" {
-			if p := predict(clause); p.Label != nlu.OOS && (p.Confidence >= doubtfulIntent || (pred.Label == nlu.OOS && p.Confidence >= clauseAlone)) && (pred.Label == nlu.OOS || p.Confidence > pred.Confidence) {
+			if p := predict(clause); p.Label != nlu.OOS && (p.Confidence >= doubtfulIntent || (pred.Label == nlu.OOS && p.Confidence >= clauseAlone)) && (pred.Label == nlu.OOS || p.Confidence > pred.Confidence) &&
+				(len(contentWords(lang, clauseToks)) >= 2 || p.Intent == pred.Intent) {
 				pred, read = p, clause
 			}
 		}
