@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -154,6 +155,42 @@ func elliptical(lang string, toks []string) bool {
 		}
 	}
 	return false
+}
+
+// courtesies are the words a visitor says next to the assistant's name when calling it by name
+// ("hey Mira", "thanks Mira", "thank you Mira"), folded.
+var courtesies = map[string]map[string]bool{
+	"en": set("hey hi hello hiya ok okay thanks thank you cheers bye goodbye please good morning afternoon evening night"),
+	"es": set("hola oye gracias vale adios buenos buenas dias tardes noches por favor"),
+	"fr": set("bonjour salut merci ok au revoir bonsoir svp"),
+	"de": set("hallo hi hey danke ok tschuss guten morgen tag abend bitte"),
+	"it": set("ciao salve grazie ok buongiorno buonasera arrivederci"),
+	"pt": set("ola oi obrigado obrigada ok tchau adeus bom dia boa tarde noite"),
+}
+
+// withoutName leaves out the assistant's name where a visitor calls it by name: the first
+// words after courtesies ("Mira, where is the café?", "hey Mira what time do you close"), or the
+// last after one ("thanks Mira", "ok Mira bye" keeps "bye"). "thanks mira" was the bot's
+// identity (its answer says "I'm Mira"), "hey mira what time do you close today" a greeting. A
+// turn that is the name alone, or a name that is a word of the content (langBrain.name), is
+// kept.
+func withoutName(lb *langBrain, toks []string) []string {
+	n := len(lb.name)
+	if n == 0 || len(toks) <= n {
+		return toks
+	}
+	polite := courtesies[text.Base(lb.lang)]
+	i := 0
+	for i < len(toks) && polite[toks[i]] {
+		i++
+	}
+	if i+n <= len(toks) && slices.Equal(toks[i:i+n], lb.name) {
+		return slices.Concat(toks[:i], toks[i+n:])
+	}
+	if end := len(toks) - n; polite[toks[end-1]] && slices.Equal(toks[end:], lb.name) {
+		return toks[:end]
+	}
+	return toks
 }
 
 // pronouns point back at what was just answered ("how much would that be?", "c'est payant ?",

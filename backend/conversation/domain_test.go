@@ -48,8 +48,9 @@ func TestSportsPack(t *testing.T) {
 
 // minSportsShare is the floor of the sports pack (67 of 97 on 2026-12-03, its first run; 68
 // with a question alone of one meaningful word answering only with the intent the whole leans
-// to; the floor leaves one question).
-const minSportsShare = 69.0
+// to; 69 with the assistant's name left out where a visitor calls it by name; the floor leaves
+// one question).
+const minSportsShare = 70.0
 
 // minLibraryShare is the floor of the library pack (54 of 98 on 2026-12-03, its first run; 53
 // with French elisions split off, text.elided; 56 with the question alone answered when the

@@ -450,6 +450,11 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		toks, utt = fixed, strings.Join(fixed, " ")
 		trace.SpanFromContext(ctx).SetAttributes(attribute.String("voicebot.spelling", spelling.Note(changed)))
 	}
+	// The assistant called by name asks nothing with it ("thanks Mira", "hey Mira what time do
+	// you close").
+	if w := withoutName(lb, toks); len(w) != len(toks) {
+		toks, utt = w, strings.Join(w, " ")
+	}
 	// A template or an example says it word for word, also after a follow-up's opening ("and
 	// where is the cafe?") or with contractions spelled out ("where's the cafe").
 	bases := [][]string{toks}

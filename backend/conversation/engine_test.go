@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"voicebot/backend/content"
@@ -270,5 +271,43 @@ func TestQuestionClause(t *testing.T) {
 		if got := questionClause(in); got != want {
 			t.Errorf("questionClause(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCalledByName: a visitor who calls the assistant by name asks nothing with the name: before
+// withoutName, "thanks mira" was the bot's identity (its answer says "I'm Mira") and "hey mira
+// what time do you close today" a greeting. A name that is a word of the content stays a word.
+func TestCalledByName(t *testing.T) {
+	e := demoEngine(t)
+	for q, want := range map[string]string{
+		"thanks mira":                           "thanks",
+		"hey mira what time do you close today": "opening_hours",
+		"ok mira, bye":                          "goodbye",
+		"Mira, do you have a gift shop?":        "gift_shop",
+		"hi mira":                               "greeting",
+		"mira":                                  "greeting", // the name alone is kept
+	} {
+		r, err := e.Try(q, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := answered(r); got != want {
+			t.Errorf("%q: got %s (%.2f via %s), want %s", q, got, r.Confidence, r.Via, want)
+		}
+	}
+	harbour := New(NewMemorySessions(10, time.Hour))
+	fsys := fstest.MapFS{
+		"bot.yaml":                {Data: []byte("name: Marina\nlanguages: [en]\n")},
+		"intents/en.yaml":         {Data: []byte("language: en\nintents:\n  hello:\n    examples: [hi, hello]\n    responses: [Hello!]\n  boats:\n    examples: [where can I moor a boat]\n    responses: [At the pontoon.]\n")},
+		"knowledge/en/harbour.md": {Data: []byte("# The harbour\n\nThe marina has 200 berths for visiting yachts.\n")},
+	}
+	if err := NewLoader(harbour, fsys, "test").Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if lb := harbour.Snapshot().langs["en"]; lb.name != nil {
+		t.Errorf("Marina is a word of the documents, yet taken as the assistant's name: %v", lb.name)
+	}
+	if got := withoutName(&langBrain{lang: "en", name: []string{"mira"}}, []string{"where", "is", "the", "mira"}); len(got) != 4 {
+		t.Errorf("the name after an article was dropped: %v", got)
 	}
 }

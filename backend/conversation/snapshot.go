@@ -9,6 +9,7 @@ package conversation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,9 @@ type langBrain struct {
 	examples map[string]*content.Intent
 	listed   map[string]bool   // the words of every list value and synonym
 	spell    *spelling.Speller // puts typed words right against the pack's
+	// name is the assistant's name, folded, when it is no word of the language's documents or
+	// lists: a visitor who calls it by name asks nothing with it (vocative).
+	name []string
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -83,6 +87,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 				}
 			}
 		}
+		lb.name = assistantName(pack, lang, lb.listed)
 		s.langs[lang] = lb
 		var examples []nlu.Example
 		saidWords := map[string][]string{}
@@ -193,6 +198,36 @@ func packWords(pack *content.Pack, lb *langBrain) map[string]int {
 		}
 	}
 	return counts
+}
+
+// assistantName is the pack's name for the assistant, folded, unless a word of it is a word of
+// the language's documents or list values (a hotel's "Marina" by a marina): then it is content.
+func assistantName(pack *content.Pack, lang string, listed map[string]bool) []string {
+	name := text.Tokens(pack.Bot.Name)
+	for _, w := range name {
+		if listed[w] {
+			return nil
+		}
+	}
+	for _, d := range pack.Docs {
+		if d.Lang != lang && d.Lang != "" {
+			continue
+		}
+		if containsWords(text.Tokens(d.Title+" "+d.Text), name) {
+			return nil
+		}
+	}
+	return name
+}
+
+// containsWords reports whether words holds seq as consecutive words.
+func containsWords(words, seq []string) bool {
+	for i := 0; len(seq) > 0 && i+len(seq) <= len(words); i++ {
+		if slices.Equal(words[i:i+len(seq)], seq) {
+			return true
+		}
+	}
+	return false
 }
 
 // Phrasings is what the intent model learns an intent from: its examples and an even sample of
