@@ -104,10 +104,8 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 		// intents ("what about the capital of France" is not a follow-up).
 		// A question that points back with a pronoun at what the last answer says ("is it
 		// free?" after a study room's answer that says so) asks of it, whatever the words'
-		// strangeness to the phrasings.
-		answered := pointsBack(lb, last, toks)
-		if (elliptical(lb.lang, toks) || anaphoric(lb, last, toks)) && (!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks) || answered) &&
-			(lb.model == nil || answered || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0) {
+		// strangeness to the phrasings (followsUp).
+		if followsUp(lb, st, last, toks, pred) {
 			return s.answerIntent(st, lb, last, cloneMap(st.Slots), 1, "followup", false), true
 		}
 		return Reply{}, false
@@ -135,7 +133,7 @@ func (s *Snapshot) followUp(st *State, lb *langBrain, toks []string, pred nlu.Pr
 var followUpOpenings = map[string][][]string{
 	"en": {{"what", "about"}, {"how", "about"}, {"and"}, {"what", "if"}, {"same", "for"}, {"also"}},
 	"es": {{"y"}, {"que", "tal"}, {"tambien"}, {"lo", "mismo"}},
-	"fr": {{"et"}, {"et", "pour"}, {"quen", "est", "il"}, {"pareil", "pour"}, {"aussi"}},
+	"fr": {{"et"}, {"et", "pour"}, {"qu", "en", "est", "il"}, {"pareil", "pour"}, {"aussi"}}, // "qu'en est-il", folded (text.elided)
 	"de": {{"und"}, {"was", "ist", "mit"}, {"wie", "ist", "es", "mit"}, {"auch"}},
 	// Not a bare "e" in Italian or Portuguese: "è" and "é" ("is") fold to it, and "è aperto la
 	// domenica?" after a ticket question was read as a follow-up of the ticket prices.
@@ -146,11 +144,9 @@ var followUpOpenings = map[string][][]string{
 // elliptical reports whether an utterance is a short question that begins as a follow-up does
 // ("what about for seniors?", "¿y los domingos?").
 func elliptical(lang string, toks []string) bool {
-	if len(toks) > 6 {
-		return false
-	}
 	for _, o := range followUpOpenings[text.Base(lang)] {
-		if len(toks) > len(o) && hasPrefixWords(toks, o) {
+		// six words at most, the opening counted as one ("qu'en est-il" is four tokens)
+		if len(toks) > len(o) && len(toks)-len(o) <= 5 && hasPrefixWords(toks, o) {
 			return true
 		}
 	}
@@ -199,7 +195,7 @@ var pronouns = map[string]map[string]bool{
 	"en": set("it that this they them those these"),
 	"es": set("eso esto ello"),
 	"fr": set("ca cela ceci c ce celui celle ceux celles"),
-	"de": set("das dies diese dieser dieses es ihn ihm"),
+	"de": set("das dies diese dieser dieses ihn ihm"), // not "es": "gibt es ...?" asks anew
 	"it": set("questo questa quello quella cio"),
 	"pt": set("isso isto aquilo"),
 }
@@ -213,11 +209,11 @@ func set(words string) map[string]bool {
 }
 
 // anaphoric reports whether a short question points back at the last answer with a pronoun and
-// asks nothing of its own: no meaningful word, or none the last intent's phrasings do not say
-// ("how much would that be?" after a late check-out; not "is it open today?" after the ticket
-// prices, which asks of another intent). A question that begins as a follow-up does is
-// elliptical instead.
-func anaphoric(lb *langBrain, last *content.Intent, toks []string) bool {
+// asks nothing of its own: no meaningful word, or none the last intent's phrasings or its answer
+// (answerSays) do not say ("how much would that be?" after a late check-out; "is it free?"
+// after an answer that says "free"; not "is it open today?" after the ticket prices, which asks
+// of another intent). A question that begins as a follow-up does is elliptical instead.
+func anaphoric(lb *langBrain, st *State, last *content.Intent, toks []string) bool {
 	if len(toks) > 6 {
 		return false
 	}
@@ -229,27 +225,46 @@ func anaphoric(lb *langBrain, last *content.Intent, toks []string) bool {
 	if !points {
 		return false
 	}
-	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks) || answerSays(lb.lang, last, toks)
+	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks) || answerSays(lb.lang, last, st.Slots, toks)
+}
+
+// followsUp reports whether a question with no value of the last intent's slots is read against
+// that intent: an elliptical or anaphoric one (see both) that the model does not place in another
+// intent with confidence (unless the last intent's phrasings say all it adds) and that adds no
+// word strange to every intent ("what about the capital of France" is not a follow-up), or one
+// that points back at what the last answer says (pointsBack), whose words may be strange.
+func followsUp(lb *langBrain, st *State, last *content.Intent, toks []string, pred nlu.Prediction) bool {
+	back := pointsBack(lb, st, last, toks)
+	return (elliptical(lb.lang, toks) || anaphoric(lb, st, last, toks)) &&
+		(!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks)) &&
+		(lb.model == nil || back || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0)
 }
 
 // pointsBack reports whether a short question points back with a pronoun at the last answer and
 // asks of something that answer says ("is it free?" after "Study rooms are free to book"): the
 // visitor asks about what was just said.
-func pointsBack(lb *langBrain, last *content.Intent, toks []string) bool {
-	return anaphoric(lb, last, toks) && answerSays(lb.lang, last, toks)
+func pointsBack(lb *langBrain, st *State, last *content.Intent, toks []string) bool {
+	return anaphoric(lb, st, last, toks) && answerSays(lb.lang, last, st.Slots, toks)
 }
 
-// answerSays reports whether an intent's answers in the language say every meaningful word of
-// the question besides a follow-up's opening (as it is or as another form, the same stem), and
-// there is one.
-func answerSays(lang string, in *content.Intent, toks []string) bool {
+// answerSays reports whether the intent's answers for the slots (as pickResponse chooses among
+// them, placeholders left out) say every meaningful word of the question besides a follow-up's
+// opening (as it is or as another form, the same stem), and there is one.
+func answerSays(lang string, in *content.Intent, slots map[string]string, toks []string) bool {
 	words := contentWords(lang, withoutOpening(lang, toks))
 	if len(words) == 0 {
 		return false
 	}
 	said := map[string]bool{}
 	for _, r := range in.Responses {
-		for _, w := range text.Tokens(r.Text) {
+		fits := true
+		for k, v := range r.When {
+			fits = fits && slots[k] == v
+		}
+		if !fits {
+			continue
+		}
+		for _, w := range text.Tokens(varRe.ReplaceAllString(r.Text, " ")) {
 			said[w], said[text.Stem(lang, w)] = true, true
 		}
 	}
@@ -276,7 +291,7 @@ func withoutOpening(lang string, toks []string) []string {
 var fillerWords = map[string]map[string]bool{
 	"en": {"and": true, "what": true, "about": true, "how": true, "also": true, "then": true, "please": true},
 	"es": {"y": true, "que": true, "tal": true, "también": true, "tambien": true, "entonces": true, "por": true, "favor": true},
-	"fr": {"et": true, "pour": true, "aussi": true, "alors": true, "sil": true, "vous": true, "plait": true},
+	"fr": {"et": true, "pour": true, "aussi": true, "alors": true, "s": true, "il": true, "vous": true, "plait": true},
 	"de": {"und": true, "was": true, "ist": true, "mit": true, "auch": true, "dann": true, "bitte": true},
 	"it": {"e": true, "per": true, "anche": true, "allora": true, "favore": true},
 	"pt": {"e": true, "para": true, "tambem": true, "entao": true, "favor": true},

@@ -307,6 +307,9 @@ func TestCalledByName(t *testing.T) {
 	if lb := harbour.Snapshot().langs["en"]; lb.name != nil {
 		t.Errorf("Marina is a word of the documents, yet taken as the assistant's name: %v", lb.name)
 	}
+	if name := assistantName(&content.Pack{Bot: content.Bot{Name: "Will"}}, "en", nil); name != nil {
+		t.Errorf("a name that is a stop word is taken as the assistant's: %v", name)
+	}
 	if got := withoutName(&langBrain{lang: "en", name: []string{"mira"}}, []string{"where", "is", "the", "mira"}); len(got) != 4 {
 		t.Errorf("the name after an article was dropped: %v", got)
 	}

@@ -200,12 +200,13 @@ func packWords(pack *content.Pack, lb *langBrain) map[string]int {
 	return counts
 }
 
-// assistantName is the pack's name for the assistant, folded, unless a word of it is a word of
-// the language's documents or list values (a hotel's "Marina" by a marina): then it is content.
+// assistantName is the pack's name for the assistant, folded, unless it is a word of the
+// language's: a stop word ("Will"), a word of a list value, or words the documents say in a row
+// (a hotel's "Marina" by a marina). Then it is content, and stays in a visitor's question.
 func assistantName(pack *content.Pack, lang string, listed map[string]bool) []string {
 	name := text.Tokens(pack.Bot.Name)
 	for _, w := range name {
-		if listed[w] {
+		if listed[w] || text.IsStopword(lang, w) {
 			return nil
 		}
 	}

@@ -165,12 +165,14 @@ var extraStopwords = map[string]map[string]bool{
 	"en": set("id im ive ill youre youve theyre dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent whats wheres whos hows thats theres heres lets " +
 		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many"),
 	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye ser estar hacer tener haber " +
-		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas " + // "cuánto": English's "how much", stop words there
+		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas unas " + // "cuánto": English's "how much", stop words there; "unas", which the list lacks
 		snowballAccentedES),
 	// The elided words that split off (text.elided) and the lists lack: "jusqu'à", "c'è".
-	"fr": set("jusqu lorsqu puisqu quoiqu quelqu presqu " + snowballAccentedFR),
+	// "les", "ils", "cette"...: articles and pronouns kljensen's French list lacks.
+	"fr": set("jusqu lorsqu puisqu quoiqu quelqu presqu les cet cette ils elles leurs " + snowballAccentedFR),
 	"it": set("c d m n s t v quest quell tutt coll"),
 	"ca": set("l d s m n t"),
+	"pt": set("d uns umas"), // "d'água", split off (text.elided); the plural articles
 }
 
 // snowballAccentedES and snowballAccentedFR are the words of Snowball's Spanish and French stop

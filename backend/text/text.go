@@ -14,7 +14,8 @@ import (
 
 // Fold lower-cases s, strips accents and turns every rune that is not a letter or a digit into a
 // single space. The result has no leading or trailing space. Apostrophes inside words are dropped
-// ("don't" -> "dont") so contractions stay one token. A letter of a script written without
+// ("don't" -> "dont") so contractions stay one token, except after an elided article or
+// pronoun (elided: "l'entrée" -> "l entree"), whatever the language. A letter of a script written without
 // spaces between words (Chinese, Japanese, Thai and their like) is a token of its own
 // ("营业时间" -> "营 业 时 间"), so that every part of the engine that reads words (the intent
 // model's coverage and word n-grams, retrieval, templates) reads such text by its characters
@@ -71,7 +72,7 @@ func Fold(s string) string {
 				i += msize
 			}
 			b = append(b, ' ')
-			space, wide = true, true
+			space, wide, word = true, true, len(b)
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Nl, r):
 			if r == 'ß' || r == 'ẞ' {
 				b = append(b, "ss"...) // as Swiss German spells it, and as the German stemmer reads it
