@@ -50,7 +50,7 @@ func Fold(s string) string {
 		case r == '\'' || r == '\u2019':
 			// An elided article or pronoun is a word of its own before a letter ("l'horaire"
 			// -> "l horaire", "qu'on" -> "qu on"); any other apostrophe joins ("don't").
-			if next, _ := utf8.DecodeRuneInString(it[i:]); unicode.IsLetter(next) && elided[string(b[word:])] {
+			if next, _ := utf8.DecodeRuneInString(it[i:]); beginsElided(next) && elided[string(b[word:])] {
 				b = append(b, ' ')
 				space, word = true, len(b)
 			}
@@ -112,6 +112,17 @@ var elided = map[string]bool{
 	// Italian (and Catalan's l', d', s', m', n', t' above)
 	"dell": true, "all": true, "dall": true, "nell": true, "sull": true, "coll": true, "quest": true,
 	"quell": true, "un": true, "v": true, "tutt": true,
+}
+
+// beginsElided reports whether a letter can follow an elided word: a vowel or h, before which
+// French, Italian and Catalan elide ("l'été", "dell'hotel"; NFKD has already taken the accent
+// off as a mark of its own). "captain d's" keeps its apostrophe.
+func beginsElided(r rune) bool {
+	switch unicode.ToLower(r) {
+	case 'a', 'e', 'i', 'o', 'u', 'y', 'h':
+		return true
+	}
+	return false
 }
 
 func isMark(r rune) bool {

@@ -20,6 +20,7 @@ func TestFold(t *testing.T) {
 		"aujourd'hui":             "aujourdhui", // not an elision
 		"don\u2019t":              "dont",       // English contractions stay one token
 		"I'm at 5 o'clock":        "im at 5 oclock",
+		"captain d's, c'mon":      "captain ds cmon", // elision only before a vowel or h
 		"the guests' lounge":      "the guests lounge",
 		"Ｆｕｌｌｗｉｄｔｈ ﬁle":           "fullwidth file",
 	}
