@@ -173,6 +173,13 @@ var extraStopwords = map[string]map[string]bool{
 	"it": set("c d m n s t v quest quell tutt coll"),
 	"ca": set("l d s m n t"),
 	"pt": set("d uns umas"), // "d'água", split off (text.elided); the plural articles
+	// Articles, pronouns and particles the lists lack (found by checking each list for its
+	// language's commonest function words, 2026-12-03).
+	"nl": set("jij wij we jullie"),
+	"ru": set("это"),
+	"no": set("ei"),
+	"sv": set("dom"),
+	"tr": set("mi mı mu mü"),
 }
 
 // snowballAccentedES and snowballAccentedFR are the words of Snowball's Spanish and French stop

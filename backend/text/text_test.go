@@ -53,6 +53,31 @@ func TestElidedStopwords(t *testing.T) {
 	}
 }
 
+// TestCommonFunctionWords: each language's commonest articles and pronouns are stop words; the
+// lists the text package takes from Snowball and Orama lack some ("les" in French, "это" in
+// Russian), which then counted as words that carry meaning.
+func TestCommonFunctionWords(t *testing.T) {
+	for lang, words := range map[string]string{
+		"en": "the a an of to in on at is are it they them this that",
+		"es": "el la los las lo un una unos unas de del al y que en se",
+		"fr": "le la les un une des du de au aux ce cet cette ces il ils elle elles leur leurs",
+		"de": "der die das den dem des ein eine einen und in im am zu von mit ist ich",
+		"it": "il lo la i gli le un uno una di del della e che in nel",
+		"pt": "o a os as um uma uns umas de do da dos das em no na e que",
+		"nl": "de het een en in op van ik jij je hij zij wij we jullie ze",
+		"sv": "en ett den det de och i på jag du han hon vi ni dom",
+		"no": "en et ei den det de og i på jeg du han hun vi",
+		"ru": "и в на с не что это я ты он она мы вы они",
+		"tr": "ve bir bu da de ile için mi mı mu mü",
+	} {
+		for _, w := range Tokens(words) {
+			if !IsStopword(lang, w) {
+				t.Errorf("%s %q is not a stop word", lang, w)
+			}
+		}
+	}
+}
+
 func TestTerms(t *testing.T) {
 	if got, want := Terms("en", "Tell me: when were the lighthouses automated?"), []string{"lighthous", "autom"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("en terms %v, want %v", got, want)
