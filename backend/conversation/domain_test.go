@@ -48,9 +48,9 @@ func TestSportsPack(t *testing.T) {
 
 // minSportsShare is the floor of the sports pack (67 of 97 on 2026-12-03, its first run; 68
 // with a question alone of one meaningful word answering only with the intent the whole leans
-// to; 69 with the assistant's name left out where a visitor calls it by name; the floor leaves
-// one question).
-const minSportsShare = 70.0
+// to; 69 with the assistant's name left out where a visitor calls it by name; 71 with sums
+// turned away; the floor leaves one question).
+const minSportsShare = 72.0
 
 // minLibraryShare is the floor of the library pack (54 of 98 on 2026-12-03, its first run; 53
 // with French elisions split off, text.elided; 56 with the question alone answered when the
@@ -108,8 +108,9 @@ func askPack(t *testing.T, dir string) float64 {
 // minHotelShare is the floor of the hotel pack (50 of 70 on 2026-12-03, its first run; 52 with
 // the question read alone after a clause that sets the scene; 53 with anaphoric follow-ups, 54
 // after review; 55 with every word's weight in a passage's share bounded by its commonness; 56
-// with Snowball's accented Spanish stop words recognised once folded; the floor leaves one).
-const minHotelShare = 78.5
+// with Snowball's accented Spanish stop words recognised once folded; 57 with sums turned away,
+// arithmetic.go; the floor leaves one).
+const minHotelShare = 79.9
 
 // TestSceneSettingClause: a question after a clause that sets the scene is answered by the
 // document the question alone names; a document that the question alone matches only in part

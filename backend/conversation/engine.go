@@ -432,6 +432,7 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		knowledgeMatch = ov.KnowledgeMatch
 	}
 	lb := s.langs[lang]
+	raw := utt // as typed or heard, signs and all
 	toks := text.Tokens(utt)
 	if st.Pending != nil {
 		_, sp := tracer(ctx).Start(ctx, "conversation.dialogue")
@@ -495,6 +496,10 @@ func (s *Snapshot) turn(ctx context.Context, st *State, utt, lang string, ov Ove
 		}
 	}
 	sp.End()
+	// A sum ("what is 17 times 23?") is for a calculator, unless the pack's phrasings do sums.
+	if !lb.sums && isSum(lang, raw, toks) {
+		return s.fallback(st, lang)
+	}
 	var pred nlu.Prediction
 	read := utt       // what the model's prediction is of: the whole, or the question alone
 	var ans answerHit // the answer search, for a question the model turns away

@@ -55,6 +55,7 @@ type langBrain struct {
 	// name is the assistant's name, folded, when it is no word of the language's documents or
 	// lists: a visitor who calls it by name asks nothing with it (vocative).
 	name []string
+	sums bool // whether the pack's phrasings do sums (arithmetic.go)
 }
 
 // Cache bounds: repeated knowledge questions are answered from memory for a while.
@@ -88,6 +89,7 @@ func BuildSnapshot(pack *content.Pack, version uint64, progress func(stage strin
 			}
 		}
 		lb.name = assistantName(pack, lang, lb.listed)
+		lb.sums = doesSums(lb)
 		s.langs[lang] = lb
 		var examples []nlu.Example
 		saidWords := map[string][]string{}
