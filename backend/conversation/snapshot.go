@@ -52,8 +52,8 @@ type langBrain struct {
 	examples map[string]*content.Intent
 	listed   map[string]bool   // the words of every list value and synonym
 	spell    *spelling.Speller // puts typed words right against the pack's
-	// name is the assistant's name, folded, when it is no word of the language's documents or
-	// lists: a visitor who calls it by name asks nothing with it (vocative).
+	// name is the assistant's name, folded, when it is no word of the language (assistantName):
+	// a visitor who calls it by name asks nothing with it (withoutName).
 	name []string
 	sums bool // whether the pack's phrasings do sums (arithmetic.go)
 }
