@@ -214,18 +214,18 @@ func set(words string) map[string]bool {
 // after an answer that says "free"; not "is it open today?" after the ticket prices, which asks
 // of another intent). A question that begins as a follow-up does is elliptical instead.
 func anaphoric(lb *langBrain, st *State, last *content.Intent, toks []string) bool {
+	return withPronoun(lb.lang, toks) &&
+		(len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks) || answerSays(lb.lang, last, st.Slots, toks))
+}
+
+// withPronoun reports whether a question is short (six words or fewer) and has a pronoun of the
+// language.
+func withPronoun(lang string, toks []string) bool {
 	if len(toks) > 6 {
 		return false
 	}
-	table := pronouns[text.Base(lb.lang)]
-	points := false
-	for _, t := range toks {
-		points = points || table[t]
-	}
-	if !points {
-		return false
-	}
-	return len(contentWords(lb.lang, toks)) == 0 || saysAll(lb, last, toks) || answerSays(lb.lang, last, st.Slots, toks)
+	table := pronouns[text.Base(lang)]
+	return slices.ContainsFunc(toks, func(t string) bool { return table[t] })
 }
 
 // followsUp reports whether a question with no value of the last intent's slots is read against
@@ -234,8 +234,8 @@ func anaphoric(lb *langBrain, st *State, last *content.Intent, toks []string) bo
 // word strange to every intent ("what about the capital of France" is not a follow-up), or one
 // that points back at what the last answer says (pointsBack), whose words may be strange.
 func followsUp(lb *langBrain, st *State, last *content.Intent, toks []string, pred nlu.Prediction) bool {
-	back := pointsBack(lb, st, last, toks)
-	return (elliptical(lb.lang, toks) || anaphoric(lb, st, last, toks)) &&
+	back := pointsBack(lb, st, last, toks) // anaphoric too
+	return (back || elliptical(lb.lang, toks) || anaphoric(lb, st, last, toks)) &&
 		(!(pred.Label != nlu.OOS && pred.Label != last.Name && pred.Confidence >= elsewhereIntent) || saysAll(lb, last, toks)) &&
 		(lb.model == nil || back || len(lb.unlisted(contentWords(lb.lang, lb.model.StrangeWords(strings.Join(toks, " "))))) == 0)
 }
@@ -244,7 +244,7 @@ func followsUp(lb *langBrain, st *State, last *content.Intent, toks []string, pr
 // asks of something that answer says ("is it free?" after "Study rooms are free to book"): the
 // visitor asks about what was just said.
 func pointsBack(lb *langBrain, st *State, last *content.Intent, toks []string) bool {
-	return anaphoric(lb, st, last, toks) && answerSays(lb.lang, last, st.Slots, toks)
+	return withPronoun(lb.lang, toks) && answerSays(lb.lang, last, st.Slots, toks)
 }
 
 // answerSays reports whether the intent's answers for the slots (as pickResponse chooses among

@@ -214,6 +214,9 @@ func set(words string) map[string]bool {
 // extraStopwords).
 func IsStopword(lang, word string) bool {
 	lang = Base(lang)
+	if lang == "nb" || lang == "nn" {
+		lang = "no" // Norwegian's two written forms share its lists
+	}
 	if extraStopwords[lang][word] {
 		return true
 	}
@@ -232,11 +235,10 @@ func IsStopword(lang, word string) bool {
 		if swedish.IsStopWord(word) {
 			return true
 		}
-	case "no", "nb", "nn":
+	case "no":
 		if norwegian.IsStopWord(word) {
 			return true
 		}
-		lang = "no"
 	case "hu":
 		if hungarian.IsStopWord(word) {
 			return true

@@ -48,8 +48,9 @@ func Fold(s string) string {
 			}
 			b = utf8.AppendRune(b, r)
 		case r == '\'' || r == '\u2019':
-			// An elided article or pronoun is a word of its own before a letter ("l'horaire"
-			// -> "l horaire", "qu'on" -> "qu on"); any other apostrophe joins ("don't").
+			// An elided article or pronoun is a word of its own before a vowel or h
+			// ("l'horaire" -> "l horaire", "qu'on" -> "qu on"); any other apostrophe joins
+			// ("don't").
 			if next, _ := utf8.DecodeRuneInString(it[i:]); beginsElided(next) && elided[string(b[word:])] {
 				b = append(b, ' ')
 				space, word = true, len(b)
@@ -105,14 +106,14 @@ func Fold(s string) string {
 // a stop word of its languages (extraStopwords where the lists lack it). Words that English
 // writes before an apostrophe ("don't", "i'm", "it's", "o'clock") are not among them, and stay
 // one token.
-var elided = map[string]bool{
-	// French
-	"l": true, "d": true, "j": true, "m": true, "n": true, "s": true, "t": true, "c": true,
-	"qu": true, "jusqu": true, "lorsqu": true, "puisqu": true, "quoiqu": true, "quelqu": true, "presqu": true,
-	// Italian (and Catalan's l', d', s', m', n', t' above)
-	"dell": true, "all": true, "dall": true, "nell": true, "sull": true, "coll": true, "quest": true,
-	"quell": true, "un": true, "v": true, "tutt": true,
-}
+var elided = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("l d j m n s t c qu jusqu lorsqu puisqu quoiqu quelqu presqu " + // French (Catalan's among them)
+		"dell all dall nell sull coll quest quell un v tutt") { // Italian; written folded (Fold reads them)
+		m[w] = true
+	}
+	return m
+}()
 
 // beginsElided reports whether a letter can follow an elided word: a vowel or h, before which
 // French, Italian and Catalan elide ("l'été", "dell'hotel"; NFKD has already taken the accent

@@ -67,6 +67,7 @@ func TestCommonFunctionWords(t *testing.T) {
 		"nl": "de het een en in op van ik jij je hij zij wij we jullie ze",
 		"sv": "en ett den det de och i på jag du han hon vi ni dom",
 		"no": "en et ei den det de og i på jeg du han hun vi",
+		"nb": "ei og jeg", // Norwegian's written forms share its lists, its own words too
 		"ru": "и в на с не что это я ты он она мы вы они",
 		"tr": "ve bir bu da de ile için mi mı mu mü",
 	} {
