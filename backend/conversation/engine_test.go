@@ -261,9 +261,13 @@ func TestQuestionClause(t *testing.T) {
 		"we just landed. can we check in now?":                          "can we check in now",
 		"perdona, ¿el spa en qué piso está?":                            "¿el spa en qué piso está",
 		"I have a meeting at 10; where's the conference room":           "where's the conference room",
-		"where is the pool?":                                            "", // one clause
-		"where is the pool, please":                                     "", // the last clause is one word
-		", where is the pool":                                           "", // nothing before it
+		"is there anywhere to grab a bite? my daughter is coeliac":      "is there anywhere to grab a bite", // the question first
+		"¿hay wifi? me he quedado sin datos":                            "hay wifi",
+		"hi, is there a cafe? we're starving":                           "is there a cafe",
+		"is there a cafe? and a shop?":                                  "and a shop", // ends with a question
+		"where is the pool?":                                            "",           // one clause
+		"where is the pool, please":                                     "",           // the last clause is one word
+		", where is the pool":                                           "",           // nothing before it
 		"is it open today?!":                                            "",
 		"open at 10:30 tomorrow morning":                                "", // a mark inside a token
 		"mail info@hotel.com about my booking":                          "",

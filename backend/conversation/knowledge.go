@@ -73,9 +73,19 @@ func (s *Snapshot) knowledgeOf(ctx context.Context, st *State, lang, utt, clause
 // sentence end, when the turn has several and it has at least two words; "" otherwise. Visitors
 // say why they ask, and the why's words ("father", "uses") are not in the document that
 // answers: the whole question matched 35% of the accessibility page, the question alone all
-// of it. Spoken turns have no punctuation, and keep their one reading.
+// of it. A question asked first, with a sentence after it that says why ("is there anywhere to
+// grab a bite? my daughter is coeliac", "¿hay wifi? me he quedado sin datos"), is the clause
+// that ends with the question mark when the turn does not end with one. Spoken turns have no
+// punctuation, and keep their one reading.
 func questionClause(utt string) string {
 	trimmed := strings.TrimRight(strings.TrimSpace(utt), "?!.¿¡ ")
+	if end := strings.LastIndex(trimmed, "? "); end > 0 && !strings.HasSuffix(strings.TrimSpace(utt), "?") {
+		trimmed = strings.TrimRight(trimmed[:end], "?!.¿¡ ")
+		if q := questionClause(trimmed + "?"); q != "" {
+			return q
+		}
+		return strings.TrimLeft(trimmed, "¿¡ ")
+	}
 	// A mark followed by a space ends a clause; one inside a token does not ("10:30",
 	// "12.50", "info@hotel.com").
 	cut := -1

@@ -163,7 +163,11 @@ func (tm *Termer) Terms(lang, s string) []string {
 // say nothing about what the question is about.
 var extraStopwords = map[string]map[string]bool{
 	"en": set("id im ive ill youre youve theyre dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent whats wheres whos hows thats theres heres lets " +
-		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many"),
+		"tell know like want wanted please would could can may might need wondering wonder kindly hi hello hey thanks thank just also anything something much many " +
+		// More contractions as folded, and "us", which Snowball's list lacks (2026-12-03, tenth
+		// session: "we've got our spaniel with us, is he allowed in?" had two of its five
+		// meaningful words in "weve" and "us"). Not "wed", "well", "shed", "hed": words too.
+		"weve theyve youd youll hes shes theyd theyll hasnt havent hadnt mustnt neednt itll thatll whod whatre howre whens whys therere whatll whered thered yall aint gonna wanna gotta lemme dunno us"),
 	"es": set("dime digame dígame cuentame cuéntame hablame háblame quiero quisiera gustaria gustaría saber puedo podria podría puede pueden favor hola gracias oye ser estar hacer tener haber " +
 		"algo algun alguna alguno porfa cuanto cuanta cuantos cuantas unas " + // "cuánto": English's "how much", stop words there; "unas", which the list lacks
 		snowballAccentedES),

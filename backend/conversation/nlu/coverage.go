@@ -1,6 +1,8 @@
 package nlu
 
 import (
+	"unicode"
+
 	"voicebot/backend/conversation/wordvec"
 	"voicebot/backend/text"
 )
@@ -98,16 +100,21 @@ func (m *Model) coverage(c int, toks []string) float64 {
 		return 1
 	}
 	s := m.said[c]
-	var n, got float64
+	var n, got, numbers float64
 	for _, t := range toks {
 		if text.IsStopword(m.lang, t) {
 			continue
 		}
-		n++
 		if s.has(m.lang, t) {
+			n++
 			got++
 			continue
 		}
+		if hasDigit(t) {
+			numbers++
+			continue
+		}
+		n++
 		i := m.vocab.vec.Index(t)
 		if i < 0 {
 			continue
@@ -117,7 +124,21 @@ func (m *Model) coverage(c int, toks []string) float64 {
 		}
 	}
 	if n == 0 {
+		if numbers > 0 {
+			return 0 // only numbers, none of them said
+		}
 		return 1
 	}
 	return got / n
+}
+
+// hasDigit reports whether a token has a digit: an age, a time, a date or a price ("8",
+// "6pm", "2026"), which a visitor says of their own case and phrasings rarely share.
+func hasDigit(t string) bool {
+	for _, r := range t {
+		if unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
 }

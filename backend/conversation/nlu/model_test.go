@@ -295,6 +295,9 @@ func TestCoverage(t *testing.T) {
 		// "capital" is nearer "in" (0.63) than most words are to anything; function words
 		// the phrasings say do not stand for it
 		{"tickets", "capital of france", 0, 0},
+		// a visitor's own numbers (ages, times) count neither way; numbers alone are not said
+		{"tickets", "how much is a ticket for 2 at 10am", 1, 1},
+		{"tickets", "17 23", 0, 0},
 	} {
 		if got := c(tc.label, tc.q); got < tc.lo || got > tc.hi {
 			t.Errorf("coverage of %q by %s: %.2f, want %.2f..%.2f", tc.q, tc.label, got, tc.lo, tc.hi)
