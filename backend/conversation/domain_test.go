@@ -57,15 +57,33 @@ func TestTourismPack(t *testing.T) {
 	}
 }
 
-// minTourismShare is the floor of the tourism pack (70 of 89 on its first run; the floor
-// leaves one question).
-const minTourismShare = 77.5
+// minTourismShare is the floor of the tourism pack (70 of 89 on its first run; 71 with a
+// visitor's numbers left out of the coverage, 74 with the words past a question's first three
+// weighing less in it, nlu.weighed; the floor leaves one question).
+const minTourismShare = 82.0
+
+// TestTownhallPack answers the visitor questions of a sixth development pack: the kiosk of a
+// small town's town hall (testdata/townhall), English, Spanish and Dutch, 20 intents of 5 to 8
+// examples, 10 documents, 95 questions, written the same way at the start of the tenth session
+// (2026-12-03), the first to measure Dutch. It gave 69 of 95 on that session's first engine
+// (5747c2d), 70 with its first change and 71 with the words past a question's first three
+// weighing less in the coverage (nlu.weighed), which was chosen on the other packs before this
+// one was run with it.
+func TestTownhallPack(t *testing.T) {
+	if pct := askPack(t, "townhall"); pct < minTownhallShare {
+		t.Errorf("town hall pack answered right: %.1f%%, want at least %.1f%%", pct, minTownhallShare)
+	}
+}
+
+// minTownhallShare is the floor of the town hall pack (71 of 95; the floor leaves one question).
+const minTownhallShare = 73.6
 
 // minSportsShare is the floor of the sports pack (67 of 97 on 2026-12-03, its first run; 68
 // with a question alone of one meaningful word answering only with the intent the whole leans
 // to; 69 with the assistant's name left out where a visitor calls it by name; 71 with sums
-// turned away; the floor leaves one question).
-const minSportsShare = 72.0
+// turned away; 72 with the words past a question's first three weighing less in the coverage,
+// nlu.weighed; the floor leaves one question).
+const minSportsShare = 73.1
 
 // minLibraryShare is the floor of the library pack (54 of 98 on 2026-12-03, its first run; 53
 // with French elisions split off, text.elided; 56 with the question alone answered when the
@@ -81,7 +99,13 @@ func askPack(t *testing.T, dir string) float64 {
 	if err := NewLoader(e, os.DirFS("testdata/"+dir), "dev").Reload(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("testdata/" + dir + "/questions.tsv")
+	return askTSV(t, e, dir+" pack", "testdata/"+dir+"/questions.tsv")
+}
+
+// askTSV asks the questions of a file in askPack's form of an engine, as askPack does.
+func askTSV(t *testing.T, e *Engine, name, path string) float64 {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +140,7 @@ func askPack(t *testing.T, dir string) float64 {
 		byKind[kind] = c
 	}
 	pct := 100 * float64(ok) / float64(n)
-	t.Logf("%s pack: %d of %d (%.1f%%) answered right; by kind %v", dir, ok, n, pct, byKind)
+	t.Logf("%s: %d of %d (%.1f%%) answered right; by kind %v", name, ok, n, pct, byKind)
 	return pct
 }
 
@@ -156,12 +180,18 @@ func TestSceneSettingClause(t *testing.T) {
 	if err := NewLoader(library, os.DirFS("testdata/library"), "dev").Reload(); err != nil {
 		t.Fatal(err)
 	}
-	q := "there are four of us doing a school project, can we get a room together?"
-	if p := library.Snapshot().langs["en"].model.Predict(q); p.Label != "oos" {
+	// ("there are four of us doing a school project, can we get a room together?" was the case
+	// until the coverage weighed a question's words past the first three less, nlu.weighed:
+	// the model now answers the whole.)
+	q := "Entschuldigung, wo ist hier das Klo?"
+	if p := library.Snapshot().langs["de"].model.Predict(q); p.Label != "oos" {
 		t.Fatalf("%q: the model answers the whole (%s %.2f); the case no longer tests the question alone", q, p.Label, p.Confidence)
 	}
-	if r, err := library.Reply(context.Background(), Request{Text: q, Lang: "en"}); err != nil || answered(r) != "study_rooms" {
-		t.Errorf("%q: got %s (%.2f via %s, %v), want study_rooms", q, answered(r), r.Confidence, r.Via, err)
+	if p := library.Snapshot().langs["de"].model.Predict(questionClause(q)); p.Confidence >= doubtfulIntent || p.Confidence < clauseAlone {
+		t.Fatalf("%q: the question alone is %s %.2f; the case no longer tests clauseAlone", q, p.Label, p.Confidence)
+	}
+	if r, err := library.Reply(context.Background(), Request{Text: q, Lang: "de"}); err != nil || answered(r) != "where_is" {
+		t.Errorf("%q: got %s (%.2f via %s, %v), want where_is", q, answered(r), r.Confidence, r.Via, err)
 	}
 	// A question alone of one meaningful word answers only with the intent the whole leans to:
 	// "como marcamos?" ("how do we book?") is a personal trainer's phrasing, but the padel

@@ -179,7 +179,8 @@ var extraStopwords = map[string]map[string]bool{
 	"pt": set("d uns umas"), // "d'água", split off (text.elided); the plural articles
 	// Articles, pronouns and particles the lists lack (found by checking each list for its
 	// language's commonest function words, 2026-12-03).
-	"nl": set("jij wij we jullie"),
+	"nl": set("jij wij we jullie onze jouw jou hen"),
+	"de": set("unsere unseren unserem unserer unseres"), // "unser" is on the list, its endings not
 	"ru": set("это"),
 	"no": set("ei"),
 	"sv": set("dom"),

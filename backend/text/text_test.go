@@ -61,10 +61,10 @@ func TestCommonFunctionWords(t *testing.T) {
 		"en": "the a an of to in on at is are it they them this that us we've they'll you'd haven't",
 		"es": "el la los las lo un una unos unas de del al y que en se",
 		"fr": "le la les un une des du de au aux ce cet cette ces il ils elle elles leur leurs",
-		"de": "der die das den dem des ein eine einen und in im am zu von mit ist ich",
+		"de": "der die das den dem des ein eine einen und in im am zu von mit ist ich unsere unserem",
 		"it": "il lo la i gli le un uno una di del della e che in nel",
 		"pt": "o a os as um uma uns umas de do da dos das em no na e que",
-		"nl": "de het een en in op van ik jij je hij zij wij we jullie ze",
+		"nl": "de het een en in op van ik jij je hij zij wij we jullie ze onze jouw jou hen",
 		"sv": "en ett den det de och i på jag du han hon vi ni dom",
 		"no": "en et ei den det de og i på jeg du han hun vi",
 		"nb": "ei og jeg", // Norwegian's written forms share its lists, its own words too

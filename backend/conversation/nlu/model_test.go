@@ -298,6 +298,8 @@ func TestCoverage(t *testing.T) {
 		// a visitor's own numbers (ages, times) count neither way; numbers alone are not said
 		{"tickets", "how much is a ticket for 2 at 10am", 1, 1},
 		{"tickets", "17 23", 0, 0},
+		// the words past the first few, mostly the scene a visitor sets, weigh less
+		{"tickets", "my grandparents and cousins visit from abroad, how much is a ticket", 0.25, 0.5},
 	} {
 		if got := c(tc.label, tc.q); got < tc.lo || got > tc.hi {
 			t.Errorf("coverage of %q by %s: %.2f, want %.2f..%.2f", tc.q, tc.label, got, tc.lo, tc.hi)
@@ -305,6 +307,23 @@ func TestCoverage(t *testing.T) {
 	}
 	if p := m.PredictAt("capital of mongolia", 0); p.Confidence > 0.35 {
 		t.Errorf("a question no intent speaks of: confidence %.2f", p.Confidence)
+	}
+}
+
+// TestWeighed: the first askedWords meaningful words count whole in the coverage's share, the
+// rest contextWeight each, and a question all of whose words are said is covered whole.
+func TestWeighed(t *testing.T) {
+	for n, want := range map[float64]float64{1: 1, 3: 3, 4: 3 + contextWeight, 8: 3 + 5*contextWeight} {
+		if got := weighed(n); math.Abs(got-want) > 1e-9 {
+			t.Errorf("weighed(%v) = %v, want %v", n, got, want)
+		}
+	}
+	m, err := Train(smallSet(), Options{Lang: "en", Vectors: wordvec.For("en")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.coverage(slices.Index(m.labels, "tickets"), text.Tokens("how much is a ticket ticket ticket ticket ticket")); c != 1 {
+		t.Errorf("a question of the intent's words only: coverage %.2f, want 1", c)
 	}
 }
 
