@@ -265,6 +265,7 @@ func TestQuestionClause(t *testing.T) {
 		"¿hay wifi? me he quedado sin datos":                            "hay wifi",
 		"hi, is there a cafe? we're starving":                           "is there a cafe",
 		"is there a cafe? and a shop?":                                  "and a shop", // ends with a question
+		"wifi? it won't connect":                                        "",           // one word
 		"where is the pool?":                                            "",           // one clause
 		"where is the pool, please":                                     "",           // the last clause is one word
 		", where is the pool":                                           "",           // nothing before it

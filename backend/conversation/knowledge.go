@@ -84,7 +84,10 @@ func questionClause(utt string) string {
 		if q := questionClause(trimmed + "?"); q != "" {
 			return q
 		}
-		return strings.TrimLeft(trimmed, "¿¡ ")
+		if q := strings.TrimLeft(trimmed, "¿¡ "); len(text.Tokens(q)) >= 2 {
+			return q
+		}
+		return ""
 	}
 	// A mark followed by a space ends a clause; one inside a token does not ("10:30",
 	// "12.50", "info@hotel.com").
